@@ -1,0 +1,115 @@
+// Reqivo::Headers: HTTP fields as an implicitly shared value.
+//
+// Ordered, case-insensitive (ASCII) names, duplicates kept in arrival order: Set-Cookie is never
+// comma-joined. All names and values live in one byte arena with an index of offsets beside it,
+// so a parsed head becomes a Headers object with two allocations however many fields it has,
+// and lookups return views into the arena instead of copies.
+#pragma once
+
+#include <Reqivo/reqivoglobal.h>
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QDebug>
+#include <QList>
+#include <QMetaType>
+#include <QSharedDataPointer>
+
+#include <initializer_list>
+#include <utility>
+
+namespace Reqivo {
+
+class HeadersData;
+
+class REQIVO_EXPORT Headers
+{
+public:
+    //! One field. The views stay valid until the Headers object is modified or destroyed.
+    struct Field
+    {
+        QByteArrayView name;
+        QByteArrayView value;
+    };
+
+    Headers() noexcept;
+    Headers(std::initializer_list<std::pair<QByteArrayView, QByteArrayView>> fields);
+    Headers(const Headers &other);
+    Headers(Headers &&other) noexcept;
+    Headers &operator=(const Headers &other);
+    Headers &operator=(Headers &&other) noexcept;
+    ~Headers();
+    void swap(Headers &other) noexcept { d.swap(other.d); }
+
+    qsizetype size() const noexcept;
+    bool isEmpty() const noexcept { return size() == 0; }
+    Field at(qsizetype i) const noexcept;
+    QByteArrayView nameAt(qsizetype i) const noexcept { return at(i).name; }
+    QByteArrayView valueAt(qsizetype i) const noexcept { return at(i).value; }
+
+    bool contains(QByteArrayView name) const noexcept;
+    //! The first value of \a name, or \a defaultValue.
+    QByteArrayView value(QByteArrayView name, QByteArrayView defaultValue = {}) const noexcept;
+    //! Every value of \a name, in order.
+    QList<QByteArray> values(QByteArrayView name) const;
+    //! The values of \a name joined with ", " (RFC 9110 §5.3). Never use it for Set-Cookie.
+    QByteArray combinedValue(QByteArrayView name) const;
+    //! True when a comma-separated value of \a name equals \a token, ignoring case and OWS
+    //! ("Connection: keep-alive, Upgrade" has token "upgrade").
+    bool hasToken(QByteArrayView name, QByteArrayView token) const noexcept;
+
+    //! Appends a field, keeping any existing ones of the same name.
+    void add(QByteArrayView name, QByteArrayView value);
+    //! Replaces every field named \a name by one field (at the first one's place, or appended).
+    void set(QByteArrayView name, QByteArrayView value);
+    //! Removes every field named \a name; returns how many were removed.
+    qsizetype remove(QByteArrayView name);
+    //! Adds every field of \a other, in order.
+    void append(const Headers &other);
+    void clear();
+    void reserve(qsizetype fieldCount, qsizetype bytes);
+
+    QList<std::pair<QByteArray, QByteArray>> toList() const;
+
+    //! Field-by-field equality: names compared case-insensitively, values and order exactly.
+    friend REQIVO_EXPORT bool operator==(const Headers &a, const Headers &b) noexcept;
+
+    class const_iterator
+    {
+    public:
+        using value_type = Field;
+        using difference_type = qsizetype;
+        const_iterator(const Headers *h, qsizetype i) : m_h(h), m_i(i) { }
+        Field operator*() const noexcept { return m_h->at(m_i); }
+        const_iterator &operator++() noexcept { ++m_i; return *this; }
+        friend bool operator==(const const_iterator &, const const_iterator &) = default;
+
+    private:
+        const Headers *m_h;
+        qsizetype m_i;
+    };
+    const_iterator begin() const noexcept { return {this, 0}; }
+    const_iterator end() const noexcept { return {this, size()}; }
+
+    //! ASCII case-insensitive comparison of field names.
+    static bool nameEquals(QByteArrayView a, QByteArrayView b) noexcept;
+
+    // --- for the parser: build from an arena without copying each field -----------------------
+    //! Starts a Headers whose arena is \a arena (shared, not copied). Fields are then added with
+    //! addSpan() as offsets into it.
+    static Headers fromArena(const QByteArray &arena, qsizetype expectedFields = 0);
+    void addSpan(qsizetype nameOffset, qsizetype nameLength, qsizetype valueOffset,
+                 qsizetype valueLength);
+
+private:
+    HeadersData *mutableData(); // detaches, creating the data on first write
+    // Null until the first field is added: empty Headers cost no allocation.
+    QSharedDataPointer<HeadersData> d;
+};
+
+REQIVO_EXPORT QDebug operator<<(QDebug debug, const Headers &headers);
+
+} // namespace Reqivo
+
+Q_DECLARE_SHARED(Reqivo::Headers)
+Q_DECLARE_METATYPE(Reqivo::Headers)

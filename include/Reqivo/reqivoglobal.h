@@ -1,0 +1,12 @@
+// Common definitions of the Reqivo public API: the export macro and the library version.
+#pragma once
+
+#include <Reqivo/reqivo_export.h>
+#include <QtGlobal>
+
+#define REQIVO_VERSION_STRING "0.1.0"
+
+namespace Reqivo {
+//! The library's version, for "User-Agent" and diagnostics.
+inline constexpr const char *versionString() noexcept { return REQIVO_VERSION_STRING; }
+} // namespace Reqivo

@@ -1,0 +1,34 @@
+// Reqivo::Timeout: how long each phase of a request may take.
+//
+// connect, read and write bound a single wait (no progress for that long fails); total is a
+// deadline for the whole request including redirects, measured from when it started;
+// poolAcquire bounds the wait for a free connection when the pool is full. A zero or negative
+// value means "no limit" for that phase.
+#pragma once
+
+#include <Reqivo/reqivoglobal.h>
+
+#include <chrono>
+
+namespace Reqivo {
+
+struct Timeout
+{
+    using ms = std::chrono::milliseconds;
+    //! The seed's default: 5 seconds for every phase.
+    static constexpr ms defaultValue{5000};
+
+    ms connect = defaultValue;
+    ms read = defaultValue;
+    ms write = defaultValue;
+    ms total = ms::zero(); //!< no overall deadline unless asked for
+    ms poolAcquire = defaultValue;
+
+    //! One number for every phase, like the seed's `timeout=5` (total included).
+    static constexpr Timeout all(ms value) noexcept { return {value, value, value, value, value}; }
+    static constexpr Timeout none() noexcept { return all(ms::zero()); }
+
+    friend bool operator==(const Timeout &, const Timeout &) = default;
+};
+
+} // namespace Reqivo
