@@ -1,0 +1,138 @@
+// Reqivo::AsyncSession: the async-first HTTP client. Every other calling style (blocking
+// Session, Reply signals, QML) goes through it.
+//
+// A session holds state and makes the decisions: base URL, default headers, cookies, auth,
+// hooks, redirects, timeouts and limits; it drives the sans-I/O parser over connections from
+// its pool, and returns a connection to the pool only when a response ended cleanly and
+// keep-alive allows it. Destroying the session cancels its requests: awaiting callers get a
+// RequestError and every connection is closed.
+//
+//   Reqivo::AsyncSession session(QUrl(u"https://api.example.com"_s));
+//   Reqivo::Response r = co_await session.get(QUrl(u"/users/1"_s));
+//   qDebug() << r.status() << r.json();
+#pragma once
+
+#include <Reqivo/asyncconnectionpool.h>
+#include <Reqivo/endpoint.h>
+#include <Reqivo/requestoptions.h>
+#include <Reqivo/response.h>
+
+#include <QNetworkProxy>
+#include <QObject>
+#include <QUrl>
+
+#include <QCoro/QCoroTask>
+
+#include <functional>
+#include <memory>
+#include <type_traits>
+
+class QNetworkCookieJar;
+
+namespace Reqivo {
+
+class CookieJar;
+class AsyncSessionPrivate;
+
+class REQIVO_EXPORT AsyncSession : public QObject
+{
+    Q_OBJECT
+public:
+    using RequestHook = std::function<QCoro::Task<void>(PreparedRequest &)>;
+    using ResponseHook = std::function<QCoro::Task<Response>(Response)>;
+
+    explicit AsyncSession(QObject *parent = nullptr);
+    explicit AsyncSession(const QUrl &baseUrl, QObject *parent = nullptr);
+    ~AsyncSession() override;
+
+    // --- state ----------------------------------------------------------------------------
+    QUrl baseUrl() const;
+    void setBaseUrl(const QUrl &url);
+    //! Sent with every request (per-request headers of the same name win).
+    Headers defaultHeaders() const;
+    void setDefaultHeaders(const Headers &headers);
+    void setDefaultHeader(QByteArrayView name, QByteArrayView value);
+    Timeout timeout() const;
+    void setTimeout(const Timeout &timeout);
+    Limits limits() const;
+    void setLimits(const Limits &limits);
+    bool followRedirects() const;
+    void setFollowRedirects(bool follow);
+    //! Seed default: 30.
+    int maxRedirects() const;
+    void setMaxRedirects(int max);
+    bool decompress() const;
+    void setDecompress(bool on);
+
+    void setBasicAuth(const QString &user, const QString &password);
+    void setBearerToken(const QString &token);
+    void clearAuth();
+
+    TlsOptions tlsOptions() const;
+    void setTlsOptions(const TlsOptions &options);
+    QNetworkProxy proxy() const;
+    void setProxy(const QNetworkProxy &proxy);
+
+    //! The session's cookie jar (RFC 6265: domain, path, expiry, Secure, host-only).
+    CookieJar *cookieJar() const;
+    AsyncConnectionPool *pool() const;
+
+    //! Hooks run in the order added. A request hook may change method, URL and headers; a
+    //! response hook may replace the response. Plain functions and coroutines both work.
+    template<typename F>
+    void addRequestHook(F &&hook)
+    {
+        using R = std::invoke_result_t<F &, PreparedRequest &>;
+        if constexpr (std::is_same_v<R, QCoro::Task<void>>) {
+            addRequestHookImpl(RequestHook(std::forward<F>(hook)));
+        } else {
+            addRequestHookImpl([h = std::forward<F>(hook)](PreparedRequest &r) mutable
+                                       -> QCoro::Task<void> {
+                h(r);
+                co_return;
+            });
+        }
+    }
+    template<typename F>
+    void addResponseHook(F &&hook)
+    {
+        using R = std::invoke_result_t<F &, Response>;
+        if constexpr (std::is_same_v<R, QCoro::Task<Response>>) {
+            addResponseHookImpl(ResponseHook(std::forward<F>(hook)));
+        } else {
+            addResponseHookImpl([h = std::forward<F>(hook)](Response r) mutable
+                                        -> QCoro::Task<Response> { co_return h(std::move(r)); });
+        }
+    }
+    void clearHooks();
+
+    // --- requests -------------------------------------------------------------------------
+    //! Relative URLs are resolved against baseUrl(). Throws the seed's exceptions.
+    QCoro::Task<Response> request(QByteArray method, QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> post(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> put(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> patch(QUrl url, RequestOptions opts = {});
+    //! Verb shortcuts with a body.
+    QCoro::Task<Response> post(QUrl url, Body body, RequestOptions opts = {});
+    QCoro::Task<Response> put(QUrl url, Body body, RequestOptions opts = {});
+    QCoro::Task<Response> patch(QUrl url, Body body, RequestOptions opts = {});
+
+    //! Closes idle connections; requests in flight go on.
+    void closeIdleConnections();
+
+protected:
+    //! For AsyncRequest: a session over a caller-owned pool (or none: one connection per request).
+    AsyncSession(AsyncConnectionPool *sharedPool, bool keepCookies, QObject *parent);
+
+private:
+    void addRequestHookImpl(RequestHook hook);
+    void addResponseHookImpl(ResponseHook hook);
+    std::unique_ptr<AsyncSessionPrivate> const d;
+    friend class AsyncSessionPrivate;
+};
+
+} // namespace Reqivo

@@ -1,0 +1,77 @@
+// Reqivo::Body: what a request sends. A value type that knows its content type, its length
+// when known, and whether it can be sent twice (a redirect or a retry needs that).
+//
+// Bytes, text, JSON and forms are replayable. A QIODevice body is streamed; it is replayable
+// only when the device is random-access (it is rewound to where it started). A generator body
+// is streamed with chunked framing and is never replayable. Reqivo never silently resends a
+// body it cannot replay: a 307/308 redirect or a retry of such a request fails instead.
+#pragma once
+
+#include <Reqivo/reqivoglobal.h>
+
+#include <QByteArray>
+#include <QJsonDocument>
+#include <QList>
+#include <QPointer>
+#include <QSharedPointer>
+#include <QString>
+#include <QUrlQuery>
+
+#include <QCoro/QCoroAsyncGenerator>
+
+#include <functional>
+#include <utility>
+
+class QIODevice;
+
+namespace Reqivo {
+
+class REQIVO_EXPORT Body
+{
+public:
+    enum class Kind { Empty, Bytes, Device, Generator };
+    using Generator = QCoro::AsyncGenerator<QByteArray>;
+    using GeneratorFactory = std::function<Generator()>;
+
+    Body() = default;
+    //! Raw bytes ("application/octet-stream" unless \a contentType says otherwise).
+    static Body fromBytes(QByteArray bytes, QByteArray contentType = "application/octet-stream");
+    //! UTF-8 text, "text/plain; charset=utf-8" by default.
+    static Body fromText(const QString &text, QByteArray contentType = "text/plain; charset=utf-8");
+    static Body fromJson(const QJsonDocument &json);
+    static Body fromJson(const QJsonObject &json);
+    static Body fromJson(const QJsonArray &json);
+    //! application/x-www-form-urlencoded, fields in order.
+    static Body fromForm(const QList<std::pair<QString, QString>> &fields);
+    static Body fromForm(const QUrlQuery &query);
+    //! Streams \a device from its current position. \a size < 0: device->size() - pos() for a
+    //! random-access device, else unknown (chunked). The device must outlive the request.
+    static Body fromDevice(QIODevice *device, qint64 size = -1,
+                           QByteArray contentType = "application/octet-stream");
+    //! Streams what the generator yields, chunked. \a factory is called once per send.
+    static Body fromGenerator(GeneratorFactory factory,
+                              QByteArray contentType = "application/octet-stream");
+
+    Kind kind() const noexcept { return m_kind; }
+    bool isEmpty() const noexcept { return m_kind == Kind::Empty; }
+    //! Length in bytes, or -1 when unknown until the end (sent chunked).
+    qint64 size() const noexcept { return m_size; }
+    QByteArray contentType() const { return m_contentType; }
+    bool isReplayable() const noexcept;
+
+    const QByteArray &bytes() const noexcept { return m_bytes; }
+    QIODevice *device() const noexcept { return m_device.data(); }
+    qint64 devicePosition() const noexcept { return m_devicePosition; }
+    const GeneratorFactory &generatorFactory() const noexcept { return m_factory; }
+
+private:
+    Kind m_kind = Kind::Empty;
+    qint64 m_size = 0;
+    QByteArray m_contentType;
+    QByteArray m_bytes;
+    QPointer<QIODevice> m_device;
+    qint64 m_devicePosition = 0;
+    GeneratorFactory m_factory;
+};
+
+} // namespace Reqivo

@@ -1,0 +1,62 @@
+// Per-request options. Anything left unset falls back to the session's setting.
+#pragma once
+
+#include <Reqivo/body.h>
+#include <Reqivo/headers.h>
+#include <Reqivo/limits.h>
+#include <Reqivo/timeout.h>
+
+#include <QUrlQuery>
+
+#include <optional>
+
+namespace Reqivo {
+
+struct RequestOptions
+{
+    //! Added to (and overriding, name by name) the session's default headers.
+    Headers headers;
+    Body body;
+    //! Appended to the URL's query.
+    QUrlQuery query;
+    std::optional<Timeout> timeout;
+    std::optional<Limits> limits;
+    std::optional<bool> followRedirects;
+    std::optional<int> maxRedirects;
+    //! Ask for gzip/deflate and decode it (default: the session's, which defaults to true).
+    std::optional<bool> decompress;
+    //! Do not buffer the body: read it with Response::readChunk()/chunks().
+    bool stream = false;
+
+    // Fluent setters for one-liners: session.get(url, RequestOptions().header("A", "b")).
+    RequestOptions &header(QByteArrayView name, QByteArrayView value)
+    {
+        headers.add(name, value);
+        return *this;
+    }
+    RequestOptions &withBody(Body b)
+    {
+        body = std::move(b);
+        return *this;
+    }
+    RequestOptions &withTimeout(const Timeout &t)
+    {
+        timeout = t;
+        return *this;
+    }
+    RequestOptions &streaming(bool on = true)
+    {
+        stream = on;
+        return *this;
+    }
+};
+
+//! What pre-request hooks see and may change.
+struct PreparedRequest
+{
+    QByteArray method;
+    QUrl url;
+    Headers headers;
+};
+
+} // namespace Reqivo

@@ -1,0 +1,109 @@
+// Reqivo::Response: an implicitly shared value holding one HTTP response.
+//
+// HTTP error statuses are responses, not exceptions: check isSuccess() or call
+// raiseForStatus(). In streaming mode (RequestOptions::stream) the body is not buffered: read it
+// with co_await readChunk() until it returns an empty array, or iterate chunks(). The connection
+// goes back to the pool only when the body was read to its end; close() (or dropping the last
+// copy of the Response) closes it instead.
+#pragma once
+
+#include <Reqivo/headers.h>
+#include <Reqivo/reqivoglobal.h>
+
+#include <QByteArray>
+#include <QSharedDataPointer>
+#include <QJsonDocument>
+#include <QList>
+#include <QMetaType>
+#include <QString>
+#include <QUrl>
+
+#include <QCoro/QCoroAsyncGenerator>
+#include <QCoro/QCoroTask>
+
+#include <chrono>
+#include <memory>
+
+namespace Reqivo {
+
+class ResponseData;
+class BodyStream;
+
+class REQIVO_EXPORT Response
+{
+public:
+    Response();
+    Response(const Response &other);
+    Response(Response &&other) noexcept;
+    Response &operator=(const Response &other);
+    Response &operator=(Response &&other) noexcept;
+    ~Response();
+
+    bool isNull() const noexcept; //!< a default-constructed Response
+    int status() const noexcept;
+    QByteArray reason() const;
+    //! "1.1" or "1.0".
+    QString httpVersion() const;
+    const Headers &headers() const noexcept;
+    //! The method of the request that produced this response (after redirects).
+    QByteArray method() const;
+    //! The final URL, after redirects.
+    QUrl url() const;
+    //! The redirect responses that led here, oldest first (each without a body).
+    QList<Response> history() const;
+    //! Time from sending the request to the end of the head (or of the body when buffered).
+    std::chrono::milliseconds elapsed() const noexcept;
+    //! True when the request went over a connection that had carried an earlier request.
+    bool connectionReused() const noexcept;
+
+    bool isSuccess() const noexcept { return status() >= 200 && status() < 300; }
+    bool isRedirect() const noexcept;
+    //! Throws StatusError (code() = status) for 4xx and 5xx; does nothing otherwise.
+    void raiseForStatus() const;
+
+    //! The whole body (decoded: de-chunked and decompressed). Empty in streaming mode.
+    QByteArray body() const;
+    //! The body as text: charset from Content-Type (UTF-8 when absent or unknown).
+    QString text() const;
+    //! The body as JSON; throws InvalidResponseError when it is not valid JSON.
+    QJsonDocument json() const;
+    //! The Content-Type's charset parameter, lower-cased, or empty.
+    QByteArray charset() const;
+
+    // --- streaming ------------------------------------------------------------------------
+    bool isStreaming() const noexcept;
+    //! The next piece of the body (at most \a maxBytes when > 0), or an empty array at the end.
+    //! Throws the usual errors (ReadTimeout, ProtocolError, ...).
+    QCoro::Task<QByteArray> readChunk(qint64 maxBytes = 0);
+    //! The body piece by piece.
+    QCoro::AsyncGenerator<QByteArray> chunks(qint64 maxBytes = 0);
+    //! Reads and buffers the rest of a streamed body, after which body() has it.
+    QCoro::Task<QByteArray> readAll();
+    //! Body bytes delivered so far, and the total when known (Content-Length), else -1.
+    qint64 bytesReceived() const noexcept;
+    qint64 expectedSize() const noexcept;
+    //! Ends a streamed body early: its connection is closed, not pooled.
+    void close();
+
+    // --- building (used by the client layer and by hooks that replace responses) ------------
+    void setStatus(int status, const QByteArray &reason = {});
+    void setHttpVersion(int minor);
+    void setHeaders(const Headers &headers);
+    void setBody(const QByteArray &body);
+    void setUrl(const QUrl &url);
+    void setMethod(const QByteArray &method);
+    void setHistory(const QList<Response> &history);
+    void setElapsed(std::chrono::milliseconds elapsed);
+    void setConnectionReused(bool reused);
+    void setBodyStream(std::shared_ptr<BodyStream> stream);
+    std::shared_ptr<BodyStream> bodyStream() const;
+
+private:
+    QSharedDataPointer<ResponseData> d;
+};
+
+REQIVO_EXPORT QDebug operator<<(QDebug debug, const Response &response);
+
+} // namespace Reqivo
+
+Q_DECLARE_METATYPE(Reqivo::Response)
