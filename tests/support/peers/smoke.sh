@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Checks from outside, with curl on 127.0.0.1, that the peers started by the CTest fixtures
+# answer as tests expect: nginx over HTTP, HTTPS and mTLS, and httpbin's /get.
+#   smoke.sh DIR   (DIR holds nginx.env and httpbin.env)
+set -euo pipefail
+dir=${1:?usage: smoke.sh DIR}
+command -v curl >/dev/null || { echo "error: curl not found (Debian package curl)" >&2; exit 1; }
+for f in nginx httpbin; do
+    [[ -f $dir/$f.env ]] || { echo "error: $dir/$f.env missing: fixture $f not started" >&2; exit 1; }
+done
+# shellcheck disable=SC1091
+source "$dir/nginx.env"
+# shellcheck disable=SC1091
+source "$dir/httpbin.env"
+
+fail=0
+check() { # <description> <expected> <actual>
+    if [[ $2 == "$3" ]]; then echo "ok   $1"; else echo "FAIL $1: expected '$2', got '$3'"; fail=1; fi
+}
+c=(curl -sS --max-time 10 --noproxy '*')
+
+check "nginx http /small.txt" "Hello from nginx" "$("${c[@]}" "$NGINX_HTTP_URL/small.txt")"
+check "nginx https /small.txt" "Hello from nginx" \
+    "$("${c[@]}" --cacert "$NGINX_CA_FILE" "$NGINX_HTTPS_URL/small.txt")"
+check "nginx https rejected without the test CA" "60" \
+    "$("${c[@]}" -o /dev/null "$NGINX_HTTPS_URL/small.txt" 2>/dev/null; echo $?)"
+check "nginx mTLS without client certificate" "400" \
+    "$("${c[@]}" -o /dev/null -w '%{http_code}' --cacert "$NGINX_CA_FILE" "$NGINX_MTLS_URL/whoami")"
+check "nginx mTLS with client certificate" "CN=reqivo-test-client,O=Reqivo tests" \
+    "$("${c[@]}" --cacert "$NGINX_CA_FILE" --cert "$NGINX_CLIENT_CERT" --key "$NGINX_CLIENT_KEY" \
+        "$NGINX_MTLS_URL/whoami")"
+check "nginx /large.bin SHA-256" "$NGINX_LARGE_SHA256" \
+    "$("${c[@]}" "$NGINX_HTTP_URL$NGINX_LARGE_PATH" | sha256sum | cut -d' ' -f1)"
+# curl reports one new connection for the first URL and none for the second.
+check "nginx keeps the connection alive" "10" \
+    "$("${c[@]}" -o /dev/null -o /dev/null -w '%{num_connects}' \
+        "$NGINX_HTTP_URL/small.txt" "$NGINX_HTTP_URL/hello.json")"
+check "httpbin /get" "200 http://127.0.0.1:$HTTPBIN_PORT/get" \
+    "$("${c[@]}" -w '%{http_code}' "$HTTPBIN_URL/get" |
+        "${PEER_PYTHON:-/usr/bin/python3}" -c 'import json,sys; t=sys.stdin.read(); print(t[-3:], json.loads(t[:-3])["url"])')"
+exit $fail
