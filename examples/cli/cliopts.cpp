@@ -1,0 +1,338 @@
+// Parsing of the reqivo command line with QCommandLineParser.
+//
+// Everything that can be checked without the network is checked here, so that bad usage always
+// exits with status 2 before the first request: numbers, header syntax, URLs, readable data files,
+// certificate files, and the proxy URL.
+#include "cliopts.h"
+
+#include <Reqivo/reqivoglobal.h>
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+
+#include <cmath>
+#include <cstdio>
+
+using namespace Qt::StringLiterals;
+
+namespace ReqivoCli {
+
+namespace {
+
+ParseResult usageError(const QString &message)
+{
+    ParseResult r;
+    r.message = u"reqivo: "_s + message + u"\nTry 'reqivo --help' for more information."_s;
+    r.exitStatus = ExitUsage;
+    return r;
+}
+
+// "-d @FILE" and "-d @-" read the data from a file or from stdin, byte for byte.
+std::optional<QByteArray> readData(const QString &value, QString *error)
+{
+    if (!value.startsWith(u'@'))
+        return value.toUtf8();
+    const QString path = value.mid(1);
+    QFile file;
+    bool opened = false;
+    if (path == u"-"_s)
+        opened = file.open(stdin, QIODevice::ReadOnly);
+    else {
+        file.setFileName(path);
+        opened = file.open(QIODevice::ReadOnly);
+    }
+    if (!opened) {
+        *error = u"cannot read %1: %2"_s.arg(path, file.errorString());
+        return std::nullopt;
+    }
+    QByteArray data = file.readAll();
+    if (file.error() != QFileDevice::NoError) {
+        *error = u"cannot read %1: %2"_s.arg(path, file.errorString());
+        return std::nullopt;
+    }
+    return data;
+}
+
+// Seconds as typed ("2", "0.5"); zero means no limit, as in Reqivo::Timeout.
+std::optional<std::chrono::milliseconds> parseSeconds(const QString &value)
+{
+    bool ok = false;
+    const double seconds = value.toDouble(&ok);
+    if (!ok || !std::isfinite(seconds) || seconds < 0 || seconds > 1e9)
+        return std::nullopt;
+    return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+}
+
+// "http://user:pass@host:port", "socks5://host:port"; a bare "host:port" is an HTTP proxy.
+std::optional<QNetworkProxy> parseProxy(const QString &value)
+{
+    QUrl url(value.contains(u"://"_s) ? value : u"http://"_s + value, QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty())
+        return std::nullopt;
+    const QString scheme = url.scheme().toLower();
+    QNetworkProxy proxy;
+    if (scheme == u"http"_s) {
+        proxy.setType(QNetworkProxy::HttpProxy);
+        proxy.setPort(static_cast<quint16>(url.port(8080)));
+    } else if (scheme == u"socks5"_s || scheme == u"socks5h"_s) {
+        proxy.setType(QNetworkProxy::Socks5Proxy);
+        proxy.setPort(static_cast<quint16>(url.port(1080)));
+    } else {
+        return std::nullopt;
+    }
+    proxy.setHostName(url.host());
+    proxy.setUser(url.userName(QUrl::FullyDecoded));
+    proxy.setPassword(url.password(QUrl::FullyDecoded));
+    return proxy;
+}
+
+// The URL to request for an argument; like curl, a URL without a scheme means http.
+std::optional<QUrl> parseTarget(const QString &argument)
+{
+    const bool hasScheme = argument.contains(u"://"_s);
+    QUrl url(hasScheme ? argument : u"http://"_s + argument, QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty())
+        return std::nullopt;
+    return url;
+}
+
+} // namespace
+
+ParseResult parseArguments(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+            u"Requests each URL in order through one Reqivo session, like a small curl.\n"
+            "Exit status: 0 when every URL got a response (whatever its status), 1 otherwise, "
+            "2 for bad usage."_s);
+    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
+
+    const QCommandLineOption methodOpt(u"X"_s, u"Request method (default GET, POST with a body)."_s,
+                                       u"METHOD"_s);
+    const QCommandLineOption headerOpt(u"H"_s, u"Add a request header; repeatable."_s,
+                                       u"'Name: Value'"_s);
+    const QCommandLineOption dataOpt(
+            u"d"_s,
+            u"Request body, sent byte for byte as application/x-www-form-urlencoded; "
+            "@FILE reads a file, @- reads stdin."_s,
+            u"DATA|@FILE|@-"_s);
+    const QCommandLineOption jsonOpt(
+            u"json"_s, u"JSON request body (Content-Type and Accept: application/json); "
+                       "@FILE and @- work as for -d."_s,
+            u"DATA"_s);
+    const QCommandLineOption userOpt(u"u"_s, u"Basic authentication."_s, u"USER:PASS"_s);
+    const QCommandLineOption bearerOpt(u"bearer"_s, u"Bearer token authentication."_s,
+                                       u"TOKEN"_s);
+    const QCommandLineOption outputOpt(
+            u"o"_s,
+            u"Stream the body to FILE (a progress bar shows on a terminal). Once: every body "
+            "into FILE; once per URL: one file each. '-' is stdout."_s,
+            u"FILE"_s);
+    const QCommandLineOption noFollowOpt(u"no-follow"_s, u"Do not follow redirects."_s);
+    const QCommandLineOption maxRedirectsOpt(u"max-redirects"_s,
+                                             u"Follow at most N redirects (default 30)."_s, u"N"_s);
+    const QCommandLineOption timeoutOpt(
+            u"timeout"_s,
+            u"Limit for every phase and for the whole request, in seconds (0: none; default: "
+            "5 s per phase, no overall limit)."_s,
+            u"S"_s);
+    const QCommandLineOption connectTimeoutOpt(u"connect-timeout"_s,
+                                               u"Connect timeout in seconds."_s, u"S"_s);
+    const QCommandLineOption readTimeoutOpt(u"read-timeout"_s,
+                                            u"Read timeout (no data for S seconds)."_s, u"S"_s);
+    const QCommandLineOption cacertOpt(u"cacert"_s, u"Also trust the PEM CA certificates in FILE."_s,
+                                       u"FILE"_s);
+    const QCommandLineOption insecureOpt(u"insecure"_s,
+                                         u"Do not verify the server's TLS certificate."_s);
+    const QCommandLineOption certOpt(u"cert"_s, u"Client certificate (PEM), with --key."_s,
+                                     u"FILE"_s);
+    const QCommandLineOption keyOpt(u"key"_s, u"Client private key (unencrypted PEM)."_s,
+                                    u"FILE"_s);
+    const QCommandLineOption proxyOpt(u"proxy"_s,
+                                      u"Use a proxy: http://[user:pass@]host:port or socks5://..."_s,
+                                      u"URL"_s);
+    const QCommandLineOption compressedOpt(u"compressed"_s,
+                                           u"Ask for gzip/deflate and decode it (the default)."_s);
+    const QCommandLineOption noCompressedOpt(u"no-compressed"_s,
+                                             u"Do not ask for compressed bodies."_s);
+    const QCommandLineOption syncOpt(u"sync"_s, u"Use the blocking Session (not available yet)."_s);
+    const QCommandLineOption verboseOpt(QStringList{u"v"_s, u"verbose"_s},
+                                        u"Print request and response heads on stderr."_s);
+    const QCommandLineOption reportOpt(
+            u"report"_s, u"Print one JSON object per URL on stdout and nothing else (jsonl)."_s,
+            u"FORMAT"_s);
+    const QCommandLineOption versionOpt(u"version"_s, u"Print the version and exit."_s);
+
+    for (const auto *o : {&methodOpt, &headerOpt, &dataOpt, &jsonOpt, &userOpt, &bearerOpt,
+                          &outputOpt, &noFollowOpt, &maxRedirectsOpt, &timeoutOpt,
+                          &connectTimeoutOpt, &readTimeoutOpt, &cacertOpt, &insecureOpt, &certOpt,
+                          &keyOpt, &proxyOpt, &compressedOpt, &noCompressedOpt, &syncOpt,
+                          &verboseOpt, &reportOpt, &versionOpt})
+        parser.addOption(*o);
+    const QCommandLineOption helpOpt = parser.addHelpOption();
+    parser.addPositionalArgument(u"URL"_s, u"One or more URLs, requested in order."_s,
+                                 u"URL [URL...]"_s);
+
+    if (!parser.parse(arguments))
+        return usageError(parser.errorText());
+
+    if (parser.isSet(helpOpt)) {
+        ParseResult r;
+        r.message = parser.helpText();
+        return r;
+    }
+    if (parser.isSet(versionOpt)) {
+        ParseResult r;
+        r.message = u"reqivo %1 (Reqivo for Qt, Qt %2)\n"_s.arg(
+                QString::fromLatin1(Reqivo::versionString()), QString::fromLatin1(qVersion()));
+        return r;
+    }
+
+    CliOptions o;
+    o.sync = parser.isSet(syncOpt);
+    o.verbose = parser.isSet(verboseOpt);
+    if (parser.isSet(reportOpt)) {
+        const QStringList formats = parser.values(reportOpt);
+        if (formats.last() != u"jsonl"_s)
+            return usageError(u"unknown report format '%1' (only 'jsonl' exists)"_s.arg(
+                    formats.last()));
+        o.report = true;
+    }
+
+    const QStringList urls = parser.positionalArguments();
+    if (urls.isEmpty())
+        return usageError(u"no URL given"_s);
+    for (const QString &argument : urls) {
+        const std::optional<QUrl> url = parseTarget(argument);
+        if (!url)
+            return usageError(u"not a valid URL: '%1'"_s.arg(argument));
+        o.targets.append(Target{argument, *url});
+    }
+
+    if (parser.isSet(methodOpt)) {
+        o.method = parser.value(methodOpt).toLatin1();
+        if (o.method.isEmpty())
+            return usageError(u"empty method for -X"_s);
+    }
+
+    for (const QString &header : parser.values(headerOpt)) {
+        const qsizetype colon = header.indexOf(u':');
+        const QByteArray name = header.left(colon).trimmed().toLatin1();
+        if (colon <= 0 || name.isEmpty() || name.contains(' ') || name.contains('\t'))
+            return usageError(u"bad header '%1': expected 'Name: Value'"_s.arg(header));
+        o.headers.add(name, header.mid(colon + 1).trimmed().toUtf8());
+    }
+
+    if (parser.isSet(dataOpt) && parser.isSet(jsonOpt))
+        return usageError(u"-d and --json cannot be used together"_s);
+    if (parser.isSet(dataOpt) || parser.isSet(jsonOpt)) {
+        const bool json = parser.isSet(jsonOpt);
+        QString error;
+        o.body = readData(parser.value(json ? jsonOpt : dataOpt), &error);
+        if (!o.body)
+            return usageError(error);
+        o.bodyContentType = json ? "application/json" : "application/x-www-form-urlencoded";
+        if (json && !o.headers.contains("Accept"))
+            o.headers.add("Accept", "application/json");
+        // A Content-Type given with -H describes the body: it replaces the default one.
+        if (o.headers.contains("Content-Type")) {
+            o.bodyContentType = o.headers.value("Content-Type").toByteArray();
+            o.headers.remove("Content-Type");
+        }
+    }
+
+    o.outputFiles = parser.values(outputOpt);
+    if (o.outputFiles.size() > 1 && o.outputFiles.size() != o.targets.size())
+        return usageError(u"give -o once, or once per URL (%1 URLs, %2 -o)"_s.arg(
+                o.targets.size())
+                                  .arg(o.outputFiles.size()));
+    for (const QString &file : std::as_const(o.outputFiles)) {
+        if (file.isEmpty())
+            return usageError(u"empty file name for -o"_s);
+    }
+
+    if (parser.isSet(userOpt)) {
+        const QString value = parser.value(userOpt);
+        const qsizetype colon = value.indexOf(u':');
+        o.basicAuth = colon < 0 ? std::pair{value, QString()}
+                                : std::pair{value.left(colon), value.mid(colon + 1)};
+    }
+    if (parser.isSet(bearerOpt))
+        o.bearerToken = parser.value(bearerOpt);
+
+    if (parser.isSet(noFollowOpt))
+        o.followRedirects = false;
+    if (parser.isSet(maxRedirectsOpt)) {
+        bool ok = false;
+        const int n = parser.value(maxRedirectsOpt).toInt(&ok);
+        if (!ok || n < 0)
+            return usageError(u"--max-redirects needs a number >= 0"_s);
+        o.maxRedirects = n;
+    }
+
+    if (parser.isSet(timeoutOpt) || parser.isSet(connectTimeoutOpt)
+        || parser.isSet(readTimeoutOpt)) {
+        Reqivo::Timeout timeout;
+        const std::pair<const QCommandLineOption *, std::chrono::milliseconds Reqivo::Timeout::*>
+                phases[] = {{&connectTimeoutOpt, &Reqivo::Timeout::connect},
+                            {&readTimeoutOpt, &Reqivo::Timeout::read}};
+        if (parser.isSet(timeoutOpt)) {
+            const auto all = parseSeconds(parser.value(timeoutOpt));
+            if (!all)
+                return usageError(u"--timeout needs a number of seconds >= 0"_s);
+            timeout = Reqivo::Timeout::all(*all);
+        }
+        for (const auto &[opt, member] : phases) {
+            if (!parser.isSet(*opt))
+                continue;
+            const auto value = parseSeconds(parser.value(*opt));
+            if (!value)
+                return usageError(u"--%1 needs a number of seconds >= 0"_s.arg(opt->names().first()));
+            timeout.*member = *value;
+        }
+        o.timeout = timeout;
+    }
+
+    if (parser.isSet(cacertOpt) || parser.isSet(insecureOpt) || parser.isSet(certOpt)
+        || parser.isSet(keyOpt)) {
+        Reqivo::TlsOptions tls;
+        QString error;
+        for (const QString &file : parser.values(cacertOpt)) {
+            if (!tls.addCaCertificatesFromFile(file, &error))
+                return usageError(u"--cacert %1: %2"_s.arg(file, error));
+        }
+        if (parser.isSet(certOpt) != parser.isSet(keyOpt))
+            return usageError(u"--cert and --key go together"_s);
+        if (parser.isSet(certOpt)
+            && !tls.setClientCertificateFromFiles(parser.value(certOpt), parser.value(keyOpt),
+                                                  &error))
+            return usageError(u"--cert/--key: %1"_s.arg(error));
+        if (parser.isSet(insecureOpt))
+            tls.verifyPeer = false;
+        o.tlsOptions = tls;
+    }
+
+    if (parser.isSet(proxyOpt)) {
+        o.proxy = parseProxy(parser.value(proxyOpt));
+        if (!o.proxy)
+            return usageError(u"bad proxy URL '%1' (http://, socks5:// or host:port)"_s.arg(
+                    parser.value(proxyOpt)));
+    }
+
+    // The last of --compressed / --no-compressed wins, as with curl's --no- options.
+    const QStringList found = parser.optionNames();
+    for (auto it = found.crbegin(); it != found.crend(); ++it) {
+        if (*it == u"compressed"_s || *it == u"no-compressed"_s) {
+            o.decompress = *it == u"compressed"_s;
+            break;
+        }
+    }
+
+    ParseResult r;
+    r.options = std::move(o);
+    return r;
+}
+
+} // namespace ReqivoCli

@@ -1,0 +1,70 @@
+// The reqivo command's options: what the user asked for, parsed and checked before any request.
+//
+// Parsing never touches the network and never exits: it returns either a complete CliOptions or
+// the message and exit status (0 for --help/--version, 2 for bad usage) that main() prints.
+#pragma once
+
+#include <Reqivo/endpoint.h>
+#include <Reqivo/headers.h>
+#include <Reqivo/timeout.h>
+
+#include <QByteArray>
+#include <QNetworkProxy>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+#include <chrono>
+#include <optional>
+
+namespace ReqivoCli {
+
+//! Exit statuses, as the issue defines them.
+enum ExitStatus : int {
+    ExitOk = 0, //!< every URL got a response, whatever its status
+    ExitFailed = 1, //!< at least one URL got no response
+    ExitUsage = 2, //!< bad usage: nothing was requested
+};
+
+struct Target
+{
+    QString argument; //!< the URL as typed, echoed in the report
+    QUrl url;
+};
+
+struct CliOptions
+{
+    QList<Target> targets;
+    QByteArray method; //!< empty: GET, or POST when there is a body
+    Reqivo::Headers headers;
+    std::optional<QByteArray> body;
+    QByteArray bodyContentType;
+    //! Empty: bodies go to stdout. One entry: every body into that file, in order. One per URL:
+    //! each body into its own file. "-" means stdout.
+    QStringList outputFiles;
+
+    std::optional<std::pair<QString, QString>> basicAuth;
+    std::optional<QString> bearerToken;
+    std::optional<bool> followRedirects;
+    std::optional<int> maxRedirects;
+    std::optional<Reqivo::Timeout> timeout;
+    std::optional<Reqivo::TlsOptions> tlsOptions;
+    std::optional<QNetworkProxy> proxy;
+    std::optional<bool> decompress;
+
+    bool sync = false;
+    bool verbose = false;
+    bool report = false; //!< --report jsonl
+};
+
+struct ParseResult
+{
+    std::optional<CliOptions> options;
+    //! When options is empty: what to print (on stdout for exit status 0, else on stderr).
+    QString message;
+    int exitStatus = ExitOk;
+};
+
+ParseResult parseArguments(const QStringList &arguments);
+
+} // namespace ReqivoCli

@@ -1,0 +1,28 @@
+// The --report jsonl lines: one compact JSON object per requested URL.
+//
+// Keys come out in the order the issue specifies (url, ok, status, ...), which QJsonObject
+// cannot do since it sorts its keys; every value is still encoded by QJsonDocument, so escaping
+// and number formatting are Qt's.
+#pragma once
+
+#include <Reqivo/errors.h>
+#include <Reqivo/response.h>
+
+#include <QByteArray>
+#include <QJsonValue>
+#include <QString>
+
+namespace ReqivoCli {
+
+//! {"url":…,"ok":true,"status":…,…} for a response. \a body is the decoded body as it goes in
+//! the report (empty when it was written to a file); \a bodyLength is its full length.
+QByteArray reportResponse(const QString &url, const Reqivo::Response &response,
+                          const QByteArray &body, qint64 bodyLength);
+
+//! {"url":…,"ok":false,"error":{"type":…,"message":…}}
+QByteArray reportError(const QString &url, const Reqivo::Error &error);
+
+//! Header bytes as text: UTF-8 when they are valid UTF-8, else Latin-1 (every byte kept).
+QString headerText(QByteArrayView bytes);
+
+} // namespace ReqivoCli
