@@ -130,8 +130,11 @@ configure_build() {
         return 1
     fi
     cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
-    cmake --build "$dir" -j"$jobs"
+    # Keep going past a failed target: the tests that did build still run and report.
+    cmake --build "$dir" -j"$jobs" -- -k 0
 }
+# True when <dir> was configured far enough to have tests to run.
+configured() { [[ -f $1/CTestTestfile.cmake ]]; }
 
 # --- dependencies -----------------------------------------------------------------------------
 packages=("${REQIVO_BUILD_PACKAGES[@]}" "${REQIVO_TEST_PACKAGES[@]}")
@@ -166,7 +169,7 @@ stage "build/ (GCC, RelWithDebInfo, -Werror)" configure_build build \
     -DCMAKE_CXX_COMPILER=g++ -DREQIVO_WERROR=ON \
     -DREQIVO_BUILD_TESTS=ON -DREQIVO_BUILD_EXAMPLES=ON -DREQIVO_BUILD_BENCHMARKS=ON \
     -DREQIVO_BUILD_FUZZERS=OFF -DREQIVO_SANITIZE=
-if ((stage_rc == 0)); then
+if configured build; then
     run_ctest build "tests in build/"
 fi
 
@@ -176,7 +179,7 @@ if ((!quick)); then
         build-asan -DCMAKE_CXX_COMPILER=g++ -DREQIVO_WERROR=ON \
         -DREQIVO_SANITIZE=address,undefined -DREQIVO_BUILD_TESTS=ON \
         -DREQIVO_BUILD_EXAMPLES=OFF -DREQIVO_BUILD_BENCHMARKS=OFF -DREQIVO_BUILD_FUZZERS=OFF
-    if ((stage_rc == 0)); then
+    if configured build-asan; then
         # LSAN suppressions cover third-party libraries only (see the file), never Reqivo.
         run_ctest build-asan "tests in build-asan/ (ASan + UBSan)" \
             ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -222,7 +225,7 @@ if ((!quick)); then
     stage "build-fuzz/ (clang, libFuzzer)" configure_build build-fuzz \
         -DCMAKE_CXX_COMPILER=clang++ -DREQIVO_BUILD_FUZZERS=ON -DREQIVO_BUILD_TESTS=OFF \
         -DREQIVO_BUILD_EXAMPLES=OFF -DREQIVO_BUILD_BENCHMARKS=OFF -DREQIVO_SANITIZE=
-    if ((stage_rc == 0)); then
+    if [[ -f build-fuzz/CMakeCache.txt ]]; then
         mapfile -t fuzzers < <(find build-fuzz -type f -name 'fuzz_*' -perm -u+x \
             ! -name '*.*' -not -path '*/CMakeFiles/*' | sort)
         if ((${#fuzzers[@]} == 0)); then
