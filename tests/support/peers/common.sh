@@ -94,10 +94,12 @@ peer_parse_args() {
     PEER_DIR=$(cd "$PEER_DIR" && pwd)
 }
 
-# A private run directory for one peer, readable by unprivileged worker processes.
+# A private run directory for one peer, readable by unprivileged worker processes (nginx started
+# as root runs its workers as nobody, who may not be able to enter root's $TMPDIR).
 peer_make_rundir() {
-    local d
-    d=$(mktemp -d "${TMPDIR:-/tmp}/reqivo-$1.XXXXXX")
+    local d base=${TMPDIR:-/tmp}
+    ((EUID != 0)) || base=/tmp
+    d=$(mktemp -d "$base/reqivo-$1.XXXXXX")
     chmod 755 "$d"
     printf '%s\n' "$d"
 }
