@@ -125,8 +125,11 @@ public:
     void closeIdleConnections();
 
 protected:
-    //! For AsyncRequest: a session over a caller-owned pool (or none: one connection per request).
+    //! For AsyncRequest and the sync twins: a session over a caller-owned pool (nullptr: its
+    //! own), optionally forgetting cookies between requests.
     AsyncSession(AsyncConnectionPool *sharedPool, bool keepCookies, QObject *parent);
+    //! Streamed bodies keep \a owner alive until they are done (for sessions owned by a call).
+    void setStreamOwner(std::weak_ptr<void> owner);
 
 private:
     void addRequestHookImpl(RequestHook hook);

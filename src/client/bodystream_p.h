@@ -1,0 +1,26 @@
+// BodyStream: the live end of a streamed response body. A Response in streaming mode holds one;
+// copies of the Response share it. It owns the connection lease until the body ends.
+#pragma once
+
+#include <Reqivo/reqivoglobal.h>
+
+#include <QByteArray>
+
+#include <QCoro/QCoroTask>
+
+namespace Reqivo {
+
+class REQIVO_EXPORT BodyStream
+{
+public:
+    virtual ~BodyStream();
+    //! The next decoded bytes (at most maxBytes when > 0); empty at the end of the body.
+    virtual QCoro::Task<QByteArray> read(qint64 maxBytes) = 0;
+    //! Ends the stream early; the connection is closed, not pooled.
+    virtual void close() = 0;
+    virtual bool atEnd() const = 0;
+    virtual qint64 bytesReceived() const = 0;
+    virtual qint64 expectedSize() const = 0;
+};
+
+} // namespace Reqivo

@@ -1,0 +1,11 @@
+# Client-layer sources of the session core (the rest are listed in CMakeLists.txt).
+set(CLIENT_LEAD_SOURCES
+    asyncsession.cpp
+    asyncrequest.cpp
+    exchange.cpp exchange_p.h
+    bodystream_p.h
+    response.cpp
+    ../../include/Reqivo/asyncsession.h
+    ../../include/Reqivo/asyncrequest.h
+    ../../include/Reqivo/response.h
+    ../../include/Reqivo/requestoptions.h)

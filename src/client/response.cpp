@@ -1,0 +1,198 @@
+// Response: plain data plus, in streaming mode, a shared BodyStream.
+#include <Reqivo/errors.h>
+#include <Reqivo/response.h>
+
+#include "bodystream_p.h"
+
+#include <QJsonParseError>
+#include <QSharedData>
+#include <QStringDecoder>
+
+namespace Reqivo {
+
+BodyStream::~BodyStream() = default;
+
+class ResponseData : public QSharedData
+{
+public:
+    int status = 0;
+    int versionMinor = 1;
+    bool connectionReused = false;
+    QByteArray reason;
+    QByteArray method;
+    Headers headers;
+    QByteArray body;
+    QUrl url;
+    QList<Response> history;
+    std::chrono::milliseconds elapsed{0};
+    std::shared_ptr<BodyStream> stream;
+};
+
+Response::Response() : d(new ResponseData) { }
+Response::Response(const Response &other) = default;
+Response::Response(Response &&other) noexcept = default;
+Response &Response::operator=(const Response &other) = default;
+Response &Response::operator=(Response &&other) noexcept = default;
+Response::~Response() = default;
+
+bool Response::isNull() const noexcept { return d->status == 0; }
+int Response::status() const noexcept { return d->status; }
+QByteArray Response::reason() const { return d->reason; }
+QString Response::httpVersion() const { return QStringLiteral("1.%1").arg(d->versionMinor); }
+const Headers &Response::headers() const noexcept { return d->headers; }
+QByteArray Response::method() const { return d->method; }
+QUrl Response::url() const { return d->url; }
+QList<Response> Response::history() const { return d->history; }
+std::chrono::milliseconds Response::elapsed() const noexcept { return d->elapsed; }
+bool Response::connectionReused() const noexcept { return d->connectionReused; }
+
+bool Response::isRedirect() const noexcept
+{
+    const int s = d->status;
+    return (s == 301 || s == 302 || s == 303 || s == 307 || s == 308)
+            && d->headers.contains("location");
+}
+
+void Response::raiseForStatus() const
+{
+    if (d->status < 400)
+        return;
+    const QString kind = d->status < 500 ? QStringLiteral("client error")
+                                         : QStringLiteral("server error");
+    throw StatusError(Error(Error::Kind::Status,
+                            QStringLiteral("HTTP %1 %2 (%3)")
+                                    .arg(d->status)
+                                    .arg(QString::fromLatin1(d->reason), kind),
+                            d->url, QString(), d->status));
+}
+
+QByteArray Response::body() const { return d->body; }
+
+QByteArray Response::charset() const
+{
+    // Content-Type: type/subtype; charset="utf-8"
+    const QByteArrayView ct = d->headers.value("content-type");
+    qsizetype from = 0;
+    while (true) {
+        const qsizetype semi = ct.indexOf(';', from);
+        if (semi < 0)
+            return {};
+        QByteArrayView param = ct.sliced(semi + 1);
+        const qsizetype next = param.indexOf(';');
+        if (next >= 0)
+            param = param.first(next);
+        param = param.trimmed();
+        if (param.size() > 8 && param.first(8).compare("charset=", Qt::CaseInsensitive) == 0) {
+            QByteArrayView value = param.sliced(8).trimmed();
+            if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+                value = value.sliced(1, value.size() - 2);
+            return value.toByteArray().toLower();
+        }
+        from = semi + 1;
+    }
+}
+
+QString Response::text() const
+{
+    const QByteArray cs = charset();
+    if (!cs.isEmpty() && cs != "utf-8" && cs != "utf8") {
+        QStringDecoder decoder(cs.constData());
+        if (decoder.isValid())
+            return decoder.decode(d->body);
+    }
+    return QString::fromUtf8(d->body);
+}
+
+QJsonDocument Response::json() const
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(d->body, &error);
+    if (error.error != QJsonParseError::NoError)
+        throw InvalidResponseError(QStringLiteral("the body is not valid JSON: %1 at offset %2")
+                                           .arg(error.errorString())
+                                           .arg(error.offset),
+                                   d->url);
+    return doc;
+}
+
+bool Response::isStreaming() const noexcept { return d->stream != nullptr; }
+
+QCoro::Task<QByteArray> Response::readChunk(qint64 maxBytes)
+{
+    const std::shared_ptr<BodyStream> stream = d->stream; // keeps it alive across suspension
+    if (!stream)
+        co_return QByteArray();
+    co_return co_await stream->read(maxBytes);
+}
+
+QCoro::AsyncGenerator<QByteArray> Response::chunks(qint64 maxBytes)
+{
+    const std::shared_ptr<BodyStream> stream = d->stream;
+    if (!stream)
+        co_return;
+    while (true) {
+        QByteArray piece = co_await stream->read(maxBytes);
+        if (piece.isEmpty())
+            co_return;
+        co_yield piece;
+    }
+}
+
+QCoro::Task<QByteArray> Response::readAll()
+{
+    const std::shared_ptr<BodyStream> stream = d->stream;
+    if (!stream)
+        co_return d->body;
+    QByteArray all = d->body;
+    while (true) {
+        const QByteArray piece = co_await stream->read(0);
+        if (piece.isEmpty())
+            break;
+        all.append(piece);
+    }
+    d->body = all;
+    co_return all;
+}
+
+qint64 Response::bytesReceived() const noexcept
+{
+    return d->stream ? d->stream->bytesReceived() : d->body.size();
+}
+
+qint64 Response::expectedSize() const noexcept
+{
+    return d->stream ? d->stream->expectedSize() : d->body.size();
+}
+
+void Response::close()
+{
+    if (d->stream)
+        d->stream->close();
+}
+
+void Response::setStatus(int status, const QByteArray &reason)
+{
+    d->status = status;
+    d->reason = reason;
+}
+void Response::setHttpVersion(int minor) { d->versionMinor = minor; }
+void Response::setHeaders(const Headers &headers) { d->headers = headers; }
+void Response::setBody(const QByteArray &body) { d->body = body; }
+void Response::setUrl(const QUrl &url) { d->url = url; }
+void Response::setMethod(const QByteArray &method) { d->method = method; }
+void Response::setHistory(const QList<Response> &history) { d->history = history; }
+void Response::setElapsed(std::chrono::milliseconds elapsed) { d->elapsed = elapsed; }
+void Response::setConnectionReused(bool reused) { d->connectionReused = reused; }
+void Response::setBodyStream(std::shared_ptr<BodyStream> stream) { d->stream = std::move(stream); }
+std::shared_ptr<BodyStream> Response::bodyStream() const { return d->stream; }
+
+QDebug operator<<(QDebug debug, const Response &response)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "Reqivo::Response(" << response.status() << ' '
+                    << response.reason().constData() << ", " << response.url().toString()
+                    << ", " << response.body().size() << " bytes)";
+    return debug;
+}
+
+} // namespace Reqivo
