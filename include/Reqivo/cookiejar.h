@@ -1,0 +1,66 @@
+// Reqivo::CookieJar: the session's RFC 6265 cookie store.
+//
+// Parsing and storage are Qt's (QNetworkCookie, QNetworkCookieJar); this class fills the gaps
+// between QNetworkCookieJar and RFC 6265 that matter to an HTTP client:
+//   - each Set-Cookie field is parsed on its own, never comma-joined (Expires contains a comma);
+//   - the default path is the RFC 6265 §5.1.4 one ("/a/b" sets path "/a", not "/a/");
+//   - a cookie whose expiry is now or earlier is never stored and never sent (Max-Age=0 deletes);
+//   - replacing a cookie keeps its creation order, so the Cookie header order of §5.4
+//     (longer paths first, then earlier creation) is stable;
+//   - a Domain attribute is refused for an IP-address host unless it is that address, and a
+//     Secure cookie is refused from an http:// response (RFC 6265bis §5.7 step 14);
+//   - Secure cookies are only sent over https:// and wss://.
+// A cookie without a Domain attribute is host-only (stored without a leading dot); Domain
+// attributes naming a public suffix ("com", "co.uk") are refused, as QNetworkCookieJar does.
+#pragma once
+
+#include <Reqivo/headers.h>
+#include <Reqivo/reqivoglobal.h>
+
+#include <QByteArray>
+#include <QList>
+#include <QNetworkCookie>
+#include <QNetworkCookieJar>
+#include <QUrl>
+
+class QIODevice;
+
+namespace Reqivo {
+
+class REQIVO_EXPORT CookieJar : public QNetworkCookieJar
+{
+    Q_OBJECT
+public:
+    explicit CookieJar(QObject *parent = nullptr);
+    ~CookieJar() override;
+
+    //! Stores the cookies of every Set-Cookie field of a response received from \a url.
+    void storeFromResponse(const QUrl &url, const Headers &headers);
+    //! The Cookie header value for a request to \a url ("a=1; b=2"), empty when none applies.
+    QByteArray cookieHeaderFor(const QUrl &url) const;
+    //! Every stored cookie that has not expired, in creation order.
+    QList<QNetworkCookie> cookies() const;
+    //! Stores \a cookie as if \a url had set it (host-only when it has no domain).
+    //! Returns false when the cookie is refused, or when it is an expired one (a deletion).
+    bool setCookie(const QNetworkCookie &cookie, const QUrl &url);
+    //! Removes every cookie.
+    void clear();
+    //! Removes session cookies (those without an expiry), as at the end of a browser session.
+    void clearSessionCookies();
+
+    //! Writes the non-expired cookies to \a device, one Set-Cookie line each, in creation
+    //! order, after a version line. Host-only and domain cookies are told apart on reload.
+    bool saveTo(QIODevice *device) const;
+    //! Adds the cookies saved by saveTo() (expired ones are skipped). False on a bad file.
+    bool loadFrom(QIODevice *device);
+
+    // QNetworkCookieJar overrides, so a CookieJar also works as a QNetworkAccessManager's jar.
+    QList<QNetworkCookie> cookiesForUrl(const QUrl &url) const override;
+    bool setCookiesFromUrl(const QList<QNetworkCookie> &cookieList, const QUrl &url) override;
+    bool insertCookie(const QNetworkCookie &cookie) override;
+
+protected:
+    bool validateCookie(const QNetworkCookie &cookie, const QUrl &url) const override;
+};
+
+} // namespace Reqivo
