@@ -172,7 +172,7 @@ RedirectTracker::RedirectTracker(int maxRedirects)
 {
 }
 
-Error RedirectTracker::addHop(const QByteArray &method, const QUrl &url,
+bool RedirectTracker::record(const QByteArray &method, const QUrl &url,
     const QByteArray &bodyDigest, const QByteArray &cookieHeader)
 {
     m_hops.append(url);
@@ -183,15 +183,30 @@ Error RedirectTracker::addHop(const QByteArray &method, const QUrl &url,
         identity += ':';
         identity += part;
     }
-    if (m_seen.contains(identity)) {
+    if (m_seen.contains(identity))
+        return false;
+    m_seen.insert(identity);
+    return true;
+}
+
+void RedirectTracker::start(const QByteArray &method, const QUrl &url, const QByteArray &bodyDigest,
+    const QByteArray &cookieHeader)
+{
+    record(method, url, bodyDigest, cookieHeader);
+}
+
+Error RedirectTracker::addHop(const QByteArray &method, const QUrl &url,
+    const QByteArray &bodyDigest, const QByteArray &cookieHeader)
+{
+    ++m_redirects;
+    if (!record(method, url, bodyDigest, cookieHeader)) {
         return Error(Error::Kind::RedirectLoop,
             QStringLiteral("redirect loop: %1 %2 was already requested in this chain "
                            "with the same body and cookies")
                 .arg(QString::fromLatin1(method), displayUrl(url)),
             url);
     }
-    m_seen.insert(identity);
-    if (redirectCount() > m_maxRedirects) {
+    if (m_redirects > m_maxRedirects) {
         return Error(Error::Kind::TooManyRedirects,
             QStringLiteral("exceeded %1 redirects (last: %2)")
                 .arg(m_maxRedirects)

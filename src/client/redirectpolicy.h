@@ -61,7 +61,7 @@ REQIVO_EXPORT RedirectDecision decideRedirect(const QByteArray &method, const QU
     const Headers &requestHeaders, bool bodyReplayable, bool hasBody, int status,
     const Headers &responseHeaders);
 
-//! Counts the requests of a redirect chain and detects true cycles.
+//! Counts the redirects of a chain and detects true cycles.
 //!
 //! A request's identity is (method, URL without fragment, body digest, Cookie header). Seeing
 //! an identity a second time in one chain is a RedirectLoopError at once: the server answered
@@ -71,27 +71,38 @@ REQIVO_EXPORT RedirectDecision decideRedirect(const QByteArray &method, const QU
 //! differs) or added a parameter (A?ticket=…, a different URL). The seed's rule ("a URL seen
 //! twice") is therefore kept for identical requests and relaxed only where the request
 //! differs. The hop count still bounds any chain, cyclic or not.
+//!
+//! Use: start() with the original request (optional, but without it a cycle back to the
+//! original is caught one hop later), then addHop() for each redirect target before it is sent.
 class REQIVO_EXPORT RedirectTracker
 {
 public:
     //! \a maxRedirects: redirects that may be followed (the seed's default is 30).
     explicit RedirectTracker(int maxRedirects);
 
-    //! Records a request of the chain: first the original request, then each redirect target
-    //! before it is sent. Returns TooManyRedirects once more than maxRedirects redirects have
-    //! been recorded, RedirectLoopError for a repeated identity, a null Error otherwise.
-    //! \a cookieHeader is the Cookie field the request will carry (the jar's state for it).
+    //! Records the original request of the chain. It is not a redirect, so it is not counted.
+    //! \a cookieHeader is the Cookie field the request carries (the jar's state for it).
+    void start(const QByteArray &method, const QUrl &url, const QByteArray &bodyDigest,
+        const QByteArray &cookieHeader = {});
+    //! Records a redirect about to be followed to \a url. Returns RedirectLoopError for an
+    //! identity already recorded, TooManyRedirects when this is redirect maxRedirects + 1, a
+    //! null Error otherwise.
     Error addHop(const QByteArray &method, const QUrl &url, const QByteArray &bodyDigest,
         const QByteArray &cookieHeader = {});
 
-    //! The URLs recorded so far, the original request's first.
+    //! The URLs recorded so far, in order (the original request's first when start() was used).
     QList<QUrl> hops() const { return m_hops; }
-    //! Redirects recorded so far (hops minus the original request).
-    int redirectCount() const noexcept { return qMax(0, int(m_hops.size()) - 1); }
+    //! Redirects recorded by addHop() so far.
+    int redirectCount() const noexcept { return m_redirects; }
     int maxRedirects() const noexcept { return m_maxRedirects; }
 
 private:
+    //! Records \a url and its identity; false when the identity was already recorded.
+    bool record(const QByteArray &method, const QUrl &url, const QByteArray &bodyDigest,
+        const QByteArray &cookieHeader);
+
     int m_maxRedirects;
+    int m_redirects = 0;
     QList<QUrl> m_hops;
     QSet<QByteArray> m_seen;
 };

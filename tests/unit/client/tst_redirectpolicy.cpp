@@ -58,10 +58,12 @@ private Q_SLOTS:
     void nonHttpScheme();
     void nonReplayableBody_data();
     void nonReplayableBody();
+    void tooManyRedirects_data();
     void tooManyRedirects();
     void zeroRedirectsAllowed();
     void loops_data();
     void loops();
+    void loopBackToUnrecordedOriginal();
 };
 
 void TestRedirectPolicy::methodRewrite_data()
@@ -333,15 +335,22 @@ void TestRedirectPolicy::nonReplayableBody()
     QVERIFY(noBody.follow);
 }
 
+void TestRedirectPolicy::tooManyRedirects_data()
+{
+    QTest::addColumn<bool>("withStart");
+    QTest::newRow("original request recorded with start()") << true;
+    QTest::newRow("only redirects recorded") << false;
+}
+
 void TestRedirectPolicy::tooManyRedirects()
 {
+    QFETCH(bool, withStart);
     RedirectTracker tracker(3);
-    QVERIFY(tracker.addHop("GET", url("http://h.test/0"), {}).isNull()); // the original request
-    for (int i = 1; i <= 3; ++i)
-        QVERIFY(tracker
-                    .addHop("GET",
-                        url(QByteArray("http://h.test/" + QByteArray::number(i)).constData()), {})
-                    .isNull());
+    if (withStart)
+        tracker.start("GET", url("http://h.test/0"), {});
+    QCOMPARE(tracker.redirectCount(), 0); // the original request is not a redirect
+    for (const char *target : {"http://h.test/1", "http://h.test/2", "http://h.test/3"})
+        QVERIFY(tracker.addHop("GET", url(target), {}).isNull());
     QCOMPARE(tracker.redirectCount(), 3);
     const Error error = tracker.addHop("GET", url("http://user:pw@h.test/4"), {});
     QCOMPARE(error.kind(), Error::Kind::TooManyRedirects);
@@ -349,14 +358,14 @@ void TestRedirectPolicy::tooManyRedirects()
     QVERIFY2(
         error.message().contains(QLatin1String("http://h.test/4")), qPrintable(error.message()));
     QVERIFY2(!error.toString().contains(QLatin1String("pw")), qPrintable(error.toString()));
-    QCOMPARE(tracker.hops().size(), 5);
-    QCOMPARE(tracker.hops().first(), url("http://h.test/0"));
+    QCOMPARE(tracker.hops().size(), withStart ? 5 : 4);
+    QCOMPARE(tracker.hops().first(), url(withStart ? "http://h.test/0" : "http://h.test/1"));
 }
 
 void TestRedirectPolicy::zeroRedirectsAllowed()
 {
     RedirectTracker tracker(0);
-    QVERIFY(tracker.addHop("GET", url("http://h.test/"), {}).isNull());
+    tracker.start("GET", url("http://h.test/"), {});
     QCOMPARE(
         tracker.addHop("GET", url("http://h.test/next"), {}).kind(), Error::Kind::TooManyRedirects);
 }
@@ -420,7 +429,12 @@ void TestRedirectPolicy::loops()
     for (int i = 0; i < chain.size(); ++i) {
         const Hop &hop = chain.at(i);
         const QUrl hopUrl(QString::fromLatin1(hop.url));
-        const Error error = tracker.addHop(hop.method, hopUrl, hop.body, hop.cookie);
+        // The first hop is the original request; the others are redirect targets.
+        Error error;
+        if (i == 0)
+            tracker.start(hop.method, hopUrl, hop.body, hop.cookie);
+        else
+            error = tracker.addHop(hop.method, hopUrl, hop.body, hop.cookie);
         if (i == loopAt) {
             QCOMPARE(error.kind(), Error::Kind::RedirectLoop);
             QVERIFY2(error.message().contains(hopUrl.adjusted(QUrl::RemoveFragment).toString()),
@@ -431,6 +445,18 @@ void TestRedirectPolicy::loops()
             error.isNull(), qPrintable(QStringLiteral("hop %1: %2").arg(i).arg(error.toString())));
     }
     QCOMPARE(loopAt, -1);
+}
+
+void TestRedirectPolicy::loopBackToUnrecordedOriginal()
+{
+    // Without start(), A -> B -> A is not known to be a cycle until B comes round again.
+    RedirectTracker tracker(30);
+    QVERIFY(tracker.addHop("GET", url("http://h/b"), {}).isNull());
+    QVERIFY(tracker.addHop("GET", url("http://h/a"), {}).isNull());
+    const Error error = tracker.addHop("GET", url("http://h/b"), {});
+    QCOMPARE(error.kind(), Error::Kind::RedirectLoop);
+    QVERIFY2(
+        error.message().contains(QLatin1String("GET http://h/b")), qPrintable(error.message()));
 }
 
 QTEST_GUILESS_MAIN(TestRedirectPolicy)
