@@ -94,6 +94,14 @@ void TestResponseParserChunked::extensions_data()
         "head 200 OK | fields 1 | data 'hello' | end | keep-alive");
     addRow("extension on the last chunk", chunked("5\r\nhello\r\n0;done=yes\r\n\r\n"),
         "head 200 OK | fields 1 | data 'hello' | end | keep-alive");
+    // BWS belongs to an extension: it may only be followed by ";" (or surround "="), so
+    // whitespace that ends the line is outside the grammar.
+    addRow("whitespace after the size", chunked("5 \r\nhello\r\n0\r\n\r\n"),
+        "head 200 OK | fields 1 | error BadChunkExtension");
+    addRow("tab after the last chunk size", chunked("5\r\nhello\r\n0\t\r\n\r\n"),
+        "head 200 OK | fields 1 | data 'hello' | error BadChunkExtension");
+    addRow("whitespace after an extension", chunked("5;a=b \r\nhello\r\n0\r\n\r\n"),
+        "head 200 OK | fields 1 | error BadChunkExtension");
     addRow("empty extension name", chunked("5;=v\r\nhello\r\n0\r\n\r\n"),
         "head 200 OK | fields 1 | error BadChunkExtension");
     addRow("semicolon alone", chunked("5;\r\nhello\r\n0\r\n\r\n"),
