@@ -14,6 +14,7 @@
 
 #include <Reqivo/asyncconnectionpool.h>
 #include <Reqivo/endpoint.h>
+#include <Reqivo/reply.h>
 #include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
 
@@ -120,6 +121,23 @@ public:
     QCoro::Task<Response> post(QUrl url, Body body, RequestOptions opts = {});
     QCoro::Task<Response> put(QUrl url, Body body, RequestOptions opts = {});
     QCoro::Task<Response> patch(QUrl url, Body body, RequestOptions opts = {});
+
+    // --- signals and slots ----------------------------------------------------------------
+    //! Starts a request and returns its Reply (parented to \a parent, or to the session).
+    //! See reply.h: it never throws, and emits finished() or errorOccurred() once.
+    Reply *send(QByteArray method, QUrl url, RequestOptions opts = {}, QObject *parent = nullptr);
+    Reply *sendGet(QUrl url, RequestOptions opts = {});
+    Reply *sendHead(QUrl url, RequestOptions opts = {});
+    Reply *sendDelete(QUrl url, RequestOptions opts = {});
+    Reply *sendPost(QUrl url, Body body, RequestOptions opts = {});
+    Reply *sendPut(QUrl url, Body body, RequestOptions opts = {});
+    Reply *sendPatch(QUrl url, Body body, RequestOptions opts = {});
+
+    //! Calls \a callback with the response (and a null Error) or with the error, but only while
+    //! \a context lives; the callback runs in \a context's thread.
+    using Callback = std::function<void(const Response &, const Error &)>;
+    void request(QByteArray method, QUrl url, RequestOptions opts, const QObject *context,
+                 Callback callback);
 
     //! Closes idle connections; requests in flight go on.
     void closeIdleConnections();

@@ -10,6 +10,7 @@
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/cookiejar.h>
 
+#include "asyncsession_p.h"
 #include "exchange_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
@@ -22,8 +23,6 @@ using namespace std::chrono;
 using Client::Clock;
 
 namespace {
-constexpr int defaultMaxRedirects = 30; // the seed's default
-
 bool isIdempotent(QByteArrayView method)
 {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT"
@@ -58,49 +57,6 @@ QUrl withoutUserInfo(QUrl url)
     return url;
 }
 } // namespace
-
-struct SessionCore
-{
-    QUrl baseUrl;
-    Headers defaultHeaders;
-    Timeout timeout;
-    Limits limits;
-    bool followRedirects = true;
-    int maxRedirects = defaultMaxRedirects;
-    bool decompress = true;
-    QByteArray authorization; // "Basic ..." / "Bearer ..."; empty: none
-    TlsOptions tlsOptions;
-    QNetworkProxy proxy{QNetworkProxy::DefaultProxy};
-    QList<AsyncSession::RequestHook> requestHooks;
-    QList<AsyncSession::ResponseHook> responseHooks;
-    std::unique_ptr<CookieJar> jar;
-    bool keepCookies = true;
-    // Owned here, or borrowed (AsyncRequest); null once the session is gone.
-    QPointer<AsyncConnectionPool> pool;
-    std::unique_ptr<AsyncConnectionPool> ownedPool;
-    std::weak_ptr<void> streamOwner;
-    bool closed = false;
-
-    void checkOpen(const QUrl &url) const
-    {
-        if (closed || !pool)
-            throw RequestError(QStringLiteral("the session was destroyed during the request"),
-                               url);
-    }
-};
-
-class AsyncSessionPrivate
-{
-public:
-    std::shared_ptr<SessionCore> core = std::make_shared<SessionCore>();
-
-    static QCoro::Task<Response> run(std::shared_ptr<SessionCore> core, QByteArray method,
-                                     QUrl url, RequestOptions opts);
-    static QCoro::Task<Response> sendHop(std::shared_ptr<SessionCore> core,
-                                         const QByteArray &method, const QUrl &url,
-                                         const Headers &headers, const Body &body,
-                                         const Client::ExchangeSettings &settings);
-};
 
 AsyncSession::AsyncSession(QObject *parent) : AsyncSession(nullptr, true, parent) { }
 
@@ -246,7 +202,8 @@ QCoro::Task<Response> AsyncSession::patch(QUrl url, Body body, RequestOptions op
 }
 
 QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core,
-                                               QByteArray method, QUrl url, RequestOptions opts)
+                                               QByteArray method, QUrl url, RequestOptions opts,
+                                               CallControl control)
 {
     // --- the URL --------------------------------------------------------------------------
     if (url.isRelative() && core->baseUrl.isValid())
@@ -300,6 +257,9 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
     settings.stream = opts.stream;
     if (opts.stream)
         settings.keepAlive = core->streamOwner.lock();
+    settings.cancel = std::move(control.cancel);
+    settings.uploadProgress = std::move(control.uploadProgress);
+    settings.downloadProgress = std::move(control.downloadProgress);
     if (settings.timeout.total > milliseconds::zero())
         settings.deadline = Clock::now() + settings.timeout.total;
     const bool follow = opts.followRedirects.value_or(core->followRedirects);
@@ -406,6 +366,8 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         endpoint.tlsOptions = core->tlsOptions;
 
     core->checkOpen(url);
+    if (settings.cancel)
+        settings.cancel->check(url);
     ConnectionLease lease = co_await core->pool->acquire(
             endpoint, Client::waitBudget(settings.timeout.connect, settings.deadline, url),
             Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, url));
@@ -427,6 +389,8 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
     // A reused connection that failed before any response byte arrived was probably closed by
     // the server while idle: retry once on a fresh one, if resending is harmless and possible.
     core->checkOpen(url);
+    if (settings.cancel)
+        settings.cancel->check(url);
     if (!reused || progress.responseStarted || !isIdempotent(method) || !body.isReplayable())
         std::rethrow_exception(failure);
     ConnectionLease fresh = co_await core->pool->connectFresh(

@@ -38,6 +38,20 @@ milliseconds keepAliveTimeout(const Headers &headers)
 }
 } // namespace
 
+void CancelToken::cancel()
+{
+    cancelled = true;
+    if (active)
+        active->abort();
+}
+
+void CancelToken::check(const QUrl &url) const
+{
+    if (cancelled)
+        throw RequestError(QStringLiteral("the request was aborted"), url,
+                           QStringLiteral("aborted"));
+}
+
 milliseconds waitBudget(milliseconds phase, const std::optional<Clock::time_point> &deadline,
                         const QUrl &url)
 {
@@ -134,10 +148,16 @@ public:
         }
         QByteArray bytes;
         try {
+            if (m_settings.cancel)
+                m_settings.cancel->active = c;
             bytes = co_await c->read(waitBudget(m_settings.timeout.read, m_settings.deadline, m_url));
+            if (m_settings.cancel)
+                m_settings.cancel->check(m_url);
         } catch (...) {
             m_lease.discard();
             m_done = true;
+            if (m_settings.cancel)
+                m_settings.cancel->check(m_url);
             throw;
         }
         if (bytes.isEmpty())
@@ -197,6 +217,9 @@ private:
     void finishConnection()
     {
         m_done = true;
+        if (m_settings.cancel)
+            m_settings.cancel->active = nullptr; // an abort from now on must not hit the pool
+
         // Bytes after the message that nobody asked for mean the connection is out of step.
         if (m_parser->isReusable() && m_parser->unconsumed().isEmpty())
             m_lease.recycle(keepAliveTimeout(m_parser->head().headers));
@@ -294,6 +317,11 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     AsyncConnection *c = lease.connection();
     const bool reused = lease.isReused();
     c->markUsed();
+    const std::shared_ptr<CancelToken> cancel = settings.cancel;
+    if (cancel) {
+        cancel->check(url);
+        cancel->active = c;
+    }
 
     // --- send ------------------------------------------------------------------------------
     try {
@@ -308,6 +336,8 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         }
     } catch (...) {
         lease.discard();
+        if (cancel)
+            cancel->check(url);
         throw;
     }
     progress->requestSent = true;
@@ -330,8 +360,12 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         QByteArray bytes;
         try {
             bytes = co_await c->read(waitBudget(settings.timeout.read, settings.deadline, url));
+            if (cancel)
+                cancel->check(url);
         } catch (...) {
             lease.discard();
+            if (cancel)
+                cancel->check(url);
             throw;
         }
         if (bytes.isEmpty())

@@ -7,6 +7,7 @@
 // says it is reusable and nothing unsolicited follows; on any error it is closed.
 #pragma once
 
+#include <Reqivo/asyncconnection.h>
 #include <Reqivo/asyncconnectionpool.h>
 #include <Reqivo/body.h>
 #include <Reqivo/errors.h>
@@ -23,10 +24,23 @@
 #include <memory>
 #include <optional>
 
+#include <QPointer>
+
 namespace Reqivo::Client {
 
 using Clock = std::chrono::steady_clock;
 using ProgressCallback = std::function<void(qint64 done, qint64 total)>;
+
+//! Lets a Reply (or anything else) stop a request: cancel() aborts the connection the request
+//! is using, which wakes it; every resumption point then sees `cancelled` and unwinds.
+struct CancelToken
+{
+    bool cancelled = false;
+    QPointer<AsyncConnection> active;
+    void cancel();
+    //! Throws RequestError("aborted") when cancelled.
+    void check(const QUrl &url) const;
+};
 
 struct ExchangeSettings
 {
@@ -40,6 +54,7 @@ struct ExchangeSettings
     ProgressCallback downloadProgress;
     //! Kept alive for as long as a streamed body is (AsyncRequest's private session).
     std::shared_ptr<void> keepAlive;
+    std::shared_ptr<CancelToken> cancel;
 };
 
 //! How far an exchange got, for the retry-once decision.

@@ -1,6 +1,8 @@
 # Client-layer sources of the session core (the rest are listed in CMakeLists.txt).
 set(CLIENT_LEAD_SOURCES
-    asyncsession.cpp
+    asyncsession.cpp asyncsession_p.h
+    reply.cpp
+    ../../include/Reqivo/reply.h
     asyncrequest.cpp
     exchange.cpp exchange_p.h
     bodystream_p.h

@@ -1,0 +1,96 @@
+// Reqivo::Session: the blocking twin of AsyncSession. Same state, same options, same errors;
+// each call runs the async core to completion in a nested event loop (see docs/threading.md).
+//
+//   QCoreApplication app(argc, argv);          // must exist; need not be running
+//   Reqivo::Session session(QUrl(u"http://127.0.0.1:8080"_s));
+//   Reqivo::Response r = session.get(QUrl(u"/users/1"_s));   // throws on failure
+//
+// Threads: a Session belongs to the thread that created it (like a QObject) and may be used
+// from a QThread or a plain std::thread, with or without a running event loop. Sessions in
+// different threads can share connections through one Reqivo::ConnectionPool.
+// On the GUI thread it works, but the nested loop delivers events (timers, queued signals)
+// during the call: prefer AsyncSession or Reply signals there. A blocking call started from a
+// slot that such a nested loop invoked is refused with a ReqivoError.
+#pragma once
+
+#include <Reqivo/asyncsession.h>
+
+#include <memory>
+
+namespace Reqivo {
+
+class REQIVO_EXPORT Session
+{
+public:
+    Session();
+    explicit Session(const QUrl &baseUrl);
+    ~Session();
+    Session(const Session &) = delete;
+    Session &operator=(const Session &) = delete;
+
+    //! The async session underneath: every setting lives there.
+    AsyncSession &async() const;
+
+    QUrl baseUrl() const { return async().baseUrl(); }
+    void setBaseUrl(const QUrl &url) { async().setBaseUrl(url); }
+    Headers defaultHeaders() const { return async().defaultHeaders(); }
+    void setDefaultHeaders(const Headers &h) { async().setDefaultHeaders(h); }
+    void setDefaultHeader(QByteArrayView name, QByteArrayView value)
+    {
+        async().setDefaultHeader(name, value);
+    }
+    Timeout timeout() const { return async().timeout(); }
+    void setTimeout(const Timeout &t) { async().setTimeout(t); }
+    Limits limits() const { return async().limits(); }
+    void setLimits(const Limits &l) { async().setLimits(l); }
+    bool followRedirects() const { return async().followRedirects(); }
+    void setFollowRedirects(bool on) { async().setFollowRedirects(on); }
+    int maxRedirects() const { return async().maxRedirects(); }
+    void setMaxRedirects(int max) { async().setMaxRedirects(max); }
+    bool decompress() const { return async().decompress(); }
+    void setDecompress(bool on) { async().setDecompress(on); }
+    void setBasicAuth(const QString &user, const QString &password)
+    {
+        async().setBasicAuth(user, password);
+    }
+    void setBearerToken(const QString &token) { async().setBearerToken(token); }
+    void clearAuth() { async().clearAuth(); }
+    TlsOptions tlsOptions() const { return async().tlsOptions(); }
+    void setTlsOptions(const TlsOptions &o) { async().setTlsOptions(o); }
+    QNetworkProxy proxy() const { return async().proxy(); }
+    void setProxy(const QNetworkProxy &p) { async().setProxy(p); }
+    CookieJar *cookieJar() const { return async().cookieJar(); }
+    template<typename F>
+    void addRequestHook(F &&hook)
+    {
+        async().addRequestHook(std::forward<F>(hook));
+    }
+    template<typename F>
+    void addResponseHook(F &&hook)
+    {
+        async().addResponseHook(std::forward<F>(hook));
+    }
+    void clearHooks() { async().clearHooks(); }
+    void closeIdleConnections() { async().closeIdleConnections(); }
+
+    Response request(const QByteArray &method, const QUrl &url, const RequestOptions &opts = {});
+    Response get(const QUrl &url, const RequestOptions &opts = {});
+    Response head(const QUrl &url, const RequestOptions &opts = {});
+    Response options(const QUrl &url, const RequestOptions &opts = {});
+    Response deleteResource(const QUrl &url, const RequestOptions &opts = {});
+    Response post(const QUrl &url, const RequestOptions &opts = {});
+    Response put(const QUrl &url, const RequestOptions &opts = {});
+    Response patch(const QUrl &url, const RequestOptions &opts = {});
+    Response post(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+    Response put(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+    Response patch(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+
+    //! Blocking twins of Response's streaming calls, for streamed responses.
+    static QByteArray readChunk(Response &response, qint64 maxBytes = 0);
+    static QByteArray readAll(Response &response);
+
+private:
+    std::unique_ptr<AsyncSession> m_async;
+};
+
+} // namespace Reqivo

@@ -1,0 +1,79 @@
+// Session: every method is one runBlocking() over the AsyncSession method of the same name.
+#include <Reqivo/session.h>
+
+#include "syncrunner_p.h"
+
+namespace Reqivo {
+
+Session::Session() : m_async(std::make_unique<AsyncSession>()) { }
+
+Session::Session(const QUrl &baseUrl) : Session() { m_async->setBaseUrl(baseUrl); }
+
+AsyncSession &Session::async() const { return *m_async; }
+
+Session::~Session() = default;
+
+Response Session::request(const QByteArray &method, const QUrl &url, const RequestOptions &opts)
+{
+    return Sync::runBlocking([&] { return m_async->request(method, url, opts); },
+                             "Reqivo::Session::request()");
+}
+Response Session::get(const QUrl &url, const RequestOptions &opts)
+{
+    return request("GET", url, opts);
+}
+Response Session::head(const QUrl &url, const RequestOptions &opts)
+{
+    return request("HEAD", url, opts);
+}
+Response Session::options(const QUrl &url, const RequestOptions &opts)
+{
+    return request("OPTIONS", url, opts);
+}
+Response Session::deleteResource(const QUrl &url, const RequestOptions &opts)
+{
+    return request("DELETE", url, opts);
+}
+Response Session::post(const QUrl &url, const RequestOptions &opts)
+{
+    return request("POST", url, opts);
+}
+Response Session::put(const QUrl &url, const RequestOptions &opts)
+{
+    return request("PUT", url, opts);
+}
+Response Session::patch(const QUrl &url, const RequestOptions &opts)
+{
+    return request("PATCH", url, opts);
+}
+Response Session::post(const QUrl &url, const Body &body, const RequestOptions &opts)
+{
+    RequestOptions o = opts;
+    o.body = body;
+    return request("POST", url, o);
+}
+Response Session::put(const QUrl &url, const Body &body, const RequestOptions &opts)
+{
+    RequestOptions o = opts;
+    o.body = body;
+    return request("PUT", url, o);
+}
+Response Session::patch(const QUrl &url, const Body &body, const RequestOptions &opts)
+{
+    RequestOptions o = opts;
+    o.body = body;
+    return request("PATCH", url, o);
+}
+
+QByteArray Session::readChunk(Response &response, qint64 maxBytes)
+{
+    return Sync::runBlocking([&] { return response.readChunk(maxBytes); },
+                             "Reqivo::Session::readChunk()");
+}
+
+QByteArray Session::readAll(Response &response)
+{
+    return Sync::runBlocking([&] { return response.readAll(); }, "Reqivo::Session::readAll()");
+}
+
+} // namespace Reqivo
