@@ -2,6 +2,7 @@
 set(CLIENT_LEAD_SOURCES
     asyncsession.cpp asyncsession_p.h
     reply.cpp
+    asyncreqivo.cpp
     ../../include/Reqivo/reply.h
     asyncrequest.cpp
     exchange.cpp exchange_p.h

@@ -1,0 +1,33 @@
+// Reqivo::AsyncReqivo: the seed's single entry point for coroutine code, a fluent facade over
+// an AsyncSession.
+//
+//   Reqivo::AsyncReqivo api(QUrl(u"http://127.0.0.1:8080"_s), Reqivo::Timeout::all(5s));
+//   api.bearerToken(u"t0k3n"_s).onResponse([](Reqivo::Response r) { return r; });
+//   Reqivo::Response r = co_await api.get(QUrl(u"/users/1"_s));
+#pragma once
+
+#include <Reqivo/asyncsession.h>
+#include <Reqivo/facadebase.h>
+
+namespace Reqivo {
+
+class REQIVO_EXPORT AsyncReqivo : public FacadeBase<AsyncReqivo, AsyncSession>
+{
+public:
+    explicit AsyncReqivo(const QUrl &baseUrl = {}, const Timeout &timeout = {},
+                         const Headers &headers = {}, const Limits &limits = {});
+    ~AsyncReqivo();
+    AsyncReqivo(const AsyncReqivo &) = delete;
+    AsyncReqivo &operator=(const AsyncReqivo &) = delete;
+
+    QCoro::Task<Response> request(QByteArray method, QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
+    QCoro::Task<Response> post(QUrl url, Body body = {}, RequestOptions opts = {});
+    QCoro::Task<Response> put(QUrl url, Body body = {}, RequestOptions opts = {});
+    QCoro::Task<Response> patch(QUrl url, Body body = {}, RequestOptions opts = {});
+};
+
+} // namespace Reqivo

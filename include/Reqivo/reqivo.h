@@ -1,0 +1,50 @@
+// Reqivo::Reqivo: the seed's single entry point for blocking code, a fluent facade over a
+// Session. This header also includes every other public header first: inside namespace Reqivo
+// the class name Reqivo would otherwise hide the namespace in a later "Reqivo::X".
+// (For the same reason, do not combine it with `using namespace Reqivo;`.)
+//
+//   QCoreApplication app(argc, argv);
+//   Reqivo::Reqivo api(QUrl(u"http://127.0.0.1:8080"_s), Reqivo::Timeout::all(5s));
+//   Reqivo::Response r = api.bearerToken(u"t0k3n"_s).get(QUrl(u"/users/1"_s));
+#pragma once
+
+#include <Reqivo/asyncconnection.h>
+#include <Reqivo/asyncconnectionpool.h>
+#include <Reqivo/asyncreqivo.h>
+#include <Reqivo/asyncrequest.h>
+#include <Reqivo/asyncsession.h>
+#include <Reqivo/body.h>
+#include <Reqivo/cookiejar.h>
+#include <Reqivo/endpoint.h>
+#include <Reqivo/errors.h>
+#include <Reqivo/facadebase.h>
+#include <Reqivo/headers.h>
+#include <Reqivo/limits.h>
+#include <Reqivo/reply.h>
+#include <Reqivo/requestoptions.h>
+#include <Reqivo/response.h>
+#include <Reqivo/session.h>
+#include <Reqivo/timeout.h>
+
+namespace Reqivo {
+
+class REQIVO_EXPORT Reqivo : public FacadeBase<Reqivo, Session>
+{
+public:
+    explicit Reqivo(const QUrl &baseUrl = {}, const Timeout &timeout = {},
+                    const Headers &headers = {}, const Limits &limits = {});
+    ~Reqivo();
+    Reqivo(const Reqivo &) = delete;
+    Reqivo &operator=(const Reqivo &) = delete;
+
+    Response request(const QByteArray &method, const QUrl &url, const RequestOptions &opts = {});
+    Response get(const QUrl &url, const RequestOptions &opts = {});
+    Response head(const QUrl &url, const RequestOptions &opts = {});
+    Response options(const QUrl &url, const RequestOptions &opts = {});
+    Response deleteResource(const QUrl &url, const RequestOptions &opts = {});
+    Response post(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
+    Response put(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
+    Response patch(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
+};
+
+} // namespace Reqivo
