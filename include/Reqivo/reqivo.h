@@ -14,6 +14,7 @@
 #include <Reqivo/asyncrequest.h>
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/body.h>
+#include <Reqivo/connection.h>
 #include <Reqivo/cookiejar.h>
 #include <Reqivo/endpoint.h>
 #include <Reqivo/errors.h>
@@ -21,6 +22,7 @@
 #include <Reqivo/headers.h>
 #include <Reqivo/limits.h>
 #include <Reqivo/reply.h>
+#include <Reqivo/request.h>
 #include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
 #include <Reqivo/session.h>

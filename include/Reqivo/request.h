@@ -1,0 +1,28 @@
+// Reqivo::Request: the blocking twin of AsyncRequest — stateless one-shot requests: a
+// connection of their own, no cookies kept, nothing shared. Needs a QCoreApplication.
+//
+//   Reqivo::Response r = Reqivo::Request::get(QUrl(u"http://127.0.0.1:8080/health"_s));
+#pragma once
+
+#include <Reqivo/requestoptions.h>
+#include <Reqivo/response.h>
+
+namespace Reqivo {
+
+class REQIVO_EXPORT Request
+{
+public:
+    Request() = delete;
+
+    static Response send(const QByteArray &method, const QUrl &url,
+                         const RequestOptions &opts = {});
+    static Response get(const QUrl &url, const RequestOptions &opts = {});
+    static Response head(const QUrl &url, const RequestOptions &opts = {});
+    static Response options(const QUrl &url, const RequestOptions &opts = {});
+    static Response deleteResource(const QUrl &url, const RequestOptions &opts = {});
+    static Response post(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+    static Response put(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+    static Response patch(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+};
+
+} // namespace Reqivo
