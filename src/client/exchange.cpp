@@ -72,7 +72,9 @@ void throwParseError(const ResponseParser &parser, const QUrl &url)
                            url, detail);
     case ParseError::IncompleteHead:
     case ParseError::IncompleteBody:
-        throw ProtocolError(parser.errorMessage(), url, detail);
+        // The connection ended before the framed message did. Qt reports a TCP reset as an
+        // ordinary end of stream, so this is a broken connection, not bad HTTP.
+        throw NetworkError(parser.errorMessage(), url, detail);
     default:
         throw InvalidResponseError(QStringLiteral("invalid response: ") + parser.errorMessage(),
                                    url, detail);
