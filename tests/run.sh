@@ -204,13 +204,25 @@ fuzz_one() {
     cp -R "$corpus/." "$work/corpus/"
     local -a extra=()
     [[ -f $root/tests/fuzz/${name#fuzz_}.dict ]] && extra+=("-dict=$root/tests/fuzz/${name#fuzz_}.dict")
+    # Past findings are read as extra seeds (libFuzzer writes only to the first directory).
+    local regressions=$root/tests/fuzz/regressions/${name#fuzz_}
+    [[ -d $regressions ]] || regressions=""
     local rc=0
     ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         "$bin" "${extra[@]}" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" \
+        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" ${regressions:+"$regressions"} \
         >"$logdir/$name.log" 2>&1 || rc=$?
-    tail -n 15 "$logdir/$name.log"
     if ((rc != 0)) || compgen -G "$work/artifacts/*" >/dev/null; then
+        # The finding: what the harness printed before the sanitizer's or libFuzzer's report.
+        local at
+        at=$(grep -n -m1 -E 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error:' \
+            "$logdir/$name.log" | cut -d: -f1 || true)
+        if [[ -n $at ]]; then
+            sed -n "$((at > 12 ? at - 12 : 1)),$((at + 40))p" "$logdir/$name.log"
+        else
+            tail -n 40 "$logdir/$name.log"
+        fi
+        tail -n 8 "$logdir/$name.log"
         mkdir -p "$root/build-fuzz/artifacts"
         cp -R "$work/artifacts/." "$root/build-fuzz/artifacts/" 2>/dev/null || true
         echo "error: $name failed (exit status $rc); inputs kept in build-fuzz/artifacts/," \
@@ -218,6 +230,7 @@ fuzz_one() {
         rm -rf -- "$work"
         return 1
     fi
+    tail -n 8 "$logdir/$name.log"
     rm -rf -- "$work"
 }
 
