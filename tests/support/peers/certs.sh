@@ -3,16 +3,17 @@
 # peer_make_certs DIR writes into DIR:
 #   ca.pem ca.key          a throw-away CA (the only thing tests should trust)
 #   server.pem server.key  for localhost, 127.0.0.1 and ::1, signed by the CA
-#   client.pem client.key  CN=reqivo-test-client, clientAuth, signed by the CA (for mTLS)
-# When tests/support/make-certs.sh exists it is used instead (same files, same names).
+#   client.pem client.key  CN=reqivo-client, clientAuth, signed by the CA (for mTLS)
+# When tests/support/make-certs.sh exists it is used instead: it writes the same files and
+# more (an unrelated CA, an expired and a wrong-host certificate), all left in DIR.
 # shellcheck shell=bash
 
 peer_make_certs() {
     local out=$1 shared
     shared="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/make-certs.sh"
     mkdir -p "$out"
-    if [[ -x $shared ]]; then
-        "$shared" "$out" >"$out/make-certs.log" 2>&1 ||
+    if [[ -f $shared ]]; then
+        bash "$shared" "$out" >"$out/make-certs.log" 2>&1 ||
             { cat "$out/make-certs.log" >&2; peer_die "$shared failed"; }
         local f
         for f in ca.pem server.pem server.key client.pem client.key; do
@@ -38,7 +39,7 @@ peer_make_certs() {
         openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
             -days 30 -extfile server.ext -out server.pem >/dev/null
         openssl req "${key[@]}" -keyout client.key -out client.csr \
-            -subj "/O=Reqivo tests/CN=reqivo-test-client" >/dev/null
+            -subj "/O=Reqivo tests/CN=reqivo-client" >/dev/null
         printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
             "extendedKeyUsage=clientAuth" >client.ext
         openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial \

@@ -190,6 +190,7 @@ start_nginx() {
         echo "NGINX_HTTPS_URL=https://127.0.0.1:$https"
         echo "NGINX_MTLS_URL=https://127.0.0.1:$mtls"
         echo "NGINX_DOCROOT=$rundir/docroot"
+        echo "NGINX_CERTS_DIR=$rundir/certs"
         echo "NGINX_CA_FILE=$rundir/certs/ca.pem"
         echo "NGINX_SERVER_CERT=$rundir/certs/server.pem"
         echo "NGINX_CLIENT_CERT=$rundir/certs/client.pem"
