@@ -103,3 +103,29 @@ peer_make_rundir() {
     chmod 755 "$d"
     printf '%s\n' "$d"
 }
+
+# Starts a watchdog that stops process group <pgid> and removes <rundir> as soon as <envfile>
+# is gone or names another process group (the build tree was deleted, or the peer was replaced
+# without being stopped), or after REQIVO_PEER_MAX_SECONDS (default 7200). A peer therefore
+# never outlives its build tree, whatever happened to the test run that started it.
+peer_start_watchdog() {
+    local envfile=$1 key=$2 pgid=$3 rundir=$4 max=${REQIVO_PEER_MAX_SECONDS:-7200}
+    [[ $max =~ ^[0-9]+$ ]] || max=7200
+    setsid bash -c '
+        envfile=$1 key=$2 pgid=$3 rundir=$4 deadline=$((SECONDS + $5))
+        while kill -0 -- "-$pgid" 2>/dev/null; do
+            current=$(grep -s "^$key=" "$envfile" | cut -d= -f2)
+            if [[ $current != "$pgid" ]] || ((SECONDS >= deadline)); then
+                kill -TERM -- "-$pgid" 2>/dev/null
+                for _ in 1 2 3 4 5 6 7 8 9 10; do
+                    kill -0 -- "-$pgid" 2>/dev/null || break
+                    sleep 0.5
+                done
+                kill -KILL -- "-$pgid" 2>/dev/null
+                [[ $rundir == */reqivo-* ]] && rm -rf -- "$rundir"
+                exit 0
+            fi
+            sleep 2
+        done
+    ' peer-watchdog "$envfile" "$key" "$pgid" "$rundir" "$max" </dev/null >/dev/null 2>&1 &
+}

@@ -76,6 +76,7 @@ start_httpbin() {
         echo "HTTPBIN_RUNDIR=$rundir"
     } >"$envfile.tmp"
     mv "$envfile.tmp" "$envfile"
+    peer_start_watchdog "$envfile" HTTPBIN_PGID "$pid" "$rundir"
     echo "httpbin ready: port=$port (env: $envfile)"
 }
 

@@ -213,6 +213,7 @@ start_nginx() {
             exit 1
         }
     done
+    peer_start_watchdog "$envfile" NGINX_PGID "$pgid" "$rundir"
     echo "nginx ready: http=$http https=$https mtls=$mtls (env: $envfile)"
 }
 
