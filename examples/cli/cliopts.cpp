@@ -157,7 +157,7 @@ ParseResult parseArguments(const QStringList &arguments)
                                            u"Ask for gzip/deflate and decode it (the default)."_s);
     const QCommandLineOption noCompressedOpt(u"no-compressed"_s,
                                              u"Do not ask for compressed bodies."_s);
-    const QCommandLineOption syncOpt(u"sync"_s, u"Use the blocking Session (not available yet)."_s);
+    const QCommandLineOption syncOpt(u"sync"_s, u"Use the blocking Session instead of AsyncSession."_s);
     const QCommandLineOption verboseOpt(QStringList{u"v"_s, u"verbose"_s},
                                         u"Print request and response heads on stderr."_s);
     const QCommandLineOption reportOpt(
@@ -181,6 +181,11 @@ ParseResult parseArguments(const QStringList &arguments)
     if (parser.isSet(helpOpt)) {
         ParseResult r;
         r.message = parser.helpText();
+        // The usage line names the program as invoked (a full path); the command's name reads
+        // better.
+        const QString invoked = arguments.value(0);
+        if (!invoked.isEmpty() && r.message.indexOf(invoked) < r.message.indexOf(u'\n'))
+            r.message.replace(r.message.indexOf(invoked), invoked.size(), u"reqivo"_s);
         return r;
     }
     if (parser.isSet(versionOpt)) {

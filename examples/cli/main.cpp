@@ -2,23 +2,22 @@
 //
 //   reqivo [options] URL [URL...]
 //
-// Each URL is requested in order through one AsyncSession, so the second request to a host reuses
-// the first one's keep-alive connection. One coroutine does the work inside the application's
-// event loop and ends it with the exit status: 0 when every URL got a response (whatever its
-// status), 1 when one did not, 2 for bad usage. Bodies are streamed (to stdout or to -o FILE)
-// unless --report jsonl needs them whole for its base64 "body" field.
+// Each URL is requested in order through one session, so the second request to a host reuses
+// the first one's keep-alive connection. By default that is an AsyncSession driven by one
+// coroutine inside the application's event loop, which it ends with the exit status; --sync uses
+// the blocking Session instead, with no running loop. Exit status: 0 when every URL got a
+// response (whatever its status), 1 when one did not, 2 for bad usage. Bodies are streamed (to
+// stdout or to -o FILE) unless --report jsonl needs them whole for its base64 "body" field.
 #include "cliopts.h"
-#include "progressbar.h"
-#include "report.h"
+#include "output.h"
 
 #include <Reqivo/asyncsession.h>
-#include <Reqivo/body.h>
-#include <Reqivo/errors.h>
-#include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
+#include <Reqivo/session.h>
 
 #include <QCoreApplication>
 #include <QFile>
+#include <QLoggingCategory>
 #include <QTimer>
 
 #include <QCoro/QCoroTask>
@@ -32,145 +31,93 @@ using namespace ReqivoCli;
 
 namespace {
 
-void writeStdout(QByteArrayView bytes)
+using Files = std::vector<std::unique_ptr<QFile>>;
+
+// The sink of the URL at \a index: stdout without -o, the one -o file, or its own.
+Sink sinkFor(const Files &files, qsizetype index)
 {
-    std::fwrite(bytes.data(), 1, size_t(bytes.size()), stdout);
+    if (files.empty())
+        return {};
+    return Sink{files.size() == 1 ? files.front().get() : files.at(size_t(index)).get()};
 }
 
-void printErr(const QString &text)
+int finish(int status, const Files &files)
 {
-    const QByteArray bytes = text.toLocal8Bit();
-    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
-    std::fflush(stderr);
+    std::fflush(stdout);
+    for (const auto &file : files) {
+        if (file && !file->flush())
+            status = ExitFailed;
+    }
+    return status;
 }
 
-// Where one URL's body goes: stdout (file == nullptr) or an open file.
-struct Sink
+QCoro::Task<bool> fetchAsync(Reqivo::AsyncSession &session, Output &out, const QUrl &url)
 {
-    QFile *file = nullptr;
-
-    bool write(QByteArrayView bytes) const
-    {
-        if (!file) {
-            writeStdout(bytes);
-            return !std::ferror(stdout);
+    try {
+        Reqivo::Response response = co_await session.request(out.method(), url, out.requestOptions());
+        out.started(response);
+        if (out.streamed()) {
+            for (;;) {
+                const QByteArray chunk = co_await response.readChunk();
+                if (chunk.isEmpty())
+                    break;
+                out.write(response, chunk);
+            }
         }
-        return file->write(bytes.data(), bytes.size()) == bytes.size();
+        out.finished(response);
+        co_return true;
+    } catch (...) {
+        out.failed(std::current_exception());
+        co_return false;
     }
-};
-
-void printResponseHead(const Reqivo::Response &response)
-{
-    QByteArray head;
-    head += "< HTTP/" + response.httpVersion().toLatin1() + ' '
-            + QByteArray::number(response.status()) + ' ' + response.reason() + '\n';
-    for (const auto &field : response.headers())
-        head += "< " + field.name.toByteArray() + ": " + field.value.toByteArray() + '\n';
-    head += "<\n";
-    std::fwrite(head.constData(), 1, size_t(head.size()), stderr);
-    std::fflush(stderr);
 }
 
-class Runner
+QCoro::Task<int> runAsync(Reqivo::AsyncSession &session, const CliOptions &options,
+                          const Files &files)
 {
-public:
-    Runner(const CliOptions &options, Reqivo::AsyncSession &session,
-           std::vector<std::unique_ptr<QFile>> &files)
-        : m_options(options), m_session(session), m_files(files)
-    {
+    int status = ExitOk;
+    for (qsizetype i = 0; i < options.targets.size(); ++i) {
+        Output out(options, options.targets.at(i), sinkFor(files, i));
+        if (!co_await fetchAsync(session, out, options.targets.at(i).url))
+            status = ExitFailed;
     }
+    co_return finish(status, files);
+}
 
-    QCoro::Task<int> run()
-    {
-        int status = ExitOk;
-        for (qsizetype i = 0; i < m_options.targets.size(); ++i) {
-            if (!co_await fetch(m_options.targets.at(i), sinkFor(i)))
-                status = ExitFailed;
+bool fetchSync(Reqivo::Session &session, Output &out, const QUrl &url)
+{
+    try {
+        Reqivo::Response response = session.request(out.method(), url, out.requestOptions());
+        out.started(response);
+        if (out.streamed()) {
+            for (;;) {
+                const QByteArray chunk = Reqivo::Session::readChunk(response);
+                if (chunk.isEmpty())
+                    break;
+                out.write(response, chunk);
+            }
         }
-        std::fflush(stdout);
-        for (auto &file : m_files) {
-            if (file && !file->flush())
-                status = ExitFailed;
-        }
-        co_return status;
+        out.finished(response);
+        return true;
+    } catch (...) {
+        out.failed(std::current_exception());
+        return false;
     }
+}
 
-private:
-    Sink sinkFor(qsizetype index) const
-    {
-        if (m_files.empty())
-            return {};
-        return Sink{m_files.size() == 1 ? m_files.front().get() : m_files.at(size_t(index)).get()};
+int runSync(Reqivo::Session &session, const CliOptions &options, const Files &files)
+{
+    int status = ExitOk;
+    for (qsizetype i = 0; i < options.targets.size(); ++i) {
+        Output out(options, options.targets.at(i), sinkFor(files, i));
+        if (!fetchSync(session, out, options.targets.at(i).url))
+            status = ExitFailed;
     }
+    return finish(status, files);
+}
 
-    QCoro::Task<bool> fetch(const Target &target, Sink sink)
-    {
-        Reqivo::RequestOptions request;
-        request.headers = m_options.headers;
-        if (m_options.body)
-            request.body = Reqivo::Body::fromBytes(*m_options.body, m_options.bodyContentType);
-        // The report carries the body itself, so it is buffered; anything else is streamed.
-        const bool buffered = m_options.report && !sink.file;
-        request.stream = !buffered;
-        const QByteArray method = !m_options.method.isEmpty() ? m_options.method
-                : m_options.body                               ? QByteArray("POST")
-                                                               : QByteArray("GET");
-
-        ProgressBar progress(sink.file && stderrIsTerminal());
-        qint64 length = 0;
-        qint64 expected = -1;
-        try {
-            Reqivo::Response response = co_await m_session.request(method, target.url, request);
-            if (m_options.verbose) {
-                for (const Reqivo::Response &hop : response.history())
-                    printResponseHead(hop);
-                printResponseHead(response);
-            }
-            QByteArray body;
-            if (buffered) {
-                body = response.body();
-                length = body.size();
-            } else {
-                expected = response.expectedSize();
-                for (;;) {
-                    const QByteArray chunk = co_await response.readChunk();
-                    if (chunk.isEmpty())
-                        break;
-                    if (!sink.write(chunk)) {
-                        response.close();
-                        throw Reqivo::ReqivoError(u"cannot write %1: %2"_s.arg(
-                                sink.file ? sink.file->fileName() : u"stdout"_s,
-                                sink.file ? sink.file->errorString() : u"write error"_s));
-                    }
-                    length += chunk.size();
-                    progress.update(length, expected);
-                }
-                progress.finish(length, expected);
-            }
-            if (m_options.report) {
-                writeStdout(reportResponse(target.argument, response, body, length) + '\n');
-                std::fflush(stdout);
-            }
-            co_return true;
-        } catch (...) {
-            progress.finish(length, expected);
-            const Reqivo::Error error = Reqivo::Error::fromException(std::current_exception());
-            if (m_options.report) {
-                writeStdout(reportError(target.argument, error) + '\n');
-                std::fflush(stdout);
-            } else {
-                std::fflush(stdout);
-                printErr(u"reqivo: %1: %2\n"_s.arg(target.argument, error.toString()));
-            }
-            co_return false;
-        }
-    }
-
-    const CliOptions &m_options;
-    Reqivo::AsyncSession &m_session;
-    std::vector<std::unique_ptr<QFile>> &m_files;
-};
-
+// Session settings from the options; the blocking Session keeps its settings in its
+// AsyncSession, so this serves both.
 void configure(Reqivo::AsyncSession &session, const CliOptions &o)
 {
     session.setDefaultHeader("User-Agent",
@@ -191,18 +138,8 @@ void configure(Reqivo::AsyncSession &session, const CliOptions &o)
         session.setProxy(*o.proxy);
     if (o.decompress)
         session.setDecompress(*o.decompress);
-    if (o.verbose) {
-        // Runs for every request the session sends, redirects included.
-        session.addRequestHook([](Reqivo::PreparedRequest &request) {
-            QByteArray head = "> " + request.method + ' '
-                    + request.url.toString(QUrl::FullyEncoded).toLatin1() + '\n';
-            for (const auto &field : request.headers)
-                head += "> " + field.name.toByteArray() + ": " + field.value.toByteArray() + '\n';
-            head += ">\n";
-            std::fwrite(head.constData(), 1, size_t(head.size()), stderr);
-            std::fflush(stderr);
-        });
-    }
+    if (o.verbose) // runs for every request the session sends, redirects included
+        session.addRequestHook([](Reqivo::PreparedRequest &request) { printRequestHead(request); });
 }
 
 } // namespace
@@ -210,6 +147,9 @@ void configure(Reqivo::AsyncSession &session, const CliOptions &o)
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
+    // The library's debug logs are for its developers, not for the command's output; they can
+    // still be turned on with QT_LOGGING_RULES, which takes precedence over this rule.
+    QLoggingCategory::setFilterRules(u"reqivo.*.debug=false"_s);
     QCoreApplication::setApplicationName(u"reqivo"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(Reqivo::versionString()));
 
@@ -225,15 +165,9 @@ int main(int argc, char *argv[])
     }
     const CliOptions &options = *parsed.options;
 
-    if (options.sync) {
-        printErr(u"reqivo: --sync is not available yet: the blocking Session arrives with issue 4. "
-                 "Run without --sync to use the async session.\n"_s);
-        return ExitUsage;
-    }
-
     // Output files are opened (and truncated) before the first request, so a path that cannot be
     // written is bad usage rather than a failure halfway through.
-    std::vector<std::unique_ptr<QFile>> files;
+    Files files;
     for (const QString &path : options.outputFiles) {
         if (path == u"-"_s) {
             if (options.report) {
@@ -251,12 +185,17 @@ int main(int argc, char *argv[])
         files.push_back(std::move(file));
     }
 
+    if (options.sync) {
+        Reqivo::Session session;
+        configure(session.async(), options);
+        return runSync(session, options, files);
+    }
+
     Reqivo::AsyncSession session;
     configure(session, options);
-    Runner runner(options, session, files);
-
-    QTimer::singleShot(0, &app, [&runner, &app] {
-        QCoro::connect(runner.run(), &app, [](int status) { QCoreApplication::exit(status); });
+    QTimer::singleShot(0, &app, [&session, &options, &files, &app] {
+        QCoro::connect(runAsync(session, options, files), &app,
+                       [](int status) { QCoreApplication::exit(status); });
     });
     return QCoreApplication::exec();
 }
