@@ -109,7 +109,8 @@ private:
             buffer.remove(0, headEnd + 4 + length);
             m_requests.append(request);
 
-            const QByteArray path = request.target.left(request.target.indexOf('?'));
+            const qsizetype query = request.target.indexOf('?');
+            const QByteArray path = query < 0 ? request.target : request.target.left(query);
             const auto it = m_scripts.constFind(path);
             if (it == m_scripts.cend()) {
                 socket->write("HTTP/1.1 500 No Script\r\nContent-Length: 0\r\n\r\n");

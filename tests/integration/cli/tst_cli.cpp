@@ -459,13 +459,33 @@ private Q_SLOTS:
         QCOMPARE(m_server.requests().size(), 0);
     }
 
-    void syncIsNotAvailableYet()
+    // --- --sync: the blocking Session gives the same results --------------------------------
+
+    void syncGivesTheSameReport()
     {
-        const Run run = reqivo({u"--sync"_s, url("/echo")});
-        QCOMPARE(run.exitCode, 2);
-        QVERIFY(run.out.isEmpty());
-        QVERIFY2(run.err.contains("not available yet"), run.err.constData());
-        QCOMPARE(m_server.requests().size(), 0);
+        const QStringList urls{url("/cookies"), url("/redirect"), url("/chunked"),
+                               url("/truncated")};
+        const Run async = reqivo(QStringList{u"--report"_s, u"jsonl"_s} + urls);
+        const Run sync = reqivo(QStringList{u"--sync"_s, u"--report"_s, u"jsonl"_s} + urls);
+        QVERIFY(sync.finished);
+        QCOMPARE(sync.exitCode, 1);
+        QCOMPARE(sync.exitCode, async.exitCode);
+        // Identical lines but for the times.
+        static const QRegularExpression elapsed(u"\"elapsedMs\":\\d+"_s);
+        QCOMPARE(QString::fromUtf8(sync.out).replace(elapsed, u"\"elapsedMs\":0"_s),
+                 QString::fromUtf8(async.out).replace(elapsed, u"\"elapsedMs\":0"_s));
+        QCOMPARE(sync.objects().value(2).value("connectionReused"_L1), QJsonValue(true));
+    }
+
+    void syncStreamsToFile()
+    {
+        const QString path = m_dir.filePath(u"sync.bin"_s);
+        const Run run = reqivo({u"--sync"_s, u"-o"_s, path, url("/big")});
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.err.isEmpty(), run.err.constData());
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), bigBody());
     }
 
     void helpAndVersion()
