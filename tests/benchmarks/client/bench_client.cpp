@@ -15,6 +15,7 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QLoggingCategory>
 #include <QTimer>
 #include <QUrl>
 
@@ -102,6 +103,8 @@ QCoro::Task<int> runDownload(const Bench::Args &args)
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
+    // Debug logging would be measured along with the client.
+    QLoggingCategory::setFilterRules(QStringLiteral("reqivo.*.debug=false"));
     Bench::Args args;
     args.mode = "async";
     if (!Bench::parseArgs(argc, argv, args, "async|sync"))
