@@ -16,6 +16,7 @@
 #include <QSharedDataPointer>
 
 #include <initializer_list>
+#include <iterator>
 #include <utility>
 
 namespace Reqivo {
@@ -77,8 +78,11 @@ public:
     class const_iterator
     {
     public:
+        using iterator_category = std::forward_iterator_tag;
         using value_type = Field;
         using difference_type = qsizetype;
+        using reference = Field;
+        using pointer = void;
         const_iterator(const Headers *h, qsizetype i) : m_h(h), m_i(i) { }
         Field operator*() const noexcept { return m_h->at(m_i); }
         const_iterator &operator++() noexcept { ++m_i; return *this; }

@@ -217,7 +217,8 @@ void Headers::set(QByteArrayView name, QByteArrayView value)
         x->spans.append(x->appendField(name, value));
         return;
     }
-    // Copy into the arena before dropping old spans: name/value may point into it.
+    // Copy into the arena before dropping old spans: name/value may point into it, and after
+    // this append they may dangle, so only the copy (fresh) is used from here on.
     const Span fresh = x->appendField(name, value);
     qsizetype out = 0;
     for (qsizetype i = 0; i < x->spans.size(); ++i) {
@@ -225,7 +226,7 @@ void Headers::set(QByteArrayView name, QByteArrayView value)
         if (i == keep) {
             x->liveBytes -= s.nameLength + s.valueLength;
             x->spans[out++] = fresh;
-        } else if (i > keep && nameEquals(x->name(s), name)) {
+        } else if (i > keep && nameEquals(x->name(s), x->name(fresh))) {
             x->liveBytes -= s.nameLength + s.valueLength;
         } else {
             x->spans[out++] = s;

@@ -48,6 +48,7 @@ QByteArrayView lineContent(const char *begin, const char *newline)
 bool hasBareCr(QByteArrayView line) { return line.contains('\r'); }
 
 // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )
+// Whitespace is only allowed where the grammar has BWS: never at the end of the line.
 bool validChunkExtensions(QByteArrayView ext)
 {
     qsizetype i = 0;
@@ -62,47 +63,46 @@ bool validChunkExtensions(QByteArrayView ext)
             ++i;
         return i > start;
     };
-    while (true) {
+    const auto quotedString = [&] {
+        ++i; // opening quote
+        while (i < n) {
+            const char c = ext[i];
+            if (c == '"') {
+                ++i;
+                return true;
+            }
+            if (c == '\\') {
+                if (i + 1 >= n || !CC::is(ext[i + 1], CC::FieldValue))
+                    return false;
+                i += 2;
+                continue;
+            }
+            if (!CC::is(c, CC::FieldValue))
+                return false;
+            ++i;
+        }
+        return false;
+    };
+    while (i < n) {
         skipBws();
-        if (i == n)
-            return true;
-        if (ext[i] != ';')
+        if (i == n || ext[i] != ';')
             return false;
         ++i;
         skipBws();
         if (!token())
             return false;
+        const qsizetype afterName = i;
         skipBws();
         if (i < n && ext[i] == '=') {
             ++i;
             skipBws();
-            if (i < n && ext[i] == '"') {
-                ++i;
-                bool closed = false;
-                while (i < n) {
-                    const char c = ext[i];
-                    if (c == '"') {
-                        closed = true;
-                        ++i;
-                        break;
-                    }
-                    if (c == '\\') {
-                        if (i + 1 >= n || !CC::is(ext[i + 1], CC::FieldValue))
-                            return false;
-                        i += 2;
-                        continue;
-                    }
-                    if (!CC::is(c, CC::FieldValue))
-                        return false;
-                    ++i;
-                }
-                if (!closed)
-                    return false;
-            } else if (!token()) {
+            if (i < n && ext[i] == '"' ? !quotedString() : !token())
                 return false;
-            }
+        } else {
+            i = afterName; // that whitespace can only precede the next ";"
         }
     }
+    return true;
 }
 } // namespace
 

@@ -7,7 +7,11 @@
 // RFC does not allow is an error, except the three documented leniencies below.
 //
 // One message cycle:   Head* (1xx interim, zero or more) → Head (final) → Data* → EndOfMessage
-// then startNextCycle() for the next response on a reused connection. An Error event is final.
+// then startNextCycle() for the next response on a reused connection. An Error event is final;
+// it can replace the final Head (e.g. Content-Length over Limits::maxBodyBytes), and head()
+// then still holds what was parsed. After a 101 or a 2xx to CONNECT, EndOfMessage comes right
+// after the Head, state() becomes Upgraded, isReusable() is false and unconsumed() holds the
+// first bytes of the new protocol.
 //
 // Leniency policy (each has a test):
 //  * A bare LF ends a line like CRLF does (RFC 9112 §2.2 permits it). A bare CR is an error.
@@ -35,8 +39,8 @@ enum class ParseError {
     UnsupportedVersion,  //!< HTTP/0.9, HTTP/2 or other major versions
     BadHeaderLine,       //!< no colon, whitespace before colon, empty name
     BadHeaderName,       //!< a field name that is not an RFC 9110 token
-    BadHeaderValue,      //!< NUL, CR or another control character in a field value
-    BadLineEnding,       //!< a bare CR
+    BadHeaderValue,      //!< NUL or another control character in a field value
+    BadLineEnding,       //!< a CR not followed by LF, anywhere in a head, chunk line or trailer
     HeaderTooLarge,      //!< Limits::maxHeaderBytes
     LineTooLong,         //!< Limits::maxLineBytes
     TooManyFields,       //!< Limits::maxFieldCount
@@ -44,7 +48,7 @@ enum class ParseError {
     BadContentLength,    //!< signs, hex, spaces inside, empty, overflow, differing values
     ContentLengthWithTransferEncoding,
     UnsupportedTransferCoding, //!< anything but a final "chunked"
-    BadChunkSize,        //!< not 1*HEXDIG, overflow
+    BadChunkSize,        //!< not 1*HEXDIG, or above 2^56 (no real chunk is that large)
     BadChunkExtension,
     ChunkLineTooLong,    //!< Limits::maxChunkLineBytes
     MissingChunkDelimiter, //!< chunk data not followed by CRLF
