@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# make-certs.sh OUTDIR: the certificates the TLS tests need, made with the openssl CLI.
+#
+#   ca.pem ca.key               test CA (trusted by the tests)
+#   server.pem server.key       signed by the CA; SAN DNS:localhost, IP:127.0.0.1, IP:::1
+#   client.pem client.key       signed by the CA; clientAuth, for mutual TLS
+#   other-ca.pem other-ca.key   an unrelated CA ("untrusted" tests)
+#   other-server.pem/.key       server cert (same SANs) signed by the unrelated CA
+#   expired.pem expired.key     server cert (same SANs) signed by the CA, valid only in 2020
+#   wronghost.pem wronghost.key server cert signed by the CA; SAN only DNS:example.invalid
+#
+# EC P-256 keys, so the whole set takes well under a second. Idempotent: an existing, complete
+# set that is valid for at least another day is left alone. The files appear atomically (made
+# in a temporary directory, then moved), so concurrent runs never see half a set.
+set -euo pipefail
+
+out=${1:?usage: make-certs.sh OUTDIR}
+command -v openssl >/dev/null || { echo "make-certs.sh: openssl not found (Debian package openssl)" >&2; exit 1; }
+mkdir -p "$out"
+
+files=(ca.pem ca.key server.pem server.key client.pem client.key other-ca.pem other-ca.key
+       other-server.pem other-server.key expired.pem expired.key wronghost.pem wronghost.key)
+complete=1
+for f in "${files[@]}"; do [[ -s $out/$f ]] || complete=0; done
+if ((complete)) && openssl x509 -in "$out/server.pem" -noout -checkend 86400 >/dev/null 2>&1; then
+    exit 0
+fi
+
+work=$(mktemp -d "$out/.make-certs.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+exec 3>&2 2>openssl.log
+
+newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
+
+ca() { # ca NAME "Common Name"
+    newkey "$1.key"
+    openssl req -x509 -new -key "$1.key" -out "$1.pem" -days 3650 -subj "/O=Reqivo tests/CN=$2" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign"
+}
+
+leaf() { # leaf NAME CA "Common Name" "subjectAltName" extendedKeyUsage
+    newkey "$1.key"
+    openssl req -new -key "$1.key" -out "$1.csr" -subj "/O=Reqivo tests/CN=$3"
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n%s\n' \
+        "$5" "${4:+subjectAltName=$4}" >"$1.ext"
+    openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -set_serial "0x$(openssl rand -hex 8)" \
+        -days 825 -extfile "$1.ext" -out "$1.pem"
+}
+
+if ! {
+    local_sans="DNS:localhost,IP:127.0.0.1,IP:::1"
+    ca ca "Reqivo Test CA" &&
+    ca other-ca "Unrelated Test CA" &&
+    leaf server ca localhost "$local_sans" serverAuth &&
+    leaf client ca "reqivo-client" "" clientAuth &&
+    leaf other-server other-ca localhost "$local_sans" serverAuth &&
+    leaf wronghost ca example.invalid "DNS:example.invalid" serverAuth &&
+    # openssl x509 in 3.0 cannot back-date a certificate, `openssl ca` can (-startdate/-enddate).
+    newkey expired.key &&
+    openssl req -new -key expired.key -out expired.csr -subj "/O=Reqivo tests/CN=localhost" &&
+    mkdir -p ca-db && : >ca-db/index.txt &&
+    cat >ca.cnf <<EOF &&
+[ca]
+default_ca = test
+[test]
+dir = ca-db
+database = ca-db/index.txt
+new_certs_dir = ca-db
+serial = ca-db/serial
+default_md = sha256
+policy = any
+copy_extensions = none
+x509_extensions = server
+unique_subject = no
+[any]
+commonName = supplied
+organizationName = optional
+[server]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = $local_sans
+EOF
+    openssl rand -hex 8 >ca-db/serial &&
+    openssl ca -batch -notext -config ca.cnf -cert ca.pem -keyfile ca.key -in expired.csr \
+        -out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z
+}; then
+    cat openssl.log >&3
+    echo "make-certs.sh: could not create the test certificates" >&3
+    exit 1
+fi
+
+mv -f "${files[@]}" "$out/"
