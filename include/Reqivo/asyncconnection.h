@@ -1,0 +1,95 @@
+// Reqivo::AsyncConnection: one TCP or TLS byte stream, driven with co_await.
+//
+// It moves bytes and knows nothing of HTTP: connect (directly or through an HTTP CONNECT or
+// SOCKS5 proxy), write, read whatever has arrived, close. Every wait has a timeout and every
+// failure is one of Reqivo's exceptions naming the endpoint.
+//
+// The fast paths never suspend: read() returns bytes that are already buffered at once, and
+// write() hands data to the kernel at once (flush) and only waits when more than
+// writeHighWaterMark bytes are still queued. When a coroutine does wait, it is resumed straight
+// from the socket's signal, not through a queued event, so a keep-alive request costs no extra
+// trip round the event loop.
+#pragma once
+
+#include <Reqivo/endpoint.h>
+#include <Reqivo/reqivoglobal.h>
+
+#include <QByteArray>
+#include <QObject>
+
+#include <QCoroTask>
+
+#include <chrono>
+#include <memory>
+
+class QAbstractSocket;
+
+namespace Reqivo {
+
+class AsyncConnectionPrivate;
+
+class REQIVO_EXPORT AsyncConnection : public QObject
+{
+    Q_OBJECT
+public:
+    //! write() completes without waiting while fewer bytes than this are queued.
+    static constexpr qint64 writeHighWaterMark = 1024 * 1024;
+
+    explicit AsyncConnection(QObject *parent = nullptr);
+    //! Aborts the socket. A coroutine still waiting in connectToHost(), read() or write() is
+    //! resumed later (from the event loop) with a NetworkError.
+    ~AsyncConnection() override;
+
+    //! Connects, and for a TLS endpoint completes the handshake, within \a timeout (zero or
+    //! negative: no limit). Throws ConnectTimeout, TlsError (handshake or certificate failure;
+    //! detail() lists the certificate errors) or NetworkError. Can be called once.
+    QCoro::Task<void> connectToHost(const Endpoint &endpoint, std::chrono::milliseconds timeout);
+
+    //! Queues \a data and flushes it to the kernel at once. Completes immediately while fewer
+    //! than writeHighWaterMark bytes remain queued; otherwise waits until the queue drains below
+    //! it. Throws WriteTimeout when no byte could be sent for \a timeout, NetworkError when the
+    //! connection is closed or fails.
+    QCoro::Task<void> write(const QByteArray &data, std::chrono::milliseconds timeout);
+
+    //! The bytes that have arrived; waits for some when none are buffered. An empty array means
+    //! end of stream: the peer closed the connection (Qt reports a TCP reset the same way).
+    //! Throws ReadTimeout when nothing arrives within \a timeout (the connection stays open),
+    //! NetworkError/TlsError on socket errors or after close()/abort().
+    QCoro::Task<QByteArray> read(std::chrono::milliseconds timeout);
+
+    //! Graceful close: queued bytes are still sent. Waiting coroutines get a NetworkError.
+    void close();
+    //! Immediate close: queued bytes are dropped.
+    void abort();
+
+    //! Connected, not closed by us and no end of stream seen.
+    bool isOpen() const;
+    //! isOpen(), nothing unread, no error, and the peer has neither closed the connection nor
+    //! sent bytes nobody asked for. For direct connections the kernel is asked too (one
+    //! non-blocking peek), which catches what the event loop has not delivered yet.
+    bool isUsableForReuse() const;
+    bool isEncrypted() const;
+
+    const Endpoint &endpoint() const;
+    //! Unique for the life of the process, for logs and tests.
+    quint64 id() const;
+    //! How many times the connection has been handed out (the pool calls markUsed()).
+    int useCount() const;
+    void markUsed();
+
+    //! The underlying QTcpSocket or QSslSocket (null before connectToHost()), for the WebSocket
+    //! layer and diagnostics. Do not delete it or read from it while a read() is pending.
+    QAbstractSocket *socket() const;
+
+Q_SIGNALS:
+    //! An established connection was closed by the peer or failed (not by close()/abort()).
+    //! Emitted before any waiting read()/write() resumes; once per connection.
+    void closed();
+
+private:
+    friend class AsyncConnectionPrivate;
+    friend class AsyncConnectionPoolPrivate;
+    std::unique_ptr<AsyncConnectionPrivate> const d;
+};
+
+} // namespace Reqivo

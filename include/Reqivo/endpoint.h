@@ -1,0 +1,91 @@
+// Reqivo::Endpoint and Reqivo::TlsOptions: where a connection goes and how it is secured.
+//
+// An Endpoint is everything that decides whether two requests may share a connection: scheme
+// (plain or TLS), host, port, proxy and, for TLS, the trust and client-certificate settings.
+// key() folds all of that into one string, and the connection pool keys its idle lists on it,
+// so two endpoints with different proxies or different CA sets never share a socket. Secrets
+// (proxy passwords, private keys) only enter the key as part of a digest.
+#pragma once
+
+#include <Reqivo/reqivoglobal.h>
+
+#include <QByteArray>
+#include <QList>
+#include <QNetworkProxy>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QString>
+#include <QUrl>
+
+namespace Reqivo {
+
+struct REQIVO_EXPORT TlsOptions
+{
+    //! Verify the server's certificate chain and host name. Off only when asked for.
+    bool verifyPeer = true;
+    //! Trust the operating system's CA store (in addition to caCertificates).
+    bool useSystemCaCertificates = true;
+    //! Extra trusted CAs; with useSystemCaCertificates off, the only trusted ones.
+    QList<QSslCertificate> caCertificates;
+    //! Client certificate and its key, for servers that ask for one (mutual TLS).
+    QSslCertificate clientCertificate;
+    QSslKey privateKey;
+
+    //! Adds every PEM certificate in \a path to caCertificates. On failure returns false,
+    //! leaves the options unchanged and puts the reason in \a error.
+    bool addCaCertificatesFromFile(const QString &path, QString *error = nullptr);
+    //! Loads the client certificate (first PEM certificate of \a certPath) and its unencrypted
+    //! PEM private key (RSA, EC or DSA) from \a keyPath.
+    bool setClientCertificateFromFiles(
+        const QString &certPath, const QString &keyPath, QString *error = nullptr);
+
+    //! True when nothing differs from the defaults (system CAs, verification on, no client
+    //! certificate): such connections can use Qt's default configuration as is.
+    bool isDefault() const;
+    //! The configuration a QSslSocket is given for these options (ALPN "http/1.1").
+    QSslConfiguration toSslConfiguration() const;
+    //! A stable digest of the options, used in Endpoint::key(); "default" for the defaults.
+    QByteArray poolKey() const;
+};
+
+REQIVO_EXPORT bool operator==(const TlsOptions &a, const TlsOptions &b);
+inline bool operator!=(const TlsOptions &a, const TlsOptions &b)
+{
+    return !(a == b);
+}
+
+struct REQIVO_EXPORT Endpoint
+{
+    bool tls = false;
+    QString host;
+    quint16 port = 0;
+    //! QNetworkProxy::DefaultProxy follows QNetworkProxy::applicationProxy(); an HttpProxy is
+    //! used as a CONNECT tunnel, a Socks5Proxy as SOCKS5 (with user/password when set).
+    QNetworkProxy proxy = QNetworkProxy(QNetworkProxy::DefaultProxy);
+    //! Only used when tls is true.
+    TlsOptions tlsOptions;
+
+    //! http, https, ws and wss URLs, with their default ports when the URL has none.
+    //! Any other scheme gives an endpoint with an empty host (isValid() is false).
+    static Endpoint fromUrl(const QUrl &url);
+
+    bool isValid() const { return !host.isEmpty() && port != 0; }
+    //! The pool key: "https://host:443", then "|proxy=..." when a proxy is set and "|tls=..."
+    //! when the TLS options are not the defaults. Contains no credentials.
+    QString key() const;
+    //! "https://host:443" (IPv6 hosts in brackets), for messages and logs.
+    QString toString() const;
+    //! toString() plus " via <proxy type> proxy host:port" when a proxy is set.
+    QString description() const;
+    //! The endpoint as a URL (no path), for Reqivo::Error::url().
+    QUrl toUrl() const;
+};
+
+REQIVO_EXPORT bool operator==(const Endpoint &a, const Endpoint &b);
+inline bool operator!=(const Endpoint &a, const Endpoint &b)
+{
+    return !(a == b);
+}
+
+} // namespace Reqivo

@@ -1,0 +1,655 @@
+// AsyncConnection: a QTcpSocket/QSslSocket driven by coroutines. See asyncconnection_p.h for
+// how waiting coroutines are parked and woken.
+#include "asyncconnection_p.h"
+
+#include <Reqivo/errors.h>
+
+#include <QLoggingCategory>
+#include <QSslSocket>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QTimerEvent>
+
+#include <atomic>
+#include <climits>
+#include <utility>
+
+#ifdef Q_OS_UNIX
+#include <arpa/inet.h>
+#include <cerrno>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#endif
+
+namespace Reqivo {
+
+namespace {
+
+Q_LOGGING_CATEGORY(lcConnection, "reqivo.transport.connection", QtWarningMsg)
+
+std::atomic<quint64> s_nextConnectionId {1};
+
+using Result = AsyncConnectionPrivate::Waiter::Result;
+
+// Resumes a coroutine from the event loop of the current thread instead of from the current
+// call stack. The handle stays valid: QCoro never destroys a suspended coroutine.
+void resumeLater(std::coroutine_handle<> handle)
+{
+    QTimer::singleShot(0, [handle] { handle.resume(); });
+}
+
+QString millis(std::chrono::milliseconds timeout)
+{
+    return QStringLiteral("%1 ms").arg(timeout.count());
+}
+
+bool isTlsError(QAbstractSocket::SocketError error)
+{
+    return error == QAbstractSocket::SslHandshakeFailedError
+        || error == QAbstractSocket::SslInternalError
+        || error == QAbstractSocket::SslInvalidUserDataError;
+}
+
+bool isProxyError(QAbstractSocket::SocketError error)
+{
+    switch (error) {
+    case QAbstractSocket::ProxyAuthenticationRequiredError:
+    case QAbstractSocket::ProxyConnectionRefusedError:
+    case QAbstractSocket::ProxyConnectionClosedError:
+    case QAbstractSocket::ProxyNotFoundError:
+    case QAbstractSocket::ProxyProtocolError:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+// --- AsyncConnectionPrivate --------------------------------------------------------------------
+
+AsyncConnectionPrivate::AsyncConnectionPrivate(AsyncConnection *q)
+    : q(q)
+    , m_id(s_nextConnectionId.fetch_add(1, std::memory_order_relaxed))
+{
+}
+
+AsyncConnectionPrivate::~AsyncConnectionPrivate() = default;
+
+void AsyncConnectionPrivate::createSocket()
+{
+    if (m_endpoint.tls) {
+        m_ssl = new QSslSocket;
+        m_socket = m_ssl;
+        connect(m_ssl, &QSslSocket::encrypted, this, &AsyncConnectionPrivate::onEncrypted);
+        connect(m_ssl, &QSslSocket::encryptedBytesWritten, this,
+            &AsyncConnectionPrivate::onBytesWritten);
+        connect(m_ssl, &QSslSocket::sslErrors, this, &AsyncConnectionPrivate::onSslErrors);
+    } else {
+        m_socket = new QTcpSocket;
+    }
+    connect(m_socket, &QAbstractSocket::connected, this, &AsyncConnectionPrivate::onConnected);
+    connect(m_socket, &QIODevice::readyRead, this, &AsyncConnectionPrivate::onReadyRead);
+    connect(m_socket, &QIODevice::bytesWritten, this, &AsyncConnectionPrivate::onBytesWritten);
+    connect(
+        m_socket, &QAbstractSocket::disconnected, this, &AsyncConnectionPrivate::onDisconnected);
+    connect(
+        m_socket, &QAbstractSocket::errorOccurred, this, &AsyncConnectionPrivate::onErrorOccurred);
+}
+
+void AsyncConnectionPrivate::armTimer(QBasicTimer &timer, std::chrono::milliseconds timeout)
+{
+    if (timeout <= std::chrono::milliseconds::zero())
+        return;
+    timer.start(int(std::min<std::chrono::milliseconds::rep>(timeout.count(), INT_MAX)), this);
+}
+
+qint64 AsyncConnectionPrivate::pendingWriteBytes() const
+{
+    if (!m_socket)
+        return 0;
+    return m_socket->bytesToWrite() + (m_ssl ? m_ssl->encryptedBytesToWrite() : 0);
+}
+
+bool AsyncConnectionPrivate::usable(bool peek) const
+{
+    if (!m_socket || !m_connected || m_closedLocally || m_eof || m_failed)
+        return false;
+    if (m_socket->state() != QAbstractSocket::ConnectedState || m_socket->bytesAvailable() > 0)
+        return false;
+    if (m_connectWaiter || m_readWaiter || m_writeWaiter)
+        return false;
+#ifdef Q_OS_UNIX
+    if (peek && m_peekFd >= 0) {
+        // The event loop may not have run since the server closed the connection or sent
+        // something: ask the kernel. One non-blocking syscall, the check urllib3 and httpcore
+        // make before reuse. A TLS socket may legitimately have records pending (session
+        // tickets), so for it only the peer's FIN counts.
+        char byte;
+        const ssize_t n = ::recv(m_peekFd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0)
+            return false;
+        if (n > 0 && !m_ssl)
+            return false;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return false;
+    }
+#else
+    Q_UNUSED(peek);
+#endif
+    return true;
+}
+
+QString AsyncConnectionPrivate::sslErrorDetail() const
+{
+    if (m_sslErrors.isEmpty())
+        return m_errorString;
+    QStringList lines;
+    for (const QSslError &error : m_sslErrors)
+        lines << error.errorString();
+    return lines.join(QStringLiteral("; "));
+}
+
+void AsyncConnectionPrivate::throwConnectError() const
+{
+    const QUrl url = m_endpoint.toUrl();
+    const QString where = m_endpoint.description();
+    if (m_connectTimedOut) {
+        throw ConnectTimeout(
+            QStringLiteral("connecting to %1 timed out after %2%3")
+                .arg(where, millis(m_connectTimeout),
+                    m_ssl && m_tcpConnected ? QStringLiteral(" (TLS handshake not finished)")
+                                            : QString()),
+            url);
+    }
+    if (m_closedLocally)
+        throw NetworkError(
+            QStringLiteral("connection to %1 was closed while connecting").arg(where), url);
+    if (isTlsError(m_error)) {
+        throw TlsError(
+            QStringLiteral("TLS handshake with %1 failed").arg(where), url, sslErrorDetail());
+    }
+    if (isProxyError(m_error)) {
+        throw NetworkError(
+            QStringLiteral("proxy error while connecting to %1").arg(where), url, m_errorString);
+    }
+    switch (m_error) {
+    case QAbstractSocket::ConnectionRefusedError:
+        throw NetworkError(
+            QStringLiteral("connection refused by %1").arg(where), url, m_errorString);
+    case QAbstractSocket::HostNotFoundError:
+        throw NetworkError(QStringLiteral("host not found: %1").arg(where), url, m_errorString);
+    case QAbstractSocket::SocketTimeoutError:
+    case QAbstractSocket::ProxyConnectionTimeoutError:
+        throw ConnectTimeout(
+            QStringLiteral("connecting to %1 timed out").arg(where), url, m_errorString);
+    default:
+        break;
+    }
+    if (m_eof && m_ssl && m_tcpConnected) {
+        throw TlsError(
+            QStringLiteral("%1 closed the connection during the TLS handshake").arg(where), url,
+            sslErrorDetail());
+    }
+    if (m_eof)
+        throw NetworkError(
+            QStringLiteral("%1 closed the connection while connecting").arg(where), url);
+    throw NetworkError(QStringLiteral("cannot connect to %1").arg(where), url,
+        m_errorString.isEmpty() ? QStringLiteral("unknown error") : m_errorString);
+}
+
+void AsyncConnectionPrivate::throwClosed(const QString &operation) const
+{
+    const QString where
+        = m_endpoint.isValid() ? m_endpoint.description() : QStringLiteral("(nowhere)");
+    QString why;
+    if (!m_socket || (!m_connected && !m_closedLocally))
+        why = QStringLiteral("not connected");
+    else if (m_closedLocally)
+        why = QStringLiteral("the connection was closed locally");
+    else
+        why = QStringLiteral("the peer closed the connection");
+    throw NetworkError(
+        QStringLiteral("cannot %1 %2: %3").arg(operation, where, why), m_endpoint.toUrl());
+}
+
+void AsyncConnectionPrivate::throwSocketError(const QString &operation) const
+{
+    const QString message = QStringLiteral("error %1 %2").arg(operation, m_endpoint.description());
+    if (isTlsError(m_error))
+        throw TlsError(message, m_endpoint.toUrl(), sslErrorDetail());
+    throw NetworkError(message, m_endpoint.toUrl(), m_errorString);
+}
+
+void AsyncConnectionPrivate::checkWritable() const
+{
+    if (!m_socket || !m_connected || m_closedLocally)
+        throwClosed(QStringLiteral("write to"));
+    if (m_failed)
+        throwSocketError(QStringLiteral("writing to"));
+    if (m_eof)
+        throwClosed(QStringLiteral("write to"));
+}
+
+template<typename F>
+bool AsyncConnectionPrivate::callOut(F &&f)
+{
+    // Whoever destroys the connection while f runs sets `destroyed` (teardown()); an outer
+    // callOut further up the stack learns it from us.
+    bool destroyed = false;
+    bool *const outer = std::exchange(m_destroyedFlag, &destroyed);
+    std::forward<F>(f)();
+    if (destroyed) {
+        if (outer)
+            *outer = true;
+        return false;
+    }
+    m_destroyedFlag = outer;
+    return true;
+}
+
+bool AsyncConnectionPrivate::wake(
+    Waiter *&slot, QBasicTimer *timer, Waiter::Result result, bool queued)
+{
+    Waiter *const waiter = slot;
+    if (!waiter || waiter->result != Result::Pending)
+        return true;
+    if (timer)
+        timer->stop();
+    waiter->result = result;
+    if (queued || m_inCall > 0) {
+        resumeLater(waiter->handle); // stays in its slot until it runs
+        return true;
+    }
+    slot = nullptr;
+    const std::coroutine_handle<> handle = waiter->handle;
+    return callOut([handle] { handle.resume(); });
+}
+
+bool AsyncConnectionPrivate::wakeAll(Waiter::Result result, bool queued)
+{
+    // The connect timer covers the whole connect, so a wake does not stop it.
+    return wake(m_connectWaiter, nullptr, result, queued)
+        && wake(m_readWaiter, &m_readTimer, result, queued)
+        && wake(m_writeWaiter, &m_writeTimer, result, queued);
+}
+
+bool AsyncConnectionPrivate::notifyLost()
+{
+    Transport::IdleObserver *const observer = std::exchange(m_idleObserver, nullptr);
+    if (!observer)
+        return true;
+    const quint64 slot = m_idleSlot;
+    if (m_inCall > 0) {
+        QMetaObject::invokeMethod(
+            this, [observer, slot] { observer->idleConnectionLost(slot); }, Qt::QueuedConnection);
+        return true;
+    }
+    return callOut([observer, slot] { observer->idleConnectionLost(slot); });
+}
+
+bool AsyncConnectionPrivate::emitClosed()
+{
+    if (m_closedEmitted || m_closedLocally || !m_connected)
+        return true;
+    m_closedEmitted = true;
+    AsyncConnection *const self = q;
+    if (m_inCall > 0) {
+        QMetaObject::invokeMethod(self, &AsyncConnection::closed, Qt::QueuedConnection);
+        return true;
+    }
+    return callOut([self] { Q_EMIT self->closed(); });
+}
+
+void AsyncConnectionPrivate::findPeekableDescriptor()
+{
+    m_peekFd = -1;
+#ifdef Q_OS_UNIX
+    // socketDescriptor() is the kernel socket only for direct connections: through a SOCKS5
+    // proxy Qt hands out a made-up number, through an HTTP proxy the socket to the proxy. So
+    // it is used only when the kernel agrees it joins our two endpoints.
+    const qintptr fd = m_socket->socketDescriptor();
+    if (fd < 0)
+        return;
+    const auto portOf = [](const sockaddr_storage &address) -> int {
+        if (address.ss_family == AF_INET)
+            return ntohs(reinterpret_cast<const sockaddr_in &>(address).sin_port);
+        if (address.ss_family == AF_INET6)
+            return ntohs(reinterpret_cast<const sockaddr_in6 &>(address).sin6_port);
+        return -1;
+    };
+    sockaddr_storage local {};
+    sockaddr_storage peer {};
+    socklen_t localLength = sizeof local;
+    socklen_t peerLength = sizeof peer;
+    if (::getsockname(int(fd), reinterpret_cast<sockaddr *>(&local), &localLength) != 0
+        || ::getpeername(int(fd), reinterpret_cast<sockaddr *>(&peer), &peerLength) != 0)
+        return;
+    if (portOf(local) == m_socket->localPort() && portOf(peer) == m_socket->peerPort())
+        m_peekFd = int(fd);
+#endif
+}
+
+void AsyncConnectionPrivate::onConnected()
+{
+    m_tcpConnected = true;
+    findPeekableDescriptor();
+    // Requests are written whole and answered at once: Nagle would only add latency.
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    if (!m_ssl) {
+        m_connected = true;
+        wake(m_connectWaiter, nullptr, Result::Woken);
+    }
+}
+
+void AsyncConnectionPrivate::onEncrypted()
+{
+    m_connected = true;
+    wake(m_connectWaiter, nullptr, Result::Woken);
+}
+
+void AsyncConnectionPrivate::onReadyRead()
+{
+    if (m_readWaiter && m_readWaiter->result == Result::Pending) {
+        wake(m_readWaiter, &m_readTimer, Result::Woken);
+        return;
+    }
+    // Bytes nobody asked for on an idle connection: whatever they are, the next response on
+    // it could not be trusted.
+    if (m_idleObserver)
+        notifyLost();
+}
+
+void AsyncConnectionPrivate::onBytesWritten()
+{
+    if (!m_writeWaiter || m_writeWaiter->result != Result::Pending)
+        return;
+    if (pendingWriteBytes() <= AsyncConnection::writeHighWaterMark)
+        wake(m_writeWaiter, &m_writeTimer, Result::Woken);
+    else if (m_writeTimer.isActive())
+        armTimer(m_writeTimer, m_writeTimeout); // progress: the timeout counts from here
+}
+
+void AsyncConnectionPrivate::onDisconnected()
+{
+    if (!m_closedLocally)
+        m_eof = true;
+    qCDebug(lcConnection) << "connection" << m_id << "to" << m_endpoint.description()
+                          << (m_closedLocally ? "closed" : "closed by peer");
+    // closed() first, so that whoever listens knows before a waiting reader carries on.
+    if (!emitClosed())
+        return;
+    if (!wakeAll(Result::Woken))
+        return;
+    notifyLost();
+}
+
+void AsyncConnectionPrivate::onErrorOccurred(QAbstractSocket::SocketError error)
+{
+    if (error == QAbstractSocket::TemporaryError)
+        return;
+    m_error = error;
+    m_errorString = m_socket->errorString();
+    // Qt reports both a FIN and a TCP reset on read as RemoteHostClosedError: end of stream.
+    if (error == QAbstractSocket::RemoteHostClosedError)
+        m_eof = true;
+    else
+        m_failed = true;
+    qCDebug(lcConnection) << "connection" << m_id << "to" << m_endpoint.description() << "error"
+                          << error << m_errorString;
+    if (!emitClosed())
+        return;
+    if (!wakeAll(Result::Woken))
+        return;
+    notifyLost();
+}
+
+void AsyncConnectionPrivate::onSslErrors(const QList<QSslError> &errors)
+{
+    m_sslErrors = errors;
+}
+
+void AsyncConnectionPrivate::timerEvent(QTimerEvent *event)
+{
+    const int id = event->timerId();
+    if (id == m_readTimer.timerId()) {
+        m_readTimer.stop();
+        wake(m_readWaiter, nullptr, Result::TimedOut);
+    } else if (id == m_writeTimer.timerId()) {
+        m_writeTimer.stop();
+        wake(m_writeWaiter, nullptr, Result::TimedOut);
+    } else if (id == m_connectTimer.timerId()) {
+        m_connectTimer.stop();
+        m_connectTimedOut = true;
+        ++m_inCall;
+        m_socket->abort();
+        --m_inCall;
+        wake(m_connectWaiter, nullptr, Result::TimedOut);
+    } else {
+        QObject::timerEvent(event);
+    }
+}
+
+void AsyncConnectionPrivate::closeSocket(bool graceful)
+{
+    if (!m_socket)
+        return;
+    if (m_closedLocally && graceful)
+        return;
+    m_closedLocally = true;
+    m_idleObserver = nullptr;
+    m_connectTimer.stop();
+    ++m_inCall;
+    if (graceful)
+        m_socket->disconnectFromHost();
+    else
+        m_socket->abort();
+    --m_inCall;
+    wakeAll(Result::Closed, true);
+}
+
+void AsyncConnectionPrivate::teardown()
+{
+    if (m_destroyedFlag)
+        *m_destroyedFlag = true;
+    for (Waiter **slot : {&m_connectWaiter, &m_readWaiter, &m_writeWaiter}) {
+        Waiter *const waiter = std::exchange(*slot, nullptr);
+        if (!waiter)
+            continue;
+        const bool alreadyQueued = waiter->result != Result::Pending;
+        waiter->result = Result::Destroyed;
+        if (!alreadyQueued)
+            resumeLater(waiter->handle);
+    }
+    m_connectTimer.stop();
+    m_readTimer.stop();
+    m_writeTimer.stop();
+    m_idleObserver = nullptr;
+    if (m_socket) {
+        disconnect(m_socket, nullptr, this, nullptr);
+        m_socket->abort();
+        // Inside a callOut() the socket may be in the middle of emitting the signal that led
+        // here; it must outlive that.
+        if (m_destroyedFlag)
+            m_socket->deleteLater();
+        else
+            delete m_socket;
+        m_socket = nullptr;
+        m_ssl = nullptr;
+    }
+}
+
+// --- AsyncConnection ---------------------------------------------------------------------------
+
+AsyncConnection::AsyncConnection(QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<AsyncConnectionPrivate>(this))
+{
+}
+
+AsyncConnection::~AsyncConnection()
+{
+    d->teardown();
+}
+
+QCoro::Task<void> AsyncConnection::connectToHost(
+    const Endpoint &endpoint, std::chrono::milliseconds timeout)
+{
+    AsyncConnectionPrivate *const dd = d.get();
+    if (dd->m_socket) {
+        throw NetworkError(QStringLiteral("connectToHost() called twice (already connected to %1)")
+                               .arg(dd->m_endpoint.description()),
+            dd->m_endpoint.toUrl());
+    }
+    dd->m_endpoint = endpoint;
+    if (!endpoint.isValid()) {
+        throw NetworkError(
+            QStringLiteral("cannot connect to %1: no host or port").arg(endpoint.toString()),
+            endpoint.toUrl());
+    }
+    if (endpoint.tls && !QSslSocket::supportsSsl()) {
+        throw TlsError(QStringLiteral("cannot connect to %1: TLS is not available")
+                           .arg(endpoint.description()),
+            endpoint.toUrl(), QSslSocket::sslLibraryBuildVersionString());
+    }
+    dd->createSocket();
+    dd->m_socket->setProxy(endpoint.proxy);
+    dd->m_connectTimeout = timeout;
+    qCDebug(lcConnection) << "connection" << dd->m_id << "connecting to" << endpoint.description();
+
+    ++dd->m_inCall;
+    if (dd->m_ssl) {
+        dd->m_ssl->setSslConfiguration(endpoint.tlsOptions.toSslConfiguration());
+        dd->m_ssl->setPeerVerifyName(endpoint.host);
+        dd->m_ssl->connectToHostEncrypted(endpoint.host, endpoint.port);
+    } else {
+        dd->m_socket->connectToHost(endpoint.host, endpoint.port);
+    }
+    --dd->m_inCall;
+    dd->armTimer(dd->m_connectTimer, timeout);
+
+    while (!dd->m_connected) {
+        if (dd->m_failed || dd->m_eof || dd->m_closedLocally || dd->m_connectTimedOut
+            || dd->m_socket->state() == QAbstractSocket::UnconnectedState) {
+            dd->m_connectTimer.stop();
+            dd->throwConnectError();
+        }
+        const Result result
+            = co_await AsyncConnectionPrivate::Wait(dd, dd->m_connectWaiter, nullptr, {});
+        if (result == Result::Destroyed)
+            throw NetworkError(QStringLiteral("connection was destroyed while connecting"));
+    }
+    dd->m_connectTimer.stop();
+}
+
+QCoro::Task<void> AsyncConnection::write(const QByteArray &data, std::chrono::milliseconds timeout)
+{
+    AsyncConnectionPrivate *const dd = d.get();
+    dd->checkWritable();
+    if (!data.isEmpty()) {
+        ++dd->m_inCall;
+        dd->m_socket->write(data);
+        // Hand the bytes to the kernel now rather than on the next event-loop iteration.
+        dd->m_socket->flush();
+        --dd->m_inCall;
+        dd->checkWritable();
+    }
+    dd->m_writeTimeout = timeout;
+    while (dd->pendingWriteBytes() > writeHighWaterMark) {
+        const Result result = co_await AsyncConnectionPrivate::Wait(
+            dd, dd->m_writeWaiter, &dd->m_writeTimer, timeout);
+        if (result == Result::Destroyed)
+            throw NetworkError(QStringLiteral("connection was destroyed while writing"));
+        if (result == Result::TimedOut) {
+            throw WriteTimeout(QStringLiteral("no progress writing to %1 for %2 (%3 bytes queued)")
+                                   .arg(dd->m_endpoint.description(), millis(timeout))
+                                   .arg(dd->pendingWriteBytes()),
+                dd->m_endpoint.toUrl());
+        }
+        dd->checkWritable();
+    }
+}
+
+QCoro::Task<QByteArray> AsyncConnection::read(std::chrono::milliseconds timeout)
+{
+    AsyncConnectionPrivate *const dd = d.get();
+    for (;;) {
+        QAbstractSocket *const socket = dd->m_socket;
+        if (socket && socket->bytesAvailable() > 0 && !dd->m_closedLocally)
+            co_return socket->readAll();
+        if (!socket || !dd->m_connected || dd->m_closedLocally)
+            dd->throwClosed(QStringLiteral("read from"));
+        if (dd->m_failed)
+            dd->throwSocketError(QStringLiteral("reading from"));
+        if (dd->m_eof)
+            co_return QByteArray();
+        if (dd->m_readWaiter) {
+            throw NetworkError(QStringLiteral("read() called on %1 while another read() waits")
+                                   .arg(dd->m_endpoint.description()),
+                dd->m_endpoint.toUrl());
+        }
+        const Result result = co_await AsyncConnectionPrivate::Wait(
+            dd, dd->m_readWaiter, &dd->m_readTimer, timeout);
+        if (result == Result::Destroyed)
+            throw NetworkError(QStringLiteral("connection was destroyed while reading"));
+        if (result == Result::TimedOut) {
+            throw ReadTimeout(QStringLiteral("no data from %1 within %2")
+                                  .arg(dd->m_endpoint.description(), millis(timeout)),
+                dd->m_endpoint.toUrl());
+        }
+    }
+}
+
+void AsyncConnection::close()
+{
+    d->closeSocket(true);
+}
+
+void AsyncConnection::abort()
+{
+    d->closeSocket(false);
+}
+
+bool AsyncConnection::isOpen() const
+{
+    return d->m_socket && d->m_connected && !d->m_closedLocally && !d->m_eof && !d->m_failed
+        && d->m_socket->state() == QAbstractSocket::ConnectedState;
+}
+
+bool AsyncConnection::isUsableForReuse() const
+{
+    return d->usable(true);
+}
+
+bool AsyncConnection::isEncrypted() const
+{
+    return d->m_ssl && d->m_ssl->isEncrypted();
+}
+
+const Endpoint &AsyncConnection::endpoint() const
+{
+    return d->m_endpoint;
+}
+
+quint64 AsyncConnection::id() const
+{
+    return d->m_id;
+}
+
+int AsyncConnection::useCount() const
+{
+    return d->m_useCount;
+}
+
+void AsyncConnection::markUsed()
+{
+    ++d->m_useCount;
+}
+
+QAbstractSocket *AsyncConnection::socket() const
+{
+    return d->m_socket;
+}
+
+} // namespace Reqivo

@@ -1,0 +1,165 @@
+// AsyncConnectionPrivate: the socket, its signal handlers and the coroutines waiting on them.
+//
+// The one idea: a waiting coroutine is a Waiter record living in its own coroutine frame, and
+// the connection holds a pointer to it in one of three slots (connect, read, write). A socket
+// signal or timer takes the waiter out of its slot and resumes it directly, so data reaches the
+// reader in the same event-loop iteration it arrived in. Resuming runs arbitrary code that may
+// delete the connection, so every call out of a handler goes through callOut(), which notices
+// that and makes the handler return without touching anything; the socket itself is then
+// deleted later, since it is still in the middle of emitting.
+//
+// Wakes caused by our own calls (close(), abort(), the destructor, or a flush() that fails) are
+// queued instead: their callers are still on the stack and must not see the connection change
+// or vanish under them. A queued waiter stays in its slot until it runs, so the destructor can
+// tell it the connection is gone (Result::Destroyed) and it then touches nothing.
+#pragma once
+
+#include <Reqivo/asyncconnection.h>
+
+#include <QAbstractSocket>
+#include <QBasicTimer>
+#include <QList>
+#include <QObject>
+#include <QSslError>
+
+#include <chrono>
+#include <coroutine>
+
+class QSslSocket;
+
+namespace Reqivo {
+
+namespace Transport {
+//! Told by a connection that sits idle in a pool when it can no longer be reused.
+class IdleObserver
+{
+public:
+    virtual void idleConnectionLost(quint64 slot) = 0;
+
+protected:
+    ~IdleObserver() = default;
+};
+} // namespace Transport
+
+class AsyncConnectionPrivate : public QObject
+{
+public:
+    struct Waiter
+    {
+        enum class Result { Pending, Woken, TimedOut, Closed, Destroyed };
+        std::coroutine_handle<> handle;
+        Result result = Result::Pending;
+    };
+
+    //! co_await Wait{...}: parks the coroutine in \a slot until a handler wakes it.
+    class Wait
+    {
+    public:
+        Wait(AsyncConnectionPrivate *d, Waiter *&slot, QBasicTimer *timer,
+            std::chrono::milliseconds timeout) noexcept
+            : m_d(d)
+            , m_slot(slot)
+            , m_timer(timer)
+            , m_timeout(timeout)
+        {
+        }
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> handle) noexcept
+        {
+            m_waiter.handle = handle;
+            m_slot = &m_waiter;
+            if (m_timer)
+                m_d->armTimer(*m_timer, m_timeout);
+        }
+        Waiter::Result await_resume() noexcept
+        {
+            // A queued wake left the waiter in its slot (see the header comment).
+            if (m_waiter.result != Waiter::Result::Destroyed && m_slot == &m_waiter)
+                m_slot = nullptr;
+            return m_waiter.result;
+        }
+
+    private:
+        AsyncConnectionPrivate *m_d;
+        Waiter *&m_slot;
+        QBasicTimer *m_timer;
+        std::chrono::milliseconds m_timeout;
+        Waiter m_waiter;
+    };
+
+    explicit AsyncConnectionPrivate(AsyncConnection *q);
+    ~AsyncConnectionPrivate() override;
+
+    void createSocket();
+    void armTimer(QBasicTimer &timer, std::chrono::milliseconds timeout);
+    qint64 pendingWriteBytes() const;
+    bool usable(bool peek) const;
+    void findPeekableDescriptor();
+
+    // Error reporting: each throws the exception for the current state, if it is an error.
+    [[noreturn]] void throwConnectError() const;
+    [[noreturn]] void throwClosed(const QString &operation) const;
+    [[noreturn]] void throwSocketError(const QString &operation) const;
+    void checkWritable() const;
+    QString sslErrorDetail() const;
+
+    // Socket signal handlers.
+    void onConnected();
+    void onEncrypted();
+    void onReadyRead();
+    void onBytesWritten();
+    void onDisconnected();
+    void onErrorOccurred(QAbstractSocket::SocketError error);
+    void onSslErrors(const QList<QSslError> &errors);
+
+    //! Wakes the waiter in \a slot, directly or queued; false when the connection was
+    //! destroyed meanwhile (the caller must return at once).
+    bool wake(Waiter *&slot, QBasicTimer *timer, Waiter::Result result, bool queued = false);
+    bool wakeAll(Waiter::Result result, bool queued = false);
+    //! Runs \a f; false when the connection was destroyed while it ran.
+    template<typename F>
+    bool callOut(F &&f);
+    bool notifyLost();
+    bool emitClosed();
+
+    void closeSocket(bool graceful);
+    void teardown();
+
+    void timerEvent(QTimerEvent *event) override;
+
+    AsyncConnection *const q;
+    QAbstractSocket *m_socket = nullptr;
+    QSslSocket *m_ssl = nullptr;
+    Endpoint m_endpoint;
+    quint64 m_id;
+    int m_useCount = 0;
+
+    Waiter *m_connectWaiter = nullptr;
+    Waiter *m_readWaiter = nullptr;
+    Waiter *m_writeWaiter = nullptr;
+    QBasicTimer m_connectTimer;
+    QBasicTimer m_readTimer;
+    QBasicTimer m_writeTimer;
+    std::chrono::milliseconds m_writeTimeout {0};
+    std::chrono::milliseconds m_connectTimeout {0};
+
+    bool m_connected = false; //!< connected (and, for TLS, encrypted)
+    bool m_tcpConnected = false; //!< the TCP part of a TLS connect is done
+    bool m_eof = false; //!< the peer closed (or reset) the connection
+    bool m_closedLocally = false; //!< close() or abort() was called
+    bool m_failed = false; //!< a socket error other than the peer closing
+    bool m_closedEmitted = false;
+    bool m_connectTimedOut = false;
+    QAbstractSocket::SocketError m_error = QAbstractSocket::UnknownSocketError;
+    QString m_errorString;
+    QList<QSslError> m_sslErrors;
+
+    int m_peekFd = -1; //!< the kernel socket, when it can be asked directly (see usable())
+    int m_inCall = 0; //!< > 0 while one of our own socket calls runs
+    bool *m_destroyedFlag = nullptr; //!< set while a callOut() runs; see callOut()
+
+    Transport::IdleObserver *m_idleObserver = nullptr;
+    quint64 m_idleSlot = 0;
+};
+
+} // namespace Reqivo
