@@ -1,0 +1,126 @@
+// Reqivo::AsyncConnectionPool: keep-alive connections shared by the requests of a session.
+//
+// Connections are kept per Endpoint::key() (scheme, host, port, proxy, TLS settings) and handed
+// out last-in first-out, so the warmest connection is reused and the coldest ones age out.
+// The pool bounds connections per endpoint and in total; a caller that finds it full waits, in
+// arrival order, for a slot, up to its acquire timeout (PoolTimeout). An idle connection is
+// closed after maxIdleTime, earlier when the server announced a shorter Keep-Alive timeout, and
+// at once if the server closes it or sends bytes nobody asked for.
+//
+// A checked-out connection is held by a ConnectionLease. Ending the lease gives the slot back:
+// recycle() when the response ended cleanly and the connection may be reused, discard()
+// otherwise; a lease that is simply destroyed discards. Leases may outlive the pool: they then
+// own their connection and recycle() just closes it.
+#pragma once
+
+#include <Reqivo/asyncconnection.h>
+#include <Reqivo/endpoint.h>
+#include <Reqivo/reqivoglobal.h>
+
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include <QCoroTask>
+
+#include <chrono>
+#include <memory>
+
+namespace Reqivo {
+
+class AsyncConnectionPool;
+class AsyncConnectionPoolPrivate;
+
+//! A connection checked out of an AsyncConnectionPool. Move-only.
+class REQIVO_EXPORT ConnectionLease
+{
+public:
+    ConnectionLease() noexcept = default;
+    ConnectionLease(ConnectionLease &&other) noexcept;
+    ConnectionLease &operator=(ConnectionLease &&other) noexcept;
+    ConnectionLease(const ConnectionLease &) = delete;
+    ConnectionLease &operator=(const ConnectionLease &) = delete;
+    //! discard() unless recycle() or discard() was called.
+    ~ConnectionLease();
+
+    AsyncConnection *connection() const noexcept { return m_connection; }
+    AsyncConnection *operator->() const noexcept { return m_connection; }
+    //! True when the connection served an earlier lease (it was idle in the pool).
+    bool isReused() const noexcept { return m_reused; }
+    explicit operator bool() const noexcept { return m_connection != nullptr; }
+
+    //! Returns the connection to the pool as idle, if it is still usable; closes it otherwise.
+    //! \a keepAlive is the server's Keep-Alive timeout when it sent one: the connection then
+    //! expires a little before the server would close it (min(maxIdleTime, keepAlive - margin)).
+    void recycle(std::chrono::milliseconds keepAlive = std::chrono::milliseconds::zero());
+    //! Closes the connection and frees its slot.
+    void discard();
+
+private:
+    friend class AsyncConnectionPoolPrivate;
+    ConnectionLease(
+        AsyncConnectionPool *pool, AsyncConnection *connection, quint64 slot, bool reused) noexcept;
+    void swap(ConnectionLease &other) noexcept;
+
+    QPointer<AsyncConnectionPool> m_pool;
+    AsyncConnection *m_connection = nullptr;
+    quint64 m_slot = 0;
+    bool m_reused = false;
+};
+
+struct PoolOptions
+{
+    //! The seed's default: 10 connections per endpoint.
+    int maxPerHost = 10;
+    int maxTotal = 100;
+    //! Idle connections older than this are closed (the seed's 30 s). Zero or negative: never
+    //! by age (a server's Keep-Alive timeout still applies).
+    std::chrono::milliseconds maxIdleTime {30000};
+
+    friend bool operator==(const PoolOptions &, const PoolOptions &) = default;
+};
+
+class REQIVO_EXPORT AsyncConnectionPool : public QObject
+{
+    Q_OBJECT
+public:
+    explicit AsyncConnectionPool(const PoolOptions &options = {}, QObject *parent = nullptr);
+    //! Closes idle connections and aborts checked-out ones (their leases keep the objects and
+    //! become independent of the pool). Waiting acquire() calls fail with a NetworkError.
+    ~AsyncConnectionPool() override;
+
+    //! A connection to \a endpoint: the most recently used idle one that is still usable, else a
+    //! new one when both caps allow (connected within \a connectTimeout, which may throw what
+    //! AsyncConnection::connectToHost() throws; a failed connect frees its slot), else waits in
+    //! arrival order for a slot. PoolTimeout when none came within \a acquireTimeout.
+    //! Timeouts: zero or negative means no limit.
+    QCoro::Task<ConnectionLease> acquire(const Endpoint &endpoint,
+        std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout);
+    //! Like acquire() but always opens a new connection (an idle one may be closed to make
+    //! room). Used to retry once after a reused connection turned out to be stale.
+    QCoro::Task<ConnectionLease> connectFresh(const Endpoint &endpoint,
+        std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout);
+
+    //! Closes every idle connection.
+    void clear();
+
+    PoolOptions options() const;
+    //! Takes effect for later decisions; idle connections over a lowered cap are closed.
+    void setOptions(const PoolOptions &options);
+
+    int idleCount(const Endpoint &endpoint) const;
+    //! Checked out or connecting.
+    int activeCount(const Endpoint &endpoint) const;
+    int totalCount() const;
+    int waitingCount() const;
+    //! One line, e.g. "http://127.0.0.1:8080 idle=2 active=1 | total=3/100 waiting=0".
+    //! Endpoints are sorted; an empty pool reads "no connections | total=0/100 waiting=0".
+    QString debugSummary() const;
+
+private:
+    friend class ConnectionLease;
+    friend class AsyncConnectionPoolPrivate;
+    std::unique_ptr<AsyncConnectionPoolPrivate> const d;
+};
+
+} // namespace Reqivo

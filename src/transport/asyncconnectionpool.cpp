@@ -1,0 +1,445 @@
+// AsyncConnectionPool: PoolState's decisions carried out on real connections.
+#include "asyncconnectionpool_p.h"
+
+#include <Reqivo/errors.h>
+
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QTimer>
+#include <QTimerEvent>
+
+#include <algorithm>
+#include <climits>
+
+namespace Reqivo {
+
+namespace {
+
+Q_LOGGING_CATEGORY(lcPool, "reqivo.transport.pool", QtWarningMsg)
+
+void resumeLater(std::coroutine_handle<> handle)
+{
+    QTimer::singleShot(0, [handle] { handle.resume(); });
+}
+
+int clampedMillis(std::chrono::milliseconds value)
+{
+    return int(std::clamp<std::chrono::milliseconds::rep>(value.count(), 0, INT_MAX));
+}
+
+} // namespace
+
+// --- ConnectionLease ---------------------------------------------------------------------------
+
+ConnectionLease::ConnectionLease(
+    AsyncConnectionPool *pool, AsyncConnection *connection, quint64 slot, bool reused) noexcept
+    : m_pool(pool)
+    , m_connection(connection)
+    , m_slot(slot)
+    , m_reused(reused)
+{
+}
+
+ConnectionLease::ConnectionLease(ConnectionLease &&other) noexcept
+{
+    swap(other);
+}
+
+ConnectionLease &ConnectionLease::operator=(ConnectionLease &&other) noexcept
+{
+    if (this != &other) {
+        ConnectionLease old(std::move(*this));
+        swap(other);
+    }
+    return *this;
+}
+
+ConnectionLease::~ConnectionLease()
+{
+    if (m_connection)
+        discard();
+}
+
+void ConnectionLease::swap(ConnectionLease &other) noexcept
+{
+    m_pool.swap(other.m_pool);
+    std::swap(m_connection, other.m_connection);
+    std::swap(m_slot, other.m_slot);
+    std::swap(m_reused, other.m_reused);
+}
+
+void ConnectionLease::recycle(std::chrono::milliseconds keepAlive)
+{
+    AsyncConnection *const connection = std::exchange(m_connection, nullptr);
+    if (!connection)
+        return;
+    AsyncConnectionPool *const pool = m_pool.data();
+    m_pool.clear();
+    if (pool)
+        pool->d->release(m_slot, connection, keepAlive);
+    else
+        delete connection; // the pool is gone: the lease owned it
+}
+
+void ConnectionLease::discard()
+{
+    AsyncConnection *const connection = std::exchange(m_connection, nullptr);
+    if (!connection)
+        return;
+    AsyncConnectionPool *const pool = m_pool.data();
+    m_pool.clear();
+    if (pool)
+        pool->d->discard(m_slot, connection);
+    else
+        delete connection;
+}
+
+// --- AsyncConnectionPoolPrivate ------------------------------------------------------------------
+
+AsyncConnectionPoolPrivate::SlotWait::SlotWait(
+    AsyncConnectionPoolPrivate *d, quint64 id, Millis timeout)
+    : m_d(d)
+    , m_id(id)
+    , m_timeout(timeout)
+{
+    d->m_waiters.emplace(id, &m_waiter);
+}
+
+AsyncConnectionPoolPrivate::SlotWait::~SlotWait()
+{
+    // Still registered only if the coroutine never waited (an exception on the way).
+    if (m_waiter.state == PoolWaiter::State::Waiting) {
+        m_d->m_waiters.erase(m_id);
+        m_d->m_state.cancel(m_id);
+    }
+}
+
+void AsyncConnectionPoolPrivate::SlotWait::await_suspend(std::coroutine_handle<> handle)
+{
+    m_waiter.handle = handle;
+    if (m_timeout > Millis::zero())
+        m_waiter.timer.start(clampedMillis(m_timeout), m_d);
+}
+
+AsyncConnectionPoolPrivate::AsyncConnectionPoolPrivate(
+    AsyncConnectionPool *q, const PoolOptions &options)
+    : q(q)
+    , m_state(sanitized(options))
+{
+    m_alive = [this](quint64 slot) {
+        auto it = m_connections.find(slot);
+        return it != m_connections.end() && it->second->d->usable(true);
+    };
+    m_clock.start();
+}
+
+AsyncConnectionPoolPrivate::~AsyncConnectionPoolPrivate() = default;
+
+PoolOptions AsyncConnectionPoolPrivate::sanitized(PoolOptions options)
+{
+    // A cap below one would make every acquire() wait for ever.
+    options.maxPerHost = std::max(1, options.maxPerHost);
+    options.maxTotal = std::max(1, options.maxTotal);
+    return options;
+}
+
+QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
+    Endpoint endpoint, Millis connectTimeout, Millis acquireTimeout, bool fresh)
+{
+    // The pool may be destroyed while this coroutine waits; `pool` tells, and nothing of the
+    // pool is touched after a wait without checking it.
+    const QPointer<AsyncConnectionPool> pool(q);
+    const QString key = endpoint.key();
+    std::vector<quint64> toClose;
+    const PoolState::Checkout checkout = m_state.checkout(key, fresh, now(), m_alive, toClose);
+
+    PoolState::Outcome outcome = checkout.outcome;
+    quint64 slot = checkout.slot;
+    if (outcome == PoolState::Outcome::Wait) {
+        SlotWait wait(this, checkout.waiter, acquireTimeout);
+        if (!toClose.empty()) {
+            closeSlots(toClose);
+            apply(m_state.schedule(now(), m_alive));
+        }
+        qCDebug(lcPool) << "waiting for a connection:" << m_state.summary();
+        co_await wait.untilServed();
+        const PoolWaiter &waiter = wait.waiter();
+        if (waiter.state == PoolWaiter::State::PoolDestroyed) {
+            throw NetworkError(QStringLiteral("the connection pool was destroyed while waiting "
+                                              "for a connection to %1")
+                                   .arg(endpoint.description()),
+                endpoint.toUrl());
+        }
+        if (waiter.state == PoolWaiter::State::TimedOut) {
+            throw PoolTimeout(QStringLiteral("no connection to %1 became available within %2 ms")
+                                  .arg(endpoint.description())
+                                  .arg(acquireTimeout.count()),
+                endpoint.toUrl(), waiter.summaryAtTimeout);
+        }
+        if (!pool) {
+            // Served, but the pool died before this coroutine ran: the connection is ours.
+            delete waiter.connection;
+            throw NetworkError(QStringLiteral("the connection pool was destroyed while waiting "
+                                              "for a connection to %1")
+                                   .arg(endpoint.description()),
+                endpoint.toUrl());
+        }
+        outcome = waiter.outcome;
+        slot = waiter.slot;
+    } else if (!toClose.empty()) {
+        closeSlots(toClose);
+        apply(m_state.schedule(now(), m_alive));
+    }
+
+    if (outcome == PoolState::Outcome::Reuse) {
+        AsyncConnection *const connection = m_connections.at(slot);
+        connection->d->m_idleObserver = nullptr;
+        connection->markUsed();
+        co_return ConnectionLease(q, connection, slot, true);
+    }
+
+    auto *const connection = new AsyncConnection;
+    m_connections.emplace(slot, connection);
+    connection->markUsed();
+    try {
+        co_await connection->connectToHost(endpoint, connectTimeout);
+    } catch (...) {
+        if (pool) {
+            m_connections.erase(slot);
+            m_state.remove(slot);
+            delete connection;
+            apply(m_state.schedule(now(), m_alive));
+        } else {
+            delete connection;
+        }
+        throw;
+    }
+    if (!pool) {
+        delete connection;
+        throw NetworkError(
+            QStringLiteral("the connection pool was destroyed while connecting to %1")
+                .arg(endpoint.description()),
+            endpoint.toUrl());
+    }
+    qCDebug(lcPool) << "new connection" << connection->id() << "to" << endpoint.description();
+    co_return ConnectionLease(q, connection, slot, false);
+}
+
+void AsyncConnectionPoolPrivate::release(
+    quint64 slot, AsyncConnection *connection, Millis keepAlive)
+{
+    auto it = m_connections.find(slot);
+    if (it == m_connections.end() || it->second != connection || m_state.isIdle(slot)) {
+        delete connection; // not ours (cannot happen through a lease)
+        return;
+    }
+    if (!connection->d->usable(false)) {
+        discard(slot, connection);
+        return;
+    }
+    const Millis at = now();
+    const Millis expiresAt = m_state.release(slot, at, keepAlive);
+    connection->d->m_idleObserver = this;
+    connection->d->m_idleSlot = slot;
+    armExpiry(expiresAt);
+    if (m_state.waitingCount() > 0)
+        apply(m_state.schedule(at, m_alive));
+}
+
+void AsyncConnectionPoolPrivate::discard(quint64 slot, AsyncConnection *connection)
+{
+    auto it = m_connections.find(slot);
+    if (it != m_connections.end() && it->second == connection) {
+        m_connections.erase(it);
+        m_state.remove(slot);
+    }
+    connection->d->m_idleObserver = nullptr;
+    delete connection;
+    if (m_state.waitingCount() > 0)
+        apply(m_state.schedule(now(), m_alive));
+}
+
+void AsyncConnectionPoolPrivate::idleConnectionLost(quint64 slot)
+{
+    if (!m_state.isIdle(slot))
+        return;
+    qCDebug(lcPool) << "idle connection lost (closed by peer or unsolicited bytes):" << slot;
+    m_state.remove(slot);
+    closeSlots({slot});
+    if (m_state.waitingCount() > 0)
+        apply(m_state.schedule(now(), m_alive));
+}
+
+void AsyncConnectionPoolPrivate::closeSlots(const std::vector<quint64> &slots)
+{
+    for (const quint64 slot : slots) {
+        auto it = m_connections.find(slot);
+        if (it == m_connections.end())
+            continue;
+        AsyncConnection *const connection = it->second;
+        m_connections.erase(it);
+        connection->d->m_idleObserver = nullptr;
+        delete connection;
+    }
+}
+
+void AsyncConnectionPoolPrivate::apply(PoolState::Actions actions)
+{
+    closeSlots(actions.toClose);
+    for (const PoolState::Grant &grant : actions.grants) {
+        auto it = m_waiters.find(grant.waiter);
+        if (it == m_waiters.end()) {
+            // Cannot happen: PoolState only serves registered waiters. Give the slot back.
+            if (grant.outcome == PoolState::Outcome::Reuse)
+                m_state.release(grant.slot, now());
+            else
+                m_state.remove(grant.slot);
+            continue;
+        }
+        PoolWaiter *const waiter = it->second;
+        m_waiters.erase(it);
+        waiter->timer.stop();
+        waiter->state = PoolWaiter::State::Granted;
+        waiter->outcome = grant.outcome;
+        waiter->slot = grant.slot;
+        if (grant.outcome == PoolState::Outcome::Reuse) {
+            waiter->connection = m_connections.at(grant.slot);
+            waiter->connection->d->m_idleObserver = nullptr;
+        }
+        if (waiter->handle)
+            resumeLater(waiter->handle);
+    }
+}
+
+void AsyncConnectionPoolPrivate::armExpiry(Millis at)
+{
+    if (at == Millis::max())
+        return;
+    // One timer for the whole pool, aimed at the earliest expiry; most releases expire later
+    // than it and leave it alone.
+    if (m_expiryTimer.isActive() && m_expiryAt <= at)
+        return;
+    m_expiryAt = at;
+    m_expiryTimer.start(clampedMillis(at - now()), this);
+}
+
+void AsyncConnectionPoolPrivate::timerEvent(QTimerEvent *event)
+{
+    const int id = event->timerId();
+    if (id == m_expiryTimer.timerId()) {
+        m_expiryTimer.stop();
+        const Millis at = now();
+        const std::vector<quint64> expired = m_state.expire(at);
+        if (!expired.empty())
+            qCDebug(lcPool) << "closing" << expired.size() << "expired idle connection(s)";
+        closeSlots(expired);
+        if (m_state.waitingCount() > 0)
+            apply(m_state.schedule(at, m_alive));
+        if (const auto next = m_state.nextExpiry())
+            armExpiry(*next);
+        return;
+    }
+    for (auto it = m_waiters.begin(); it != m_waiters.end(); ++it) {
+        PoolWaiter *const waiter = it->second;
+        if (waiter->timer.timerId() != id)
+            continue;
+        waiter->timer.stop();
+        waiter->summaryAtTimeout = m_state.summary();
+        m_state.cancel(it->first);
+        m_waiters.erase(it);
+        waiter->state = PoolWaiter::State::TimedOut;
+        resumeLater(waiter->handle);
+        return;
+    }
+    QObject::timerEvent(event);
+}
+
+void AsyncConnectionPoolPrivate::teardown()
+{
+    m_expiryTimer.stop();
+    for (const auto &[id, waiter] : m_waiters) {
+        waiter->timer.stop();
+        waiter->state = PoolWaiter::State::PoolDestroyed;
+        if (waiter->handle)
+            resumeLater(waiter->handle);
+    }
+    m_waiters.clear();
+    const auto connections = std::exchange(m_connections, {});
+    for (const auto &[slot, connection] : connections) {
+        connection->d->m_idleObserver = nullptr;
+        if (m_state.isIdle(slot))
+            delete connection;
+        else
+            connection->abort(); // its lease (or the coroutine connecting it) owns it now
+    }
+}
+
+// --- AsyncConnectionPool -------------------------------------------------------------------------
+
+AsyncConnectionPool::AsyncConnectionPool(const PoolOptions &options, QObject *parent)
+    : QObject(parent)
+    , d(std::make_unique<AsyncConnectionPoolPrivate>(this, options))
+{
+}
+
+AsyncConnectionPool::~AsyncConnectionPool()
+{
+    d->teardown();
+}
+
+QCoro::Task<ConnectionLease> AsyncConnectionPool::acquire(const Endpoint &endpoint,
+    std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout)
+{
+    return d->acquire(endpoint, connectTimeout, acquireTimeout, false);
+}
+
+QCoro::Task<ConnectionLease> AsyncConnectionPool::connectFresh(const Endpoint &endpoint,
+    std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout)
+{
+    return d->acquire(endpoint, connectTimeout, acquireTimeout, true);
+}
+
+void AsyncConnectionPool::clear()
+{
+    d->closeSlots(d->m_state.takeIdle());
+    if (d->m_state.waitingCount() > 0)
+        d->apply(d->m_state.schedule(d->now(), d->m_alive));
+}
+
+PoolOptions AsyncConnectionPool::options() const
+{
+    return d->m_state.options();
+}
+
+void AsyncConnectionPool::setOptions(const PoolOptions &options)
+{
+    d->apply(d->m_state.setOptions(
+        AsyncConnectionPoolPrivate::sanitized(options), d->now(), d->m_alive));
+}
+
+int AsyncConnectionPool::idleCount(const Endpoint &endpoint) const
+{
+    return d->m_state.idleCount(endpoint.key());
+}
+
+int AsyncConnectionPool::activeCount(const Endpoint &endpoint) const
+{
+    return d->m_state.activeCount(endpoint.key());
+}
+
+int AsyncConnectionPool::totalCount() const
+{
+    return d->m_state.totalCount();
+}
+
+int AsyncConnectionPool::waitingCount() const
+{
+    return d->m_state.waitingCount();
+}
+
+QString AsyncConnectionPool::debugSummary() const
+{
+    return d->m_state.summary();
+}
+
+} // namespace Reqivo
