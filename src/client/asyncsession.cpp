@@ -275,6 +275,17 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
             && !currentHeaders.contains("authorization");
     QList<Response> history;
     Client::RedirectTracker tracker(maxRedirects);
+    const auto bodyDigest = [](const Body &b) {
+        return b.kind() == Body::Kind::Bytes
+                ? QCryptographicHash::hash(b.bytes(), QCryptographicHash::Sha1)
+                : QByteArray();
+    };
+    const auto cookieFor = [&](const Headers &h, const QUrl &u) {
+        const QByteArrayView own = h.value("cookie");
+        return own.isEmpty() ? core->jar->cookieHeaderFor(u) : own.toByteArray();
+    };
+    // The original request counts as seen: a redirect straight back to it is a loop at once.
+    tracker.start(currentMethod, currentUrl, bodyDigest(body), cookieFor(currentHeaders, currentUrl));
 
     while (true) {
         Headers wire = currentHeaders;
@@ -318,11 +329,9 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
             co_await response.readAll();
             core->checkOpen(currentUrl);
         }
-        const QByteArray digest = next.dropBody || body.kind() != Body::Kind::Bytes
-                ? QByteArray()
-                : QCryptographicHash::hash(body.bytes(), QCryptographicHash::Sha1);
-        const Error hopError = tracker.addHop(next.method, next.url, digest,
-                                              core->jar->cookieHeaderFor(next.url));
+        const Error hopError = tracker.addHop(next.method, next.url,
+                                              next.dropBody ? QByteArray() : bodyDigest(body),
+                                              cookieFor(next.headers, next.url));
         if (hopError)
             hopError.raise();
 
