@@ -121,9 +121,17 @@ void AsyncSession::setBearerToken(const QString &token)
 void AsyncSession::clearAuth() { d->core->authorization.clear(); }
 
 TlsOptions AsyncSession::tlsOptions() const { return d->core->tlsOptions; }
-void AsyncSession::setTlsOptions(const TlsOptions &options) { d->core->tlsOptions = options; }
+void AsyncSession::setTlsOptions(const TlsOptions &options)
+{
+    d->core->tlsOptions = options;
+    d->core->forgetEndpoint();
+}
 QNetworkProxy AsyncSession::proxy() const { return d->core->proxy; }
-void AsyncSession::setProxy(const QNetworkProxy &proxy) { d->core->proxy = proxy; }
+void AsyncSession::setProxy(const QNetworkProxy &proxy)
+{
+    d->core->proxy = proxy;
+    d->core->forgetEndpoint();
+}
 CookieJar *AsyncSession::cookieJar() const { return d->core->jar.get(); }
 AsyncConnectionPool *AsyncSession::pool() const { return d->core->pool.data(); }
 
@@ -369,10 +377,7 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
                                             body.isEmpty() ? 0 : body.size(), &error))
         throw RequestError(error, url);
 
-    Endpoint endpoint = Endpoint::fromUrl(url);
-    endpoint.proxy = core->proxy;
-    if (endpoint.tls)
-        endpoint.tlsOptions = core->tlsOptions;
+    const Endpoint endpoint = core->endpointFor(url);
 
     core->checkOpen(url);
     if (settings.cancel)

@@ -11,6 +11,7 @@
 #include <QPointer>
 
 #include <memory>
+#include <optional>
 
 namespace Reqivo {
 
@@ -38,6 +39,30 @@ struct SessionCore
     std::unique_ptr<AsyncConnectionPool> ownedPool;
     std::weak_ptr<void> streamOwner;
     bool closed = false;
+
+    //! The endpoint of the last request, reused while scheme, host, port, proxy and TLS options
+    //! stay the same: building one costs several allocations (TLS option defaults).
+    Endpoint endpointFor(const QUrl &url)
+    {
+        if (!m_lastEndpoint || url.scheme() != m_lastScheme || url.host() != m_lastHost
+            || url.port() != m_lastPort) {
+            Endpoint e = Endpoint::fromUrl(url);
+            e.proxy = proxy;
+            if (e.tls)
+                e.tlsOptions = tlsOptions;
+            m_lastEndpoint = std::move(e);
+            m_lastScheme = url.scheme();
+            m_lastHost = url.host();
+            m_lastPort = url.port();
+        }
+        return *m_lastEndpoint;
+    }
+    void forgetEndpoint() { m_lastEndpoint.reset(); }
+
+    std::optional<Endpoint> m_lastEndpoint;
+    QString m_lastScheme;
+    QString m_lastHost;
+    int m_lastPort = -1;
 
     void checkOpen(const QUrl &url) const
     {
