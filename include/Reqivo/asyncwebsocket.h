@@ -1,0 +1,156 @@
+// Reqivo::AsyncWebSocket: a WebSocket client for co_await and for signal/slot code.
+//
+// Qt's QWebSocket speaks the wire protocol (framing, masking, UTF-8 checks, close handshake);
+// this class adds what applications otherwise write around it: a handshake built from a
+// session (base URL, headers, cookies, auth, TLS, proxy), co_await receive() next to the
+// signals, reconnects with backoff and a bounded send queue that survives them, a heartbeat
+// with a pong deadline, frame and message limits, and close codes turned into Reqivo errors.
+//
+//   Reqivo::AsyncWebSocket socket(QUrl(u"ws://127.0.0.1:8080/chat"_s));
+//   co_await socket.open();
+//   co_await socket.sendText(u"hello"_s);
+//   const Reqivo::WebSocketMessage reply = co_await socket.receive();
+//   co_await socket.close();
+//
+// Errors: coroutines throw WebSocketError (Error::code() is the close code: 1006 when the
+// connection was lost or could not be opened) and ReadTimeout when receive() or ping() waited
+// longer than asked; the connection stays usable after a timeout. Signal/slot code gets
+// errorOccurred(Reqivo::Error) instead and may call open()/close() without awaiting them.
+//
+// receive() returns the next message (buffered ones first), or WebSocketMessage::End once the
+// connection closed cleanly (1000, 1001 or an application code 3000–4999). Other endings —
+// a lost connection, a protocol error, a limit exceeded, reconnects that ran out — throw.
+//
+// An AsyncWebSocket belongs to the thread that created it. Destroying it closes the connection
+// with 1001 (going away); coroutines still waiting on it throw WebSocketError.
+#pragma once
+
+#include <Reqivo/errors.h>
+#include <Reqivo/websocketmessage.h>
+#include <Reqivo/websocketoptions.h>
+
+#include <QObject>
+#include <QUrl>
+
+#include <QCoro/QCoroTask>
+
+#include <chrono>
+#include <memory>
+
+namespace Reqivo {
+
+class AsyncSession;
+class AsyncWebSocketPrivate;
+
+class REQIVO_EXPORT AsyncWebSocket : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(Reqivo::AsyncWebSocket::State state READ state NOTIFY stateChanged)
+    Q_PROPERTY(QUrl url READ url)
+    Q_PROPERTY(QString subprotocol READ subprotocol NOTIFY connected)
+    Q_PROPERTY(int closeCode READ closeCode NOTIFY disconnected)
+    Q_PROPERTY(QString closeReason READ closeReason NOTIFY disconnected)
+public:
+    enum class State {
+        Unconnected, //!< not opened yet
+        Connecting, //!< open() is in progress
+        Open, //!< messages flow
+        Reconnecting, //!< the connection was lost; waiting for or making the next attempt
+        Closing, //!< close() was called; the close handshake is in progress
+        Closed, //!< ended: closeCode(), closeReason() and lastError() tell how
+    };
+    Q_ENUM(State)
+
+    //! Close codes (RFC 6455 §7.4.1) used by the API.
+    static constexpr int NormalClosure = 1000;
+    static constexpr int GoingAway = 1001;
+    static constexpr int ProtocolErrorCode = 1002;
+    static constexpr int AbnormalClosure = 1006;
+    static constexpr int MessageTooBig = 1009;
+
+    explicit AsyncWebSocket(QObject *parent = nullptr);
+    explicit AsyncWebSocket(
+        const QUrl &url, const WebSocketOptions &options = {}, QObject *parent = nullptr);
+    //! A socket that opens \a url as \a session would send a request there: relative to its
+    //! base URL (http → ws, https → wss), with its default headers, cookies, Basic/Bearer auth,
+    //! request hooks, TLS options and proxy, all read again at every (re)connect. Options set
+    //! in \a options win over the session's. The session must live in the same thread; if it
+    //! is destroyed first, the last settings read are kept.
+    static AsyncWebSocket *fromSession(AsyncSession &session, const QUrl &url,
+        const WebSocketOptions &options = {}, QObject *parent = nullptr);
+    ~AsyncWebSocket() override;
+
+    QUrl url() const;
+    //! Both only take effect at the next open(); they are refused (false) while active.
+    bool setUrl(const QUrl &url);
+    WebSocketOptions options() const;
+    bool setOptions(const WebSocketOptions &options);
+
+    State state() const;
+    bool isOpen() const { return state() == State::Open; }
+    //! The subprotocol the server chose; empty when none was offered or chosen.
+    QString subprotocol() const;
+    //! How the connection ended (or, while reconnecting, how it was lost); 0 before that.
+    int closeCode() const;
+    QString closeReason() const;
+    //! The error that ended the connection or that the last call reported; null otherwise.
+    Error lastError() const;
+    //! Messages waiting for the connection to come back.
+    qsizetype queuedMessageCount() const;
+    //! Received messages waiting for receive().
+    qsizetype pendingMessageCount() const;
+    //! The attempt in progress while Reconnecting, else 0.
+    int reconnectAttempt() const;
+
+    // --- coroutines -----------------------------------------------------------------------
+    //! Connects and completes the handshake. Throws WebSocketError (code 1006) when that fails
+    //! or takes longer than openTimeout; the error says why (HTTP status of a refused handshake,
+    //! subprotocol mismatch, TLS, network).
+    QCoro::Task<void> open();
+    //! Sends one message. While reconnecting it is queued (see SendQueuePolicy) and this
+    //! returns at once; while open it returns when the socket has taken the bytes, waiting
+    //! only when more than a few MiB are still unsent. Throws WebSocketError when refused.
+    QCoro::Task<void> sendText(QString message);
+    QCoro::Task<void> sendBinary(QByteArray data);
+    //! The next message (see the header comment). A negative timeout waits for ever.
+    QCoro::Task<WebSocketMessage> receive(
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+    //! Sends a ping and returns the time until its pong. Throws ReadTimeout when none came in
+    //! time, WebSocketError when not open or when the connection was lost meanwhile.
+    QCoro::Task<std::chrono::microseconds> ping(
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    //! Closes with \a code (1000, 1001 or 3000–4999) and \a reason (at most 123 UTF-8 bytes)
+    //! and waits for the connection to end. Stops reconnecting; drops queued messages.
+    QCoro::Task<void> close(int code = NormalClosure, QString reason = {});
+
+    // --- signal/slot code -----------------------------------------------------------------
+    //! Like sendText()/sendBinary() without waiting: true when sent or queued; false (and
+    //! errorOccurred()) when refused.
+    bool sendTextMessage(const QString &message);
+    bool sendBinaryMessage(const QByteArray &data);
+
+public Q_SLOTS:
+    //! Drops the connection at once, without a close handshake, and stops reconnecting.
+    void abort();
+
+Q_SIGNALS:
+    void stateChanged(Reqivo::AsyncWebSocket::State state);
+    //! The handshake succeeded: after open(), and after every successful reconnect. Messages
+    //! queued while reconnecting are sent right after this signal, in the order of the sends.
+    void connected();
+    //! The connection ended or was lost (a reconnect may follow).
+    void disconnected(int code, const QString &reason);
+    //! Attempt \a attempt (1-based) starts after \a delayMs milliseconds.
+    void reconnecting(int attempt, int delayMs);
+    void textMessageReceived(const QString &message);
+    void binaryMessageReceived(const QByteArray &message);
+    //! A pong answered a ping() (not the heartbeat's), after \a roundTripUs microseconds.
+    void pongReceived(qint64 roundTripUs);
+    void errorOccurred(const Reqivo::Error &error);
+
+private:
+    std::shared_ptr<AsyncWebSocketPrivate> d;
+    friend class AsyncWebSocketPrivate;
+};
+
+} // namespace Reqivo

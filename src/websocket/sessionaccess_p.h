@@ -1,0 +1,60 @@
+// SessionAccess: the one place the WebSocket layer reads an AsyncSession's private state.
+//
+// AsyncSession keeps its settings in a shared SessionCore (client/asyncsession_p.h) and has no
+// public getter for the Authorization value it sends. A socket made by fromSession() keeps a
+// weak reference to that core and reads it again at every (re)connect, so a token or a cookie
+// renewed between two connections is the one the next handshake carries.
+#pragma once
+
+#include <Reqivo/asyncsession.h>
+#include <Reqivo/cookiejar.h>
+
+#include "client/asyncsession_p.h"
+
+#include <QList>
+#include <QNetworkProxy>
+
+#include <memory>
+
+namespace Reqivo::WebSocketDetail {
+
+//! The session state a handshake needs, copied out of the core.
+struct SessionSettings
+{
+    QUrl baseUrl;
+    Headers defaultHeaders;
+    QByteArray authorization; // "Basic ..." / "Bearer ..."; empty: none
+    TlsOptions tlsOptions;
+    QNetworkProxy proxy {QNetworkProxy::DefaultProxy};
+    QList<AsyncSession::RequestHook> requestHooks;
+};
+
+class SessionAccess
+{
+public:
+    static std::weak_ptr<SessionCore> coreOf(AsyncSession &session)
+    {
+        return AsyncSessionPrivate::coreOf(&session);
+    }
+
+    static SessionSettings read(const SessionCore &core)
+    {
+        SessionSettings s;
+        s.baseUrl = core.baseUrl;
+        s.defaultHeaders = core.defaultHeaders;
+        s.authorization = core.authorization;
+        s.tlsOptions = core.tlsOptions;
+        s.proxy = core.proxy;
+        s.requestHooks = core.requestHooks;
+        return s;
+    }
+
+    //! The Cookie header value the session's jar has for \a url (ws/wss URLs are matched like
+    //! http/https; Secure cookies only go to wss://).
+    static QByteArray cookieHeaderFor(const SessionCore &core, const QUrl &url)
+    {
+        return core.jar ? core.jar->cookieHeaderFor(url) : QByteArray();
+    }
+};
+
+} // namespace Reqivo::WebSocketDetail
