@@ -1,0 +1,491 @@
+// AsyncSession against nginx on loopback: keep-alive over many requests, a large file streamed
+// with bounded memory, large uploads, HTTPS with the test CA (and without it), mutual TLS, and
+// many concurrent requests through one session. nginx is the reference HTTP/1.1 server here:
+// if Reqivo's framing or pooling were off by a byte, these requests would fail or hang.
+#include "sessiontest.h"
+#include "support/peers.h"
+
+#include <Reqivo/AsyncSession>
+#include <Reqivo/Body>
+#include <Reqivo/asyncconnectionpool.h>
+
+#include <QBuffer>
+#include <QCryptographicHash>
+#include <QFile>
+#include <QSslCertificate>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+using namespace SessionTest;
+using Reqivo::AsyncSession;
+using Reqivo::Body;
+using Reqivo::Endpoint;
+using Reqivo::RequestOptions;
+using Reqivo::Response;
+using Reqivo::TlsOptions;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define REQIVO_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REQIVO_TEST_ASAN 1
+#endif
+#endif
+
+namespace {
+
+#ifdef REQIVO_TEST_ASAN
+constexpr bool underAsan = true;
+#else
+constexpr bool underAsan = false;
+#endif
+
+const QHash<QString, QString> &nginx()
+{
+    static const QHash<QString, QString> env = ReqivoTest::loadPeerEnv(u"nginx"_s);
+    return env;
+}
+QString value(const QString &key)
+{
+    return ReqivoTest::peerValue(nginx(), key);
+}
+QUrl httpUrl(const QString &path)
+{
+    return ReqivoTest::peerUrl(nginx(), u"NGINX_HTTP_URL"_s, path);
+}
+QUrl httpsUrl(const QString &path)
+{
+    return ReqivoTest::peerUrl(nginx(), u"NGINX_HTTPS_URL"_s, path);
+}
+QUrl mtlsUrl(const QString &path)
+{
+    return ReqivoTest::peerUrl(nginx(), u"NGINX_MTLS_URL"_s, path);
+}
+
+const QByteArray smallBody("Hello from nginx\n");
+
+TlsOptions trustingTestCa()
+{
+    TlsOptions tls;
+    QString error;
+    if (!tls.addCaCertificatesFromFile(value(u"NGINX_CA_FILE"_s), &error))
+        qFatal("cannot load the test CA: %s", qPrintable(error));
+    return tls;
+}
+
+// Resident set size of this process now, in bytes.
+qint64 currentRss()
+{
+    QFile statm(u"/proc/self/statm"_s);
+    if (!statm.open(QIODevice::ReadOnly))
+        qFatal("cannot read /proc/self/statm");
+    const QList<QByteArray> fields = statm.readAll().split(' ');
+    return fields.value(1).toLongLong() * sysconf(_SC_PAGESIZE);
+}
+
+// Peak resident set size of this process, in bytes.
+qint64 peakRss()
+{
+    rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return qint64(usage.ru_maxrss) * 1024;
+}
+
+} // namespace
+
+class TestSessionNginx : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // First, while the process is small, so that the peak RSS says something.
+    void largeFileStreamedWithBoundedMemory_data()
+    {
+        QTest::addColumn<qint64>("maxChunk");
+        QTest::newRow("readChunk()") << qint64(0);
+        QTest::newRow("readChunk(64 KiB)") << qint64(64 * 1024);
+    }
+    void largeFileStreamedWithBoundedMemory()
+    {
+        RUN_CORO(
+            []() -> QCoro::Task<void> {
+                QFETCH(qint64, maxChunk);
+                const qint64 size = value(u"NGINX_LARGE_SIZE"_s).toLongLong();
+                CO_VERIFY(size >= 8 * 1024 * 1024);
+                const qint64 rssBefore = peakRss();
+                AsyncSession session;
+                const Outcome o = co_await attempt(session.get(
+                    httpUrl(value(u"NGINX_LARGE_PATH"_s)), RequestOptions().streaming()));
+                CO_EXPECT_OK(o);
+                Response r = o.response;
+                CO_COMPARE(r.status(), 200);
+                CO_COMPARE(r.expectedSize(), size);
+                QCryptographicHash sha(QCryptographicHash::Sha256);
+                qint64 total = 0;
+                qsizetype largest = 0;
+                while (true) {
+                    const QByteArray piece = co_await r.readChunk(maxChunk);
+                    if (piece.isEmpty())
+                        break;
+                    total += piece.size();
+                    largest = std::max(largest, piece.size());
+                    sha.addData(piece);
+                }
+                CO_COMPARE(total, size);
+                CO_COMPARE(r.bytesReceived(), size);
+                CO_COMPARE(
+                    QString::fromLatin1(sha.result().toHex()), value(u"NGINX_LARGE_SHA256"_s));
+                // Memory bounded by the chunk size: no piece is a large share of the body ...
+                if (maxChunk > 0)
+                    CO_VERIFY2(largest <= maxChunk, qPrintable(QString::number(largest)));
+                else
+                    CO_VERIFY2(largest < size / 4, qPrintable(QString::number(largest)));
+                // ... and the process did not grow by anything like the body's size. (Under ASan
+                // freed memory sits in quarantine, so RSS says nothing there.)
+                const qint64 growth = peakRss() - rssBefore;
+                if (!underAsan)
+                    CO_VERIFY2(growth < size / 2,
+                        qPrintable(u"peak RSS grew by %1 KiB for a %2 KiB body"_s.arg(growth / 1024)
+                                       .arg(size / 1024)));
+                // Read to the end: the connection is back in the pool, not lost.
+                CO_COMPARE(session.pool()->idleCount(Endpoint::fromUrl(httpUrl({}))), 1);
+            }(),
+            120s);
+    }
+
+    // A consumer slower than the network: between two reads the event loop runs for a while.
+    // The body must wait in the kernel (TCP flow control stops nginx), not pile up in the
+    // process: memory stays bounded by the read buffer, not by the body.
+    void slowConsumerDoesNotMakeTheBodyPileUp()
+    {
+        RUN_CORO(
+            []() -> QCoro::Task<void> {
+                const qint64 size = value(u"NGINX_LARGE_SIZE"_s).toLongLong();
+                AsyncSession session;
+                const Outcome o = co_await attempt(session.get(
+                    httpUrl(value(u"NGINX_LARGE_PATH"_s)), RequestOptions().streaming()));
+                CO_EXPECT_OK(o);
+                Response r = o.response;
+                qint64 total = (co_await r.readChunk(64 * 1024)).size();
+                const qint64 before = currentRss();
+                co_await sleep(800ms); // loopback delivers the whole body in far less than this
+                const qint64 grown = currentRss() - before;
+                while (true) {
+                    const QByteArray piece = co_await r.readChunk(64 * 1024);
+                    if (piece.isEmpty())
+                        break;
+                    total += piece.size();
+                }
+                CO_COMPARE(total, size);
+                if (!underAsan)
+                    CO_VERIFY2(grown < size / 4,
+                        qPrintable(u"RSS grew by %1 KiB while the consumer paused, with a "
+                                   "%2 KiB body"_s.arg(grown / 1024)
+                                       .arg(size / 1024)));
+            }(),
+            120s);
+    }
+
+    void largeFileBuffered()
+    {
+        RUN_CORO(
+            []() -> QCoro::Task<void> {
+                AsyncSession session;
+                const Outcome o
+                    = co_await attempt(session.get(httpUrl(value(u"NGINX_LARGE_PATH"_s))));
+                CO_EXPECT_OK(o);
+                CO_COMPARE(
+                    qint64(o.response.body().size()), value(u"NGINX_LARGE_SIZE"_s).toLongLong());
+                CO_COMPARE(QString::fromLatin1(QCryptographicHash::hash(
+                               o.response.body(), QCryptographicHash::Sha256)
+                                                   .toHex()),
+                    value(u"NGINX_LARGE_SHA256"_s));
+            }(),
+            120s);
+    }
+
+    // Ending a streamed body early closes its connection instead of pooling it half-read.
+    void streamClosedEarlyIsNotPooled()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            AsyncSession session;
+            const Outcome o = co_await attempt(
+                session.get(httpUrl(value(u"NGINX_LARGE_PATH"_s)), RequestOptions().streaming()));
+            CO_EXPECT_OK(o);
+            Response r = o.response;
+            const QByteArray first = co_await r.readChunk(1000);
+            CO_COMPARE(first.size(), qsizetype(1000));
+            r.close();
+            const Endpoint ep = Endpoint::fromUrl(httpUrl({}));
+            CO_COMPARE(session.pool()->idleCount(ep), 0);
+            CO_COMPARE(session.pool()->activeCount(ep), 0);
+            const Outcome next = co_await attempt(session.get(httpUrl(u"/small.txt"_s)));
+            CO_EXPECT_OK(next);
+            CO_COMPARE(next.response.body(), smallBody);
+            CO_VERIFY(!next.response.connectionReused());
+        }());
+    }
+
+    void keepAliveOverManyRequests()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            AsyncSession session;
+            const QUrl url = httpUrl(u"/small.txt"_s);
+            for (int i = 0; i < 200; ++i) {
+                const Outcome o = co_await attempt(session.get(url));
+                CO_EXPECT_OK(o);
+                CO_COMPARE(o.response.body(), smallBody);
+                CO_COMPARE(o.response.connectionReused(), i > 0);
+            }
+            CO_COMPARE(session.pool()->debugSummary(),
+                u"http://127.0.0.1:%1 idle=1 active=0 | total=1/100 waiting=0"_s.arg(
+                    value(u"NGINX_HTTP_PORT"_s)));
+        }());
+    }
+
+    // Responses of every framing nginx produces, one after another on one connection.
+    void framingsOnOneConnection()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            AsyncSession session;
+            const Outcome json = co_await attempt(session.get(httpUrl(u"/hello.json"_s)));
+            CO_EXPECT_OK(json);
+            CO_COMPARE(json.response.json().object().value(u"hello"_s).toString(), u"nginx"_s);
+            const Outcome empty = co_await attempt(session.get(httpUrl(u"/empty.txt"_s)));
+            CO_EXPECT_OK(empty);
+            CO_COMPARE(empty.response.body(), QByteArray());
+            const Outcome noContent = co_await attempt(session.get(httpUrl(u"/status/204"_s)));
+            CO_EXPECT_OK(noContent);
+            CO_COMPARE(noContent.response.status(), 204);
+            const Outcome notModified = co_await attempt(session.get(httpUrl(u"/status/304"_s)));
+            CO_EXPECT_OK(notModified);
+            CO_COMPARE(notModified.response.status(), 304);
+            const Outcome gzipped = co_await attempt(session.get(httpUrl(u"/gzip/small.txt"_s)));
+            CO_EXPECT_OK(gzipped);
+            CO_COMPARE(gzipped.response.headers().value("content-encoding").toByteArray(),
+                QByteArray("gzip"));
+            CO_COMPARE(gzipped.response.body(), smallBody);
+            const Outcome missing = co_await attempt(session.get(httpUrl(u"/missing"_s)));
+            CO_EXPECT_OK(missing);
+            CO_COMPARE(missing.response.status(), 404);
+            const Outcome redirected = co_await attempt(session.get(httpUrl(u"/redirect"_s)));
+            CO_EXPECT_OK(redirected);
+            CO_COMPARE(redirected.response.body(), smallBody);
+            CO_COMPARE(redirected.response.history().size(), qsizetype(1));
+            const Outcome head = co_await attempt(session.head(httpUrl(u"/small.txt"_s)));
+            CO_EXPECT_OK(head);
+            CO_COMPARE(head.response.body(), QByteArray());
+            CO_VERIFY(head.response.connectionReused());
+            CO_COMPARE(session.pool()->totalCount(), 1);
+
+            // /close answers with "Connection: close": the next request needs a new connection.
+            const Outcome closing = co_await attempt(session.get(httpUrl(u"/close"_s)));
+            CO_EXPECT_OK(closing);
+            CO_COMPARE(closing.response.body(), QByteArray("closing\n"));
+            CO_COMPARE(session.pool()->totalCount(), 0);
+            const Outcome after = co_await attempt(session.get(httpUrl(u"/small.txt"_s)));
+            CO_EXPECT_OK(after);
+            CO_VERIFY(!after.response.connectionReused());
+        }());
+    }
+
+    // Uploads past the write high-water mark, with each framing; nginx reads them whole.
+    void largeUploads_data()
+    {
+        QTest::addColumn<int>("kind");
+        QTest::newRow("8 MiB of bytes (Content-Length)") << 0;
+        QTest::newRow("8 MiB from a QBuffer (Content-Length)") << 1;
+        QTest::newRow("8 MiB from a generator (chunked)") << 2;
+    }
+    void largeUploads()
+    {
+        RUN_CORO(
+            []() -> QCoro::Task<void> {
+                QFETCH(int, kind);
+                const QByteArray data(8 * 1024 * 1024, 'u');
+                QBuffer buffer;
+                buffer.setData(data);
+                buffer.open(QIODevice::ReadOnly);
+                Body body;
+                if (kind == 0)
+                    body = Body::fromBytes(data);
+                else if (kind == 1)
+                    body = Body::fromDevice(&buffer);
+                else
+                    body = Body::fromGenerator([]() -> Body::Generator {
+                        for (int i = 0; i < 128; ++i)
+                            co_yield QByteArray(64 * 1024, 'u');
+                    });
+                AsyncSession session;
+                const Outcome o = co_await attempt(session.post(httpUrl(u"/discard"_s), body));
+                CO_EXPECT_OK(o);
+                CO_COMPARE(o.response.status(), 200);
+                CO_COMPARE(o.response.body(), QByteArray("ok\n"));
+                const Outcome next = co_await attempt(session.get(httpUrl(u"/small.txt"_s)));
+                CO_EXPECT_OK(next);
+                CO_VERIFY(next.response.connectionReused());
+            }(),
+            120s);
+    }
+
+    void https_data()
+    {
+        QTest::addColumn<int>("trust"); // 0 test CA, 1 test CA only, 2 nothing, 3 no verification
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("test CA added to the system ones") << 0 << u"127.0.0.1"_s << QString();
+        QTest::newRow("test CA only") << 1 << u"127.0.0.1"_s << QString();
+        QTest::newRow("test CA, by host name") << 0 << u"localhost"_s << QString();
+        QTest::newRow("system CAs only: untrusted") << 2 << u"127.0.0.1"_s << u"TlsError"_s;
+        QTest::newRow("verifyPeer off") << 3 << u"127.0.0.1"_s << QString();
+    }
+    void https()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(int, trust);
+            QFETCH(QString, host);
+            QFETCH(QString, error);
+            TlsOptions tls;
+            if (trust == 0 || trust == 1)
+                tls = trustingTestCa();
+            if (trust == 1)
+                tls.useSystemCaCertificates = false;
+            if (trust == 3)
+                tls.verifyPeer = false;
+            AsyncSession session;
+            session.setTlsOptions(tls);
+            QUrl url = httpsUrl(u"/small.txt"_s);
+            url.setHost(host);
+            const Outcome o = co_await attempt(session.get(url));
+            if (!error.isEmpty()) {
+                CO_VERIFY2(!o.ok(), "an untrusted certificate must be refused");
+                CO_COMPARE(o.error.typeName(), error);
+                CO_COMPARE(session.pool()->totalCount(), 0);
+                co_return;
+            }
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.status(), 200);
+            CO_COMPARE(o.response.body(), smallBody);
+            CO_COMPARE(o.response.url().scheme(), u"https"_s);
+            const Outcome again = co_await attempt(session.get(url));
+            CO_EXPECT_OK(again);
+            CO_VERIFY2(again.response.connectionReused(), "TLS connections are kept alive too");
+        }());
+    }
+
+    // The mTLS port requires a client certificate signed by the test CA. nginx
+    // (ssl_verify_client on) does not abort the handshake without one: it completes it and
+    // answers 400 "No required SSL certificate was sent", so that is a Response, not a TlsError.
+    void mutualTls_data()
+    {
+        QTest::addColumn<bool>("withCertificate");
+        QTest::addColumn<int>("status");
+        QTest::newRow("with the client certificate") << true << 200;
+        QTest::newRow("without") << false << 400;
+    }
+    void mutualTls()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(bool, withCertificate);
+            QFETCH(int, status);
+            TlsOptions tls = trustingTestCa();
+            if (withCertificate) {
+                QString error;
+                CO_VERIFY2(tls.setClientCertificateFromFiles(
+                               value(u"NGINX_CLIENT_CERT"_s), value(u"NGINX_CLIENT_KEY"_s), &error),
+                    qPrintable(error));
+            }
+            AsyncSession session;
+            session.setTlsOptions(tls);
+            const Outcome o = co_await attempt(session.get(mtlsUrl(u"/whoami"_s)));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.status(), status);
+            if (withCertificate) {
+                // /whoami answers the subject nginx verified: the one in our certificate file.
+                const auto mine = QSslCertificate::fromPath(value(u"NGINX_CLIENT_CERT"_s));
+                CO_COMPARE(mine.size(), qsizetype(1));
+                const QString cn = mine.first().subjectInfo(QSslCertificate::CommonName).value(0);
+                CO_VERIFY(!cn.isEmpty());
+                CO_VERIFY2(
+                    o.response.text().contains(u"CN="_s + cn), qPrintable(o.response.text()));
+            } else {
+                CO_VERIFY2(o.response.text().contains(u"No required SSL certificate"_s),
+                    qPrintable(o.response.text()));
+            }
+        }());
+    }
+
+    // Two sessions with different TLS settings never share a connection: the pool key holds them.
+    void tlsSettingsSeparateConnections()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            AsyncSession session;
+            session.setTlsOptions(trustingTestCa());
+            CO_EXPECT_OK(co_await attempt(session.get(httpsUrl(u"/small.txt"_s))));
+            TlsOptions insecure;
+            insecure.verifyPeer = false;
+            session.setTlsOptions(insecure);
+            const Outcome o = co_await attempt(session.get(httpsUrl(u"/small.txt"_s)));
+            CO_EXPECT_OK(o);
+            CO_VERIFY(!o.response.connectionReused());
+            CO_COMPARE(session.pool()->totalCount(), 2);
+        }());
+    }
+
+    void concurrentRequests_data()
+    {
+        QTest::addColumn<int>("maxPerHost");
+        QTest::addColumn<bool>("tls");
+        QTest::newRow("32 over the default 10 connections") << 10 << false;
+        QTest::newRow("32 over 32 connections") << 32 << false;
+        QTest::newRow("32 over 10 TLS connections") << 10 << true;
+    }
+    void concurrentRequests()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(int, maxPerHost);
+            QFETCH(bool, tls);
+            AsyncSession session;
+            session.setTlsOptions(trustingTestCa());
+            Reqivo::PoolOptions options;
+            options.maxPerHost = maxPerHost;
+            session.pool()->setOptions(options);
+            const QUrl url = tls ? httpsUrl(u"/small.txt"_s) : httpUrl(u"/small.txt"_s);
+            Endpoint ep = Endpoint::fromUrl(url);
+            if (tls)
+                ep.tlsOptions = trustingTestCa(); // part of the pool key
+            for (int round = 0; round < 2; ++round) {
+                std::vector<QCoro::Task<Response>> tasks;
+                for (int i = 0; i < 32; ++i)
+                    tasks.push_back(session.get(url));
+                CO_VERIFY(session.pool()->totalCount() <= maxPerHost);
+                int fresh = 0;
+                for (auto &task : tasks) {
+                    const Outcome o = co_await attempt(std::move(task));
+                    CO_EXPECT_OK(o);
+                    CO_COMPARE(o.response.body(), smallBody);
+                    fresh += o.response.connectionReused() ? 0 : 1;
+                }
+                // Round one opens at most maxPerHost connections; round two only reuses them.
+                if (round == 0)
+                    CO_VERIFY2(
+                        fresh >= 1 && fresh <= maxPerHost, qPrintable(QString::number(fresh)));
+                else
+                    CO_COMPARE(fresh, 0);
+                CO_VERIFY(session.pool()->totalCount() <= maxPerHost);
+                CO_COMPARE(session.pool()->activeCount(ep), 0);
+            }
+            CO_VERIFY(session.pool()->idleCount(ep) >= 1);
+            CO_COMPARE(session.pool()->totalCount(), session.pool()->idleCount(ep));
+        }());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSessionNginx)
+#include "tst_session_nginx.moc"
