@@ -13,8 +13,8 @@ results=${2:?usage: bench-smoke.sh BIN_DIR RESULTS.jsonl}
 
 BENCH_QUICK=1 "$here/run-http-bench.sh" "$bindir" "$results"
 
-expected="get/async/1 get/async/32 get/qtcpsocket/1 get/qtcpsocket/32 get/qnam/1 get/qnam/32"
-expected+=" download/async"
+expected="get/async/1 get/async/32 get/sync/1 get/sync/32 get/qtcpsocket/1 get/qtcpsocket/32 get/qnam/1 get/qnam/32"
+expected+=" download/async download/sync"
 [[ -x $bindir/bench_curl ]] && expected+=" get/curl/1 get/curl/32 download/curl"
 command -v wrk >/dev/null && expected+=" get/wrk/32"
 

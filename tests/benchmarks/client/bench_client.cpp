@@ -1,17 +1,19 @@
-// bench_client: Reqivo's AsyncSession under a GET loop or a streamed download.
+// bench_client: Reqivo under a GET loop or a streamed download.
 //
-//   bench_client --url URL --requests N --concurrency C --mode async
-//   bench_client --download URL
+//   bench_client --url URL --requests N --concurrency C [--mode async|sync]
+//   bench_client --download URL [--mode async|sync]
 //
-// Concurrency C is C coroutines sharing one session (and so one pool, sized to let each of them
-// hold its own keep-alive connection); each takes the next request number until N were sent.
-// The download streams the body (RequestOptions::stream) and throws the bytes away, so peak RSS
-// shows what the client itself holds.
+// async (the default): concurrency C is C coroutines sharing one AsyncSession (and so one pool,
+// sized to let each of them hold its own keep-alive connection); each takes the next request
+// number until N were sent. sync: the blocking Session, sequentially on the main thread, or on
+// C threads with a Session each. The download streams the body (RequestOptions::stream) and
+// throws the bytes away, so peak RSS shows what the client itself holds.
 #include "benchcommon.h"
 
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
+#include <Reqivo/session.h>
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -21,6 +23,8 @@
 
 #include <QCoro/QCoroTask>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -98,6 +102,65 @@ QCoro::Task<int> runDownload(const Bench::Args &args)
     co_return Bench::ExitOk;
 }
 
+int runSyncGet(const Bench::Args &args)
+{
+    const QUrl url(QString::fromStdString(args.url));
+    std::atomic<long long> next{0}, errors{0};
+    auto loop = [&] {
+        Reqivo::Session session;
+        while (next.fetch_add(1) < args.requests) {
+            try {
+                if (session.get(url).status() != 200)
+                    ++errors;
+            } catch (const std::exception &e) {
+                if (errors++ == 0)
+                    std::fprintf(stderr, "bench_client: %s\n", e.what());
+            }
+        }
+    };
+    QElapsedTimer clock;
+    clock.start();
+    if (args.concurrency == 1) {
+        loop();
+    } else {
+        std::vector<std::thread> threads;
+        for (int i = 0; i < args.concurrency; ++i)
+            threads.emplace_back(loop);
+        for (auto &thread : threads)
+            thread.join();
+    }
+    const double seconds = double(clock.nsecsElapsed()) / 1e9;
+    Bench::printGet("sync", args.requests, args.concurrency, seconds, errors);
+    return errors == 0 ? Bench::ExitOk : Bench::ExitFailed;
+}
+
+int runSyncDownload(const Bench::Args &args)
+{
+    Reqivo::Session session;
+    long long bytes = 0;
+    QElapsedTimer clock;
+    clock.start();
+    try {
+        Reqivo::Response response = session.get(QUrl(QString::fromStdString(args.download)),
+                                                Reqivo::RequestOptions().streaming());
+        if (response.status() != 200) {
+            std::fprintf(stderr, "bench_client: status %d\n", response.status());
+            return Bench::ExitFailed;
+        }
+        while (true) {
+            const QByteArray chunk = Reqivo::Session::readChunk(response);
+            if (chunk.isEmpty())
+                break;
+            bytes += chunk.size();
+        }
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "bench_client: %s\n", e.what());
+        return Bench::ExitFailed;
+    }
+    Bench::printDownload("sync", bytes, double(clock.nsecsElapsed()) / 1e9);
+    return Bench::ExitOk;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -109,12 +172,8 @@ int main(int argc, char *argv[])
     args.mode = "async";
     if (!Bench::parseArgs(argc, argv, args, "async|sync"))
         return Bench::ExitUsage;
-    if (args.mode == "sync") {
-        std::fputs("bench_client: --mode sync is not available yet: the blocking Session arrives "
-                   "with issue 4\n",
-                   stderr);
-        return Bench::ExitUsage;
-    }
+    if (args.mode == "sync")
+        return args.download.empty() ? runSyncGet(args) : runSyncDownload(args);
     if (args.mode != "async") {
         std::fprintf(stderr, "bench_client: unknown mode '%s' (async or sync)\n", args.mode.c_str());
         return Bench::ExitUsage;

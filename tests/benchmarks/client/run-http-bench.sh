@@ -9,8 +9,8 @@
 # (default ./http-bench-results.jsonl, overwritten).
 #
 # What runs: small keep-alive GETs of a 13-byte file, sequential (C=1) and 32 at a time, for
-# each implementation and for `wrk -t2 -c32`; then a streamed download of a large file for
-# Reqivo and libcurl. nginx gets one worker, no access log, keepalive_requests 1000000.
+# each implementation (Reqivo both async and blocking) and for `wrk -t2 -c32`; then a streamed
+# download of a large file for Reqivo and libcurl. nginx gets one worker, no access log, keepalive_requests 1000000.
 #
 # Environment:
 #   BENCH_QUICK=1          tiny counts (200 requests, 8 MiB download, 1 s of wrk): a smoke run
@@ -183,6 +183,7 @@ get() { # get <program> <requests> <concurrency> [extra args]
 
 get bench_qtcpsocket "$seq_requests" 1
 get bench_client "$seq_requests" 1 --mode async
+get bench_client "$seq_requests" 1 --mode sync
 get bench_qnam "$qnam_requests" 1
 have_curl=0
 if [[ -x $bindir/bench_curl ]]; then
@@ -194,6 +195,7 @@ fi
 
 get bench_qtcpsocket "$c32_requests" 32
 get bench_client "$c32_requests" 32 --mode async
+get bench_client "$c32_requests" 32 --mode sync
 get bench_qnam "$qnam_requests" 32
 ((have_curl)) && get bench_curl "$c32_requests" 32
 
@@ -238,6 +240,7 @@ else
 fi
 
 run "$bindir/bench_client" --download "$large_url"
+run "$bindir/bench_client" --download "$large_url" --mode sync
 ((have_curl)) && run "$bindir/bench_curl" --download "$large_url"
 
 nginx_version=$(nginx -v 2>&1 | sed 's/^nginx version: //')
@@ -288,7 +291,8 @@ print(f"GETs of a 13-byte file over keep-alive: {seq_n} sequential, {c32_n} with
 print()
 print("| Client | sequential (req/s) | 32 concurrent (req/s) | download (MiB/s) | peak RSS (MiB) |")
 print("|---|---:|---:|---:|---:|")
-names = [("async", "Reqivo AsyncSession"), ("qtcpsocket", "raw QTcpSocket loop (floor)"),
+names = [("async", "Reqivo AsyncSession"), ("sync", "Reqivo Session (blocking; C threads)"),
+         ("qtcpsocket", "raw QTcpSocket loop (floor)"),
          ("qnam", "QNetworkAccessManager"), ("curl", "libcurl"), ("wrk", "wrk -t2 -c32")]
 for mode, name in names:
     d = dl(mode)
