@@ -34,6 +34,10 @@ class REQIVO_EXPORT AsyncConnection : public QObject
 public:
     //! write() completes without waiting while fewer bytes than this are queued.
     static constexpr qint64 writeHighWaterMark = 1024 * 1024;
+    //! At most this many received bytes wait inside the process: when a reader is slower than
+    //! the network, the rest waits in the kernel and TCP flow control slows the sender, so a
+    //! streamed download's memory stays bounded however large the body is.
+    static constexpr qint64 readBufferBytes = 512 * 1024;
 
     explicit AsyncConnection(QObject *parent = nullptr);
     //! Aborts the socket. A coroutine still waiting in connectToHost(), read() or write() is

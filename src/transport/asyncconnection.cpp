@@ -89,6 +89,7 @@ void AsyncConnectionPrivate::createSocket()
     } else {
         m_socket = new QTcpSocket;
     }
+    m_socket->setReadBufferSize(AsyncConnection::readBufferBytes);
     connect(m_socket, &QAbstractSocket::connected, this, &AsyncConnectionPrivate::onConnected);
     connect(m_socket, &QIODevice::readyRead, this, &AsyncConnectionPrivate::onReadyRead);
     connect(m_socket, &QIODevice::bytesWritten, this, &AsyncConnectionPrivate::onBytesWritten);
@@ -103,6 +104,18 @@ void AsyncConnectionPrivate::armTimer(QBasicTimer &timer, std::chrono::milliseco
     if (timeout <= std::chrono::milliseconds::zero())
         return;
     timer.start(int(std::min<std::chrono::milliseconds::rep>(timeout.count(), INT_MAX)), this);
+}
+
+void AsyncConnectionPrivate::setReadDeadline(std::chrono::milliseconds timeout)
+{
+    m_hasReadDeadline = timeout > std::chrono::milliseconds::zero();
+    if (!m_hasReadDeadline)
+        return;
+    m_readDeadline = std::chrono::steady_clock::now() + timeout;
+    if (m_readTimer.isActive() && m_readTimerDue <= m_readDeadline)
+        return; // it fires first and moves itself to the deadline then
+    armTimer(m_readTimer, timeout);
+    m_readTimerDue = m_readDeadline;
 }
 
 qint64 AsyncConnectionPrivate::pendingWriteBytes() const
@@ -271,7 +284,7 @@ bool AsyncConnectionPrivate::wakeAll(Waiter::Result result, bool queued)
 {
     // The connect timer covers the whole connect, so a wake does not stop it.
     return wake(m_connectWaiter, nullptr, result, queued)
-        && wake(m_readWaiter, &m_readTimer, result, queued)
+        && wake(m_readWaiter, nullptr, result, queued)
         && wake(m_writeWaiter, &m_writeTimer, result, queued);
 }
 
@@ -352,7 +365,7 @@ void AsyncConnectionPrivate::onEncrypted()
 void AsyncConnectionPrivate::onReadyRead()
 {
     if (m_readWaiter && m_readWaiter->result == Result::Pending) {
-        wake(m_readWaiter, &m_readTimer, Result::Woken);
+        wake(m_readWaiter, nullptr, Result::Woken); // the read timer runs on (see the header)
         return;
     }
     // Bytes nobody asked for on an idle connection: whatever they are, the next response on
@@ -414,6 +427,18 @@ void AsyncConnectionPrivate::timerEvent(QTimerEvent *event)
 {
     const int id = event->timerId();
     if (id == m_readTimer.timerId()) {
+        if (!m_readWaiter || m_readWaiter->result != Result::Pending || !m_hasReadDeadline) {
+            m_readTimer.stop(); // nobody waits with a limit: no need to tick
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now < m_readDeadline) {
+            const auto remaining
+                = std::chrono::ceil<std::chrono::milliseconds>(m_readDeadline - now);
+            armTimer(m_readTimer, remaining);
+            m_readTimerDue = m_readDeadline;
+            return;
+        }
         m_readTimer.stop();
         wake(m_readWaiter, nullptr, Result::TimedOut);
     } else if (id == m_writeTimer.timerId()) {
@@ -589,8 +614,9 @@ QCoro::Task<QByteArray> AsyncConnection::read(std::chrono::milliseconds timeout)
                                    .arg(dd->m_endpoint.description()),
                 dd->m_endpoint.toUrl());
         }
-        const Result result = co_await AsyncConnectionPrivate::Wait(
-            dd, dd->m_readWaiter, &dd->m_readTimer, timeout);
+        dd->setReadDeadline(timeout);
+        const Result result
+            = co_await AsyncConnectionPrivate::Wait(dd, dd->m_readWaiter, nullptr, timeout);
         if (result == Result::Destroyed)
             throw NetworkError(QStringLiteral("connection was destroyed while reading"));
         if (result == Result::TimedOut) {
