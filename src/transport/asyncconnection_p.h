@@ -92,6 +92,7 @@ public:
 
     void createSocket();
     void armTimer(QBasicTimer &timer, std::chrono::milliseconds timeout);
+    void setReadDeadline(std::chrono::milliseconds timeout);
     qint64 pendingWriteBytes() const;
     bool usable(bool peek) const;
     void findPeekableDescriptor();
@@ -138,7 +139,14 @@ public:
     Waiter *m_readWaiter = nullptr;
     Waiter *m_writeWaiter = nullptr;
     QBasicTimer m_connectTimer;
+    //! Read timeouts run on a deadline and a lazily moved timer: a read sets the deadline and
+    //! only starts the timer when none is due before it, and when the timer fires early it is
+    //! moved to the deadline. A keep-alive loop thus reads the clock per read, but registers a
+    //! timer once per timeout period instead of twice per response.
     QBasicTimer m_readTimer;
+    std::chrono::steady_clock::time_point m_readDeadline;
+    std::chrono::steady_clock::time_point m_readTimerDue;
+    bool m_hasReadDeadline = false;
     QBasicTimer m_writeTimer;
     std::chrono::milliseconds m_writeTimeout {0};
     std::chrono::milliseconds m_connectTimeout {0};
