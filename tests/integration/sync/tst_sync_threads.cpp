@@ -1,0 +1,348 @@
+// The blocking Session in every kind of thread docs/threading.md promises — a plain std::thread
+// that never ran an event loop, a QThread with its own exec() and one without — alone and many
+// at once against the same nginx host; and the nested loop's hazards on one thread: a blocking
+// call started from a slot that the loop of another blocking call invoked is refused with a
+// ReqivoError while the outer call completes, and a slot may even destroy the Session whose call
+// is on the stack.
+#include "synctest.h"
+#include "threadedserver.h"
+
+#include <Reqivo/AsyncSession>
+#include <Reqivo/Connection>
+#include <Reqivo/Request>
+#include <Reqivo/Session>
+#include <Reqivo/asyncconnectionpool.h>
+
+#include <QThread>
+#include <QTimer>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+using namespace SyncTest;
+using Reqivo::Endpoint;
+using Reqivo::RequestOptions;
+using Reqivo::Response;
+using Reqivo::Session;
+
+namespace {
+
+const QByteArray smallBody("Hello from nginx\n");
+
+//! What one client thread saw. Written by that thread only, read after it ended.
+struct ThreadReport
+{
+    int ok = 0; //!< 200 with the expected body
+    int reused = 0;
+    QStringList failures; //!< at most a few, for the failure message
+    Qt::HANDLE threadId = nullptr;
+    bool sessionInThisThread = false;
+
+    void fail(const QString &what)
+    {
+        if (failures.size() < 5)
+            failures.append(what);
+    }
+};
+
+//! \a requests GETs of /small.txt through a Session created on the calling thread.
+void hammer(ThreadReport &report, int requests)
+{
+    report.threadId = QThread::currentThreadId();
+    Session session(nginxUrl(u"/"_s));
+    report.sessionInThisThread = session.async().thread() == QThread::currentThread();
+    for (int i = 0; i < requests; ++i) {
+        try {
+            const Response r = session.get(QUrl(u"/small.txt"_s));
+            if (r.status() == 200 && r.body() == smallBody)
+                ++report.ok;
+            else
+                report.fail(u"request %1: %2 %3"_s.arg(i).arg(r.status()).arg(QString::fromLatin1(r.body())));
+            if (r.connectionReused())
+                ++report.reused;
+        } catch (const Reqivo::ReqivoError &e) {
+            report.fail(u"request %1: %2"_s.arg(i).arg(QString::fromUtf8(e.what())));
+        }
+    }
+}
+
+//! A QThread whose run() makes blocking calls without ever running exec().
+class NoLoopThread : public QThread
+{
+public:
+    NoLoopThread(ThreadReport &report, int requests) : m_report(report), m_requests(requests) { }
+
+protected:
+    void run() override { hammer(m_report, m_requests); }
+
+private:
+    ThreadReport &m_report;
+    int m_requests;
+};
+
+enum class ThreadKind { Std, QThreadWithLoop, QThreadWithoutLoop };
+
+void checkReports(const std::vector<ThreadReport> &reports, int requests)
+{
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        const ThreadReport &r = reports[i];
+        QVERIFY2(r.failures.isEmpty(), qPrintable(u"thread %1: "_s.arg(i) + r.failures.join(u"; "_s)));
+        QCOMPARE(r.ok, requests);
+        QVERIFY(r.sessionInThisThread);
+        QVERIFY(r.threadId != QThread::currentThreadId());
+        // nginx keeps connections alive: nearly every request after the first reuses one.
+        QVERIFY2(r.reused >= requests - 5, qPrintable(QString::number(r.reused)));
+    }
+}
+
+} // namespace
+
+class TestSyncThreads : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // A std::thread that never ran an event loop: buffered, streamed, an error, a timeout.
+    void stdThreadWithoutEventLoop()
+    {
+        ThreadedServer silent([](ServerConnection &, const ReceivedRequest &) {});
+        QByteArray body;
+        QByteArray streamed;
+        QString refused;
+        QString timedOut;
+        bool reused = false;
+        bool loopBefore = true;
+        std::thread worker([&] {
+            loopBefore = QThread::currentThread()->loopLevel() != 0;
+            Session session;
+            body = session.get(nginxUrl(u"/small.txt"_s)).body();
+            Response r = session.get(nginxUrl(u"/hello.json"_s), RequestOptions().streaming());
+            while (true) {
+                const QByteArray piece = Session::readChunk(r, 5);
+                if (piece.isEmpty())
+                    break;
+                streamed += piece;
+            }
+            reused = session.get(nginxUrl(u"/small.txt"_s)).connectionReused();
+            refused = errorOf([&] { session.get(refusedUrl()); }).typeName();
+            Reqivo::Timeout t;
+            t.read = 200ms;
+            timedOut = errorOf([&] { session.get(silent.url(), RequestOptions().withTimeout(t)); }).typeName();
+        });
+        worker.join();
+        QVERIFY(!loopBefore);
+        QCOMPARE(body, smallBody);
+        QCOMPARE(streamed, QByteArray("{\"hello\":\"nginx\",\"n\":1}\n"));
+        QVERIFY(reused);
+        QCOMPARE(refused, u"NetworkError"_s);
+        QCOMPARE(timedOut, u"ReadTimeout"_s);
+    }
+
+    // Each thread has its own Session; all hammer one nginx host at the same time.
+    void manyThreadsHammerOneHost_data()
+    {
+        QTest::addColumn<int>("kind");
+        QTest::newRow("4 std::threads") << int(ThreadKind::Std);
+        QTest::newRow("4 QThreads running exec()") << int(ThreadKind::QThreadWithLoop);
+        QTest::newRow("4 QThreads without exec()") << int(ThreadKind::QThreadWithoutLoop);
+    }
+    void manyThreadsHammerOneHost()
+    {
+        QFETCH(int, kind);
+        constexpr int threads = 4;
+        constexpr int requests = 200;
+        std::vector<ThreadReport> reports(threads);
+        switch (ThreadKind(kind)) {
+        case ThreadKind::Std: {
+            std::vector<std::thread> workers;
+            for (int i = 0; i < threads; ++i)
+                workers.emplace_back([&reports, i] { hammer(reports[std::size_t(i)], requests); });
+            for (std::thread &t : workers)
+                t.join();
+            break;
+        }
+        case ThreadKind::QThreadWithLoop: {
+            // The calls run in a slot that each thread's own event loop invokes.
+            std::vector<std::unique_ptr<QThread>> workers;
+            std::vector<std::unique_ptr<QObject>> contexts;
+            for (int i = 0; i < threads; ++i) {
+                workers.push_back(std::make_unique<QThread>());
+                contexts.push_back(std::make_unique<QObject>());
+                contexts.back()->moveToThread(workers.back().get());
+                workers.back()->start();
+            }
+            std::atomic_int done{0};
+            for (int i = 0; i < threads; ++i) {
+                QMetaObject::invokeMethod(contexts[std::size_t(i)].get(), [&reports, &done, i] {
+                    if (QThread::currentThread()->loopLevel() != 1)
+                        reports[std::size_t(i)].fail(u"not called from the thread's exec()"_s);
+                    hammer(reports[std::size_t(i)], requests);
+                    ++done;
+                });
+            }
+            QVERIFY(QTest::qWaitFor([&] { return done == threads; }, 240000));
+            for (int i = 0; i < threads; ++i) {
+                QMetaObject::invokeMethod(contexts[std::size_t(i)].get(), [&contexts, i] {
+                    contexts[std::size_t(i)].reset(); // destroyed in its own thread
+                }, Qt::BlockingQueuedConnection);
+                workers[std::size_t(i)]->quit();
+                workers[std::size_t(i)]->wait();
+            }
+            break;
+        }
+        case ThreadKind::QThreadWithoutLoop: {
+            std::vector<std::unique_ptr<NoLoopThread>> workers;
+            for (int i = 0; i < threads; ++i)
+                workers.push_back(std::make_unique<NoLoopThread>(reports[std::size_t(i)], requests));
+            for (auto &t : workers)
+                t->start();
+            for (auto &t : workers)
+                QVERIFY(t->wait(QDeadlineTimer(240000)));
+            break;
+        }
+        }
+        checkReports(reports, requests);
+    }
+
+    // Blocking calls on different threads at the same moment do not count as re-entry: the
+    // guard is per thread. One thread is inside a slow call while the other makes ten.
+    void reentryGuardIsPerThread()
+    {
+        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
+            if (r.target == "/slow")
+                c.writeLater(httpResponse(200, "slow"), 800ms);
+            else
+                c.write(httpResponse(200, "fast"));
+        });
+        std::atomic_bool slowStarted{false};
+        QByteArray slow;
+        std::thread other([&] {
+            Session session;
+            slowStarted = true;
+            slow = session.get(server.url(u"/slow"_s)).body();
+        });
+        while (!slowStarted)
+            QThread::msleep(1);
+        QThread::msleep(50);
+        Session session;
+        for (int i = 0; i < 10; ++i)
+            QCOMPARE(session.get(server.url(u"/fast"_s)).body(), QByteArray("fast"));
+        other.join();
+        QCOMPARE(slow, QByteArray("slow"));
+    }
+
+    // A slot run by the nested loop of a slow blocking call tries another blocking call: it is
+    // refused with a ReqivoError (not a nested loop), and the outer call completes normally.
+    void reentrantCallIsRefused_data()
+    {
+        QTest::addColumn<QString>("via");
+        QTest::newRow("Session::get from a QTimer") << u"session"_s;
+        QTest::newRow("the same Session from a QTimer") << u"same session"_s;
+        QTest::newRow("Request::get from a QTimer") << u"request"_s;
+        QTest::newRow("Connection::connectToHost from a QTimer") << u"connection"_s;
+        QTest::newRow("Session::get from a Reply's finished()") << u"reply"_s;
+    }
+    void reentrantCallIsRefused()
+    {
+        QFETCH(QString, via);
+        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
+            if (r.target == "/slow")
+                c.writeLater(httpResponse(200, "outer"), 500ms);
+            else
+                c.write(httpResponse(200, "inner"));
+        });
+        Session outer;
+        Session other;
+        Reqivo::AsyncSession async;
+        Reqivo::Error refused;
+        bool slotRan = false;
+        const auto tryInner = [&] {
+            slotRan = true;
+            refused = errorOf([&] {
+                if (via == u"session"_s || via == u"reply"_s)
+                    other.get(server.url(u"/inner"_s));
+                else if (via == u"same session"_s)
+                    outer.get(server.url(u"/inner"_s));
+                else if (via == u"request"_s)
+                    Reqivo::Request::get(server.url(u"/inner"_s));
+                else {
+                    Reqivo::Connection c;
+                    c.connectToHost(Endpoint::fromUrl(server.url()), 1s);
+                }
+            });
+        };
+        QTimer timer;
+        timer.setSingleShot(true);
+        if (via == u"reply"_s) {
+            Reqivo::Reply *reply = async.sendGet(server.url(u"/inner"_s));
+            connect(reply, &Reqivo::Reply::finished, this, tryInner);
+        } else {
+            connect(&timer, &QTimer::timeout, this, tryInner);
+            timer.start(100ms);
+        }
+        const Outcome o = attempt([&] { return outer.get(server.url(u"/slow"_s)); });
+        QVERIFY2(slotRan, "the slot did not run during the blocking call");
+        EXPECT_OK(o);
+        QCOMPARE(o.response.body(), QByteArray("outer"));
+        QCOMPARE(refused.typeName(), u"ReqivoError"_s);
+        QVERIFY2(refused.message().contains(u"while another one is running"_s),
+                 qPrintable(refused.message()));
+        // The refused call sent nothing; the reply's own request reached the server.
+        QCOMPARE(server.requestCount(), qsizetype(via == u"reply"_s ? 2 : 1));
+        // The guard is released: blocking calls work again.
+        QCOMPARE(other.get(server.url(u"/after"_s)).body(), QByteArray("inner"));
+        QCOMPARE(outer.get(server.url(u"/after"_s)).body(), QByteArray("inner"));
+    }
+
+    // A refusal leaves the outer call's guard in place: a timer that fires again and again
+    // during one slow call is refused every time, and the outer call still completes.
+    void repeatedRefusalsDuringOneCall()
+    {
+        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
+            if (r.target == "/slow")
+                c.writeLater(httpResponse(200, "outer"), 600ms);
+            else
+                c.write(httpResponse(200, "inner"));
+        });
+        Session session;
+        int refusals = 0;
+        QTimer timer;
+        timer.setInterval(50ms);
+        connect(&timer, &QTimer::timeout, this, [&] {
+            if (errorOf([&] { session.get(server.url(u"/inner"_s)); }).kind() == Reqivo::Error::Kind::Reqivo)
+                ++refusals;
+        });
+        timer.start();
+        QCOMPARE(session.get(server.url(u"/slow"_s)).body(), QByteArray("outer"));
+        timer.stop();
+        QVERIFY2(refusals >= 5, qPrintable(QString::number(refusals)));
+        QCOMPARE(server.requestCount(), qsizetype(1));
+    }
+
+    // docs/threading.md: a slot may "delete the object that made the call". The call then ends
+    // with the RequestError every request of a destroyed session gets — no crash, no leak
+    // (under ASan).
+    void sessionDestroyedFromASlotDuringItsCall()
+    {
+        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &) {
+            c.writeLater(httpResponse(200, "late"), 600ms);
+        });
+        auto *session = new Session;
+        QTimer::singleShot(100ms, this, [&session] {
+            delete session;
+            session = nullptr;
+        });
+        const Outcome o = attempt([&] { return session->get(server.url()); });
+        QVERIFY(session == nullptr);
+        EXPECT_ERROR(o, "RequestError");
+        QVERIFY2(o.took < 550ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
+        QVERIFY(waitUntil([&] { return server.openConnections() == 0; }));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSyncThreads)
+#include "tst_sync_threads.moc"
