@@ -126,9 +126,9 @@ AsyncConnectionPoolPrivate::AsyncConnectionPoolPrivate(
     : q(q)
     , m_state(sanitized(options))
 {
-    m_alive = [this](quint64 slot) {
+    m_alive = [this](quint64 slot, Millis idleFor) {
         auto it = m_connections.find(slot);
-        return it != m_connections.end() && it->second->d->usable(true);
+        return it != m_connections.end() && it->second->d->usable(idleFor >= peekAfterIdle);
     };
     m_clock.start();
 }
@@ -144,40 +144,37 @@ PoolOptions AsyncConnectionPoolPrivate::sanitized(PoolOptions options)
 }
 
 QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
-    Endpoint endpoint, Millis connectTimeout, Millis acquireTimeout, bool fresh)
+    const Endpoint &requested, Millis connectTimeout, Millis acquireTimeout, bool fresh)
 {
-    // The pool may be destroyed while this coroutine waits; `pool` tells, and nothing of the
-    // pool is touched after a wait without checking it.
+    // `requested` is only used before this coroutine first suspends (QCoro tasks start at once,
+    // so the caller's argument is still alive then); a path that waits copies it first. The
+    // pool may be destroyed during a wait: `pool` tells, and nothing of it is touched after a
+    // wait without checking.
     const QPointer<AsyncConnectionPool> pool(q);
-    const QString key = endpoint.key();
     std::vector<quint64> toClose;
-    const PoolState::Checkout checkout = m_state.checkout(key, fresh, now(), m_alive, toClose);
+    const PoolState::Checkout checkout
+        = m_state.checkout(requested.key(), fresh, now(), m_alive, toClose);
+    if (!toClose.empty()) {
+        closeSlots(toClose);
+        apply(m_state.schedule(now(), m_alive));
+    }
 
     PoolState::Outcome outcome = checkout.outcome;
     quint64 slot = checkout.slot;
     if (outcome == PoolState::Outcome::Wait) {
+        const Endpoint endpoint = requested;
         SlotWait wait(this, checkout.waiter, acquireTimeout);
-        if (!toClose.empty()) {
-            closeSlots(toClose);
-            apply(m_state.schedule(now(), m_alive));
-        }
         qCDebug(lcPool) << "waiting for a connection:" << m_state.summary();
         co_await wait.untilServed();
         const PoolWaiter &waiter = wait.waiter();
-        if (waiter.state == PoolWaiter::State::PoolDestroyed) {
-            throw NetworkError(QStringLiteral("the connection pool was destroyed while waiting "
-                                              "for a connection to %1")
-                                   .arg(endpoint.description()),
-                endpoint.toUrl());
-        }
         if (waiter.state == PoolWaiter::State::TimedOut) {
             throw PoolTimeout(QStringLiteral("no connection to %1 became available within %2 ms")
                                   .arg(endpoint.description())
                                   .arg(acquireTimeout.count()),
                 endpoint.toUrl(), waiter.summaryAtTimeout);
         }
-        if (!pool) {
-            // Served, but the pool died before this coroutine ran: the connection is ours.
+        if (waiter.state == PoolWaiter::State::PoolDestroyed || !pool) {
+            // If it was served before the pool died, the connection is ours to delete.
             delete waiter.connection;
             throw NetworkError(QStringLiteral("the connection pool was destroyed while waiting "
                                               "for a connection to %1")
@@ -186,18 +183,23 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
         }
         outcome = waiter.outcome;
         slot = waiter.slot;
-    } else if (!toClose.empty()) {
-        closeSlots(toClose);
-        apply(m_state.schedule(now(), m_alive));
+        if (outcome == PoolState::Outcome::Create)
+            co_return co_await connect(endpoint, slot, connectTimeout);
+    } else if (outcome == PoolState::Outcome::Create) {
+        co_return co_await connect(requested, slot, connectTimeout);
     }
 
-    if (outcome == PoolState::Outcome::Reuse) {
-        AsyncConnection *const connection = m_connections.at(slot);
-        connection->d->m_idleObserver = nullptr;
-        connection->markUsed();
-        co_return ConnectionLease(q, connection, slot, true);
-    }
+    AsyncConnection *const connection = m_connections.at(slot);
+    connection->d->m_idleObserver = nullptr;
+    connection->markUsed();
+    co_return ConnectionLease(q, connection, slot, true);
+}
 
+QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::connect(
+    const Endpoint &endpoint, quint64 slot, Millis connectTimeout)
+{
+    // `endpoint` is used before the first suspension only (connectToHost() copies it).
+    const QPointer<AsyncConnectionPool> pool(q);
     auto *const connection = new AsyncConnection;
     m_connections.emplace(slot, connection);
     connection->markUsed();
@@ -215,13 +217,15 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
         throw;
     }
     if (!pool) {
+        const Endpoint where = connection->endpoint();
         delete connection;
         throw NetworkError(
             QStringLiteral("the connection pool was destroyed while connecting to %1")
-                .arg(endpoint.description()),
-            endpoint.toUrl());
+                .arg(where.description()),
+            where.toUrl());
     }
-    qCDebug(lcPool) << "new connection" << connection->id() << "to" << endpoint.description();
+    qCDebug(lcPool) << "new connection" << connection->id() << "to"
+                    << connection->endpoint().description();
     co_return ConnectionLease(q, connection, slot, false);
 }
 

@@ -28,6 +28,12 @@ public:
     using Millis = std::chrono::milliseconds;
     using PoolState = Transport::PoolState;
 
+    //! An idle connection is checked with the kernel (AsyncConnection::isUsableForReuse()'s
+    //! peek) only after this long. A connection reused at once was just heard from; what a
+    //! server does within a few milliseconds of a response it announces in that response
+    //! ("Connection: close"), and the peek would cost a syscall per request on the hot path.
+    static constexpr Millis peekAfterIdle {100};
+
     struct PoolWaiter
     {
         enum class State { Waiting, Granted, TimedOut, PoolDestroyed };
@@ -78,7 +84,9 @@ public:
     Millis now() const { return Millis(m_clock.elapsed()); }
 
     QCoro::Task<ConnectionLease> acquire(
-        Endpoint endpoint, Millis connectTimeout, Millis acquireTimeout, bool fresh);
+        const Endpoint &requested, Millis connectTimeout, Millis acquireTimeout, bool fresh);
+    QCoro::Task<ConnectionLease> connect(
+        const Endpoint &endpoint, quint64 slot, Millis connectTimeout);
     void release(quint64 slot, AsyncConnection *connection, Millis keepAlive);
     void discard(quint64 slot, AsyncConnection *connection);
     void idleConnectionLost(quint64 slot) override;

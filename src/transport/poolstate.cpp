@@ -67,7 +67,7 @@ std::optional<PoolState::Grant> PoolState::tryServe(const QString &key, bool fre
         Host &h = found->second;
         while (!h.idle.empty()) {
             const IdleEntry entry = h.idle.back();
-            if (entry.expiresAt <= now || (alive && !alive(entry.slot))) {
+            if (entry.expiresAt <= now || (alive && !alive(entry.slot, now - entry.since))) {
                 dropIdle(h, h.idle.size() - 1, toClose);
                 continue;
             }

@@ -36,8 +36,9 @@ class PoolState
 {
 public:
     using Millis = std::chrono::milliseconds;
-    //! Asked about an idle slot just before it is reused; false drops (and closes) it.
-    using AliveCheck = std::function<bool(quint64 slot)>;
+    //! Asked about an idle slot (idle for \a idleFor) just before it is reused; false drops
+    //! (and closes) it.
+    using AliveCheck = std::function<bool(quint64 slot, Millis idleFor)>;
 
     enum class Outcome { Reuse, Create, Wait };
     struct Checkout

@@ -227,10 +227,15 @@ private Q_SLOTS:
         state.release(c1.slot, 0ms);
         state.release(c2.slot, 0ms);
         std::vector<quint64> toClose;
-        const auto dead = [&](quint64 slot) { return slot != c2.slot && slot != c1.slot; };
+        Millis askedIdleFor {-1};
+        const auto dead = [&](quint64 slot, Millis idleFor) {
+            askedIdleFor = idleFor;
+            return slot != c2.slot && slot != c1.slot;
+        };
         const auto c = state.checkout(A, false, 1ms, dead, toClose);
         QCOMPARE(c.outcome, Outcome::Create);
         QCOMPARE(toClose, (std::vector<quint64> {c2.slot, c1.slot}));
+        QCOMPARE(askedIdleFor, 1ms); // released at 0, asked at 1
         QCOMPARE(
             state.summary(), QStringLiteral("http://a:80 idle=0 active=1 | total=1/100 waiting=0"));
     }
