@@ -4,52 +4,20 @@
 // The server writes exact bytes (duplicate fields, chunked framing, a redirect, a body cut short)
 // and records what it received, so each test states both what the command printed (the
 // --report jsonl line, byte for byte where it can be) and what went over the wire.
+#include "clirunner.h"
 #include "scriptserver.h"
 
-#include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTimer>
 
 using namespace Qt::StringLiterals;
 using ReqivoTest::ScriptServer;
-
-#ifndef REQIVO_BINARY
-#error "REQIVO_BINARY must name the reqivo executable under test"
-#endif
+using Run = ReqivoTest::CliRun;
 
 namespace {
-
-constexpr int processTimeoutMs = 30000;
-
-struct Run
-{
-    bool finished = false;
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-
-    QList<QByteArray> lines() const
-    {
-        QList<QByteArray> result = out.split('\n');
-        if (!result.isEmpty() && result.last().isEmpty())
-            result.removeLast();
-        return result;
-    }
-    QList<QJsonObject> objects() const
-    {
-        QList<QJsonObject> result;
-        for (const QByteArray &line : lines())
-            result.append(QJsonDocument::fromJson(line).object());
-        return result;
-    }
-};
 
 QByteArray bigBody()
 {
@@ -80,35 +48,9 @@ private:
         return QString::fromLatin1(m_server.baseUrl() + path);
     }
 
-    // Runs reqivo while this thread's event loop keeps serving the scripted peer.
     Run reqivo(const QStringList &arguments, const QByteArray &input = {})
     {
-        Run run;
-        QProcess process;
-        process.setProgram(QStringLiteral(REQIVO_BINARY));
-        process.setArguments(arguments);
-        QEventLoop loop;
-        QObject::connect(&process, &QProcess::finished, &loop, &QEventLoop::quit);
-        QObject::connect(&process, &QProcess::errorOccurred, &loop, &QEventLoop::quit);
-        QTimer::singleShot(processTimeoutMs, &loop, &QEventLoop::quit);
-        process.start();
-        if (!process.waitForStarted())
-            return run;
-        process.write(input);
-        process.closeWriteChannel();
-        loop.exec();
-        if (process.state() != QProcess::NotRunning) {
-            process.kill();
-            process.waitForFinished();
-            run.err = process.readAllStandardError();
-            qWarning("reqivo did not finish: %s", run.err.constData());
-            return run;
-        }
-        run.finished = process.exitStatus() == QProcess::NormalExit;
-        run.exitCode = process.exitCode();
-        run.out = process.readAllStandardOutput();
-        run.err = process.readAllStandardError();
-        return run;
+        return ReqivoTest::runReqivo(arguments, input);
     }
 
 private Q_SLOTS:
@@ -226,6 +168,17 @@ private Q_SLOTS:
         QCOMPARE(o.value("finalUrl"_L1).toString(), url("/redirect"));
         QCOMPARE(o.value("history"_L1).toArray(), QJsonArray());
         QCOMPARE(m_server.requests().size(), 1);
+    }
+
+    void tooManyRedirectsIsAnError()
+    {
+        const Run run = reqivo({u"--report"_s, u"jsonl"_s, u"--max-redirects"_s, u"0"_s,
+                                url("/redirect")});
+        QCOMPARE(run.exitCode, 1);
+        const QJsonObject o = run.objects().value(0);
+        QCOMPARE(o.value("ok"_L1), QJsonValue(false));
+        QCOMPARE(o.value("error"_L1).toObject().value("type"_L1).toString(),
+                 u"TooManyRedirects"_s);
     }
 
     void secondUrlReusesTheConnection()
