@@ -1,0 +1,55 @@
+// Conversions between JavaScript values and the client layer's value types, for the QML module.
+//
+// The one rule: a JS value never reaches the client layer. Everything a QML caller passes
+// (headers, query, timeouts, bodies) becomes a Headers, QUrlQuery, Timeout or Body here, and
+// everything handed back (headers, errors) becomes a plain JS value here. Functions that can
+// refuse their input return a message for a TypeError (empty when the input was fine): bad
+// arguments are the caller's bug and are thrown at once, never sent to an error callback.
+#pragma once
+
+// Before any Reqivo header: body.h holds a QPointer<QIODevice> but only declares QIODevice.
+#include <QIODevice>
+
+#include <Reqivo/body.h>
+#include <Reqivo/errors.h>
+#include <Reqivo/headers.h>
+#include <Reqivo/requestoptions.h>
+#include <Reqivo/timeout.h>
+
+#include <QJSValue>
+#include <QLoggingCategory>
+#include <QVariantMap>
+
+class QJSEngine;
+
+namespace Reqivo::Qml {
+
+Q_DECLARE_LOGGING_CATEGORY(lcQml)
+
+//! A QML `timeout` in milliseconds applied to the connect, read and write phases of \a base
+//! (total and pool-acquire keep their values). Zero or negative: no limit for those phases.
+Timeout withPhaseTimeout(Timeout base, int milliseconds);
+
+//! {name: value} to Headers. A value may be an array, which adds one field per element.
+//! Values are sent as UTF-8.
+Headers headersFromMap(const QVariantMap &map);
+
+//! Response headers as a JS-friendly map: names lower-cased, repeated fields joined with ", ",
+//! except Set-Cookie, which is always a list of strings. Values are decoded as UTF-8.
+QVariantMap headersToMap(const Headers &headers);
+
+//! The request body for a JS value: a string is text/plain, an ArrayBuffer or typed array is
+//! application/octet-stream bytes, undefined and null are no body, anything else goes through
+//! the engine's own JSON.stringify and is sent as application/json.
+QString bodyFromJs(QJSEngine *engine, const QJSValue &value, Body *body);
+
+//! Applies {headers, query, timeout, followRedirects} (and {body} when \a allowBody) to \a opts.
+//! \a baseTimeout is the client's timeout, which an options.timeout overrides phase-wise.
+QString optionsFromJs(QJSEngine *engine, const QJSValue &options, const Timeout &baseTimeout,
+    bool allowBody, RequestOptions *opts);
+
+//! A JS Error object (so `instanceof Error`, `toString()` and stack traces behave) whose name
+//! is the error type, with `type`, `message`, `url`, `code` and `detail` properties.
+QJSValue errorToJs(QJSEngine *engine, const Error &error);
+
+} // namespace Reqivo::Qml
