@@ -196,6 +196,7 @@ void AsyncWebSocketPrivate::attachSocket(QWebSocket *socket)
     const quint64 id = ++connectionId;
     attempt = {};
     closeFrameSeen = false;
+    abortingLocally = false;
     heartbeatLost = false;
     heartbeatPayload.clear();
     subprotocol.clear();
@@ -305,8 +306,10 @@ void AsyncWebSocketPrivate::onSocketError(quint64 id, QAbstractSocket::SocketErr
 
 void AsyncWebSocketPrivate::onAboutToClose(quint64 id)
 {
-    // QWebSocket emits this when it sends a close frame: ours, or the answer to the peer's.
-    if (id == connectionId && attempt.ok)
+    // QWebSocket emits this when it sends a close frame (ours, or the answer to the peer's), and
+    // forwards it from its TCP socket when that is closed here. A connection the peer cut
+    // (FIN or RST) emits nothing.
+    if (id == connectionId && attempt.ok && !abortingLocally)
         closeFrameSeen = true;
 }
 
@@ -714,6 +717,7 @@ void AsyncWebSocketPrivate::abortConnection(int code, const QString &reason)
         if (attempt.ok) {
             // connectionEnded() reports it; closeFrameSeen stays false, so the user's values win.
             DispatchScope scope(this);
+            abortingLocally = true;
             ws->abort();
         }
         if (ws)
@@ -730,6 +734,7 @@ void AsyncWebSocketPrivate::teardown()
     destroyed = true;
     ++run;
     stopHeartbeat();
+    disposeRetired(); // sockets that already ended; a thread without a loop never deletes later
     if (ws) {
         QObject::disconnect(ws, nullptr, &context, nullptr);
         if (ws->state() == QAbstractSocket::ConnectedState && attempt.ok)
@@ -902,6 +907,7 @@ void AsyncWebSocketPrivate::heartbeatExpired()
     const quint64 id = connectionId;
     {
         DispatchScope scope(this);
+        abortingLocally = true;
         ws->abort(); // the peer is gone: no close handshake to wait for
     }
     connectionEnded(id); // in case abort() did not report it (it normally does, at once)

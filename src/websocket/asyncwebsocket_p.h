@@ -159,6 +159,8 @@ public:
         QString errorString;
     } attempt;
     bool closeFrameSeen = false;
+    //! Set before this side aborts the TCP connection (whose close also emits aboutToClose()).
+    bool abortingLocally = false;
     bool heartbeatLost = false;
     bool userClose = false;
     int userCloseCode = 1000;
