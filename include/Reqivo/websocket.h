@@ -1,0 +1,68 @@
+// Reqivo::WebSocket: the blocking twin of AsyncWebSocket. Same options, same errors; each call
+// runs the async socket to completion in a nested event loop (see docs/threading.md).
+//
+//   QCoreApplication app(argc, argv);              // must exist; need not be running
+//   Reqivo::WebSocket socket(QUrl(u"ws://127.0.0.1:8080/echo"_s));
+//   socket.connect();
+//   socket.send(u"hello"_s);
+//   const Reqivo::WebSocketMessage m = socket.receive(std::chrono::seconds(5));
+//   socket.close();
+//
+// Threads: a WebSocket belongs to the thread that created it, which may be a QThread or a
+// plain std::thread that never ran an event loop. The socket only makes progress while one of
+// its calls runs (or while that thread's own event loop runs): messages that arrive between
+// calls wait in the kernel and in the receive queue, and the heartbeat and reconnects happen
+// during calls. On the GUI thread it works, but the nested loop delivers other events during
+// the call: prefer AsyncWebSocket there.
+#pragma once
+
+#include <Reqivo/asyncwebsocket.h>
+
+#include <chrono>
+#include <memory>
+
+namespace Reqivo {
+
+class Session;
+
+class REQIVO_EXPORT WebSocket
+{
+public:
+    using State = AsyncWebSocket::State;
+
+    explicit WebSocket(const QUrl &url, const WebSocketOptions &options = {});
+    //! Opens \a url as \a session would (see AsyncWebSocket::fromSession()).
+    WebSocket(Session &session, const QUrl &url, const WebSocketOptions &options = {});
+    //! Closes an open connection with 1001 (going away), waiting at most closeTimeout.
+    ~WebSocket();
+    WebSocket(const WebSocket &) = delete;
+    WebSocket &operator=(const WebSocket &) = delete;
+
+    //! The async socket underneath: state, options and signals live there.
+    AsyncWebSocket &async() const;
+
+    void connect();
+    void send(const QString &text);
+    void send(const QByteArray &data);
+    void send(const char *) = delete; // text or binary? say which: QString or QByteArray
+    void sendText(const QString &text) { send(text); }
+    void sendBinary(const QByteArray &data) { send(data); }
+    //! The next message, or End after a clean close. Throws ReadTimeout after \a timeout
+    //! (negative: wait for ever), WebSocketError when the connection failed.
+    WebSocketMessage receive(std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+    std::chrono::microseconds ping(
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    void close(int code = AsyncWebSocket::NormalClosure, const QString &reason = {});
+
+    State state() const { return async().state(); }
+    bool isOpen() const { return async().isOpen(); }
+    QString subprotocol() const { return async().subprotocol(); }
+    int closeCode() const { return async().closeCode(); }
+    QString closeReason() const { return async().closeReason(); }
+    Error lastError() const { return async().lastError(); }
+
+private:
+    std::unique_ptr<AsyncWebSocket> m_async;
+};
+
+} // namespace Reqivo
