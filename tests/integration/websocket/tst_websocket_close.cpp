@@ -1,0 +1,477 @@
+// Every way a WebSocket connection ends, and what each caller sees: the close code and reason,
+// End from receive() for clean endings and WebSocketError for the others, the signals, and no
+// reconnect where none belongs. Limits exceeded and a peer that stops answering pings end
+// connections too.
+#include "wstest.h"
+
+#include <Reqivo/asyncwebsocket.h>
+
+#include <QTcpServer>
+#include <QTcpSocket>
+
+using namespace Reqivo;
+using namespace ReqivoTest;
+using namespace std::chrono_literals;
+
+class TestWebSocketClose : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void clientCloseReachesThePeer();
+    void clientCloseWithReasonReachesPython();
+    void serverCloseWithCodeAndReason_data();
+    void serverCloseWithCodeAndReason();
+    void serverCloseFromPython();
+    void abnormalDropIsAnError();
+    void abnormalDropFromPython();
+    void bufferedMessagesComeBeforeTheEnd();
+    void abortEndsAtOnce();
+    void closeWhileConnecting();
+    void closeTwiceAndBeforeOpen();
+    void invalidCloseArguments();
+    void destroyingWakesWaiters();
+    void handshakeRefusedWith401();
+    void handshakeRefusedWith503();
+    void frameTooBig();
+    void messageTooBigAcrossFragments();
+    void heartbeatLoss();
+    void heartbeatKeepsAHealthyConnection();
+    void sendsRefusedWhenClosed();
+
+private:
+    PythonPeer m_python;
+};
+
+void TestWebSocketClose::initTestCase()
+{
+    START_PYTHON_PEER(m_python);
+}
+
+void TestWebSocketClose::clientCloseReachesThePeer()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    int serverSawCode = 0;
+    QString serverSawReason;
+    server.onText = [&](QWebSocket *peer, const QString &) {
+        connect(peer, &QWebSocket::disconnected, this, [&, peer] {
+            serverSawCode = peer->closeCode();
+            serverSawReason = peer->closeReason();
+        });
+        return false;
+    };
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(server.url());
+        SignalLog log(&socket);
+        co_await socket.open();
+        co_await socket.sendText(QStringLiteral("hello"));
+        co_await socket.receive(5s);
+        co_await socket.close(4100, QStringLiteral("see you"));
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+        CO_COMPARE(socket.closeCode(), 4100);
+        CO_COMPARE(socket.closeReason(), QStringLiteral("see you"));
+        const WebSocketMessage end = co_await socket.receive(1s);
+        CO_VERIFY(end.isEnd());
+        CO_COMPARE(end.closeCode(), 4100);
+        CO_VERIFY(co_await eventually([&] { return serverSawCode != 0; }));
+        CO_COMPARE(serverSawCode, 4100);
+        CO_COMPARE(serverSawReason, QStringLiteral("see you"));
+        CO_COMPARE(log.lines,
+            (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 4100")}));
+    }());
+}
+
+void TestWebSocketClose::clientCloseWithReasonReachesPython()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(m_python.url(QStringLiteral("/echo")));
+        co_await socket.open();
+        co_await socket.close(1001, QStringLiteral("leaving"));
+        CO_COMPARE(socket.closeCode(), 1001);
+        CO_VERIFY((co_await socket.receive()).isEnd());
+    }());
+}
+
+void TestWebSocketClose::serverCloseWithCodeAndReason_data()
+{
+    QTest::addColumn<int>("code");
+    QTest::addColumn<bool>("clean");
+    QTest::newRow("1000 normal") << 1000 << true;
+    QTest::newRow("1001 going away") << 1001 << true;
+    QTest::newRow("4000 application") << 4000 << true;
+    QTest::newRow("1008 policy violation") << 1008 << false;
+    QTest::newRow("1011 internal error") << 1011 << false;
+}
+
+void TestWebSocketClose::serverCloseWithCodeAndReason()
+{
+    QFETCH(int, code);
+    QFETCH(bool, clean);
+    TestServer server;
+    QVERIFY(server.listen());
+    server.onText = [&](QWebSocket *peer, const QString &) {
+        peer->close(QWebSocketProtocol::CloseCode(code), QStringLiteral("server says so"));
+        return true;
+    };
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(server.url());
+        SignalLog log(&socket);
+        co_await socket.open();
+        co_await socket.sendText(QStringLiteral("close please"));
+        if (clean) {
+            const WebSocketMessage end = co_await socket.receive(5s);
+            CO_VERIFY(end.isEnd());
+            CO_COMPARE(end.closeCode(), code);
+            CO_COMPARE(end.closeReason(), QStringLiteral("server says so"));
+            CO_VERIFY(socket.lastError().isNull());
+        } else {
+            const Error e = co_await errorOf(socket.receive(5s));
+            CO_COMPARE(e.kind(), Error::Kind::WebSocket);
+            CO_COMPARE(e.code(), code);
+            CO_VERIFY2(
+                e.message().contains(QLatin1String("server says so")), qPrintable(e.message()));
+            CO_COMPARE(log.errors.size(), 1);
+            CO_COMPARE(log.errors.first(), e);
+        }
+        CO_COMPARE(socket.closeCode(), code);
+        CO_COMPARE(socket.closeReason(), QStringLiteral("server says so"));
+        CO_COMPARE(log.count(QStringLiteral("disconnected %1").arg(code)), 1);
+    }());
+}
+
+void TestWebSocketClose::serverCloseFromPython()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        WebSocketOptions options;
+        options.reconnect.enabled = true; // an application close code is not retried
+        options.reconnect.initialDelay = 10ms;
+        AsyncWebSocket socket(
+            m_python.url(QStringLiteral("/close?code=4001&reason=bye%20now")), options);
+        SignalLog log(&socket);
+        co_await socket.open();
+        co_await socket.sendText(QStringLiteral("x"));
+        const WebSocketMessage end = co_await socket.receive(5s);
+        CO_VERIFY(end.isEnd());
+        CO_COMPARE(end.closeCode(), 4001);
+        CO_COMPARE(end.closeReason(), QStringLiteral("bye now"));
+        co_await settle(50ms);
+        CO_COMPARE(log.count(QStringLiteral("reconnecting 1")), 0);
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+    }());
+}
+
+void TestWebSocketClose::abnormalDropIsAnError()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(server.url());
+        SignalLog log(&socket);
+        co_await socket.open();
+        server.dropClients(0); // TCP cut, no close frame
+        const Error e = co_await errorOf(socket.receive(5s));
+        CO_COMPARE(e.kind(), Error::Kind::WebSocket);
+        CO_COMPARE(e.code(), 1006);
+        CO_COMPARE(socket.closeCode(), 1006);
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+        CO_COMPARE(log.lines,
+            (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 1006"),
+                QStringLiteral("error 1006")}));
+        // The error stays: receive() again, and ping(), report it.
+        const Error again = co_await errorOf(socket.receive(1s));
+        CO_COMPARE(again.code(), 1006);
+    }());
+}
+
+void TestWebSocketClose::abnormalDropFromPython()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(m_python.url(QStringLiteral("/echo")));
+        co_await socket.open();
+        co_await socket.sendText(QStringLiteral("one"));
+        CO_COMPARE((co_await socket.receive(5s)).text(), QStringLiteral("one"));
+        co_await socket.sendText(QStringLiteral("drop"));
+        const Error e = co_await errorOf(socket.receive(5s));
+        CO_COMPARE(e.code(), 1006);
+        CO_VERIFY2(e.message().contains(QLatin1String("abnormal")), qPrintable(e.message()));
+    }());
+}
+
+void TestWebSocketClose::bufferedMessagesComeBeforeTheEnd()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    server.onText = [&](QWebSocket *peer, const QString &) {
+        peer->sendTextMessage(QStringLiteral("1"));
+        peer->sendTextMessage(QStringLiteral("2"));
+        peer->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("done"));
+        return true;
+    };
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(server.url());
+        co_await socket.open();
+        co_await socket.sendText(QStringLiteral("go"));
+        CO_VERIFY(
+            co_await eventually([&] { return socket.state() == AsyncWebSocket::State::Closed; }));
+        CO_COMPARE((co_await socket.receive()).text(), QStringLiteral("1"));
+        CO_COMPARE((co_await socket.receive()).text(), QStringLiteral("2"));
+        const WebSocketMessage end = co_await socket.receive();
+        CO_VERIFY(end.isEnd());
+        CO_COMPARE(end.closeReason(), QStringLiteral("done"));
+        CO_VERIFY((co_await socket.receive()).isEnd()); // and again
+    }());
+}
+
+void TestWebSocketClose::abortEndsAtOnce()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        WebSocketOptions options;
+        options.reconnect.enabled = true;
+        AsyncWebSocket socket(server.url(), options);
+        SignalLog log(&socket);
+        co_await socket.open();
+        socket.abort();
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+        CO_COMPARE(socket.closeCode(), 1006);
+        CO_VERIFY(socket.lastError().isNull()); // asked for: not an error
+        CO_VERIFY((co_await socket.receive()).isEnd());
+        co_await settle(50ms);
+        CO_COMPARE(log.lines,
+            (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 1006")}));
+    }());
+}
+
+void TestWebSocketClose::closeWhileConnecting()
+{
+    QTcpServer silent; // accepts, never answers the upgrade
+    QVERIFY(silent.listen(QHostAddress::LocalHost));
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(silent.serverPort())));
+        auto opening = socket.open();
+        co_await settle(50ms);
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Connecting);
+        co_await socket.close();
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+        const Error e = co_await errorOf(std::move(opening));
+        CO_COMPARE(e.kind(), Error::Kind::WebSocket);
+        CO_VERIFY2(e.message().contains(QLatin1String("closed before it opened")),
+            qPrintable(e.message()));
+    }());
+}
+
+void TestWebSocketClose::closeTwiceAndBeforeOpen()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(server.url());
+        co_await socket.close(); // nothing to close
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Unconnected);
+        const Error early = co_await errorOf(socket.receive(1s));
+        CO_VERIFY2(
+            early.message().contains(QLatin1String("before open")), qPrintable(early.message()));
+        co_await socket.open();
+        auto first = socket.close();
+        auto second = socket.close(); // while the first is closing
+        co_await std::move(first);
+        co_await std::move(second);
+        co_await socket.close();
+        CO_COMPARE(socket.closeCode(), 1000);
+    }());
+}
+
+void TestWebSocketClose::invalidCloseArguments()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(server.url());
+        co_await socket.open();
+        for (int code : {0, 999, 1005, 1006, 1015, 2000, 5000}) {
+            const Error e = co_await errorOf(socket.close(code));
+            CO_VERIFY2(e.message().contains(QLatin1String("invalid close code")),
+                qPrintable(QString::number(code)));
+        }
+        const Error longReason = co_await errorOf(socket.close(1000, QString(124, u'x')));
+        CO_VERIFY(longReason.message().contains(QLatin1String("123")));
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Open);
+        co_await socket.close(1000, QString(123, u'x'));
+    }());
+}
+
+void TestWebSocketClose::destroyingWakesWaiters()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    int serverSawCode = 0;
+    server.onText = [&](QWebSocket *peer, const QString &) {
+        connect(peer, &QWebSocket::disconnected, this,
+            [&, peer] { serverSawCode = peer->closeCode(); });
+        return true;
+    };
+    RUN_CORO([&]() -> QCoro::Task<> {
+        auto *socket = new AsyncWebSocket(server.url());
+        co_await socket->open();
+        co_await socket->sendText(QStringLiteral("watch me"));
+        co_await settle(50ms);
+        auto waiting = socket->receive();
+        auto pinging = socket->ping(10s);
+        delete socket;
+        const Error e = co_await errorOf(std::move(waiting));
+        CO_VERIFY2(e.message().contains(QLatin1String("destroyed")), qPrintable(e.message()));
+        const Error p = co_await errorOf(std::move(pinging));
+        CO_VERIFY2(p.message().contains(QLatin1String("destroyed")), qPrintable(p.message()));
+        CO_VERIFY(co_await eventually([&] { return serverSawCode != 0; }));
+        CO_COMPARE(serverSawCode, 1001);
+    }());
+}
+
+void TestWebSocketClose::handshakeRefusedWith401()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        WebSocketOptions options;
+        options.reconnect.enabled = true;
+        options.reconnect.retryInitialConnect = true; // a 401 is still not retried
+        options.reconnect.initialDelay = 10ms;
+        options.headers.set("Authorization", "Bearer wrong");
+        AsyncWebSocket socket(m_python.url(QStringLiteral("/auth")), options);
+        SignalLog log(&socket);
+        const Error e = co_await errorOf(socket.open());
+        CO_COMPARE(e.kind(), Error::Kind::WebSocket);
+        CO_COMPARE(e.code(), 1006);
+        CO_VERIFY2(e.message().contains(QLatin1String("HTTP 401")), qPrintable(e.message()));
+        CO_VERIFY(!e.toString().contains(QLatin1String("wrong"))); // no secrets in messages
+        co_await settle(100ms);
+        CO_COMPARE(log.lines, QStringList {QStringLiteral("error 1006")});
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+    }());
+}
+
+void TestWebSocketClose::handshakeRefusedWith503()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        // A 5xx may pass later: with retryInitialConnect it is retried, up to maxAttempts.
+        WebSocketOptions options;
+        options.reconnect.enabled = true;
+        options.reconnect.retryInitialConnect = true;
+        options.reconnect.initialDelay = 10ms;
+        options.reconnect.maxAttempts = 2;
+        AsyncWebSocket socket(m_python.url(QStringLiteral("/status?code=503")), options);
+        SignalLog log(&socket);
+        const Error e = co_await errorOf(socket.open());
+        CO_VERIFY2(e.message().contains(QLatin1String("gave up reconnecting after 2 attempts")),
+            qPrintable(e.message()));
+        CO_VERIFY2(e.message().contains(QLatin1String("HTTP 503")), qPrintable(e.message()));
+        CO_COMPARE(log.lines,
+            (QStringList {QStringLiteral("reconnecting 1"), QStringLiteral("reconnecting 2"),
+                QStringLiteral("error 1006")}));
+    }());
+}
+
+void TestWebSocketClose::frameTooBig()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        // The default 10 MiB frame limit against a peer that sends 11 MiB in one frame.
+        AsyncWebSocket socket(m_python.url(QStringLiteral("/send?bytes=11534336")));
+        co_await socket.open();
+        const Error e = co_await errorOf(socket.receive(10s));
+        CO_COMPARE(e.kind(), Error::Kind::WebSocket);
+        CO_COMPARE(e.code(), 1009);
+        CO_VERIFY2(e.message().contains(QLatin1String("message too big")), qPrintable(e.message()));
+        CO_COMPARE(socket.closeCode(), 1009);
+    }());
+}
+
+void TestWebSocketClose::messageTooBigAcrossFragments()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        // 4 KiB fragments pass the frame limit; their sum breaks the message limit.
+        WebSocketOptions options;
+        options.maxFrameSize = 8192;
+        options.maxMessageSize = 100'000;
+        options.reconnect.enabled = true; // a limit exceeded is not retried
+        options.reconnect.initialDelay = 10ms;
+        AsyncWebSocket socket(m_python.url(QStringLiteral("/fragments?size=4096")), options);
+        SignalLog log(&socket);
+        co_await socket.open();
+        co_await socket.sendBinary(pattern(99'000)); // under both limits: fine
+        CO_COMPARE((co_await socket.receive(5s)).data().size(), 99'000);
+        co_await socket.sendBinary(pattern(100'001));
+        const Error e = co_await errorOf(socket.receive(5s));
+        CO_COMPARE(e.code(), 1009);
+        co_await settle(50ms);
+        CO_COMPARE(log.count(QStringLiteral("reconnecting 1")), 0);
+    }());
+}
+
+void TestWebSocketClose::heartbeatLoss()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        WebSocketOptions options;
+        options.heartbeatInterval = 100ms;
+        options.heartbeatTimeout = 200ms;
+        AsyncWebSocket socket(m_python.url(QStringLiteral("/silent")), options);
+        SignalLog log(&socket);
+        co_await socket.open();
+        co_await socket.sendText(QStringLiteral("ok"));
+        CO_COMPARE((co_await socket.receive(5s)).text(), QStringLiteral("ok"));
+        co_await settle(400ms); // pongs come back while the peer reads
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Open);
+        co_await socket.sendText(QStringLiteral("silence")); // the peer stops reading
+        QElapsedTimer timer;
+        timer.start();
+        const Error e = co_await errorOf(socket.receive(5s));
+        CO_COMPARE(e.code(), 1006);
+        CO_VERIFY2(e.message().contains(QLatin1String("heartbeat")), qPrintable(e.message()));
+        CO_VERIFY(timer.elapsed() < 2000);
+        CO_COMPARE(log.lines,
+            (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 1006"),
+                QStringLiteral("error 1006")}));
+    }());
+}
+
+void TestWebSocketClose::heartbeatKeepsAHealthyConnection()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        WebSocketOptions options;
+        options.heartbeatInterval = 30ms;
+        AsyncWebSocket socket(server.url(), options);
+        QList<qint64> userPongs;
+        connect(
+            &socket, &AsyncWebSocket::pongReceived, this, [&](qint64 us) { userPongs.append(us); });
+        co_await socket.open();
+        co_await settle(400ms);
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Open);
+        CO_VERIFY(userPongs.isEmpty()); // heartbeat pongs are not the user's
+        co_await socket.ping();
+        CO_COMPARE(userPongs.size(), 1);
+        co_await socket.close();
+    }());
+}
+
+void TestWebSocketClose::sendsRefusedWhenClosed()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncWebSocket socket(server.url());
+        SignalLog log(&socket);
+        const Error before = co_await errorOf(socket.sendText(QStringLiteral("x")));
+        CO_COMPARE(before.kind(), Error::Kind::WebSocket);
+        co_await socket.open();
+        co_await socket.close();
+        const Error after = co_await errorOf(socket.sendBinary(QByteArray("x")));
+        CO_VERIFY2(after.message().contains(QLatin1String("closed")), qPrintable(after.message()));
+        CO_VERIFY(!socket.sendTextMessage(QStringLiteral("x")));
+        CO_COMPARE(log.errors.size(), 1); // only the signal-style send reports through a signal
+        CO_COMPARE(socket.lastError(), log.errors.first());
+    }());
+}
+
+QTEST_GUILESS_MAIN(TestWebSocketClose)
+#include "tst_websocket_close.moc"

@@ -1,0 +1,346 @@
+// The WebSocket decisions that need no peer, as tables: which endings are clean, which are
+// retried, the backoff, what a failed handshake said, and how the handshake is assembled from
+// a URL, a session's state and the options.
+#include "websocket/closepolicy_p.h"
+#include "websocket/handshake_p.h"
+
+#include <Reqivo/websocketmessage.h>
+#include <Reqivo/websocketoptions.h>
+
+#include <QTest>
+
+using namespace Reqivo;
+using namespace Reqivo::WebSocketDetail;
+using namespace std::chrono_literals;
+
+Q_DECLARE_METATYPE(Reqivo::WebSocketDetail::Ending)
+
+class TestWebSocketPolicy : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void cleanCloseCodes_data();
+    void cleanCloseCodes();
+    void reconnectDecision_data();
+    void reconnectDecision();
+    void backoff_data();
+    void backoff();
+    void jitterStaysWithinItsBand();
+    void handshakeErrors_data();
+    void handshakeErrors();
+    void webSocketUrl_data();
+    void webSocketUrl();
+    void headersMergeNameByName();
+    void credentials();
+    void handshakeRefuses_data();
+    void handshakeRefuses();
+    void handshakeJoinsRepeatedFields();
+    void messageValues();
+};
+
+void TestWebSocketPolicy::cleanCloseCodes_data()
+{
+    QTest::addColumn<int>("code");
+    QTest::addColumn<bool>("clean");
+    QTest::newRow("1000 normal") << 1000 << true;
+    QTest::newRow("1001 going away") << 1001 << true;
+    QTest::newRow("1002 protocol error") << 1002 << false;
+    QTest::newRow("1006 abnormal") << 1006 << false;
+    QTest::newRow("1009 too big") << 1009 << false;
+    QTest::newRow("1011 internal error") << 1011 << false;
+    QTest::newRow("2999 reserved") << 2999 << false;
+    QTest::newRow("3000 first application code") << 3000 << true;
+    QTest::newRow("4999 last application code") << 4999 << true;
+    QTest::newRow("5000 out of range") << 5000 << false;
+}
+
+void TestWebSocketPolicy::cleanCloseCodes()
+{
+    QFETCH(int, code);
+    QFETCH(bool, clean);
+    QCOMPARE(isCleanCloseCode(code), clean);
+    QCOMPARE(isValidUserCloseCode(code), clean);
+}
+
+void TestWebSocketPolicy::reconnectDecision_data()
+{
+    QTest::addColumn<Ending>("ending");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<bool>("retry");
+    QTest::newRow("1006 dropped") << Ending::CloseCode << 1006 << 0 << true;
+    QTest::newRow("1001 going away") << Ending::CloseCode << 1001 << 0 << true;
+    QTest::newRow("1012 service restart") << Ending::CloseCode << 1012 << 0 << true;
+    QTest::newRow("1013 try again later") << Ending::CloseCode << 1013 << 0 << true;
+    QTest::newRow("1000 normal close from the peer") << Ending::CloseCode << 1000 << 0 << false;
+    QTest::newRow("1002 protocol error") << Ending::CloseCode << 1002 << 0 << false;
+    QTest::newRow("1003 unsupported data") << Ending::CloseCode << 1003 << 0 << false;
+    QTest::newRow("1007 bad payload") << Ending::CloseCode << 1007 << 0 << false;
+    QTest::newRow("1008 policy violation") << Ending::CloseCode << 1008 << 0 << false;
+    QTest::newRow("1009 message too big") << Ending::CloseCode << 1009 << 0 << false;
+    QTest::newRow("1011 internal error") << Ending::CloseCode << 1011 << 0 << false;
+    QTest::newRow("4000 application") << Ending::CloseCode << 4000 << 0 << false;
+    QTest::newRow("heartbeat lost") << Ending::HeartbeatLost << 1006 << 0 << true;
+    QTest::newRow("connect refused") << Ending::ConnectFailed << 1006 << 0 << true;
+    QTest::newRow("open timed out") << Ending::ConnectTimedOut << 1006 << 0 << true;
+    QTest::newRow("handshake 401") << Ending::HandshakeRefused << 1006 << 401 << false;
+    QTest::newRow("handshake 403") << Ending::HandshakeRefused << 1006 << 403 << false;
+    QTest::newRow("handshake 404") << Ending::HandshakeRefused << 1006 << 404 << false;
+    QTest::newRow("handshake 302") << Ending::HandshakeRefused << 1006 << 302 << false;
+    QTest::newRow("handshake 503") << Ending::HandshakeRefused << 1006 << 503 << true;
+    QTest::newRow("handshake garbage") << Ending::HandshakeRefused << 1006 << 0 << false;
+    QTest::newRow("subprotocol refused") << Ending::SubprotocolRefused << 1006 << 0 << false;
+    QTest::newRow("TLS failed") << Ending::TlsFailed << 1006 << 0 << false;
+    QTest::newRow("invalid request") << Ending::Invalid << 1006 << 0 << false;
+}
+
+void TestWebSocketPolicy::reconnectDecision()
+{
+    QFETCH(Ending, ending);
+    QFETCH(int, code);
+    QFETCH(int, status);
+    QFETCH(bool, retry);
+    QCOMPARE(shouldReconnect(ending, code, status), retry);
+}
+
+void TestWebSocketPolicy::backoff_data()
+{
+    QTest::addColumn<int>("attempt");
+    QTest::addColumn<qint64>("expectedMs");
+    // The seed's defaults: 1 s doubled per attempt, capped at 30 s.
+    QTest::newRow("attempt 1") << 1 << qint64(1000);
+    QTest::newRow("attempt 2") << 2 << qint64(2000);
+    QTest::newRow("attempt 3") << 3 << qint64(4000);
+    QTest::newRow("attempt 5") << 5 << qint64(16000);
+    QTest::newRow("attempt 6 capped") << 6 << qint64(30000);
+    QTest::newRow("attempt 1000 capped, no overflow") << 1000 << qint64(30000);
+    QTest::newRow("attempt 0 treated as 1") << 0 << qint64(1000);
+}
+
+void TestWebSocketPolicy::backoff()
+{
+    QFETCH(int, attempt);
+    QFETCH(qint64, expectedMs);
+    const ReconnectPolicy policy;
+    QCOMPARE(policy.enabled, false);
+    QCOMPARE(policy.maxAttempts, 3);
+    QCOMPARE(qint64(policy.delayFor(attempt).count()), expectedMs);
+}
+
+void TestWebSocketPolicy::jitterStaysWithinItsBand()
+{
+    QCOMPARE(applyJitter(1000ms, 0.2, 0.0), 1000ms);
+    QCOMPARE(applyJitter(1000ms, 0.2, 0.5), 900ms);
+    QCOMPARE(applyJitter(1000ms, 0.2, 0.999999), 800ms);
+    QCOMPARE(applyJitter(1000ms, 0.0, 0.7), 1000ms);
+    QCOMPARE(applyJitter(1000ms, 5.0, 1.0), 0ms); // clamped to the whole delay
+    QCOMPARE(applyJitter(1000ms, -1.0, 0.5), 1000ms);
+}
+
+void TestWebSocketPolicy::handshakeErrors_data()
+{
+    QTest::addColumn<QString>("errorString");
+    QTest::addColumn<Ending>("ending");
+    QTest::addColumn<int>("status");
+    // The texts of QWebSocketPrivate::processHandshake() in Qt 6.4.
+    QTest::newRow("401") << QStringLiteral("QWebSocketPrivate::processHandshake: Unhandled http "
+                                           "status code: 401 (Unauthorized).")
+                         << Ending::HandshakeRefused << 401;
+    QTest::newRow("503") << QStringLiteral("QWebSocketPrivate::processHandshake: Unhandled http "
+                                           "status code: 503 (Service Unavailable).")
+                         << Ending::HandshakeRefused << 503;
+    QTest::newRow("400 without its number")
+        << QStringLiteral("QWebSocketPrivate::processHandshake: Unknown error condition "
+                          "encountered. Aborting connection.")
+        << Ending::HandshakeRefused << 400;
+    QTest::newRow("subprotocol") << QStringLiteral(
+        "WebSocket server has chosen protocol x which has not been "
+        "requested") << Ending::SubprotocolRefused
+                                 << 0;
+    QTest::newRow("bad accept key")
+        << QStringLiteral("Accept-Key received from server a does not match the client key b.")
+        << Ending::HandshakeRefused << 0;
+    QTest::newRow("not HTTP") << QStringLiteral("Read handshake request status failed")
+                              << Ending::HandshakeRefused << 0;
+    QTest::newRow("connection refused")
+        << QStringLiteral("Connection refused") << Ending::ConnectFailed << 0;
+    QTest::newRow("remote closed")
+        << QStringLiteral("The remote host closed the connection") << Ending::ConnectFailed << 0;
+    QTest::newRow("bad scheme") << QStringLiteral("Unsupported WebSocket scheme: ftp")
+                                << Ending::Invalid << 0;
+}
+
+void TestWebSocketPolicy::handshakeErrors()
+{
+    QFETCH(QString, errorString);
+    QFETCH(Ending, ending);
+    QFETCH(int, status);
+    const HandshakeFailure f = classifyHandshakeError(errorString);
+    QCOMPARE(f.ending, ending);
+    QCOMPARE(f.httpStatus, status);
+}
+
+void TestWebSocketPolicy::webSocketUrl_data()
+{
+    QTest::addColumn<QString>("base");
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("expected"); // empty: refused
+    QTest::newRow("ws as is") << QString() << "ws://h/a"
+                              << "ws://h/a";
+    QTest::newRow("wss as is") << QString() << "wss://h:8443/a?b=c"
+                               << "wss://h:8443/a?b=c";
+    QTest::newRow("http becomes ws") << QString() << "http://h/a"
+                                     << "ws://h/a";
+    QTest::newRow("https becomes wss") << QString() << "https://h/a"
+                                       << "wss://h/a";
+    QTest::newRow("relative to an http base") << "http://h:8080/api/"
+                                              << "chat"
+                                              << "ws://h:8080/api/chat";
+    QTest::newRow("absolute path on an https base") << "https://h/api/"
+                                                    << "/feed"
+                                                    << "wss://h/feed";
+    QTest::newRow("absolute URL ignores the base") << "https://h/"
+                                                   << "ws://other/x"
+                                                   << "ws://other/x";
+    QTest::newRow("relative without base") << QString() << "/chat" << QString();
+    QTest::newRow("ftp refused") << QString() << "ftp://h/x" << QString();
+    QTest::newRow("no host refused") << QString() << "ws:///x" << QString();
+}
+
+void TestWebSocketPolicy::webSocketUrl()
+{
+    QFETCH(QString, base);
+    QFETCH(QString, url);
+    QFETCH(QString, expected);
+    QString error;
+    const QUrl result = toWebSocketUrl(QUrl(base), QUrl(url), &error);
+    if (expected.isEmpty()) {
+        QVERIFY(!result.isValid());
+        QVERIFY(!error.isEmpty());
+    } else {
+        QCOMPARE(result.toString(), expected);
+    }
+}
+
+void TestWebSocketPolicy::headersMergeNameByName()
+{
+    const Headers defaults {{"User-Agent", "Reqivo"}, {"X-A", "1"}, {"X-A", "2"}, {"X-B", "b"}};
+    const Headers overrides {{"x-a", "3"}, {"X-C", "c"}};
+    const Headers merged = mergeHeaders(defaults, overrides);
+    const Headers expected {{"User-Agent", "Reqivo"}, {"X-B", "b"}, {"x-a", "3"}, {"X-C", "c"}};
+    QCOMPARE(merged, expected);
+}
+
+void TestWebSocketPolicy::credentials()
+{
+    // URL user info wins over the session's auth, and leaves the URL.
+    PreparedRequest r {"GET", QUrl(QStringLiteral("ws://alice:s3cret@h/x")), {}};
+    addCredentials(r, "Bearer session", "a=1");
+    QCOMPARE(r.url.toString(), QStringLiteral("ws://h/x"));
+    QCOMPARE(r.headers.value("authorization"), QByteArrayView("Basic YWxpY2U6czNjcmV0"));
+    QCOMPARE(r.headers.values("authorization").size(), 1);
+    QCOMPARE(r.headers.value("cookie"), QByteArrayView("a=1"));
+
+    // The session's auth when the headers have none; an explicit header is left alone.
+    PreparedRequest s {"GET", QUrl(QStringLiteral("ws://h/x")), {}};
+    addCredentials(s, "Bearer session", {});
+    QCOMPARE(s.headers.value("authorization"), QByteArrayView("Bearer session"));
+    QVERIFY(!s.headers.contains("cookie"));
+    PreparedRequest t {"GET", QUrl(QStringLiteral("ws://h/x")),
+        {{"Authorization", "Bearer mine"}, {"Cookie", "b=2"}}};
+    addCredentials(t, "Bearer session", "a=1");
+    QCOMPARE(t.headers.value("authorization"), QByteArrayView("Bearer mine"));
+    QCOMPARE(t.headers.value("cookie"), QByteArrayView("b=2"));
+}
+
+void TestWebSocketPolicy::handshakeRefuses_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QByteArray>("name");
+    QTest::addColumn<QByteArray>("value");
+    QTest::addColumn<QStringList>("subprotocols");
+    QTest::addColumn<QString>("errorPart");
+    const QString ok = QStringLiteral("ws://h/");
+    QTest::newRow("ftp scheme refused")
+        << "ftp://h/" << QByteArray("X-A") << QByteArray("1") << QStringList() << "not a ws";
+    QTest::newRow("CRLF in a value") << ok << QByteArray("X-A") << QByteArray("1\r\nX-Evil: 1")
+                                     << QStringList() << "invalid value";
+    QTest::newRow("LF in a value")
+        << ok << QByteArray("X-A") << QByteArray("1\nX") << QStringList() << "invalid value";
+    QTest::newRow("NUL in a value")
+        << ok << QByteArray("X-A") << QByteArray("1\0x", 3) << QStringList() << "invalid value";
+    QTest::newRow("space in a name")
+        << ok << QByteArray("X A") << QByteArray("1") << QStringList() << "invalid header name";
+    QTest::newRow("colon in a name")
+        << ok << QByteArray("X:A") << QByteArray("1") << QStringList() << "invalid header name";
+    QTest::newRow("Host is the handshake's")
+        << ok << QByteArray("Host") << QByteArray("x") << QStringList() << "sets \"Host\" itself";
+    QTest::newRow("Upgrade is the handshake's")
+        << ok << QByteArray("upgrade") << QByteArray("x") << QStringList() << "itself";
+    QTest::newRow("Sec-WebSocket-Key is the handshake's")
+        << ok << QByteArray("Sec-WebSocket-Key") << QByteArray("x") << QStringList() << "itself";
+    QTest::newRow("subprotocols go through the options")
+        << ok << QByteArray("Sec-WebSocket-Protocol") << QByteArray("x") << QStringList()
+        << "WebSocketOptions::subprotocols";
+    QTest::newRow("subprotocol with a space")
+        << ok << QByteArray("X-A") << QByteArray("1") << QStringList {QStringLiteral("a b")}
+        << "invalid subprotocol";
+    QTest::newRow("subprotocol with a comma")
+        << ok << QByteArray("X-A") << QByteArray("1") << QStringList {QStringLiteral("a,b")}
+        << "invalid subprotocol";
+    QTest::newRow("empty subprotocol") << ok << QByteArray("X-A") << QByteArray("1")
+                                       << QStringList {QString()} << "invalid subprotocol";
+    QTest::newRow("subprotocol twice")
+        << ok << QByteArray("X-A") << QByteArray("1")
+        << QStringList {QStringLiteral("a"), QStringLiteral("a")} << "offered twice";
+}
+
+void TestWebSocketPolicy::handshakeRefuses()
+{
+    QFETCH(QString, url);
+    QFETCH(QByteArray, name);
+    QFETCH(QByteArray, value);
+    QFETCH(QStringList, subprotocols);
+    QFETCH(QString, errorPart);
+    PreparedRequest r {"GET", QUrl(url), {}};
+    r.headers.add(name, value);
+    Handshake h;
+    QString error;
+    QVERIFY(!buildHandshake(r, subprotocols, &h, &error));
+    QVERIFY2(error.contains(errorPart), qPrintable(error));
+}
+
+void TestWebSocketPolicy::handshakeJoinsRepeatedFields()
+{
+    PreparedRequest r {"GET", QUrl(QStringLiteral("http://h:81/chat?room=1")),
+        {{"X-List", "a"}, {"Cookie", "a=1"}, {"x-list", "b"}, {"Cookie", "b=2"}}};
+    Handshake h;
+    QString error;
+    QVERIFY2(buildHandshake(r, {QStringLiteral("chat.v2"), QStringLiteral("chat.v1")}, &h, &error),
+        qPrintable(error));
+    QCOMPARE(h.url.toString(), QStringLiteral("ws://h:81/chat?room=1"));
+    QCOMPARE(h.request.rawHeader("X-List"), QByteArray("a, b"));
+    QCOMPARE(h.request.rawHeader("Cookie"), QByteArray("a=1; b=2"));
+    QCOMPARE(h.options.subprotocols(),
+        (QStringList {QStringLiteral("chat.v2"), QStringLiteral("chat.v1")}));
+}
+
+void TestWebSocketPolicy::messageValues()
+{
+    const WebSocketMessage text = WebSocketMessage::fromText(QStringLiteral("héllo"));
+    QVERIFY(text.isText());
+    QCOMPARE(text.data(), QStringLiteral("héllo").toUtf8());
+    const WebSocketMessage bin = WebSocketMessage::fromBinary(QByteArray("\x01\x02", 2));
+    QVERIFY(bin.isBinary());
+    QCOMPARE(bin.data(), QByteArray("\x01\x02", 2));
+    const WebSocketMessage end = WebSocketMessage::end(4000, QStringLiteral("bye"));
+    QVERIFY(end.isEnd());
+    QCOMPARE(end.closeCode(), 4000);
+    QCOMPARE(end.closeReason(), QStringLiteral("bye"));
+    QVERIFY(end.text().isEmpty());
+    QVERIFY(WebSocketMessage().isEnd());
+    QCOMPARE(text.closeReason(), QString());
+}
+
+QTEST_GUILESS_MAIN(TestWebSocketPolicy)
+#include "tst_websocket_policy.moc"
