@@ -67,8 +67,15 @@ auto runBlocking(MakeTask &&makeTask, const char *what)
         loop.quit();
     };
     QCoro::Task<void> running = drive();
+    constexpr auto flags = QEventLoop::ExcludeUserInputEvents;
     if (!done)
-        loop.exec(QEventLoop::ExcludeUserInputEvents);
+        loop.exec(flags);
+    // exec() also returns when someone quits every loop of the thread (QCoreApplication::quit(),
+    // QThread::quit()), and from then on returns at once. The coroutine still runs and refers
+    // to this frame, so keep delivering events until it ends; the request's own timeouts bound
+    // the wait, and the outer loops, told to quit too, do so once this call returns.
+    while (!done)
+        loop.processEvents(flags | QEventLoop::WaitForMoreEvents);
     if (error)
         std::rethrow_exception(error);
     if constexpr (!std::is_void_v<T>)
