@@ -104,76 +104,70 @@ ParseResult parseArguments(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
-            u"Requests each URL in order through one Reqivo session, like a small curl.\n"
-            "Exit status: 0 when every URL got a response (whatever its status), 1 otherwise, "
-            "2 for bad usage."_s);
+        u"Requests each URL in order through one Reqivo session, like a small curl.\n"
+        "Exit status: 0 when every URL got a response (whatever its status), 1 otherwise, "
+        "2 for bad usage."_s);
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
 
-    const QCommandLineOption methodOpt(u"X"_s, u"Request method (default GET, POST with a body)."_s,
-                                       u"METHOD"_s);
-    const QCommandLineOption headerOpt(u"H"_s, u"Add a request header; repeatable."_s,
-                                       u"'Name: Value'"_s);
-    const QCommandLineOption dataOpt(
-            u"d"_s,
-            u"Request body, sent byte for byte as application/x-www-form-urlencoded; "
-            "@FILE reads a file, @- reads stdin."_s,
-            u"DATA|@FILE|@-"_s);
-    const QCommandLineOption jsonOpt(
-            u"json"_s, u"JSON request body (Content-Type and Accept: application/json); "
-                       "@FILE and @- work as for -d."_s,
-            u"DATA"_s);
+    const QCommandLineOption methodOpt(
+        u"X"_s, u"Request method (default GET, POST with a body)."_s, u"METHOD"_s);
+    const QCommandLineOption headerOpt(
+        u"H"_s, u"Add a request header; repeatable."_s, u"'Name: Value'"_s);
+    const QCommandLineOption dataOpt(u"d"_s,
+        u"Request body, sent byte for byte as application/x-www-form-urlencoded; "
+        "@FILE reads a file, @- reads stdin."_s,
+        u"DATA|@FILE|@-"_s);
+    const QCommandLineOption jsonOpt(u"json"_s,
+        u"JSON request body (Content-Type and Accept: application/json); "
+        "@FILE and @- work as for -d."_s,
+        u"DATA"_s);
     const QCommandLineOption userOpt(u"u"_s, u"Basic authentication."_s, u"USER:PASS"_s);
-    const QCommandLineOption bearerOpt(u"bearer"_s, u"Bearer token authentication."_s,
-                                       u"TOKEN"_s);
-    const QCommandLineOption outputOpt(
-            u"o"_s,
-            u"Stream the body to FILE (a progress bar shows on a terminal). Once: every body "
-            "into FILE; once per URL: one file each. '-' is stdout."_s,
-            u"FILE"_s);
+    const QCommandLineOption bearerOpt(u"bearer"_s, u"Bearer token authentication."_s, u"TOKEN"_s);
+    const QCommandLineOption outputOpt(u"o"_s,
+        u"Stream the body to FILE (a progress bar shows on a terminal). Once: every body "
+        "into FILE; once per URL: one file each. '-' is stdout."_s,
+        u"FILE"_s);
     const QCommandLineOption noFollowOpt(u"no-follow"_s, u"Do not follow redirects."_s);
-    const QCommandLineOption maxRedirectsOpt(u"max-redirects"_s,
-                                             u"Follow at most N redirects (default 30)."_s, u"N"_s);
-    const QCommandLineOption timeoutOpt(
-            u"timeout"_s,
-            u"Limit for every phase and for the whole request, in seconds (0: none; default: "
-            "5 s per phase, no overall limit)."_s,
-            u"S"_s);
-    const QCommandLineOption connectTimeoutOpt(u"connect-timeout"_s,
-                                               u"Connect timeout in seconds."_s, u"S"_s);
-    const QCommandLineOption readTimeoutOpt(u"read-timeout"_s,
-                                            u"Read timeout (no data for S seconds)."_s, u"S"_s);
-    const QCommandLineOption cacertOpt(u"cacert"_s, u"Also trust the PEM CA certificates in FILE."_s,
-                                       u"FILE"_s);
-    const QCommandLineOption insecureOpt(u"insecure"_s,
-                                         u"Do not verify the server's TLS certificate."_s);
-    const QCommandLineOption certOpt(u"cert"_s, u"Client certificate (PEM), with --key."_s,
-                                     u"FILE"_s);
-    const QCommandLineOption keyOpt(u"key"_s, u"Client private key (unencrypted PEM)."_s,
-                                    u"FILE"_s);
-    const QCommandLineOption proxyOpt(u"proxy"_s,
-                                      u"Use a proxy: http://[user:pass@]host:port or socks5://..."_s,
-                                      u"URL"_s);
-    const QCommandLineOption compressedOpt(u"compressed"_s,
-                                           u"Ask for gzip/deflate and decode it (the default)."_s);
-    const QCommandLineOption noCompressedOpt(u"no-compressed"_s,
-                                             u"Do not ask for compressed bodies."_s);
-    const QCommandLineOption syncOpt(u"sync"_s, u"Use the blocking Session instead of AsyncSession."_s);
-    const QCommandLineOption verboseOpt(QStringList{u"v"_s, u"verbose"_s},
-                                        u"Print request and response heads on stderr."_s);
-    const QCommandLineOption reportOpt(
-            u"report"_s, u"Print one JSON object per URL on stdout and nothing else (jsonl)."_s,
-            u"FORMAT"_s);
+    const QCommandLineOption maxRedirectsOpt(
+        u"max-redirects"_s, u"Follow at most N redirects (default 30)."_s, u"N"_s);
+    const QCommandLineOption timeoutOpt(u"timeout"_s,
+        u"Limit for every phase and for the whole request, in seconds (0: none; default: "
+        "5 s per phase, no overall limit)."_s,
+        u"S"_s);
+    const QCommandLineOption connectTimeoutOpt(
+        u"connect-timeout"_s, u"Connect timeout in seconds."_s, u"S"_s);
+    const QCommandLineOption readTimeoutOpt(
+        u"read-timeout"_s, u"Read timeout (no data for S seconds)."_s, u"S"_s);
+    const QCommandLineOption cacertOpt(
+        u"cacert"_s, u"Also trust the PEM CA certificates in FILE."_s, u"FILE"_s);
+    const QCommandLineOption insecureOpt(
+        u"insecure"_s, u"Do not verify the server's TLS certificate."_s);
+    const QCommandLineOption certOpt(
+        u"cert"_s, u"Client certificate (PEM), with --key."_s, u"FILE"_s);
+    const QCommandLineOption keyOpt(
+        u"key"_s, u"Client private key (unencrypted PEM)."_s, u"FILE"_s);
+    const QCommandLineOption proxyOpt(
+        u"proxy"_s, u"Use a proxy: http://[user:pass@]host:port or socks5://..."_s, u"URL"_s);
+    const QCommandLineOption compressedOpt(
+        u"compressed"_s, u"Ask for gzip/deflate and decode it (the default)."_s);
+    const QCommandLineOption noCompressedOpt(
+        u"no-compressed"_s, u"Do not ask for compressed bodies."_s);
+    const QCommandLineOption syncOpt(
+        u"sync"_s, u"Use the blocking Session instead of AsyncSession."_s);
+    const QCommandLineOption verboseOpt(
+        QStringList {u"v"_s, u"verbose"_s}, u"Print request and response heads on stderr."_s);
+    const QCommandLineOption reportOpt(u"report"_s,
+        u"Print one JSON object per URL on stdout and nothing else (jsonl)."_s, u"FORMAT"_s);
     const QCommandLineOption versionOpt(u"version"_s, u"Print the version and exit."_s);
 
     for (const auto *o : {&methodOpt, &headerOpt, &dataOpt, &jsonOpt, &userOpt, &bearerOpt,
-                          &outputOpt, &noFollowOpt, &maxRedirectsOpt, &timeoutOpt,
-                          &connectTimeoutOpt, &readTimeoutOpt, &cacertOpt, &insecureOpt, &certOpt,
-                          &keyOpt, &proxyOpt, &compressedOpt, &noCompressedOpt, &syncOpt,
-                          &verboseOpt, &reportOpt, &versionOpt})
+             &outputOpt, &noFollowOpt, &maxRedirectsOpt, &timeoutOpt, &connectTimeoutOpt,
+             &readTimeoutOpt, &cacertOpt, &insecureOpt, &certOpt, &keyOpt, &proxyOpt,
+             &compressedOpt, &noCompressedOpt, &syncOpt, &verboseOpt, &reportOpt, &versionOpt})
         parser.addOption(*o);
     const QCommandLineOption helpOpt = parser.addHelpOption();
-    parser.addPositionalArgument(u"URL"_s, u"One or more URLs, requested in order."_s,
-                                 u"URL [URL...]"_s);
+    parser.addPositionalArgument(
+        u"URL"_s, u"One or more URLs, requested in order."_s, u"URL [URL...]"_s);
 
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
@@ -191,7 +185,7 @@ ParseResult parseArguments(const QStringList &arguments)
     if (parser.isSet(versionOpt)) {
         ParseResult r;
         r.message = u"reqivo %1 (Reqivo for Qt, Qt %2)\n"_s.arg(
-                QString::fromLatin1(Reqivo::versionString()), QString::fromLatin1(qVersion()));
+            QString::fromLatin1(Reqivo::versionString()), QString::fromLatin1(qVersion()));
         return r;
     }
 
@@ -201,8 +195,8 @@ ParseResult parseArguments(const QStringList &arguments)
     if (parser.isSet(reportOpt)) {
         const QStringList formats = parser.values(reportOpt);
         if (formats.last() != u"jsonl"_s)
-            return usageError(u"unknown report format '%1' (only 'jsonl' exists)"_s.arg(
-                    formats.last()));
+            return usageError(
+                u"unknown report format '%1' (only 'jsonl' exists)"_s.arg(formats.last()));
         o.report = true;
     }
 
@@ -213,7 +207,7 @@ ParseResult parseArguments(const QStringList &arguments)
         const std::optional<QUrl> url = parseTarget(argument);
         if (!url)
             return usageError(u"not a valid URL: '%1'"_s.arg(argument));
-        o.targets.append(Target{argument, *url});
+        o.targets.append(Target {argument, *url});
     }
 
     if (parser.isSet(methodOpt)) {
@@ -250,9 +244,8 @@ ParseResult parseArguments(const QStringList &arguments)
 
     o.outputFiles = parser.values(outputOpt);
     if (o.outputFiles.size() > 1 && o.outputFiles.size() != o.targets.size())
-        return usageError(u"give -o once, or once per URL (%1 URLs, %2 -o)"_s.arg(
-                o.targets.size())
-                                  .arg(o.outputFiles.size()));
+        return usageError(u"give -o once, or once per URL (%1 URLs, %2 -o)"_s.arg(o.targets.size())
+                              .arg(o.outputFiles.size()));
     for (const QString &file : std::as_const(o.outputFiles)) {
         if (file.isEmpty())
             return usageError(u"empty file name for -o"_s);
@@ -261,8 +254,8 @@ ParseResult parseArguments(const QStringList &arguments)
     if (parser.isSet(userOpt)) {
         const QString value = parser.value(userOpt);
         const qsizetype colon = value.indexOf(u':');
-        o.basicAuth = colon < 0 ? std::pair{value, QString()}
-                                : std::pair{value.left(colon), value.mid(colon + 1)};
+        o.basicAuth = colon < 0 ? std::pair {value, QString()}
+                                : std::pair {value.left(colon), value.mid(colon + 1)};
     }
     if (parser.isSet(bearerOpt))
         o.bearerToken = parser.value(bearerOpt);
@@ -281,8 +274,8 @@ ParseResult parseArguments(const QStringList &arguments)
         || parser.isSet(readTimeoutOpt)) {
         Reqivo::Timeout timeout;
         const std::pair<const QCommandLineOption *, std::chrono::milliseconds Reqivo::Timeout::*>
-                phases[] = {{&connectTimeoutOpt, &Reqivo::Timeout::connect},
-                            {&readTimeoutOpt, &Reqivo::Timeout::read}};
+            phases[] = {{&connectTimeoutOpt, &Reqivo::Timeout::connect},
+                {&readTimeoutOpt, &Reqivo::Timeout::read}};
         if (parser.isSet(timeoutOpt)) {
             const auto all = parseSeconds(parser.value(timeoutOpt));
             if (!all)
@@ -294,7 +287,8 @@ ParseResult parseArguments(const QStringList &arguments)
                 continue;
             const auto value = parseSeconds(parser.value(*opt));
             if (!value)
-                return usageError(u"--%1 needs a number of seconds >= 0"_s.arg(opt->names().first()));
+                return usageError(
+                    u"--%1 needs a number of seconds >= 0"_s.arg(opt->names().first()));
             timeout.*member = *value;
         }
         o.timeout = timeout;
@@ -311,8 +305,8 @@ ParseResult parseArguments(const QStringList &arguments)
         if (parser.isSet(certOpt) != parser.isSet(keyOpt))
             return usageError(u"--cert and --key go together"_s);
         if (parser.isSet(certOpt)
-            && !tls.setClientCertificateFromFiles(parser.value(certOpt), parser.value(keyOpt),
-                                                  &error))
+            && !tls.setClientCertificateFromFiles(
+                parser.value(certOpt), parser.value(keyOpt), &error))
             return usageError(u"--cert/--key: %1"_s.arg(error));
         if (parser.isSet(insecureOpt))
             tls.verifyPeer = false;
@@ -323,7 +317,7 @@ ParseResult parseArguments(const QStringList &arguments)
         o.proxy = parseProxy(parser.value(proxyOpt));
         if (!o.proxy)
             return usageError(u"bad proxy URL '%1' (http://, socks5:// or host:port)"_s.arg(
-                    parser.value(proxyOpt)));
+                parser.value(proxyOpt)));
     }
 
     // The last of --compressed / --no-compressed wins, as with curl's --no- options.

@@ -38,7 +38,7 @@ Sink sinkFor(const Files &files, qsizetype index)
 {
     if (files.empty())
         return {};
-    return Sink{files.size() == 1 ? files.front().get() : files.at(size_t(index)).get()};
+    return Sink {files.size() == 1 ? files.front().get() : files.at(size_t(index)).get()};
 }
 
 int finish(int status, const Files &files)
@@ -54,7 +54,8 @@ int finish(int status, const Files &files)
 QCoro::Task<bool> fetchAsync(Reqivo::AsyncSession &session, Output &out, const QUrl &url)
 {
     try {
-        Reqivo::Response response = co_await session.request(out.method(), url, out.requestOptions());
+        Reqivo::Response response
+            = co_await session.request(out.method(), url, out.requestOptions());
         out.started(response);
         if (out.streamed()) {
             for (;;) {
@@ -72,8 +73,8 @@ QCoro::Task<bool> fetchAsync(Reqivo::AsyncSession &session, Output &out, const Q
     }
 }
 
-QCoro::Task<int> runAsync(Reqivo::AsyncSession &session, const CliOptions &options,
-                          const Files &files)
+QCoro::Task<int> runAsync(
+    Reqivo::AsyncSession &session, const CliOptions &options, const Files &files)
 {
     int status = ExitOk;
     for (qsizetype i = 0; i < options.targets.size(); ++i) {
@@ -120,8 +121,8 @@ int runSync(Reqivo::Session &session, const CliOptions &options, const Files &fi
 // AsyncSession, so this serves both.
 void configure(Reqivo::AsyncSession &session, const CliOptions &o)
 {
-    session.setDefaultHeader("User-Agent",
-                             QByteArray("reqivo/") + QByteArray(Reqivo::versionString()));
+    session.setDefaultHeader(
+        "User-Agent", QByteArray("reqivo/") + QByteArray(Reqivo::versionString()));
     if (o.followRedirects)
         session.setFollowRedirects(*o.followRedirects);
     if (o.maxRedirects)
@@ -195,7 +196,7 @@ int main(int argc, char *argv[])
     configure(session, options);
     QTimer::singleShot(0, &app, [&session, &options, &files, &app] {
         QCoro::connect(runAsync(session, options, files), &app,
-                       [](int status) { QCoreApplication::exit(status); });
+            [](int status) { QCoreApplication::exit(status); });
     });
     return QCoreApplication::exec();
 }

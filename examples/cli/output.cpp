@@ -16,7 +16,7 @@ namespace {
 void printResponseHead(const Reqivo::Response &response)
 {
     QByteArray head = "< HTTP/" + response.httpVersion().toLatin1() + ' '
-            + QByteArray::number(response.status()) + ' ' + response.reason() + '\n';
+        + QByteArray::number(response.status()) + ' ' + response.reason() + '\n';
     for (const auto &field : response.headers())
         head += "< " + field.name.toByteArray() + ": " + field.value.toByteArray() + '\n';
     head += "<\n";
@@ -40,8 +40,8 @@ void printErr(const QString &text)
 
 void printRequestHead(const Reqivo::PreparedRequest &request)
 {
-    QByteArray head = "> " + request.method + ' '
-            + request.url.toString(QUrl::FullyEncoded).toLatin1() + '\n';
+    QByteArray head
+        = "> " + request.method + ' ' + request.url.toString(QUrl::FullyEncoded).toLatin1() + '\n';
     for (const auto &field : request.headers)
         head += "> " + field.name.toByteArray() + ": " + field.value.toByteArray() + '\n';
     head += ">\n";
@@ -99,8 +99,8 @@ void Output::write(Reqivo::Response &response, const QByteArray &chunk)
 {
     if (!m_sink.write(chunk)) {
         response.close();
-        throw Reqivo::ReqivoError(u"cannot write %1: %2"_s.arg(
-                m_sink.file ? m_sink.file->fileName() : u"stdout"_s,
+        throw Reqivo::ReqivoError(
+            u"cannot write %1: %2"_s.arg(m_sink.file ? m_sink.file->fileName() : u"stdout"_s,
                 m_sink.file ? m_sink.file->errorString() : u"write error"_s));
     }
     m_length += chunk.size();

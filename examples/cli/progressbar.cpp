@@ -29,7 +29,8 @@ bool stderrIsTerminal()
     return ::isatty(STDERR_FILENO) == 1;
 }
 
-ProgressBar::ProgressBar(bool enabled) : m_enabled(enabled)
+ProgressBar::ProgressBar(bool enabled)
+    : m_enabled(enabled)
 {
     m_started.start();
 }
@@ -68,8 +69,8 @@ void ProgressBar::draw(qint64 received, qint64 total)
             bar[i] = i < filled ? '#' : ' ';
         bar[barWidth] = '\0';
         formatBytes(all, sizeof all, double(total));
-        std::fprintf(stderr, "\r[%s] %3d%%  %s / %s  %s/s   ", bar, int(fraction * 100), done, all,
-                     rate);
+        std::fprintf(
+            stderr, "\r[%s] %3d%%  %s / %s  %s/s   ", bar, int(fraction * 100), done, all, rate);
     } else {
         std::fprintf(stderr, "\r%s  %s/s   ", done, rate);
     }

@@ -17,7 +17,7 @@ namespace {
 // One JSON value as QJsonDocument writes it: wrapped in an array, then unwrapped.
 QByteArray encode(const QJsonValue &value)
 {
-    const QByteArray array = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    const QByteArray array = QJsonDocument(QJsonArray {value}).toJson(QJsonDocument::Compact);
     return array.mid(1, array.size() - 2);
 }
 
@@ -52,12 +52,12 @@ QString headerText(QByteArrayView bytes)
     return text;
 }
 
-QByteArray reportResponse(const QString &url, const Reqivo::Response &response,
-                          const QByteArray &body, qint64 bodyLength)
+QByteArray reportResponse(
+    const QString &url, const Reqivo::Response &response, const QByteArray &body, qint64 bodyLength)
 {
     QJsonArray headers;
     for (const auto &field : response.headers())
-        headers.append(QJsonArray{headerText(field.name), headerText(field.value)});
+        headers.append(QJsonArray {headerText(field.name), headerText(field.value)});
 
     QByteArray history = "[";
     for (const Reqivo::Response &hop : response.history()) {
@@ -68,29 +68,29 @@ QByteArray reportResponse(const QString &url, const Reqivo::Response &response,
     history += ']';
 
     return object({
-            {"url"_L1, encode(url)},
-            {"ok"_L1, encode(true)},
-            {"status"_L1, encode(response.status())},
-            {"reason"_L1, encode(headerText(response.reason()))},
-            {"httpVersion"_L1, encode(response.httpVersion())},
-            {"headers"_L1, encode(headers)},
-            {"body"_L1, encode(QString::fromLatin1(body.toBase64()))},
-            {"bodyLength"_L1, encode(bodyLength)},
-            {"finalUrl"_L1, urlJson(response.url())},
-            {"history"_L1, history},
-            {"connectionReused"_L1, encode(response.connectionReused())},
-            {"elapsedMs"_L1, encode(qint64(response.elapsed().count()))},
+        {"url"_L1, encode(url)},
+        {"ok"_L1, encode(true)},
+        {"status"_L1, encode(response.status())},
+        {"reason"_L1, encode(headerText(response.reason()))},
+        {"httpVersion"_L1, encode(response.httpVersion())},
+        {"headers"_L1, encode(headers)},
+        {"body"_L1, encode(QString::fromLatin1(body.toBase64()))},
+        {"bodyLength"_L1, encode(bodyLength)},
+        {"finalUrl"_L1, urlJson(response.url())},
+        {"history"_L1, history},
+        {"connectionReused"_L1, encode(response.connectionReused())},
+        {"elapsedMs"_L1, encode(qint64(response.elapsed().count()))},
     });
 }
 
 QByteArray reportError(const QString &url, const Reqivo::Error &error)
 {
     return object({
-            {"url"_L1, encode(url)},
-            {"ok"_L1, encode(false)},
-            {"error"_L1,
-             object({{"type"_L1, encode(error.typeName())},
-                     {"message"_L1, encode(error.message())}})},
+        {"url"_L1, encode(url)},
+        {"ok"_L1, encode(false)},
+        {"error"_L1,
+            object(
+                {{"type"_L1, encode(error.typeName())}, {"message"_L1, encode(error.message())}})},
     });
 }
 

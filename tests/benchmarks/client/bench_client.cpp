@@ -35,8 +35,8 @@ struct Counters
     long long errors = 0;
 };
 
-QCoro::Task<void> getLoop(Reqivo::AsyncSession &session, QUrl url, long long total,
-                          Counters &counters)
+QCoro::Task<void> getLoop(
+    Reqivo::AsyncSession &session, QUrl url, long long total, Counters &counters)
 {
     while (counters.next < total) {
         ++counters.next;
@@ -83,7 +83,7 @@ QCoro::Task<int> runDownload(const Bench::Args &args)
     clock.start();
     try {
         Reqivo::Response response = co_await session.get(
-                QUrl(QString::fromStdString(args.download)), Reqivo::RequestOptions().streaming());
+            QUrl(QString::fromStdString(args.download)), Reqivo::RequestOptions().streaming());
         if (response.status() != 200) {
             std::fprintf(stderr, "bench_client: status %d\n", response.status());
             co_return Bench::ExitFailed;
@@ -105,7 +105,7 @@ QCoro::Task<int> runDownload(const Bench::Args &args)
 int runSyncGet(const Bench::Args &args)
 {
     const QUrl url(QString::fromStdString(args.url));
-    std::atomic<long long> next{0}, errors{0};
+    std::atomic<long long> next {0}, errors {0};
     auto loop = [&] {
         Reqivo::Session session;
         while (next.fetch_add(1) < args.requests) {
@@ -141,8 +141,8 @@ int runSyncDownload(const Bench::Args &args)
     QElapsedTimer clock;
     clock.start();
     try {
-        Reqivo::Response response = session.get(QUrl(QString::fromStdString(args.download)),
-                                                Reqivo::RequestOptions().streaming());
+        Reqivo::Response response = session.get(
+            QUrl(QString::fromStdString(args.download)), Reqivo::RequestOptions().streaming());
         if (response.status() != 200) {
             std::fprintf(stderr, "bench_client: status %d\n", response.status());
             return Bench::ExitFailed;
@@ -175,13 +175,14 @@ int main(int argc, char *argv[])
     if (args.mode == "sync")
         return args.download.empty() ? runSyncGet(args) : runSyncDownload(args);
     if (args.mode != "async") {
-        std::fprintf(stderr, "bench_client: unknown mode '%s' (async or sync)\n", args.mode.c_str());
+        std::fprintf(
+            stderr, "bench_client: unknown mode '%s' (async or sync)\n", args.mode.c_str());
         return Bench::ExitUsage;
     }
 
     QTimer::singleShot(0, &app, [&args, &app] {
         QCoro::connect(args.download.empty() ? runGet(args) : runDownload(args), &app,
-                       [](int status) { QCoreApplication::exit(status); });
+            [](int status) { QCoreApplication::exit(status); });
     });
     return QCoreApplication::exec();
 }

@@ -92,7 +92,8 @@ int runConcurrent(const Bench::Args &args)
                 curl_multi_add_handle(multi, handle);
             }
         }
-        if (finished < args.requests && curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK)
+        if (finished < args.requests
+            && curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK)
             break;
     }
     const double seconds = secondsSince(start);
@@ -130,8 +131,8 @@ int main(int argc, char *argv[])
         return Bench::ExitUsage;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const int status = !args.download.empty() ? runDownload(args)
-            : args.concurrency == 1             ? runSequential(args)
-                                                : runConcurrent(args);
+        : args.concurrency == 1               ? runSequential(args)
+                                              : runConcurrent(args);
     curl_global_cleanup();
     return status;
 }

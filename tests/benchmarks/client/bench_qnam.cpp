@@ -29,7 +29,7 @@ struct Counters
 };
 
 QCoro::Task<void> getLoop(QNetworkAccessManager &manager, const QNetworkRequest &request,
-                          long long total, Counters &counters)
+    long long total, Counters &counters)
 {
     while (counters.next < total) {
         ++counters.next;
@@ -50,8 +50,8 @@ QCoro::Task<int> runGet(const Bench::Args &args)
     QNetworkAccessManager manager;
     QNetworkRequest request(QUrl(QString::fromStdString(args.url)));
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute,
-                         QNetworkRequest::AlwaysNetwork);
+    request.setAttribute(
+        QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
 
     Counters counters;
     QElapsedTimer clock;

@@ -30,25 +30,26 @@ struct Shared
 class Loop
 {
 public:
-    Loop(const QUrl &url, Shared &shared) : m_shared(shared)
+    Loop(const QUrl &url, Shared &shared)
+        : m_shared(shared)
     {
         const QByteArray target = url.path(QUrl::FullyEncoded).isEmpty()
-                ? QByteArray("/")
-                : url.path(QUrl::FullyEncoded).toLatin1();
+            ? QByteArray("/")
+            : url.path(QUrl::FullyEncoded).toLatin1();
         m_request = "GET " + target
-                + (url.hasQuery() ? "?" + url.query(QUrl::FullyEncoded).toLatin1() : QByteArray())
-                + " HTTP/1.1\r\nHost: " + url.host().toLatin1() + ':'
-                + QByteArray::number(url.port(80)) + "\r\n\r\n";
+            + (url.hasQuery() ? "?" + url.query(QUrl::FullyEncoded).toLatin1() : QByteArray())
+            + " HTTP/1.1\r\nHost: " + url.host().toLatin1() + ':' + QByteArray::number(url.port(80))
+            + "\r\n\r\n";
         m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
         QObject::connect(&m_socket, &QTcpSocket::connected, &m_socket, [this] { sendNext(); });
         QObject::connect(&m_socket, &QTcpSocket::readyRead, &m_socket, [this] { onReadyRead(); });
-        QObject::connect(&m_socket, &QTcpSocket::errorOccurred, &m_socket,
-                         [this](QAbstractSocket::SocketError) {
-                             if (m_shared.errors++ == 0)
-                                 std::fprintf(stderr, "bench_qtcpsocket: %s\n",
-                                              qPrintable(m_socket.errorString()));
-                             stop();
-                         });
+        QObject::connect(
+            &m_socket, &QTcpSocket::errorOccurred, &m_socket, [this](QAbstractSocket::SocketError) {
+                if (m_shared.errors++ == 0)
+                    std::fprintf(
+                        stderr, "bench_qtcpsocket: %s\n", qPrintable(m_socket.errorString()));
+                stop();
+            });
         ++m_shared.running;
         m_socket.connectToHost(url.host(), quint16(url.port(80)));
     }

@@ -34,9 +34,9 @@ inline void usage(const char *program, const char *modes)
 {
     const std::string modeOption = modes ? std::string(" [--mode ") + modes + "]" : std::string();
     std::fprintf(stderr,
-                 "usage: %s --url URL [--requests N] [--concurrency C]%s\n"
-                 "       %s --download URL\n",
-                 program, modeOption.c_str(), program);
+        "usage: %s --url URL [--requests N] [--concurrency C]%s\n"
+        "       %s --download URL\n",
+        program, modeOption.c_str(), program);
 }
 
 //! Parses argv; on bad usage prints why and returns false (exit with ExitUsage).
@@ -69,8 +69,7 @@ inline bool parseArgs(int argc, char **argv, Args &args, const char *modes = nul
         } else if (arg == "--concurrency") {
             const long c = std::strtol(value, &end, 10);
             if (errno || *end || c < 1 || c > 10000) {
-                std::fprintf(stderr, "%s: --concurrency needs a number from 1 to 10000\n",
-                             program);
+                std::fprintf(stderr, "%s: --concurrency needs a number from 1 to 10000\n", program);
                 return false;
             }
             args.concurrency = int(c);
@@ -99,13 +98,13 @@ inline long peakRssKb()
 }
 
 //! {"bench":"get","mode":…,"requests":N,"concurrency":C,"seconds":S,"rps":R,"errors":E}
-inline void printGet(const char *mode, long long requests, int concurrency, double seconds,
-                     long long errors)
+inline void printGet(
+    const char *mode, long long requests, int concurrency, double seconds, long long errors)
 {
     std::printf("{\"bench\":\"get\",\"mode\":\"%s\",\"requests\":%lld,\"concurrency\":%d,"
                 "\"seconds\":%.6f,\"rps\":%.1f,\"errors\":%lld}\n",
-                mode, requests, concurrency, seconds, seconds > 0 ? double(requests) / seconds : 0.0,
-                errors);
+        mode, requests, concurrency, seconds, seconds > 0 ? double(requests) / seconds : 0.0,
+        errors);
     std::fflush(stdout);
 }
 
@@ -114,7 +113,7 @@ inline void printDownload(const char *mode, long long bytes, double seconds)
 {
     std::printf("{\"bench\":\"download\",\"mode\":\"%s\",\"bytes\":%lld,\"seconds\":%.6f,"
                 "\"bytes_per_sec\":%.0f,\"peak_rss_kb\":%ld}\n",
-                mode, bytes, seconds, seconds > 0 ? double(bytes) / seconds : 0.0, peakRssKb());
+        mode, bytes, seconds, seconds > 0 ? double(bytes) / seconds : 0.0, peakRssKb());
     std::fflush(stdout);
 }
 

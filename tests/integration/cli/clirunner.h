@@ -44,8 +44,8 @@ struct CliRun
     }
 };
 
-inline CliRun runReqivo(const QStringList &arguments, const QByteArray &input = {},
-                        int timeoutMs = 30000)
+inline CliRun runReqivo(
+    const QStringList &arguments, const QByteArray &input = {}, int timeoutMs = 30000)
 {
     CliRun run;
     QProcess process;

@@ -56,7 +56,7 @@ public:
 
     void script(const QByteArray &path, QByteArray bytes, bool closeAfter = false)
     {
-        m_scripts.insert(path, Script{std::move(bytes), closeAfter});
+        m_scripts.insert(path, Script {std::move(bytes), closeAfter});
     }
 
     const QList<Request> &requests() const { return m_requests; }

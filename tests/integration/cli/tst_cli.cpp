@@ -30,7 +30,7 @@ QByteArray bigBody()
 
 QJsonArray pair(const char *name, const char *value)
 {
-    return QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)};
+    return QJsonArray {QString::fromLatin1(name), QString::fromLatin1(value)};
 }
 
 } // namespace
@@ -43,10 +43,7 @@ private:
     ScriptServer m_server;
     QTemporaryDir m_dir;
 
-    QString url(const char *path) const
-    {
-        return QString::fromLatin1(m_server.baseUrl() + path);
-    }
+    QString url(const char *path) const { return QString::fromLatin1(m_server.baseUrl() + path); }
 
     Run reqivo(const QStringList &arguments, const QByteArray &input = {})
     {
@@ -60,52 +57,52 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(QStringLiteral(REQIVO_BINARY)));
         QVERIFY(m_server.listen());
         m_server.script("/cookies",
-                        "HTTP/1.1 200 OK\r\n"
-                        "Content-Type: text/plain\r\n"
-                        "Set-Cookie: a=1; Path=/\r\n"
-                        "X-Dup: one\r\n"
-                        "Set-Cookie: b=2; Path=/\r\n"
-                        "X-Dup: two\r\n"
-                        "Content-Length: 5\r\n"
-                        "\r\n"
-                        "hello");
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: text/plain\r\n"
+            "Set-Cookie: a=1; Path=/\r\n"
+            "X-Dup: one\r\n"
+            "Set-Cookie: b=2; Path=/\r\n"
+            "X-Dup: two\r\n"
+            "Content-Length: 5\r\n"
+            "\r\n"
+            "hello");
         m_server.script("/redirect",
-                        "HTTP/1.1 301 Moved Permanently\r\n"
-                        "Location: /final\r\n"
-                        "Content-Length: 0\r\n"
-                        "\r\n");
+            "HTTP/1.1 301 Moved Permanently\r\n"
+            "Location: /final\r\n"
+            "Content-Length: 0\r\n"
+            "\r\n");
         m_server.script("/final",
-                        "HTTP/1.1 200 OK\r\n"
-                        "Content-Length: 5\r\n"
-                        "\r\n"
-                        "final");
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 5\r\n"
+            "\r\n"
+            "final");
         m_server.script("/chunked",
-                        "HTTP/1.1 200 OK\r\n"
-                        "Transfer-Encoding: chunked\r\n"
-                        "\r\n"
-                        "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n");
+            "HTTP/1.1 200 OK\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "\r\n"
+            "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n");
         m_server.script("/missing",
-                        "HTTP/1.1 404 Not Found\r\n"
-                        "Content-Type: text/plain\r\n"
-                        "Content-Length: 4\r\n"
-                        "\r\n"
-                        "nope");
+            "HTTP/1.1 404 Not Found\r\n"
+            "Content-Type: text/plain\r\n"
+            "Content-Length: 4\r\n"
+            "\r\n"
+            "nope");
         m_server.script("/truncated",
-                        "HTTP/1.1 200 OK\r\n"
-                        "Content-Length: 100\r\n"
-                        "\r\n"
-                        "0123456789",
-                        /*closeAfter=*/true);
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 100\r\n"
+            "\r\n"
+            "0123456789",
+            /*closeAfter=*/true);
         m_server.script("/echo",
-                        "HTTP/1.1 200 OK\r\n"
-                        "Content-Length: 2\r\n"
-                        "\r\n"
-                        "ok");
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Length: 2\r\n"
+            "\r\n"
+            "ok");
         m_server.script("/big",
-                        "HTTP/1.1 200 OK\r\n"
-                        "Content-Type: application/octet-stream\r\n"
-                        "Content-Length: "
-                                + QByteArray::number(bigBody().size()) + "\r\n\r\n" + bigBody());
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: application/octet-stream\r\n"
+            "Content-Length: "
+                + QByteArray::number(bigBody().size()) + "\r\n\r\n" + bigBody());
     }
 
     void init() { m_server.reset(); }
@@ -125,7 +122,7 @@ private Q_SLOTS:
                                  "\"elapsedMs\":"_s.arg(url("/chunked"));
         const QRegularExpression exact(u'^' + QRegularExpression::escape(expected) + u"\\d+\\}$"_s);
         QVERIFY2(exact.match(QString::fromUtf8(run.lines().at(0))).hasMatch(),
-                 run.lines().at(0).constData());
+            run.lines().at(0).constData());
         QVERIFY2(run.err.isEmpty(), run.err.constData());
     }
 
@@ -134,10 +131,9 @@ private Q_SLOTS:
         const Run run = reqivo({u"--report"_s, u"jsonl"_s, url("/cookies")});
         QCOMPARE(run.exitCode, 0);
         const QJsonObject o = run.objects().value(0);
-        const QJsonArray expected{pair("Content-Type", "text/plain"),
-                                  pair("Set-Cookie", "a=1; Path=/"), pair("X-Dup", "one"),
-                                  pair("Set-Cookie", "b=2; Path=/"), pair("X-Dup", "two"),
-                                  pair("Content-Length", "5")};
+        const QJsonArray expected {pair("Content-Type", "text/plain"),
+            pair("Set-Cookie", "a=1; Path=/"), pair("X-Dup", "one"),
+            pair("Set-Cookie", "b=2; Path=/"), pair("X-Dup", "two"), pair("Content-Length", "5")};
         QCOMPARE(o.value("headers"_L1).toArray(), expected);
         QCOMPARE(o.value("body"_L1).toString(), u"aGVsbG8="_s);
         QCOMPARE(o.value("bodyLength"_L1).toInt(), 5);
@@ -154,7 +150,7 @@ private Q_SLOTS:
         QCOMPARE(o.value("status"_L1).toInt(), 200);
         QCOMPARE(o.value("body"_L1).toString(), u"ZmluYWw="_s);
         QCOMPARE(o.value("finalUrl"_L1).toString(), url("/final"));
-        const QJsonArray history{QJsonObject{{"status"_L1, 301}, {"url"_L1, url("/redirect")}}};
+        const QJsonArray history {QJsonObject {{"status"_L1, 301}, {"url"_L1, url("/redirect")}}};
         QCOMPARE(o.value("history"_L1).toArray(), history);
         QVERIFY(run.lines().at(0).contains("\"history\":[{\"status\":301,\"url\":"));
     }
@@ -172,13 +168,12 @@ private Q_SLOTS:
 
     void tooManyRedirectsIsAnError()
     {
-        const Run run = reqivo({u"--report"_s, u"jsonl"_s, u"--max-redirects"_s, u"0"_s,
-                                url("/redirect")});
+        const Run run
+            = reqivo({u"--report"_s, u"jsonl"_s, u"--max-redirects"_s, u"0"_s, url("/redirect")});
         QCOMPARE(run.exitCode, 1);
         const QJsonObject o = run.objects().value(0);
         QCOMPARE(o.value("ok"_L1), QJsonValue(false));
-        QCOMPARE(o.value("error"_L1).toObject().value("type"_L1).toString(),
-                 u"TooManyRedirects"_s);
+        QCOMPARE(o.value("error"_L1).toObject().value("type"_L1).toString(), u"TooManyRedirects"_s);
     }
 
     void secondUrlReusesTheConnection()
@@ -206,19 +201,19 @@ private Q_SLOTS:
 
     void closedMidBodyIsAnErrorAndExitOne()
     {
-        const Run run = reqivo({u"--report"_s, u"jsonl"_s, url("/cookies"), url("/truncated"),
-                                url("/final")});
+        const Run run = reqivo(
+            {u"--report"_s, u"jsonl"_s, url("/cookies"), url("/truncated"), url("/final")});
         QVERIFY(run.finished);
         QCOMPARE(run.exitCode, 1);
         QCOMPARE(run.lines().size(), 3);
         const QString errorLine = QString::fromUtf8(run.lines().at(1));
         const QRegularExpression shape(
-                u"^\\{\"url\":\"%1\",\"ok\":false,\"error\":\\{\"type\":\"([A-Za-z]+)\","
-                "\"message\":\".+\"\\}\\}$"_s.arg(QRegularExpression::escape(url("/truncated"))));
+            u"^\\{\"url\":\"%1\",\"ok\":false,\"error\":\\{\"type\":\"([A-Za-z]+)\","
+            "\"message\":\".+\"\\}\\}$"_s.arg(QRegularExpression::escape(url("/truncated"))));
         const auto match = shape.match(errorLine);
         QVERIFY2(match.hasMatch(), qPrintable(errorLine));
-        const QStringList bodyCutShort{u"ProtocolError"_s, u"InvalidResponseError"_s,
-                                       u"NetworkError"_s};
+        const QStringList bodyCutShort {
+            u"ProtocolError"_s, u"InvalidResponseError"_s, u"NetworkError"_s};
         QVERIFY2(bodyCutShort.contains(match.captured(1)), qPrintable(errorLine));
         // The URLs before and after the failure still got their responses.
         QCOMPARE(run.objects()[0].value("ok"_L1), QJsonValue(true));
@@ -290,10 +285,11 @@ private Q_SLOTS:
         const Run run = reqivo({u"-v"_s, url("/cookies")});
         QCOMPARE(run.exitCode, 0);
         QCOMPARE(run.out, QByteArray("hello"));
-        QVERIFY2(run.err.contains("> GET " + m_server.baseUrl() + "/cookies\n"), run.err.constData());
+        QVERIFY2(
+            run.err.contains("> GET " + m_server.baseUrl() + "/cookies\n"), run.err.constData());
         QVERIFY2(run.err.contains("< HTTP/1.1 200 OK\n"), run.err.constData());
         QVERIFY2(run.err.contains("< Set-Cookie: a=1; Path=/\n< X-Dup: one\n< Set-Cookie: b=2"),
-                 run.err.constData());
+            run.err.constData());
     }
 
     // --- what goes over the wire --------------------------------------------------------------
@@ -342,7 +338,7 @@ private Q_SLOTS:
     void headersMethodAndBasicAuth()
     {
         const Run run = reqivo({u"-X"_s, u"DELETE"_s, u"-H"_s, u"X-One: 1"_s, u"-H"_s,
-                                u"X-Two:  two words "_s, u"-u"_s, u"user:pa:ss"_s, url("/echo")});
+            u"X-Two:  two words "_s, u"-u"_s, u"user:pa:ss"_s, url("/echo")});
         QCOMPARE(run.exitCode, 0);
         QCOMPARE(m_server.requests().size(), 1);
         const auto &request = m_server.requests().at(0);
@@ -373,32 +369,32 @@ private Q_SLOTS:
     void badUsageExitsTwo_data()
     {
         QTest::addColumn<QStringList>("arguments");
-        QTest::newRow("no URL") << QStringList{u"--report"_s, u"jsonl"_s};
-        QTest::newRow("unknown option") << QStringList{u"--frobnicate"_s, u"http://127.0.0.1:1/"_s};
+        QTest::newRow("no URL") << QStringList {u"--report"_s, u"jsonl"_s};
+        QTest::newRow("unknown option")
+            << QStringList {u"--frobnicate"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("unknown report format")
-                << QStringList{u"--report"_s, u"xml"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"--report"_s, u"xml"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("header without colon")
-                << QStringList{u"-H"_s, u"NoColon"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"-H"_s, u"NoColon"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("negative max redirects")
-                << QStringList{u"--max-redirects"_s, u"-1"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"--max-redirects"_s, u"-1"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("timeout not a number")
-                << QStringList{u"--timeout"_s, u"soon"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"--timeout"_s, u"soon"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("cert without key")
-                << QStringList{u"--cert"_s, u"/nonexistent.pem"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"--cert"_s, u"/nonexistent.pem"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("missing cacert file")
-                << QStringList{u"--cacert"_s, u"/nonexistent/ca.pem"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"--cacert"_s, u"/nonexistent/ca.pem"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("data and json")
-                << QStringList{u"-d"_s, u"a"_s, u"--json"_s, u"{}"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"-d"_s, u"a"_s, u"--json"_s, u"{}"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("missing data file")
-                << QStringList{u"-d"_s, u"@/nonexistent/file"_s, u"http://127.0.0.1:1/"_s};
+            << QStringList {u"-d"_s, u"@/nonexistent/file"_s, u"http://127.0.0.1:1/"_s};
         QTest::newRow("unwritable output")
-                << QStringList{u"-o"_s, u"/nonexistent/dir/out"_s, u"http://127.0.0.1:1/"_s};
-        QTest::newRow("two -o for three URLs")
-                << QStringList{u"-o"_s, u"a"_s, u"-o"_s, u"b"_s, u"http://127.0.0.1:1/a"_s,
-                               u"http://127.0.0.1:1/b"_s, u"http://127.0.0.1:1/c"_s};
-        QTest::newRow("bad proxy") << QStringList{u"--proxy"_s, u"ftp://x:1"_s,
-                                                  u"http://127.0.0.1:1/"_s};
-        QTest::newRow("invalid URL") << QStringList{u"http://"_s};
+            << QStringList {u"-o"_s, u"/nonexistent/dir/out"_s, u"http://127.0.0.1:1/"_s};
+        QTest::newRow("two -o for three URLs") << QStringList {u"-o"_s, u"a"_s, u"-o"_s, u"b"_s,
+            u"http://127.0.0.1:1/a"_s, u"http://127.0.0.1:1/b"_s, u"http://127.0.0.1:1/c"_s};
+        QTest::newRow("bad proxy")
+            << QStringList {u"--proxy"_s, u"ftp://x:1"_s, u"http://127.0.0.1:1/"_s};
+        QTest::newRow("invalid URL") << QStringList {u"http://"_s};
     }
 
     void badUsageExitsTwo()
@@ -416,17 +412,17 @@ private Q_SLOTS:
 
     void syncGivesTheSameReport()
     {
-        const QStringList urls{url("/cookies"), url("/redirect"), url("/chunked"),
-                               url("/truncated")};
-        const Run async = reqivo(QStringList{u"--report"_s, u"jsonl"_s} + urls);
-        const Run sync = reqivo(QStringList{u"--sync"_s, u"--report"_s, u"jsonl"_s} + urls);
+        const QStringList urls {
+            url("/cookies"), url("/redirect"), url("/chunked"), url("/truncated")};
+        const Run async = reqivo(QStringList {u"--report"_s, u"jsonl"_s} + urls);
+        const Run sync = reqivo(QStringList {u"--sync"_s, u"--report"_s, u"jsonl"_s} + urls);
         QVERIFY(sync.finished);
         QCOMPARE(sync.exitCode, 1);
         QCOMPARE(sync.exitCode, async.exitCode);
         // Identical lines but for the times.
         static const QRegularExpression elapsed(u"\"elapsedMs\":\\d+"_s);
         QCOMPARE(QString::fromUtf8(sync.out).replace(elapsed, u"\"elapsedMs\":0"_s),
-                 QString::fromUtf8(async.out).replace(elapsed, u"\"elapsedMs\":0"_s));
+            QString::fromUtf8(async.out).replace(elapsed, u"\"elapsedMs\":0"_s));
         QCOMPARE(sync.objects().value(2).value("connectionReused"_L1), QJsonValue(true));
     }
 

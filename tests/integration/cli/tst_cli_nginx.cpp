@@ -35,7 +35,7 @@ private:
     {
         QTest::addColumn<QStringList>("mode");
         QTest::newRow("async") << QStringList();
-        QTest::newRow("sync") << QStringList{u"--sync"_s};
+        QTest::newRow("sync") << QStringList {u"--sync"_s};
     }
 
 private Q_SLOTS:
@@ -49,9 +49,9 @@ private Q_SLOTS:
     void httpsTrustsTheGivenCa()
     {
         QFETCH(QStringList, mode);
-        const Run run = ReqivoTest::runReqivo(
-                mode + QStringList{u"--cacert"_s, value("NGINX_CA_FILE"),
-                                   url("NGINX_HTTPS_URL", "/small.txt")});
+        const Run run = ReqivoTest::runReqivo(mode
+            + QStringList {
+                u"--cacert"_s, value("NGINX_CA_FILE"), url("NGINX_HTTPS_URL", "/small.txt")});
         QCOMPARE(run.exitCode, 0);
         QCOMPARE(run.out, QByteArray("Hello from nginx\n"));
     }
@@ -61,10 +61,10 @@ private Q_SLOTS:
     {
         QFETCH(QStringList, mode);
         const Run run = ReqivoTest::runReqivo(
-                mode + QStringList{u"--report"_s, u"jsonl"_s, url("NGINX_HTTPS_URL", "/small.txt")});
+            mode + QStringList {u"--report"_s, u"jsonl"_s, url("NGINX_HTTPS_URL", "/small.txt")});
         QCOMPARE(run.exitCode, 1);
         QCOMPARE(run.objects().value(0).value("error"_L1).toObject().value("type"_L1).toString(),
-                 u"TlsError"_s);
+            u"TlsError"_s);
     }
 
     void insecureSkipsVerification_data() { addModes(); }
@@ -72,7 +72,7 @@ private Q_SLOTS:
     {
         QFETCH(QStringList, mode);
         const Run run = ReqivoTest::runReqivo(
-                mode + QStringList{u"--insecure"_s, url("NGINX_HTTPS_URL", "/small.txt")});
+            mode + QStringList {u"--insecure"_s, url("NGINX_HTTPS_URL", "/small.txt")});
         QCOMPARE(run.exitCode, 0);
         QCOMPARE(run.out, QByteArray("Hello from nginx\n"));
     }
@@ -81,17 +81,17 @@ private Q_SLOTS:
     void clientCertificate()
     {
         QFETCH(QStringList, mode);
-        const Run run = ReqivoTest::runReqivo(
-                mode + QStringList{u"--cacert"_s, value("NGINX_CA_FILE"), u"--cert"_s,
-                                   value("NGINX_CLIENT_CERT"), u"--key"_s, value("NGINX_CLIENT_KEY"),
-                                   url("NGINX_MTLS_URL", "/whoami")});
+        const Run run = ReqivoTest::runReqivo(mode
+            + QStringList {u"--cacert"_s, value("NGINX_CA_FILE"), u"--cert"_s,
+                value("NGINX_CLIENT_CERT"), u"--key"_s, value("NGINX_CLIENT_KEY"),
+                url("NGINX_MTLS_URL", "/whoami")});
         QCOMPARE(run.exitCode, 0);
         QVERIFY2(run.out.contains("CN=reqivo-client"), run.out.constData());
 
         // Without the certificate the server answers 400: a response, so exit status 0.
-        const Run refused = ReqivoTest::runReqivo(
-                mode + QStringList{u"--report"_s, u"jsonl"_s, u"--cacert"_s, value("NGINX_CA_FILE"),
-                                   url("NGINX_MTLS_URL", "/whoami")});
+        const Run refused = ReqivoTest::runReqivo(mode
+            + QStringList {u"--report"_s, u"jsonl"_s, u"--cacert"_s, value("NGINX_CA_FILE"),
+                url("NGINX_MTLS_URL", "/whoami")});
         QCOMPARE(refused.exitCode, 0);
         QCOMPARE(refused.objects().value(0).value("status"_L1).toInt(), 400);
     }
@@ -103,15 +103,18 @@ private Q_SLOTS:
         const QString target = url("NGINX_HTTP_URL", "/gzip/hello.json");
         const QByteArray json("{\"hello\":\"nginx\",\"n\":1}\n");
 
-        const Run run = ReqivoTest::runReqivo(mode + QStringList{u"--report"_s, u"jsonl"_s, target});
+        const Run run
+            = ReqivoTest::runReqivo(mode + QStringList {u"--report"_s, u"jsonl"_s, target});
         QCOMPARE(run.exitCode, 0);
         const QJsonObject o = run.objects().value(0);
-        QVERIFY(o.value("headers"_L1).toArray().contains(QJsonArray{u"Content-Encoding"_s, u"gzip"_s}));
+        QVERIFY(o.value("headers"_L1)
+                    .toArray()
+                    .contains(QJsonArray {u"Content-Encoding"_s, u"gzip"_s}));
         QCOMPARE(QByteArray::fromBase64(o.value("body"_L1).toString().toLatin1()), json);
         QCOMPARE(o.value("bodyLength"_L1).toInt(), json.size());
 
         const Run plain = ReqivoTest::runReqivo(
-                mode + QStringList{u"--report"_s, u"jsonl"_s, u"--no-compressed"_s, target});
+            mode + QStringList {u"--report"_s, u"jsonl"_s, u"--no-compressed"_s, target});
         QCOMPARE(plain.exitCode, 0);
         const QJsonObject p = plain.objects().value(0);
         QVERIFY(!QJsonDocument(p.value("headers"_L1).toArray()).toJson().contains("gzip"));
@@ -122,9 +125,10 @@ private Q_SLOTS:
     void largeDownloadToFile()
     {
         QFETCH(QStringList, mode);
-        const QString path = m_dir.filePath(u"large-%1.bin"_s.arg(QString::fromLatin1(QTest::currentDataTag())));
+        const QString path
+            = m_dir.filePath(u"large-%1.bin"_s.arg(QString::fromLatin1(QTest::currentDataTag())));
         const Run run = ReqivoTest::runReqivo(
-                mode + QStringList{u"-o"_s, path, url("NGINX_HTTP_URL", "/large.bin")}, {}, 120000);
+            mode + QStringList {u"-o"_s, path, url("NGINX_HTTP_URL", "/large.bin")}, {}, 120000);
         QCOMPARE(run.exitCode, 0);
         QVERIFY2(run.err.isEmpty(), run.err.constData());
         QFile file(path);
