@@ -9,6 +9,9 @@
 // writeHighWaterMark bytes are still queued. When a coroutine does wait, it is resumed straight
 // from the socket's signal, not through a queued event, so a keep-alive request costs no extra
 // trip round the event loop.
+//
+// Like any QObject it belongs to one thread. An idle connection (nothing pending) can be handed
+// to another thread with moveToThread(): its socket and timers go along.
 #pragma once
 
 #include <Reqivo/endpoint.h>

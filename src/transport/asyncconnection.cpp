@@ -69,8 +69,12 @@ bool isProxyError(QAbstractSocket::SocketError error)
 
 // --- AsyncConnectionPrivate --------------------------------------------------------------------
 
+// The private object is a child of the connection and the socket a child of the private object,
+// so that AsyncConnection::moveToThread() takes all three (and the timers) along: a pool may
+// park an idle connection in no thread and another thread may pull it in.
 AsyncConnectionPrivate::AsyncConnectionPrivate(AsyncConnection *q)
-    : q(q)
+    : QObject(q)
+    , q(q)
     , m_id(s_nextConnectionId.fetch_add(1, std::memory_order_relaxed))
 {
 }
@@ -80,14 +84,14 @@ AsyncConnectionPrivate::~AsyncConnectionPrivate() = default;
 void AsyncConnectionPrivate::createSocket()
 {
     if (m_endpoint.tls) {
-        m_ssl = new QSslSocket;
+        m_ssl = new QSslSocket(this);
         m_socket = m_ssl;
         connect(m_ssl, &QSslSocket::encrypted, this, &AsyncConnectionPrivate::onEncrypted);
         connect(m_ssl, &QSslSocket::encryptedBytesWritten, this,
             &AsyncConnectionPrivate::onBytesWritten);
         connect(m_ssl, &QSslSocket::sslErrors, this, &AsyncConnectionPrivate::onSslErrors);
     } else {
-        m_socket = new QTcpSocket;
+        m_socket = new QTcpSocket(this);
     }
     m_socket->setReadBufferSize(AsyncConnection::readBufferBytes);
     connect(m_socket, &QAbstractSocket::connected, this, &AsyncConnectionPrivate::onConnected);
@@ -496,10 +500,12 @@ void AsyncConnectionPrivate::teardown()
         m_socket->abort();
         // Inside a callOut() the socket may be in the middle of emitting the signal that led
         // here; it must outlive that.
-        if (m_destroyedFlag)
+        if (m_destroyedFlag) {
+            m_socket->setParent(nullptr); // not deleted with us, but later
             m_socket->deleteLater();
-        else
+        } else {
             delete m_socket;
+        }
         m_socket = nullptr;
         m_ssl = nullptr;
     }

@@ -8,7 +8,9 @@
 
 #include <QSignalSpy>
 #include <QTest>
+#include <QThread>
 
+#include <atomic>
 #include <memory>
 
 using namespace std::chrono_literals;
@@ -418,6 +420,52 @@ private Q_SLOTS:
             server.last()->disconnectFromHost();
             CO_VERIFY(co_await eventually([&] { return closed.count() == 1; }));
             CO_VERIFY(!connection.isOpen());
+        }());
+    }
+
+    void idleConnectionMovesBetweenThreads()
+    {
+        LoopbackServer server(LoopbackServer::echo());
+        QVERIFY(server.listen());
+        AsyncConnection connection;
+        RUN_CORO([&]() -> QCoro::Task<> {
+            co_await connection.connectToHost(server.endpoint(), 5s);
+            co_await connection.write("before", 5s);
+            CO_COMPARE(co_await readAtLeast(connection, 6), QByteArray("before"));
+        }());
+        // Parked in no thread (what a shared pool does), then pulled into a worker thread that
+        // uses it and hands it back.
+        connection.moveToThread(nullptr);
+        QCOMPARE(connection.socket()->thread(), nullptr);
+        QThread worker;
+        worker.start();
+        QObject inWorker;
+        inWorker.moveToThread(&worker);
+        QByteArray echoedInWorker;
+        std::atomic<bool> done = false;
+        QMetaObject::invokeMethod(&inWorker, [&] {
+            connection.moveToThread(QThread::currentThread());
+            try {
+                echoedInWorker = ::ReqivoTest::runCoroutine([&]() -> QCoro::Task<QByteArray> {
+                    co_await connection.write("worker", 5s);
+                    co_return co_await readAtLeast(connection, 6);
+                }());
+            } catch (const std::exception &e) {
+                qWarning("in the worker: %s", e.what());
+            }
+            connection.moveToThread(nullptr);
+            done = true;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(done, 10000); // this thread's event loop runs the server
+        worker.quit();
+        worker.wait();
+        QCOMPARE(echoedInWorker, QByteArray("worker"));
+        connection.moveToThread(QThread::currentThread());
+        QCOMPARE(connection.socket()->thread(), QThread::currentThread());
+        RUN_CORO([&]() -> QCoro::Task<> {
+            CO_VERIFY(connection.isUsableForReuse());
+            co_await connection.write("after", 5s);
+            CO_COMPARE(co_await readAtLeast(connection, 5), QByteArray("after"));
         }());
     }
 
