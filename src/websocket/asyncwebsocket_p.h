@@ -20,6 +20,7 @@
 
 #include <QAbstractSocket>
 #include <QElapsedTimer>
+#include <QLoggingCategory>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -32,6 +33,8 @@
 class QWebSocket;
 
 namespace Reqivo {
+
+Q_DECLARE_LOGGING_CATEGORY(lcWebSocket)
 
 class AsyncWebSocketPrivate : public std::enable_shared_from_this<AsyncWebSocketPrivate>
 {
@@ -85,6 +88,7 @@ public:
         std::shared_ptr<AsyncWebSocketPrivate> d, quint64 run, Error lastFailure);
 
     // --- decisions and state changes ----------------------------------------------------------
+    static QString stateName(State state);
     bool isActive() const;
     void setState(State state);
     Error submit(Outgoing message);
