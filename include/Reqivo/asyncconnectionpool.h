@@ -28,6 +28,9 @@
 
 namespace Reqivo {
 
+namespace Transport {
+class SharedConnectionStore;
+}
 class AsyncConnectionPool;
 class AsyncConnectionPoolPrivate;
 
@@ -116,6 +119,10 @@ public:
     //! One line, e.g. "http://127.0.0.1:8080 idle=2 active=1 | total=3/100 waiting=0".
     //! Endpoints are sorted; an empty pool reads "no connections | total=0/100 waiting=0".
     QString debugSummary() const;
+
+    //! Internal (used by Reqivo::ConnectionPool): idle connections are parked in \a store,
+    //! where pools in other threads can take them, instead of staying in this pool.
+    void setSharedStore(Transport::SharedConnectionStore *store);
 
 private:
     friend class ConnectionLease;

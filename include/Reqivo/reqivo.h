@@ -15,6 +15,7 @@
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/body.h>
 #include <Reqivo/connection.h>
+#include <Reqivo/connectionpool.h>
 #include <Reqivo/cookiejar.h>
 #include <Reqivo/endpoint.h>
 #include <Reqivo/errors.h>

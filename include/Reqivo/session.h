@@ -14,6 +14,7 @@
 #pragma once
 
 #include <Reqivo/asyncsession.h>
+#include <Reqivo/connectionpool.h>
 
 #include <memory>
 
@@ -24,6 +25,9 @@ class REQIVO_EXPORT Session
 public:
     Session();
     explicit Session(const QUrl &baseUrl);
+    //! Shares keep-alive connections through \a pool with sessions in other threads. The pool
+    //! must outlive the session.
+    explicit Session(ConnectionPool *pool, const QUrl &baseUrl = {});
     ~Session();
     Session(const Session &) = delete;
     Session &operator=(const Session &) = delete;

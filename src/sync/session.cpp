@@ -9,6 +9,12 @@ Session::Session() : m_async(std::make_unique<AsyncSession>()) { }
 
 Session::Session(const QUrl &baseUrl) : Session() { m_async->setBaseUrl(baseUrl); }
 
+Session::Session(ConnectionPool *pool, const QUrl &baseUrl) : Session(baseUrl)
+{
+    if (pool)
+        pool->attach(m_async->pool());
+}
+
 AsyncSession &Session::async() const { return *m_async; }
 
 Session::~Session() = default;

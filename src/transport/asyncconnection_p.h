@@ -92,6 +92,14 @@ public:
 
     void createSocket();
     void armTimer(QBasicTimer &timer, std::chrono::milliseconds timeout);
+    //! Stops every timer (nobody may be waiting): before the connection leaves its thread, since
+    //! a timer can only be stopped in the thread that started it.
+    void stopTimers()
+    {
+        m_connectTimer.stop();
+        m_readTimer.stop();
+        m_writeTimer.stop();
+    }
     void setReadDeadline(std::chrono::milliseconds timeout);
     qint64 pendingWriteBytes() const;
     bool usable(bool peek) const;

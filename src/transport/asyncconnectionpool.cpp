@@ -183,9 +183,20 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
         }
         outcome = waiter.outcome;
         slot = waiter.slot;
-        if (outcome == PoolState::Outcome::Create)
+        if (outcome == PoolState::Outcome::Create) {
+            if (AsyncConnection *parked = fresh ? nullptr : takeParked(endpoint)) {
+                m_connections.emplace(slot, parked);
+                parked->markUsed();
+                co_return ConnectionLease(q, parked, slot, true);
+            }
             co_return co_await connect(endpoint, slot, connectTimeout);
+        }
     } else if (outcome == PoolState::Outcome::Create) {
+        if (AsyncConnection *parked = fresh ? nullptr : takeParked(requested)) {
+            m_connections.emplace(slot, parked);
+            parked->markUsed();
+            co_return ConnectionLease(q, parked, slot, true);
+        }
         co_return co_await connect(requested, slot, connectTimeout);
     }
 
@@ -241,6 +252,10 @@ void AsyncConnectionPoolPrivate::release(
         discard(slot, connection);
         return;
     }
+    if (m_store) {
+        park(slot, connection, keepAlive);
+        return;
+    }
     const Millis at = now();
     const Millis expiresAt = m_state.release(slot, at, keepAlive);
     connection->d->m_idleObserver = this;
@@ -248,6 +263,41 @@ void AsyncConnectionPoolPrivate::release(
     armExpiry(expiresAt);
     if (m_state.waitingCount() > 0)
         apply(m_state.schedule(at, m_alive));
+}
+
+AsyncConnection *AsyncConnectionPoolPrivate::takeParked(const Endpoint &endpoint)
+{
+    if (!m_store)
+        return nullptr;
+    const QString key = endpoint.key();
+    while (AsyncConnection *parked = m_store->take(key)) {
+        // A parked connection has no thread: this thread may pull it in.
+        parked->moveToThread(thread());
+        if (parked->d->usable(true)) {
+            qCDebug(lcPool) << "connection" << parked->id() << "taken from the shared store";
+            return parked;
+        }
+        delete parked; // closed or spoken to by the server while parked
+    }
+    return nullptr;
+}
+
+void AsyncConnectionPoolPrivate::park(quint64 slot, AsyncConnection *connection, Millis keepAlive)
+{
+    m_connections.erase(slot);
+    m_state.remove(slot);
+    connection->d->m_idleObserver = nullptr;
+    Millis lifetime = m_state.options().maxIdleTime;
+    if (lifetime <= Millis::zero())
+        lifetime = Millis(std::chrono::hours(24));
+    if (keepAlive > Millis::zero())
+        lifetime = std::min(lifetime, keepAlive - PoolState::keepAliveMargin(keepAlive));
+    connection->d->stopTimers();
+    connection->setParent(nullptr);
+    connection->moveToThread(nullptr);
+    m_store->park(connection, Transport::SharedConnectionStore::Clock::now() + lifetime);
+    if (m_state.waitingCount() > 0)
+        apply(m_state.schedule(now(), m_alive));
 }
 
 void AsyncConnectionPoolPrivate::discard(quint64 slot, AsyncConnection *connection)
@@ -439,6 +489,11 @@ int AsyncConnectionPool::totalCount() const
 int AsyncConnectionPool::waitingCount() const
 {
     return d->m_state.waitingCount();
+}
+
+void AsyncConnectionPool::setSharedStore(Transport::SharedConnectionStore *store)
+{
+    d->m_store = store;
 }
 
 QString AsyncConnectionPool::debugSummary() const

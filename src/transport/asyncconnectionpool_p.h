@@ -10,6 +10,7 @@
 
 #include "asyncconnection_p.h"
 #include "poolstate_p.h"
+#include "sharedconnectionstore.h"
 
 #include <Reqivo/asyncconnectionpool.h>
 
@@ -102,6 +103,14 @@ public:
     AsyncConnectionPool *const q;
     PoolState m_state;
     PoolState::AliveCheck m_alive;
+    //! Where idle connections go instead of m_connections when sessions in several threads
+    //! share them (Reqivo::ConnectionPool); null for a pool of its own.
+    Transport::SharedConnectionStore *m_store = nullptr;
+
+    //! A parked connection for \a endpoint pulled into this thread and found usable, or null.
+    AsyncConnection *takeParked(const Endpoint &endpoint);
+    //! Parks a released connection in m_store (it leaves this pool and this thread).
+    void park(quint64 slot, AsyncConnection *connection, Millis keepAlive);
     std::unordered_map<quint64, AsyncConnection *> m_connections;
     std::unordered_map<quint64, PoolWaiter *> m_waiters;
     QBasicTimer m_expiryTimer;

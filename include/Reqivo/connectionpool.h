@@ -1,0 +1,46 @@
+// Reqivo::ConnectionPool: keep-alive connections shared by sessions in different threads.
+//
+//   Reqivo::ConnectionPool shared;                  // outlives every session that uses it
+//   std::thread t([&] { Reqivo::Session s(&shared); s.get(url); });
+//
+// Each Session keeps its own pool for the connections it is using (a QObject, and so a socket,
+// lives in one thread); when a request ends, the keep-alive connection is parked here with no
+// thread, and the next session in any thread that needs the same endpoint pulls it into its
+// own thread. Parking and taking are guarded by a mutex, and a parked connection belongs to
+// nobody, so no connection is ever used by two threads at once. Idle connections expire after
+// PoolOptions::maxIdleTime (or the server's Keep-Alive timeout). maxPerHost and maxTotal bound
+// the connections each session uses at once.
+#pragma once
+
+#include <Reqivo/asyncconnectionpool.h>
+
+#include <memory>
+
+namespace Reqivo {
+
+class REQIVO_EXPORT ConnectionPool
+{
+public:
+    explicit ConnectionPool(const PoolOptions &options = {});
+    //! Closes every parked connection. Destroy it after the sessions that use it.
+    ~ConnectionPool();
+    ConnectionPool(const ConnectionPool &) = delete;
+    ConnectionPool &operator=(const ConnectionPool &) = delete;
+
+    PoolOptions options() const;
+    //! Idle connections waiting to be reused, in all threads.
+    int idleCount() const;
+    //! "shared: http://127.0.0.1:8080 parked=2", or "shared: empty".
+    QString debugSummary() const;
+    //! Closes every idle connection.
+    void clear();
+
+    //! Internal: makes \a pool (a session's, in the calling thread) park and take here.
+    void attach(AsyncConnectionPool *pool) const;
+
+private:
+    PoolOptions m_options;
+    std::unique_ptr<Transport::SharedConnectionStore> m_store;
+};
+
+} // namespace Reqivo
