@@ -32,6 +32,8 @@ struct ReceivedRequest
     int indexOnConnection = 0; //!< 0 for the first request on its connection
     QByteArray method;
     QByteArray target;
+    QByteArray version; //!< "HTTP/1.1"
+    QByteArray head; //!< the request line and fields as received, without the blank line
     QList<std::pair<QByteArray, QByteArray>> fields;
     QByteArray body; //!< de-chunked
     bool chunked = false;
@@ -227,6 +229,8 @@ private:
         const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
         r.method = requestLine.value(0);
         r.target = requestLine.value(1);
+        r.version = requestLine.value(2);
+        r.head = buffer.left(headEnd);
         qint64 length = 0;
         for (qsizetype i = 1; i < lines.size(); ++i) {
             const qsizetype colon = lines[i].indexOf(':');

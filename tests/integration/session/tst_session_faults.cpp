@@ -9,6 +9,12 @@
 #include <Reqivo/Body>
 #include <Reqivo/asyncconnectionpool.h>
 
+#include <QTcpServer>
+#include <QTcpSocket>
+
+#include <memory>
+#include <vector>
+
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 using namespace SessionTest;
@@ -193,6 +199,54 @@ private Q_SLOTS:
             CO_COMPARE(server.requests().size(), qsizetype(1));
             CO_EXPECT_POOL_CLEAN(session, server);
             CO_EXPECT_NEXT_REQUEST_WORKS(session, server);
+        }());
+    }
+
+    // The listen backlog is full and nobody accepts: the handshake never completes.
+    void connectTimeout()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QTcpServer full;
+            full.setListenBacklogSize(0);
+            CO_VERIFY(full.listen(QHostAddress::LocalHost, 0));
+            full.pauseAccepting();
+            // Fill the kernel's accept queue (backlog 0 still admits a connection or two).
+            std::vector<std::unique_ptr<QTcpSocket>> fillers;
+            for (int i = 0; i < 4; ++i) {
+                fillers.push_back(std::make_unique<QTcpSocket>());
+                fillers.back()->connectToHost(QHostAddress::LocalHost, full.serverPort());
+            }
+            co_await sleep(100ms);
+            AsyncSession session;
+            Timeout t;
+            t.connect = 300ms;
+            session.setTimeout(t);
+            const Outcome o = co_await attempt(
+                session.get(QUrl(u"http://127.0.0.1:%1/"_s.arg(full.serverPort()))));
+            CO_EXPECT_ERROR(o, "ConnectTimeout");
+            CO_VERIFY2(
+                o.took >= 250ms && o.took < 3s, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
+            CO_COMPARE(session.pool()->totalCount(), 0);
+        }());
+    }
+
+    // The server never reads: once the kernel buffers are full, the upload makes no progress.
+    void writeTimeout()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QTcpServer deaf; // completes handshakes in the kernel, never accepts, never reads
+            CO_VERIFY(deaf.listen(QHostAddress::LocalHost, 0));
+            deaf.pauseAccepting();
+            AsyncSession session;
+            Timeout t;
+            t.write = 300ms;
+            session.setTimeout(t);
+            const Outcome o = co_await attempt(
+                session.post(QUrl(u"http://127.0.0.1:%1/"_s.arg(deaf.serverPort())),
+                    Body::fromBytes(QByteArray(64 * 1024 * 1024, 'w'))));
+            CO_EXPECT_ERROR(o, "WriteTimeout");
+            CO_VERIFY2(o.took < 5s, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
+            CO_COMPARE(session.pool()->totalCount(), 0);
         }());
     }
 

@@ -422,6 +422,27 @@ private Q_SLOTS:
         }());
     }
 
+    // PoolOptions::maxIdleTime: an idle connection older than that is closed by the pool.
+    void maxIdleTimeExpiresIdleConnection()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server(answerWithWhere);
+            AsyncSession session;
+            Reqivo::PoolOptions options;
+            options.maxIdleTime = 300ms;
+            session.pool()->setOptions(options);
+            CO_EXPECT_OK(co_await attempt(session.get(server.url())));
+            CO_COMPARE(session.pool()->idleCount(endpointOf(server)), 1);
+            QElapsedTimer timer;
+            timer.start();
+            CO_VERIFY(co_await waitUntil(
+                [&] { return session.pool()->idleCount(endpointOf(server)) == 0; }, 3s));
+            CO_VERIFY2(timer.elapsed() >= 200 && timer.elapsed() <= 1500,
+                qPrintable(u"dropped after %1 ms"_s.arg(timer.elapsed())));
+            CO_VERIFY(co_await waitUntil([&] { return server.openConnections() == 0; }, 2s));
+        }());
+    }
+
     void closeIdleConnectionsClosesThem()
     {
         RUN_CORO([]() -> QCoro::Task<void> {
