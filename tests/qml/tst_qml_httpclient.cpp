@@ -393,6 +393,63 @@ private Q_SLOTS:
         QCOMPARE(root->property("running").toBool(), false);
     }
 
+    void abortAllRejectsEveryRunningTask()
+    {
+        LoopbackServer server([](QTcpSocket *, const SeenRequest &) { /* never answers */ });
+        auto root = load(R"(
+            property var types: []
+            Component.onCompleted: {
+                client.get("/one").then(r => types.push("fulfilled"), e => types.push(e.type))
+                client.get("/two").then(r => types.push("fulfilled"), e => types.push(e.type))
+            }
+            function stopAll() { client.abortAll() }
+        )",
+            server.url());
+        QVERIFY(root);
+        QTRY_COMPARE_WITH_TIMEOUT(server.requests().size(), 2, waitMs);
+        QVERIFY(QMetaObject::invokeMethod(root.get(), "stopAll"));
+        QTRY_COMPARE_WITH_TIMEOUT(root->property("types").toList().size(), 2, waitMs);
+        QCOMPARE(root->property("types").toStringList(),
+            QStringList({QStringLiteral("RequestError"), QStringLiteral("RequestError")}));
+        QCOMPARE(root->property("client").value<QObject *>()->property("loading").toBool(), false);
+    }
+
+    void redirectsFollowTheClientsPolicy_data()
+    {
+        QTest::addColumn<QByteArray>("options");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<bool>("redirected");
+        QTest::addColumn<QString>("finalPath");
+        QTest::newRow("followed by default")
+            << QByteArray("{}") << 200 << true << QStringLiteral("/final");
+        QTest::newRow("not followed when asked")
+            << QByteArray("{followRedirects: false}") << 302 << false << QStringLiteral("/start");
+    }
+    void redirectsFollowTheClientsPolicy()
+    {
+        QFETCH(QByteArray, options);
+        QFETCH(int, status);
+        QFETCH(bool, redirected);
+        QFETCH(QString, finalPath);
+        LoopbackServer server([](QTcpSocket *s, const SeenRequest &r) {
+            if (r.target == "/start")
+                s->write(httpResponse(302, "Found", "Location: /final\r\n", {}));
+            else
+                s->write(httpResponse(200, "OK", {}, "here"));
+        });
+        auto root = load("property int status: 0\nproperty bool redirected\nproperty string path\n"
+                         "Component.onCompleted: client.get(\"/start\", "
+                + options
+                + ").then(r => { redirected = r.redirected; path = r.url.toString()"
+                  ".replace(/^.*:[0-9]+/, \"\"); status = r.status })",
+            server.url());
+        QVERIFY(root);
+        QTRY_VERIFY_WITH_TIMEOUT(root->property("status").toInt() != 0, waitMs);
+        QCOMPARE(root->property("status").toInt(), status);
+        QCOMPARE(root->property("redirected").toBool(), redirected);
+        QCOMPARE(root->property("path").toString(), finalPath);
+    }
+
     void taskOutlivesGarbageCollection()
     {
         // The QML side keeps no reference to the task; a collection while the request is in
@@ -423,10 +480,12 @@ private Q_SLOTS:
             property var task: null
             property int calls: 0
             property bool calledSynchronously: false
+            property bool stateIsFulfilled: false
             Component.onCompleted: task = client.get("/once")
             function late() {
                 task.then(r => calls++)
                 calledSynchronously = calls > 0
+                stateIsFulfilled = task.state === HttpTask.Fulfilled && task.response.status === 200
             }
         )",
             server.url());
@@ -436,6 +495,7 @@ private Q_SLOTS:
         QVERIFY(QMetaObject::invokeMethod(root.get(), "late"));
         QTRY_COMPARE_WITH_TIMEOUT(root->property("calls").toInt(), 1, waitMs);
         QCOMPARE(root->property("calledSynchronously").toBool(), false);
+        QCOMPARE(root->property("stateIsFulfilled").toBool(), true);
     }
 
     void badArgumentsThrowTypeError_data()
