@@ -10,6 +10,7 @@
 #include <Reqivo/reqivoglobal.h>
 
 #include <QByteArray>
+#include <QIODevice>
 #include <QJsonDocument>
 #include <QList>
 #include <QPointer>
@@ -22,7 +23,6 @@
 #include <functional>
 #include <utility>
 
-class QIODevice;
 
 namespace Reqivo {
 

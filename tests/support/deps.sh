@@ -9,6 +9,9 @@
 REQIVO_BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-websockets-dev qt6-declarative-dev qcoro-qt6-dev zlib1g-dev
+    # QML modules the demo and the QML examples import at run time.
+    qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick qml6-module-qtquick-window
+    qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtqml-workerscript
 )
 
 # Everything the full test run adds: clang with its libFuzzer/sanitizer runtime, the peers the
