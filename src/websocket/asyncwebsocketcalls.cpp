@@ -92,7 +92,16 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
     if (s) {
         const QList<AsyncSession::RequestHook> hooks = s->requestHooks;
         for (const AsyncSession::RequestHook &hook : hooks) {
-            co_await hook(prepared);
+            Error hookError;
+            try {
+                co_await hook(prepared);
+            } catch (...) {
+                hookError = Error::fromException(std::current_exception());
+            }
+            if (hookError)
+                co_return failure(Ending::Invalid,
+                    QStringLiteral("a request hook of the session failed: %1")
+                        .arg(hookError.message()));
             if (cancelled())
                 co_return failure(Ending::Invalid, QStringLiteral("the open was cancelled"));
         }

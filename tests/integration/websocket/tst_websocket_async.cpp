@@ -36,6 +36,7 @@ private Q_SLOTS:
     void noSubprotocolWhenNoneOffered();
     void sessionHandshake();
     void sessionHandshakePython();
+    void failingSessionHookFailsTheOpen();
     void optionsHeadersAndUserInfo();
     void refusedHeaderSendsNothing();
     void openTimeout();
@@ -338,6 +339,25 @@ void TestWebSocketAsync::sessionHandshakePython()
             QStringLiteral("Bearer secret"));
         CO_COMPARE(seen.value(QStringLiteral("upgrade")).toString(), QStringLiteral("websocket"));
         co_await headers->close();
+    }());
+}
+
+void TestWebSocketAsync::failingSessionHookFailsTheOpen()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        AsyncSession session(QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(server.port())));
+        session.addRequestHook(
+            [](PreparedRequest &) { throw RequestError(QStringLiteral("no token")); });
+        std::unique_ptr<AsyncWebSocket> socket(
+            AsyncWebSocket::fromSession(session, QUrl(QStringLiteral("/x"))));
+        const Error e = co_await errorOf(socket->open());
+        CO_COMPARE(e.kind(), Error::Kind::WebSocket);
+        CO_VERIFY2(e.message().contains(QLatin1String("request hook")), qPrintable(e.message()));
+        CO_VERIFY2(e.message().contains(QLatin1String("no token")), qPrintable(e.message()));
+        CO_COMPARE(socket->state(), AsyncWebSocket::State::Closed);
+        CO_COMPARE(server.connections, 0);
     }());
 }
 
