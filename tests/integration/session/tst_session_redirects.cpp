@@ -11,6 +11,7 @@
 #include <Reqivo/Body>
 #include <Reqivo/CookieJar>
 
+#include <QBuffer>
 #include <QJsonObject>
 
 #include <memory>
@@ -179,6 +180,48 @@ private Q_SLOTS:
                 = co_await attempt(session.post(redirectTo(u"/anything"_s, 303), body));
             CO_EXPECT_OK(see);
             CO_COMPARE(jsonOf(see.response).value(u"method"_s).toString(), u"GET"_s);
+        }());
+    }
+
+    // A random-access device body is rewound and sent again after a 307.
+    void deviceBodyReplayedAfter307()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QBuffer buffer;
+            buffer.setData("head|device payload");
+            buffer.open(QIODevice::ReadOnly);
+            buffer.seek(5);
+            AsyncSession session;
+            const Outcome o = co_await attempt(
+                session.post(redirectTo(u"/anything"_s, 307), Body::fromDevice(&buffer)));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(jsonOf(o.response).value(u"method"_s).toString(), u"POST"_s);
+            CO_COMPARE(jsonOf(o.response).value(u"data"_s).toString(), u"device payload"_s);
+        }());
+    }
+
+    // Timeout::total covers the whole chain, not each hop.
+    void totalDeadlineCoversTheChain()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server([](ServerConnection &c, const ReceivedRequest &r) {
+                const int hop = r.target.mid(1).toInt();
+                QTimer::singleShot(150ms, &c, [&c, hop] {
+                    c.write(httpResponse(
+                        302, {}, "Location: /" + QByteArray::number(hop + 1) + "\r\n", "Found"));
+                });
+            });
+            AsyncSession session;
+            Reqivo::Timeout t;
+            t.read = 1s;
+            t.total = 500ms;
+            session.setTimeout(t);
+            const Outcome o = co_await attempt(session.get(server.url(u"/0"_s)));
+            CO_EXPECT_ERROR_ISA(o, Timeout);
+            CO_VERIFY2(o.took >= 450ms && o.took < 1000ms,
+                qPrintable(u"took %1 ms"_s.arg(o.took.count())));
+            CO_VERIFY2(server.requests().size() >= 3 && server.requests().size() <= 4,
+                qPrintable(QString::number(server.requests().size())));
         }());
     }
 
