@@ -1,0 +1,71 @@
+// The QML step of the tour: a QQmlEngine with no window runs a snippet that uses HttpClient from
+// `import Reqivo`, exactly as a Qt Quick app would, and the demo reads the result back.
+#include "tour.h"
+
+#include <QCoro/QCoroTimer>
+
+#ifdef REQIVO_DEMO_QML_IMPORT_DIR
+#include <QQmlComponent>
+#include <QQmlEngine>
+
+#include <memory>
+#endif
+
+using namespace std::chrono_literals;
+using namespace Qt::StringLiterals;
+
+namespace Demo {
+
+QCoro::Task<bool> waitUntil(std::function<bool()> done, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline)
+            co_return false;
+        co_await QCoro::sleepFor(5ms);
+    }
+    co_return true;
+}
+
+#ifdef REQIVO_DEMO_QML_IMPORT_DIR
+namespace {
+constexpr char snippet[] = R"(
+import QtQml
+import Reqivo
+
+QtObject {
+    required property url base
+    required property string path
+    property string result
+    property HttpClient api: HttpClient { baseUrl: base }
+    Component.onCompleted: api.get(path).then(
+        r => result = r.status + " " + r.json.greeting,
+        e => result = "error " + e.type + ": " + e.message)
+}
+)";
+} // namespace
+
+QCoro::Task<QString> qmlGet(QUrl baseUrl, QString path, QString *shown)
+{
+    QQmlEngine engine;
+    engine.addImportPath(QStringLiteral(REQIVO_DEMO_QML_IMPORT_DIR));
+    QQmlComponent component(&engine);
+    component.setData(snippet, QUrl(u"demo:/snippet.qml"_s));
+    std::unique_ptr<QObject> object(component.createWithInitialProperties(
+        {{u"base"_s, baseUrl}, {u"path"_s, path}}));
+    if (!object)
+        co_return component.errorString().trimmed();
+    const bool done = co_await waitUntil(
+        [&] { return !object->property("result").toString().isEmpty(); }, 5s);
+    *shown = object->property("result").toString();
+    co_return done ? QString() : u"no result within 5 s"_s;
+}
+#else
+QCoro::Task<QString> qmlGet(QUrl, QString, QString *shown)
+{
+    *shown = u"skipped: built without the QML module (REQIVO_WITH_QML=OFF)"_s;
+    co_return QString();
+}
+#endif
+
+} // namespace Demo
