@@ -51,10 +51,13 @@ QCoro::Task<QString> qmlGet(QUrl baseUrl, QString path, QString *shown)
     engine.addImportPath(QStringLiteral(REQIVO_DEMO_QML_IMPORT_DIR));
     QQmlComponent component(&engine);
     component.setData(snippet, QUrl(u"demo:/snippet.qml"_s));
+    // The engine may finish loading the imports later (it does when the plugin is new to it).
+    co_await waitUntil([&] { return !component.isLoading(); }, 5s);
     std::unique_ptr<QObject> object(component.createWithInitialProperties(
         {{u"base"_s, baseUrl}, {u"path"_s, path}}));
     if (!object)
-        co_return component.errorString().trimmed();
+        co_return component.isError() ? component.errorString().trimmed()
+                                      : u"the QML component did not load"_s;
     const bool done = co_await waitUntil(
         [&] { return !object->property("result").toString().isEmpty(); }, 5s);
     *shown = object->property("result").toString();
