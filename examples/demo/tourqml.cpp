@@ -29,18 +29,20 @@ QCoro::Task<bool> waitUntil(std::function<bool()> done, std::chrono::millisecond
 
 #ifdef REQIVO_DEMO_QML_IMPORT_DIR
 namespace {
+// The root is the HttpClient itself, so the snippet needs no import but Reqivo (not even
+// QtQml, whose Component.onCompleted would pull in more Debian packages): C++ calls start().
 constexpr char snippet[] = R"(
-import QtQml
 import Reqivo
 
-QtObject {
+HttpClient {
     required property url base
     required property string path
     property string result
-    property HttpClient api: HttpClient { baseUrl: base }
-    Component.onCompleted: api.get(path).then(
-        r => result = r.status + " " + r.json.greeting,
-        e => result = "error " + e.type + ": " + e.message)
+    baseUrl: base
+    function start() {
+        get(path).then(r => result = r.status + " " + r.json.greeting,
+                       e => result = "error " + e.type + ": " + e.message)
+    }
 }
 )";
 } // namespace
@@ -53,11 +55,14 @@ QCoro::Task<QString> qmlGet(QUrl baseUrl, QString path, QString *shown)
     component.setData(snippet, QUrl(u"demo:/snippet.qml"_s));
     // The engine may finish loading the imports later (it does when the plugin is new to it).
     co_await waitUntil([&] { return !component.isLoading(); }, 5s);
+    if (!component.isReady()) // (Qt 6.4 crashes creating from a component that is not ready)
+        co_return component.isError() ? component.errorString().trimmed()
+                                      : u"the QML component did not load"_s;
     std::unique_ptr<QObject> object(component.createWithInitialProperties(
         {{u"base"_s, baseUrl}, {u"path"_s, path}}));
     if (!object)
-        co_return component.isError() ? component.errorString().trimmed()
-                                      : u"the QML component did not load"_s;
+        co_return component.errorString().trimmed();
+    QMetaObject::invokeMethod(object.get(), "start");
     const bool done = co_await waitUntil(
         [&] { return !object->property("result").toString().isEmpty(); }, 5s);
     *shown = object->property("result").toString();
