@@ -90,19 +90,28 @@ private Q_SLOTS:
     }
 
     // The server closes the idle connection while the blocking program does something else
-    // (no event loop runs). The pool must still not hand it out: even a POST, which may not be
-    // retried, goes out once, on a fresh connection.
+    // (no event loop runs, so no socket notification tells the pool). The pool must still not
+    // hand it out — isUsableForReuse() asks the kernel for what the event loop has not
+    // delivered — so even a POST, which may not be retried, goes out once, on a fresh
+    // connection. Both soon after the close and long after it.
+    void connectionClosedWhileIdleIsNotHandedOut_data()
+    {
+        QTest::addColumn<int>("pauseMs"); // after the server's FIN, before the next request
+        QTest::newRow("reused 20 ms after the close") << 20;
+        QTest::newRow("reused 300 ms after the close") << 300;
+    }
     void connectionClosedWhileIdleIsNotHandedOut()
     {
+        QFETCH(int, pauseMs);
         ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
             answerWithWhere(c, r);
             if (r.connection == 1)
-                c.writeLater({}, 30ms, true);
+                c.writeLater({}, 20ms, true);
         });
         Session session;
         QCOMPARE(session.get(server.url()).body(), QByteArray("1.0"));
         QVERIFY(waitWithoutEvents([&] { return server.openConnections() == 0; }));
-        sleepWithoutEvents(50ms); // the FIN has reached the client's kernel
+        sleepWithoutEvents(std::chrono::milliseconds(pauseMs)); // the FIN is in our kernel
         const Outcome o = attempt([&] { return session.post(server.url(), Body::fromBytes("once")); });
         EXPECT_OK(o);
         QCOMPARE(o.response.body(), QByteArray("2.0"));
@@ -329,6 +338,55 @@ private Q_SLOTS:
                          return Request::get(silent.url(), RequestOptions().withTimeout(withRead(200ms)));
                      }),
                      "ReadTimeout");
+    }
+
+    // A streamed one-shot Request returns before its body is read; its private session must
+    // stay alive until Session::readChunk() reaches the end.
+    void oneShotStreamedRequest()
+    {
+        const QByteArray payload = QByteArray("streamed ").repeated(20000);
+        ThreadedServer server([payload](ServerConnection &c, const ReceivedRequest &) {
+            c.write("HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(payload.size())
+                    + "\r\n\r\n" + payload.left(100));
+            c.writeLater(payload.mid(100), 100ms);
+        });
+        Response r = Request::get(server.url(), RequestOptions().streaming());
+        QCOMPARE(r.status(), 200);
+        QVERIFY(r.isStreaming());
+        QByteArray all;
+        while (true) {
+            const QByteArray piece = Session::readChunk(r, 4096);
+            if (piece.isEmpty())
+                break;
+            all += piece;
+        }
+        QCOMPARE(all, payload);
+    }
+
+    // A streamed Response outliving its Session: reading it fails cleanly, it does not crash.
+    void streamedResponseOutlivesItsSession()
+    {
+        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &) {
+            c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst");
+            c.writeLater(QByteArray(995, 'x'), 200ms);
+        });
+        Response r;
+        {
+            Session session;
+            r = session.get(server.url(), RequestOptions().streaming());
+        }
+        QByteArray got;
+        const Reqivo::Error e = errorOf([&] {
+            while (true) {
+                const QByteArray piece = Session::readChunk(r);
+                if (piece.isEmpty())
+                    break;
+                got += piece;
+            }
+        });
+        QVERIFY2(e.isA(Reqivo::Error::Kind::Request), qPrintable(e.toString()));
+        QVERIFY(got.size() < 1000);
+        QVERIFY(waitUntil([&] { return server.openConnections() == 0; }));
     }
 
     // Connection: the byte pipe, against an echo server.

@@ -9,6 +9,7 @@
 
 #include <Reqivo/AsyncSession>
 #include <Reqivo/Connection>
+#include <Reqivo/ConnectionPool>
 #include <Reqivo/Request>
 #include <Reqivo/Session>
 #include <Reqivo/asyncconnectionpool.h>
@@ -49,11 +50,12 @@ struct ThreadReport
     }
 };
 
-//! \a requests GETs of /small.txt through a Session created on the calling thread.
-void hammer(ThreadReport &report, int requests)
+//! \a requests GETs of /small.txt through a Session created on the calling thread (sharing
+//! \a shared's connections when given).
+void hammer(ThreadReport &report, int requests, Reqivo::ConnectionPool *shared = nullptr)
 {
     report.threadId = QThread::currentThreadId();
-    Session session(nginxUrl(u"/"_s));
+    Session session(shared, nginxUrl(u"/"_s));
     report.sessionInThisThread = session.async().thread() == QThread::currentThread();
     for (int i = 0; i < requests; ++i) {
         try {
@@ -74,14 +76,18 @@ void hammer(ThreadReport &report, int requests)
 class NoLoopThread : public QThread
 {
 public:
-    NoLoopThread(ThreadReport &report, int requests) : m_report(report), m_requests(requests) { }
+    NoLoopThread(ThreadReport &report, int requests, Reqivo::ConnectionPool *shared)
+        : m_report(report), m_requests(requests), m_shared(shared)
+    {
+    }
 
 protected:
-    void run() override { hammer(m_report, m_requests); }
+    void run() override { hammer(m_report, m_requests, m_shared); }
 
 private:
     ThreadReport &m_report;
     int m_requests;
+    Reqivo::ConnectionPool *m_shared;
 };
 
 enum class ThreadKind { Std, QThreadWithLoop, QThreadWithoutLoop };
@@ -143,16 +149,26 @@ private Q_SLOTS:
     }
 
     // Each thread has its own Session; all hammer one nginx host at the same time.
+    // With a shared ConnectionPool the threads also hand keep-alive connections to each other.
     void manyThreadsHammerOneHost_data()
     {
         QTest::addColumn<int>("kind");
-        QTest::newRow("4 std::threads") << int(ThreadKind::Std);
-        QTest::newRow("4 QThreads running exec()") << int(ThreadKind::QThreadWithLoop);
-        QTest::newRow("4 QThreads without exec()") << int(ThreadKind::QThreadWithoutLoop);
+        QTest::addColumn<bool>("sharedPool");
+        QTest::newRow("4 std::threads") << int(ThreadKind::Std) << false;
+        QTest::newRow("4 QThreads running exec()") << int(ThreadKind::QThreadWithLoop) << false;
+        QTest::newRow("4 QThreads without exec()") << int(ThreadKind::QThreadWithoutLoop) << false;
+        QTest::newRow("4 std::threads, one ConnectionPool") << int(ThreadKind::Std) << true;
+        QTest::newRow("4 QThreads running exec(), one ConnectionPool")
+                << int(ThreadKind::QThreadWithLoop) << true;
+        QTest::newRow("4 QThreads without exec(), one ConnectionPool")
+                << int(ThreadKind::QThreadWithoutLoop) << true;
     }
     void manyThreadsHammerOneHost()
     {
         QFETCH(int, kind);
+        QFETCH(bool, sharedPool);
+        Reqivo::ConnectionPool pool;
+        Reqivo::ConnectionPool *const shared = sharedPool ? &pool : nullptr;
         constexpr int threads = 4;
         constexpr int requests = 200;
         std::vector<ThreadReport> reports(threads);
@@ -160,7 +176,7 @@ private Q_SLOTS:
         case ThreadKind::Std: {
             std::vector<std::thread> workers;
             for (int i = 0; i < threads; ++i)
-                workers.emplace_back([&reports, i] { hammer(reports[std::size_t(i)], requests); });
+                workers.emplace_back([&reports, i, shared] { hammer(reports[std::size_t(i)], requests, shared); });
             for (std::thread &t : workers)
                 t.join();
             break;
@@ -177,10 +193,10 @@ private Q_SLOTS:
             }
             std::atomic_int done{0};
             for (int i = 0; i < threads; ++i) {
-                QMetaObject::invokeMethod(contexts[std::size_t(i)].get(), [&reports, &done, i] {
+                QMetaObject::invokeMethod(contexts[std::size_t(i)].get(), [&reports, &done, i, shared] {
                     if (QThread::currentThread()->loopLevel() != 1)
                         reports[std::size_t(i)].fail(u"not called from the thread's exec()"_s);
-                    hammer(reports[std::size_t(i)], requests);
+                    hammer(reports[std::size_t(i)], requests, shared);
                     ++done;
                 });
             }
@@ -197,7 +213,7 @@ private Q_SLOTS:
         case ThreadKind::QThreadWithoutLoop: {
             std::vector<std::unique_ptr<NoLoopThread>> workers;
             for (int i = 0; i < threads; ++i)
-                workers.push_back(std::make_unique<NoLoopThread>(reports[std::size_t(i)], requests));
+                workers.push_back(std::make_unique<NoLoopThread>(reports[std::size_t(i)], requests, shared));
             for (auto &t : workers)
                 t->start();
             for (auto &t : workers)
@@ -206,6 +222,20 @@ private Q_SLOTS:
         }
         }
         checkReports(reports, requests);
+        if (sharedPool) {
+            // The sessions are gone; their keep-alive connections wait, parked, for any thread.
+            QVERIFY2(pool.idleCount() >= 1 && pool.idleCount() <= threads, qPrintable(pool.debugSummary()));
+            QCOMPARE(pool.debugSummary(), u"shared: http://127.0.0.1:%1 parked=%2"_s
+                                                  .arg(nginxValue(u"NGINX_HTTP_PORT"_s))
+                                                  .arg(pool.idleCount()));
+            // ... and a session in yet another thread picks one up.
+            bool reused = false;
+            std::thread late([&] { reused = Session(&pool).get(nginxUrl(u"/small.txt"_s)).connectionReused(); });
+            late.join();
+            QVERIFY(reused);
+            pool.clear();
+            QCOMPARE(pool.idleCount(), 0);
+        }
     }
 
     // Blocking calls on different threads at the same moment do not count as re-entry: the
