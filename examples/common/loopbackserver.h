@@ -80,7 +80,7 @@ public:
         QJsonArray list;
         int id = 1;
         for (const auto &row : rows) {
-            list.append(QJsonObject{{QStringLiteral("id"), id++},
+            list.append(QJsonObject {{QStringLiteral("id"), id++},
                 {QStringLiteral("title"), QString::fromUtf8(row[0])},
                 {QStringLiteral("author"), QString::fromUtf8(row[1])},
                 {QStringLiteral("summary"), QString::fromUtf8(row[2])}});
@@ -99,14 +99,14 @@ private:
         QByteArray body;
     };
 
-    static QByteArray head(int status, const QByteArray &reason, const QByteArray &fields,
-                           qint64 length)
+    static QByteArray head(
+        int status, const QByteArray &reason, const QByteArray &fields, qint64 length)
     {
         return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\n" + fields
             + "Content-Length: " + QByteArray::number(length) + "\r\n\r\n";
     }
     static void answer(QTcpSocket *socket, int status, const QByteArray &reason,
-                       const QByteArray &fields, const QByteArray &body)
+        const QByteArray &fields, const QByteArray &body)
     {
         socket->write(head(status, reason, fields, body.size()) + body);
     }
@@ -183,9 +183,10 @@ private:
     {
         const QByteArray &p = r.path;
         if (r.method == "GET" && p == "/json") {
-            answerJson(socket, QJsonObject{
-                {QStringLiteral("greeting"), QStringLiteral("hello from the loopback server")},
-                {QStringLiteral("port"), port()}});
+            answerJson(socket,
+                QJsonObject {
+                    {QStringLiteral("greeting"), QStringLiteral("hello from the loopback server")},
+                    {QStringLiteral("port"), port()}});
         } else if (r.method == "GET" && p.startsWith("/redirect/")) {
             const int n = p.mid(10).toInt();
             const QByteArray next = n > 1 ? "/redirect/" + QByteArray::number(n - 1) : "/json";
@@ -198,9 +199,11 @@ private:
                 set.insert(name, value);
             }
             answer(socket, 200, "OK", fields + "Content-Type: application/json\r\n",
-                QJsonDocument(QJsonObject{{QStringLiteral("set"), set}}).toJson(QJsonDocument::Compact));
+                QJsonDocument(QJsonObject {{QStringLiteral("set"), set}})
+                    .toJson(QJsonDocument::Compact));
         } else if (r.method == "GET" && p == "/cookies") {
-            answerJson(socket, QJsonObject{{QStringLiteral("cookie"), QString::fromLatin1(r.cookie)}});
+            answerJson(
+                socket, QJsonObject {{QStringLiteral("cookie"), QString::fromLatin1(r.cookie)}});
         } else if (r.method == "GET" && p.startsWith("/bytes/")) {
             const qint64 total = std::max<qint64>(0, p.mid(7).toLongLong());
             socket->write(head(200, "OK", "Content-Type: application/octet-stream\r\n", total));
@@ -221,12 +224,13 @@ private:
             timer->start(streamIntervalMs);
         } else if (r.method == "GET" && p.startsWith("/slow/")) {
             later(socket, holder, p.mid(6).toInt(), [socket] {
-                answerJson(socket, QJsonObject{{QStringLiteral("slow"), true}});
+                answerJson(socket, QJsonObject {{QStringLiteral("slow"), true}});
             });
         } else if (r.method == "POST" && p == "/echo") {
-            answerJson(socket, QJsonObject{{QStringLiteral("method"), QString::fromLatin1(r.method)},
-                {QStringLiteral("contentType"), QString::fromLatin1(r.contentType)},
-                {QStringLiteral("json"), QJsonDocument::fromJson(r.body).object()}});
+            answerJson(socket,
+                QJsonObject {{QStringLiteral("method"), QString::fromLatin1(r.method)},
+                    {QStringLiteral("contentType"), QString::fromLatin1(r.contentType)},
+                    {QStringLiteral("json"), QJsonDocument::fromJson(r.body).object()}});
         } else if (r.method == "GET" && p == "/items") {
             QJsonArray list;
             for (const QJsonValue &book : books()) {

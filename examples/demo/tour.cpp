@@ -33,8 +33,7 @@ void line(const QString &text)
 // "200 OK, 57 bytes in 2 ms"
 QString summary(const Response &r)
 {
-    return u"%1 %2, %3 bytes in %4 ms"_s
-        .arg(r.status())
+    return u"%1 %2, %3 bytes in %4 ms"_s.arg(r.status())
         .arg(QString::fromLatin1(r.reason()))
         .arg(r.body().size())
         .arg(r.elapsed().count());
@@ -53,7 +52,8 @@ void progressBar(qint64 done, qint64 total, bool last)
         return;
     constexpr int width = 30;
     const int filled = total > 0 ? int(width * done / total) : 0;
-    const QString bar = QString(filled, QLatin1Char('#')) + QString(width - filled, QLatin1Char('.'));
+    const QString bar
+        = QString(filled, QLatin1Char('#')) + QString(width - filled, QLatin1Char('.'));
     std::printf("%s   [%s] %3d%%  %.1f / %.1f MiB%s", terminal ? "\r" : "", qPrintable(bar),
         total > 0 ? int(100 * done / total) : 0, double(done) / (1 << 20),
         double(total) / (1 << 20), last ? "\n" : "");
@@ -81,7 +81,7 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
     Reqivo::AsyncSession session(http.baseUrl());
     line(QStringLiteral("Reqivo demo: an HTTP server and a WebSocket echo server run in this "
                         "process on 127.0.0.1 (%1, %2).")
-            .arg(http.baseUrl().toString(), ws.url().toString()));
+             .arg(http.baseUrl().toString(), ws.url().toString()));
 
     try {
         step.title("GET /json with co_await (AsyncSession)");
@@ -109,9 +109,9 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
 
         step.title("the same GET from QML (HttpClient in a headless QQmlEngine)");
         QString shown;
-        const QString qmlError =
-            co_await qmlGet(http.baseUrl(), u"/json"_s, &shown);
-        step.check(qmlError.isEmpty(), qmlError.isEmpty() ? shown : qmlError + QLatin1Char(' ') + shown);
+        const QString qmlError = co_await qmlGet(http.baseUrl(), u"/json"_s, &shown);
+        step.check(
+            qmlError.isEmpty(), qmlError.isEmpty() ? shown : qmlError + QLatin1Char(' ') + shown);
 
         step.title("a redirect chain: GET /redirect/3");
         const Response red = co_await session.get(QUrl(u"/redirect/3"_s));
@@ -122,20 +122,18 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
         step.check(red.status() == 200 && red.history().size() == 3, hops.join(u" -> "_s));
 
         step.title("cookies: the server sets two, the session sends them back");
-        const Response set = co_await session.get(
-            QUrl(u"/cookies/set?flavour=oatmeal&visit=1"_s));
+        const Response set = co_await session.get(QUrl(u"/cookies/set?flavour=oatmeal&visit=1"_s));
         const QList<QByteArray> setCookies = set.headers().values("Set-Cookie");
         const Response echo = co_await session.get(QUrl(u"/cookies"_s));
         const QString sentBack = echo.json().object().value(u"cookie"_s).toString();
-        step.check(sentBack.contains(u"flavour=oatmeal"_s)
-                && sentBack.contains(u"visit=1"_s),
-            u"Set-Cookie: %1\n   then sent back: Cookie: %2"_s
-                .arg(QString::fromLatin1(setCookies.join(" | ")), sentBack));
+        step.check(sentBack.contains(u"flavour=oatmeal"_s) && sentBack.contains(u"visit=1"_s),
+            u"Set-Cookie: %1\n   then sent back: Cookie: %2"_s.arg(
+                QString::fromLatin1(setCookies.join(" | ")), sentBack));
 
         step.title("a streamed download of 8 MiB, read piece by piece");
         constexpr qint64 size = 8 << 20;
-        Response dl = co_await session.get(QUrl(u"/bytes/%1"_s.arg(size)),
-            Reqivo::RequestOptions().streaming());
+        Response dl = co_await session.get(
+            QUrl(u"/bytes/%1"_s.arg(size)), Reqivo::RequestOptions().streaming());
         qint64 received = 0;
         for (;;) {
             const QByteArray chunk = co_await dl.readChunk();
@@ -152,16 +150,14 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
         QJsonObject person;
         person.insert(u"name"_s, u"Ada"_s);
         person.insert(u"language"_s, u"C++"_s);
-        const Response post =
-            co_await session.post(QUrl(u"/echo"_s), Reqivo::Body::fromJson(person));
+        const Response post
+            = co_await session.post(QUrl(u"/echo"_s), Reqivo::Body::fromJson(person));
         const QJsonObject seen = post.json().object();
-        step.check(seen.value(u"json"_s).toObject().value(u"name"_s)
-                    == u"Ada"_s,
-            u"the server saw %1 with Content-Type %2: %3"_s
-                .arg(seen.value(u"method"_s).toString(),
-                    seen.value(u"contentType"_s).toString(),
-                    QString::fromUtf8(QJsonDocument(seen.value(u"json"_s).toObject())
-                            .toJson(QJsonDocument::Compact))));
+        step.check(seen.value(u"json"_s).toObject().value(u"name"_s) == u"Ada"_s,
+            u"the server saw %1 with Content-Type %2: %3"_s.arg(seen.value(u"method"_s).toString(),
+                seen.value(u"contentType"_s).toString(),
+                QString::fromUtf8(QJsonDocument(seen.value(u"json"_s).toObject())
+                                      .toJson(QJsonDocument::Compact))));
 
         step.title("a timeout: GET /slow/2000 with a 300 ms read timeout");
         QElapsedTimer clock;
@@ -169,8 +165,8 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
         try {
             Reqivo::Timeout timeout;
             timeout.read = 300ms;
-            co_await session.get(QUrl(u"/slow/2000"_s),
-                Reqivo::RequestOptions().withTimeout(timeout));
+            co_await session.get(
+                QUrl(u"/slow/2000"_s), Reqivo::RequestOptions().withTimeout(timeout));
             step.check(false, u"the request did not time out"_s);
         } catch (const Reqivo::ReadTimeout &e) {
             step.check(clock.elapsed() < 1500,
@@ -184,21 +180,22 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
         options.reconnect.maxDelay = 1s;
         options.reconnect.maxAttempts = 10;
         Reqivo::AsyncWebSocket socket(ws.url(), options);
-        QObject::connect(&socket, &Reqivo::AsyncWebSocket::reconnecting, &socket,
-            [](int attempt, int delayMs) {
+        QObject::connect(
+            &socket, &Reqivo::AsyncWebSocket::reconnecting, &socket, [](int attempt, int delayMs) {
                 line(u"   ... reconnecting: attempt %1 in %2 ms"_s.arg(attempt).arg(delayMs));
             });
         co_await socket.open();
         co_await socket.sendText(u"hello"_s);
         const Reqivo::WebSocketMessage first = co_await socket.receive(5s);
-        step.check(first.text() == u"hello"_s, u"sent \"hello\", echoed \"%1\""_s.arg(first.text()));
+        step.check(
+            first.text() == u"hello"_s, u"sent \"hello\", echoed \"%1\""_s.arg(first.text()));
         ws.restart(600);
         co_await waitUntil(
             [&] { return socket.state() == Reqivo::AsyncWebSocket::State::Reconnecting; }, 5s);
         co_await socket.sendText(u"sent during the outage"_s);
         step.check(socket.queuedMessageCount() == 1,
-            u"server restarted (connection lost, close code %1); one message queued"_s
-                .arg(socket.closeCode()));
+            u"server restarted (connection lost, close code %1); one message queued"_s.arg(
+                socket.closeCode()));
         const Reqivo::WebSocketMessage late = co_await socket.receive(10s);
         step.check(late.text() == u"sent during the outage"_s,
             u"reconnected; the queued message was delivered and echoed: \"%1\""_s.arg(late.text()));

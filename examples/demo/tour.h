@@ -12,7 +12,7 @@
 namespace Examples {
 class LoopbackServer;
 class WsEchoServer;
-}
+} // namespace Examples
 
 namespace Demo {
 

@@ -58,13 +58,13 @@ QCoro::Task<QString> qmlGet(QUrl baseUrl, QString path, QString *shown)
     if (!component.isReady()) // (Qt 6.4 crashes creating from a component that is not ready)
         co_return component.isError() ? component.errorString().trimmed()
                                       : u"the QML component did not load"_s;
-    std::unique_ptr<QObject> object(component.createWithInitialProperties(
-        {{u"base"_s, baseUrl}, {u"path"_s, path}}));
+    std::unique_ptr<QObject> object(
+        component.createWithInitialProperties({{u"base"_s, baseUrl}, {u"path"_s, path}}));
     if (!object)
         co_return component.errorString().trimmed();
     QMetaObject::invokeMethod(object.get(), "start");
-    const bool done = co_await waitUntil(
-        [&] { return !object->property("result").toString().isEmpty(); }, 5s);
+    const bool done
+        = co_await waitUntil([&] { return !object->property("result").toString().isEmpty(); }, 5s);
     *shown = object->property("result").toString();
     co_return done ? QString() : u"no result within 5 s"_s;
 }

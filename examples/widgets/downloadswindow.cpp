@@ -86,8 +86,9 @@ int DownloadsWindow::addDownload(const QUrl &url)
         m_rows[index].bar->setRange(0, 1000);
         m_rows[index].bar->setValue(1000);
         end(index, r.isSuccess() ? Outcome::Finished : Outcome::Failed,
-            QStringLiteral("%1 %2, %3").arg(r.status()).arg(QString::fromLatin1(r.reason()),
-                mib(m_rows[index].bytes)));
+            QStringLiteral("%1 %2, %3")
+                .arg(r.status())
+                .arg(QString::fromLatin1(r.reason()), mib(m_rows[index].bytes)));
     });
     connect(reply, &Reqivo::Reply::errorOccurred, this, [this, index](const Reqivo::Error &e) {
         const bool cancelled = m_rows[index].outcome == Outcome::Cancelled;

@@ -20,7 +20,8 @@ int selfTest(QApplication &app, DownloadsWindow &window, Examples::LoopbackServe
     constexpr qint64 sizes[] = {2 << 20, 4 << 20, 8 << 20};
     for (qint64 size : sizes)
         window.addDownload(server.url(QStringLiteral("/bytes/%1").arg(size)));
-    const int big = window.addDownload(server.url(QStringLiteral("/bytes/%1").arg(qint64(1) << 30)));
+    const int big
+        = window.addDownload(server.url(QStringLiteral("/bytes/%1").arg(qint64(1) << 30)));
     window.onFirstProgress = [&window, big](int row) {
         if (row == big)
             window.cancel(big);
@@ -37,7 +38,8 @@ int selfTest(QApplication &app, DownloadsWindow &window, Examples::LoopbackServe
             std::printf("download %d: %lld bytes\n", i + 1, window.bytesReceived(i));
         }
         std::printf("download 4: %s\n",
-            window.outcome(big) == DownloadsWindow::Outcome::Cancelled ? "cancelled" : "not cancelled");
+            window.outcome(big) == DownloadsWindow::Outcome::Cancelled ? "cancelled"
+                                                                       : "not cancelled");
         std::printf("self-test %s\n", ok ? "passed" : "FAILED");
         app.exit(ok ? 0 : 1);
     };
