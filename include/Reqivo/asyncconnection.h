@@ -37,9 +37,7 @@ class REQIVO_EXPORT AsyncConnection : public QObject
 public:
     //! write() completes without waiting while fewer bytes than this are queued.
     static constexpr qint64 writeHighWaterMark = 1024 * 1024;
-    //! At most this many received bytes wait inside the process: when a reader is slower than
-    //! the network, the rest waits in the kernel and TCP flow control slows the sender, so a
-    //! streamed download's memory stays bounded however large the body is.
+    //! The read-buffer bound for streamed bodies (see setReadBufferLimit()).
     static constexpr qint64 readBufferBytes = 512 * 1024;
 
     explicit AsyncConnection(QObject *parent = nullptr);
@@ -63,6 +61,13 @@ public:
     //! Throws ReadTimeout when nothing arrives within \a timeout (the connection stays open),
     //! NetworkError/TlsError on socket errors or after close()/abort().
     QCoro::Task<QByteArray> read(std::chrono::milliseconds timeout);
+
+    //! Bounds how many received bytes may wait inside the process (0: no bound, the default).
+    //! With a bound, a reader slower than the network leaves the rest in the kernel and TCP
+    //! flow control slows the sender, so a streamed download's memory stays bounded however
+    //! large the body is. Not the default: Qt then re-arms its read notifier on every read,
+    //! which costs more than a small request's whole parse.
+    void setReadBufferLimit(qint64 bytes);
 
     //! Graceful close: queued bytes are still sent. Waiting coroutines get a NetworkError.
     void close();

@@ -223,10 +223,13 @@ private:
             m_settings.cancel->active = nullptr; // an abort from now on must not hit the pool
 
         // Bytes after the message that nobody asked for mean the connection is out of step.
-        if (m_parser->isReusable() && m_parser->unconsumed().isEmpty())
+        if (m_parser->isReusable() && m_parser->unconsumed().isEmpty()) {
+            if (AsyncConnection *c = m_lease.connection())
+                c->setReadBufferLimit(0);
             m_lease.recycle(keepAliveTimeout(m_parser->head().headers));
-        else
+        } else {
             m_lease.discard();
+        }
     }
 
     ConnectionLease m_lease;
@@ -405,6 +408,8 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     }
 
     const bool stream = settings.stream;
+    if (stream && hasBody)
+        c->setReadBufferLimit(AsyncConnection::readBufferBytes); // memory bounded by the reader
     auto bodyStream = std::make_shared<HttpBodyStream>(std::move(lease), std::move(parser),
                                                        std::move(decoder), std::move(settings),
                                                        url);

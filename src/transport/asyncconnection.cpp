@@ -93,7 +93,6 @@ void AsyncConnectionPrivate::createSocket()
     } else {
         m_socket = new QTcpSocket(this);
     }
-    m_socket->setReadBufferSize(AsyncConnection::readBufferBytes);
     connect(m_socket, &QAbstractSocket::connected, this, &AsyncConnectionPrivate::onConnected);
     connect(m_socket, &QIODevice::readyRead, this, &AsyncConnectionPrivate::onReadyRead);
     connect(m_socket, &QIODevice::bytesWritten, this, &AsyncConnectionPrivate::onBytesWritten);
@@ -677,6 +676,12 @@ int AsyncConnection::useCount() const
 void AsyncConnection::markUsed()
 {
     ++d->m_useCount;
+}
+
+void AsyncConnection::setReadBufferLimit(qint64 bytes)
+{
+    if (d->m_socket && d->m_socket->readBufferSize() != bytes)
+        d->m_socket->setReadBufferSize(bytes);
 }
 
 QAbstractSocket *AsyncConnection::socket() const
