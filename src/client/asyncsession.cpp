@@ -292,11 +292,18 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
         const QByteArrayView own = h.value("cookie");
         return own.isEmpty() ? core->jar->cookieHeaderFor(u) : own.toByteArray();
     };
-    // The original request counts as seen: a redirect straight back to it is a loop at once.
-    tracker.start(currentMethod, currentUrl, bodyDigest(body), cookieFor(currentHeaders, currentUrl));
+    // The original request counts as seen, so a redirect straight back to it is a loop at once.
+    // It is registered when the first redirect comes: most requests never need the tracker.
+    const QByteArray firstMethod = currentMethod;
+    const QUrl firstUrl = currentUrl;
+    QByteArray firstCookie;
 
     while (true) {
-        Headers wire = currentHeaders;
+        // The wire fields, built once: Host first, then the request's, then derived ones.
+        Headers wire;
+        wire.reserve(currentHeaders.size() + 6, 256);
+        wire.add("Host", hostHeader(currentUrl));
+        wire.append(currentHeaders);
         if (sendSessionAuth && Client::isSameOrigin(currentUrl, authOrigin))
             wire.add("Authorization", core->authorization);
         if (!wire.contains("cookie")) {
@@ -304,6 +311,8 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
             if (!cookies.isEmpty())
                 wire.add("Cookie", cookies);
         }
+        if (history.isEmpty())
+            firstCookie = wire.value("cookie").toByteArray();
         if (settings.decompress && !wire.contains("accept-encoding"))
             wire.add("Accept-Encoding", "gzip, deflate");
         if (!body.isEmpty() && !wire.contains("content-type") && !body.contentType().isEmpty())
@@ -337,6 +346,8 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
             co_await response.readAll();
             core->checkOpen(currentUrl);
         }
+        if (history.isEmpty())
+            tracker.start(firstMethod, firstUrl, bodyDigest(opts.body), firstCookie);
         const Error hopError = tracker.addHop(next.method, next.url,
                                               next.dropBody ? QByteArray() : bodyDigest(body),
                                               cookieFor(next.headers, next.url));
@@ -361,10 +372,6 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
                                                    const Client::ExchangeSettings &settings)
 {
     // Validate and serialise before a connection is taken: a rejected request sends nothing.
-    Headers fields;
-    fields.reserve(headers.size() + 1, 0);
-    fields.add("Host", hostHeader(url));
-    fields.append(headers);
     using Framing = Protocol::RequestWriter::BodyFraming;
     Framing framing = Framing::None;
     if (!body.isEmpty())
@@ -373,7 +380,7 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         framing = Framing::ContentLength; // "Content-Length: 0": some servers require it
     QByteArray head;
     QString error;
-    if (!Protocol::RequestWriter::writeHead(head, method, requestTarget(url), fields, framing,
+    if (!Protocol::RequestWriter::writeHead(head, method, requestTarget(url), headers, framing,
                                             body.isEmpty() ? 0 : body.size(), &error))
         throw RequestError(error, url);
 

@@ -206,13 +206,15 @@ void CookieJar::clearSessionCookies()
 QList<QNetworkCookie> CookieJar::cookiesForUrl(const QUrl &url) const
 {
     QList<QNetworkCookie> result;
+    const QList<QNetworkCookie> all = allCookies();
+    if (all.isEmpty())
+        return result; // the common case: no URL work at all
     const QString host = url.host();
     if (host.isEmpty())
         return result;
     const QString path = requestPath(url);
     const bool secure = isSecureScheme(url);
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    const QList<QNetworkCookie> all = allCookies();
     for (const QNetworkCookie &cookie : all) {
         if (isExpired(cookie, now) || (cookie.isSecure() && !secure))
             continue;
