@@ -94,8 +94,9 @@ private Q_SLOTS:
         }());
     }
 
-    // A graceful close (FIN) before the announced body ended: the message is incomplete
-    // (RFC 9112 §8), never a success with a short body.
+    // A graceful close (FIN) before the announced message ended: the message is incomplete
+    // (RFC 9112 §8), never a success with a short body; the connection broke, a NetworkError
+    // like a reset (Qt cannot tell the two apart).
     void closeMidBody_data()
     {
         QTest::addColumn<QByteArray>("bytes");
@@ -116,10 +117,7 @@ private Q_SLOTS:
             }));
             AsyncSession session;
             const Outcome o = co_await attempt(session.get(server.url()));
-            CO_EXPECT_ERROR_ISA(o, Request);
-            CO_VERIFY2(o.error.isA(Reqivo::Error::Kind::Network)
-                    || o.error.isA(Reqivo::Error::Kind::Protocol),
-                qPrintable(o.error.toString()));
+            CO_EXPECT_ERROR(o, "NetworkError");
             CO_EXPECT_POOL_CLEAN(session, server);
             CO_EXPECT_NEXT_REQUEST_WORKS(session, server);
         }());
