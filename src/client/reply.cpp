@@ -161,14 +161,12 @@ void AsyncSession::request(QByteArray method, QUrl url, RequestOptions opts,
 {
     Reply *reply = send(std::move(method), std::move(url), std::move(opts));
     auto shared = std::make_shared<Callback>(std::move(callback));
-    connect(reply, &Reply::finished, context, [reply, shared](const Response &r) {
-        (*shared)(r, Error());
-        reply->deleteLater();
-    });
-    connect(reply, &Reply::errorOccurred, context, [reply, shared](const Error &e) {
-        (*shared)(Response(), e);
-        reply->deleteLater();
-    });
+    // These may run queued in the context's thread after the Reply is gone: they get copies of
+    // the results and never touch the Reply, which cleans itself up (runningChanged below).
+    connect(reply, &Reply::finished, context,
+            [shared](const Response &r) { (*shared)(r, Error()); });
+    connect(reply, &Reply::errorOccurred, context,
+            [shared](const Error &e) { (*shared)(Response(), e); });
     // Without the context the callback is never called: the reply cleans itself up.
     connect(context, &QObject::destroyed, reply, &QObject::deleteLater);
     connect(reply, &Reply::runningChanged, reply, [reply] {

@@ -126,9 +126,12 @@ AsyncConnectionPoolPrivate::AsyncConnectionPoolPrivate(
     : q(q)
     , m_state(sanitized(options))
 {
-    m_alive = [this](quint64 slot, Millis idleFor) {
+    // Every reuse asks the kernel (one non-blocking peek): a blocking caller runs no event
+    // loop between requests, so a FIN that arrived a moment ago is known only to the kernel,
+    // and a non-idempotent request must never be sent on such a connection.
+    m_alive = [this](quint64 slot, Millis) {
         auto it = m_connections.find(slot);
-        return it != m_connections.end() && it->second->d->usable(idleFor >= peekAfterIdle);
+        return it != m_connections.end() && it->second->d->usable(true);
     };
     m_clock.start();
 }

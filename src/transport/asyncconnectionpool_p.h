@@ -29,12 +29,6 @@ public:
     using Millis = std::chrono::milliseconds;
     using PoolState = Transport::PoolState;
 
-    //! An idle connection is checked with the kernel (AsyncConnection::isUsableForReuse()'s
-    //! peek) only after this long. A connection reused at once was just heard from; what a
-    //! server does within a few milliseconds of a response it announces in that response
-    //! ("Connection: close"), and the peek would cost a syscall per request on the hot path.
-    static constexpr Millis peekAfterIdle {100};
-
     struct PoolWaiter
     {
         enum class State { Waiting, Granted, TimedOut, PoolDestroyed };

@@ -266,7 +266,7 @@ private Q_SLOTS:
             ConnectionLease lease = co_await pool.acquire(server.endpoint(), 5s, 5s);
             lease.recycle();
             CO_VERIFY(co_await eventually([&] { return server.last(); }));
-            co_await settle(150ms); // idle long enough for the kernel check (peekAfterIdle)
+            co_await settle(150ms); // the server has closed it by now
             // No event-loop turn between the server's action and the acquire: only the
             // pool's reuse check can notice.
             if (sendBytes) {
