@@ -166,6 +166,8 @@ public:
     //! Set before this side aborts the TCP connection (whose close also emits aboutToClose()).
     bool abortingLocally = false;
     bool heartbeatLost = false;
+    //! While disconnected() is emitted for a connection that will be reopened.
+    bool reconnectPending = false;
     bool userClose = false;
     int userCloseCode = 1000;
     QString userCloseReason;

@@ -95,8 +95,14 @@ Error AsyncWebSocketPrivate::submit(Outgoing message)
 {
     switch (state) {
     case State::Open:
-        writeNow(message);
-        return {};
+        if (ws) {
+            writeNow(message);
+            return {};
+        }
+        // A slot of disconnected(): the connection is gone, the state not yet updated.
+        if (!reconnectPending)
+            return makeError(QStringLiteral("cannot send: the connection was lost"), closeCode);
+        [[fallthrough]];
     case State::Connecting:
     case State::Reconnecting: {
         const QString why = state == State::Connecting ? QStringLiteral("connecting")
@@ -388,13 +394,16 @@ void AsyncWebSocketPrivate::connectionEnded(quint64 id)
     writeWaiters.wakeAll();
 
     qCDebug(lcWebSocket) << "disconnected from" << displayUrl() << code << reason;
+    const auto retrying
+        = [&] { return !userClose && options.reconnect.enabled && shouldReconnect(ending, code); };
+    reconnectPending = retrying(); // sends from disconnected() slots are queued then
     if (q)
         Q_EMIT q->disconnected(code, reason);
+    reconnectPending = false;
     if (destroyed || state == State::Closed)
         return; // a slot closed, aborted or destroyed the socket
 
-    const bool retry = !userClose && options.reconnect.enabled && shouldReconnect(ending, code);
-    if (retry) {
+    if (retrying()) {
         setState(State::Reconnecting);
         const quint64 myRun = ++run;
         // Detached: it owns a reference to the state and ends on its own.

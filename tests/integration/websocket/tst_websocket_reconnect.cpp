@@ -58,6 +58,7 @@ private Q_SLOTS:
     void connectedSlotsSendBeforeTheBacklog();
     void retryInitialConnect();
     void receiveWaitsAcrossAReconnect();
+    void sendFromADisconnectedSlot();
 
 private:
     PythonPeer m_python;
@@ -478,6 +479,37 @@ void TestWebSocketReconnect::receiveWaitsAcrossAReconnect()
         co_await socket.sendText(QStringLiteral("on the new connection"));
         CO_COMPARE((co_await std::move(waiting)).text(), QStringLiteral("on the new connection"));
         co_await socket.close();
+    }());
+}
+
+void TestWebSocketReconnect::sendFromADisconnectedSlot()
+{
+    TestServer server;
+    server.mode = TestServer::Mode::Record;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        // Reconnecting: a message sent from disconnected() is queued for the new connection.
+        AsyncWebSocket socket(server.url(), fastReconnect());
+        QList<bool> accepted;
+        connect(&socket, &AsyncWebSocket::disconnected, this,
+            [&] { accepted.append(socket.sendTextMessage(QStringLiteral("from the slot"))); });
+        co_await socket.open();
+        server.dropClients(0);
+        CO_VERIFY(co_await eventually([&] { return server.received.size() == 1; }));
+        CO_COMPARE(server.received, QStringList {QStringLiteral("from the slot")});
+        CO_COMPARE(accepted, QList<bool> {true});
+        co_await socket.close();
+
+        // Not reconnecting: refused, and nothing breaks.
+        AsyncWebSocket plain(server.url());
+        QList<bool> plainAccepted;
+        connect(&plain, &AsyncWebSocket::disconnected, this,
+            [&] { plainAccepted.append(plain.sendTextMessage(QStringLiteral("x"))); });
+        co_await plain.open();
+        server.dropClients(0);
+        CO_VERIFY(
+            co_await eventually([&] { return plain.state() == AsyncWebSocket::State::Closed; }));
+        CO_COMPARE(plainAccepted, QList<bool> {false});
     }());
 }
 
