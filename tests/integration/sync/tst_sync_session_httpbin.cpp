@@ -1,11 +1,13 @@
 // The blocking Session against httpbin and nginx on loopback: every behaviour the co_await path
 // has, asked again through the sync twin — query and headers, every kind of body, status codes
 // and raiseForStatus(), redirects (history, method rewriting, limits), cookies, auth,
-// gzip/deflate, streamed bodies read with Session::readChunk(), delays and deadlines. httpbin
+// gzip/deflate, streamed bodies read with Session::readChunk(), HTTPS and mutual TLS, delays
+// and deadlines. httpbin
 // echoes each request as JSON, so the checks look at the wire from the server's side too.
 #include "synctest.h"
 
 #include <Reqivo/Body>
+#include <Reqivo/Connection>
 #include <Reqivo/CookieJar>
 #include <Reqivo/Session>
 
@@ -422,6 +424,52 @@ private Q_SLOTS:
         QCOMPARE(total, size);
         QCOMPARE(r.bytesReceived(), size);
         QCOMPARE(hash.result().toHex(), nginxValue(u"NGINX_LARGE_SHA256"_s).toLatin1());
+    }
+
+    // TLS through the blocking classes: the test CA trusted or not, a client certificate for
+    // nginx's mTLS port, and the byte-level Connection over TLS.
+    void https()
+    {
+        Reqivo::TlsOptions tls;
+        QString error;
+        QVERIFY2(tls.addCaCertificatesFromFile(nginxValue(u"NGINX_CA_FILE"_s), &error), qPrintable(error));
+        const QUrl url = ReqivoTest::peerUrl(nginxEnv(), u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
+
+        Session untrusting;
+        EXPECT_ERROR(attempt([&] { return untrusting.get(url); }), "TlsError");
+
+        Session session;
+        session.setTlsOptions(tls);
+        const Response first = session.get(url);
+        QCOMPARE(first.status(), 200);
+        QCOMPARE(first.body(), QByteArray("Hello from nginx\n"));
+        QVERIFY(session.get(url).connectionReused());
+
+        const QUrl whoami = ReqivoTest::peerUrl(nginxEnv(), u"NGINX_MTLS_URL"_s, u"/whoami"_s);
+        QCOMPARE(session.get(whoami).status(), 400); // no client certificate
+        QVERIFY2(tls.setClientCertificateFromFiles(nginxValue(u"NGINX_CLIENT_CERT"_s),
+                                                   nginxValue(u"NGINX_CLIENT_KEY"_s), &error),
+                 qPrintable(error));
+        session.setTlsOptions(tls);
+        const Response me = session.get(whoami);
+        QCOMPARE(me.status(), 200);
+        QVERIFY2(me.text().contains(u"CN=reqivo-client"_s), qPrintable(me.text()));
+
+        Reqivo::Connection connection;
+        Reqivo::Endpoint endpoint = Reqivo::Endpoint::fromUrl(url);
+        endpoint.tlsOptions = tls;
+        connection.connectToHost(endpoint, 5s);
+        QVERIFY(connection.isEncrypted());
+        connection.write("GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 5s);
+        QByteArray raw;
+        while (true) {
+            const QByteArray piece = connection.read(5s);
+            if (piece.isEmpty())
+                break;
+            raw += piece;
+        }
+        QVERIFY2(raw.startsWith("HTTP/1.1 200 OK\r\n"), raw.left(100).constData());
+        QVERIFY(raw.endsWith("Hello from nginx\n"));
     }
 
     void delayGivesReadTimeout()
