@@ -328,6 +328,11 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         cancel->active = c;
     }
 
+    // A streamed body's memory is bounded by its reader from the first read on: the read for
+    // the head could otherwise pull in megabytes of body. Lifted when the body ends.
+    if (settings.stream)
+        c->setReadBufferLimit(AsyncConnection::readBufferBytes);
+
     // --- send ------------------------------------------------------------------------------
     try {
         if (body.kind() == Body::Kind::Bytes && body.bytes().size() <= coalesceBodyBytes) {
@@ -408,8 +413,6 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     }
 
     const bool stream = settings.stream;
-    if (stream && hasBody)
-        c->setReadBufferLimit(AsyncConnection::readBufferBytes); // memory bounded by the reader
     auto bodyStream = std::make_shared<HttpBodyStream>(std::move(lease), std::move(parser),
                                                        std::move(decoder), std::move(settings),
                                                        url);
