@@ -98,6 +98,7 @@ public:
     void finish(int code, const QString &reason, Error error);
     void abortConnection(int code, const QString &reason);
     void teardown();
+    void wakeEveryone();
     Error makeError(const QString &message, int code, const QString &detail = {}) const;
     [[noreturn]] void throwDestroyed() const;
     QUrl displayUrl() const;

@@ -441,10 +441,7 @@ void AsyncWebSocketPrivate::finish(int code, const QString &reason, Error error)
     setState(State::Closed);
     if (error && q)
         Q_EMIT q->errorOccurred(error);
-    incomingWaiters.wakeAll();
-    stateWaiters.wakeAll();
-    pongWaiters.wakeAll();
-    writeWaiters.wakeAll();
+    wakeEveryone();
 }
 
 void AsyncWebSocketPrivate::abortConnection(int code, const QString &reason)
@@ -487,6 +484,16 @@ void AsyncWebSocketPrivate::teardown()
     }
     state = State::Closed;
     outgoing.clear();
+    // Waiting coroutines are resumed from the event loop, not from inside the destructor of the
+    // object their caller may still be looking at. They hold the state alive until then.
+    if (incomingWaiters.isEmpty() && stateWaiters.isEmpty() && pongWaiters.isEmpty()
+        && writeWaiters.isEmpty())
+        return;
+    QTimer::singleShot(0, &context, [self = shared_from_this()] { self->wakeEveryone(); });
+}
+
+void AsyncWebSocketPrivate::wakeEveryone()
+{
     incomingWaiters.wakeAll();
     stateWaiters.wakeAll();
     pongWaiters.wakeAll();

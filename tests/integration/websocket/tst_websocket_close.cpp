@@ -31,6 +31,7 @@ private Q_SLOTS:
     void closeTwiceAndBeforeOpen();
     void invalidCloseArguments();
     void destroyingWakesWaiters();
+    void destroyedFromItsOwnSlots();
     void handshakeRefusedWith401();
     void handshakeRefusedWith503();
     void frameTooBig();
@@ -326,6 +327,41 @@ void TestWebSocketClose::destroyingWakesWaiters()
         CO_VERIFY2(p.message().contains(QLatin1String("destroyed")), qPrintable(p.message()));
         CO_VERIFY(co_await eventually([&] { return serverSawCode != 0; }));
         CO_COMPARE(serverSawCode, 1001);
+    }());
+}
+
+void TestWebSocketClose::destroyedFromItsOwnSlots()
+{
+    TestServer server;
+    QVERIFY(server.listen());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        // Deleted (not deleteLater) from inside textMessageReceived, with a receive() waiting.
+        auto *first = new AsyncWebSocket(server.url());
+        connect(first, &AsyncWebSocket::textMessageReceived, this, [&] {
+            delete first;
+            first = nullptr;
+        });
+        co_await first->open();
+        auto waiting = first->receive(5s);
+        first->sendTextMessage(QStringLiteral("echo me"));
+        const Error e = co_await errorOf(std::move(waiting));
+        CO_VERIFY(first == nullptr); // resumed after the destructor, not inside it
+        // The message was kept before the slot ran: the waiting receive() still gets it.
+        CO_VERIFY2(e.isNull(), qPrintable(e.toString()));
+
+        // Deleted from inside disconnected(), while a reconnect would follow.
+        WebSocketOptions options;
+        options.reconnect.enabled = true;
+        auto *second = new AsyncWebSocket(server.url(), options);
+        connect(second, &AsyncWebSocket::disconnected, this, [&] {
+            delete second;
+            second = nullptr;
+        });
+        co_await second->open();
+        server.dropClients(0);
+        CO_VERIFY(co_await eventually([&] { return second == nullptr; }));
+        co_await settle(100ms);
+        CO_COMPARE(server.connections, 2); // no reconnect from a destroyed socket
     }());
 }
 
