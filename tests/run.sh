@@ -174,9 +174,12 @@ if configured build; then
 fi
 
 # --- ASan + UBSan -----------------------------------------------------------------------------
+# -O1 -g1 (line tables) is what the sanitizers recommend, and halves this build's compile time
+# against -O2 -g; reports keep their file:line frames.
 if ((!quick)); then
     stage "build-asan/ (GCC, AddressSanitizer + UndefinedBehaviorSanitizer)" configure_build \
         build-asan -DCMAKE_CXX_COMPILER=g++ -DREQIVO_WERROR=ON \
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
         -DREQIVO_SANITIZE=address,undefined -DREQIVO_BUILD_TESTS=ON \
         -DREQIVO_BUILD_EXAMPLES=OFF -DREQIVO_BUILD_BENCHMARKS=OFF -DREQIVO_BUILD_FUZZERS=OFF
     if configured build-asan; then
