@@ -5,20 +5,26 @@
 // body), to a handler, which answers through the ServerConnection: exact bytes, bytes trickled
 // on a timer, a graceful close, or a TCP reset. It counts what a test needs to prove pooling
 // and retry behaviour from the outside: connections accepted, connections open at once (and the
-// peak), requests and raw bytes received. It runs on the test's thread, so the test must wait
-// with co_await (never block) while a client talks to it.
+// peak), requests and raw bytes received. With enableTls() it speaks TLS and plain HTTP on the
+// same port (it peeks at the first byte: 0x16 opens a TLS handshake), so one server can be two
+// origins that differ by scheme only. It runs on the test's thread, so the test must wait with
+// co_await (never block) while a client talks to it.
 #pragma once
 
 #include <QByteArray>
 #include <QHostAddress>
 #include <QList>
 #include <QPointer>
+#include <QSocketNotifier>
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QUrl>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -37,6 +43,7 @@ struct ReceivedRequest
     QList<std::pair<QByteArray, QByteArray>> fields;
     QByteArray body; //!< de-chunked
     bool chunked = false;
+    bool tls = false; //!< arrived over TLS (see FaultServer::enableTls())
 
     QByteArray field(QByteArrayView name) const
     {
@@ -76,6 +83,7 @@ public:
     }
 
     int id() const { return m_id; }
+    bool isTls() const { return m_tls; }
     QTcpSocket *socket() const { return m_socket; }
     bool isOpen() const { return m_open; }
     const QByteArray &received() const { return m_received; }
@@ -127,10 +135,21 @@ private:
     friend class FaultServer;
     QTcpSocket *m_socket;
     int m_id;
+    bool m_tls = false;
     bool m_open = true;
     int m_requests = 0;
     QByteArray m_buffer; // unparsed request bytes
     QByteArray m_received; // everything received
+};
+
+// A QTcpServer that hands over raw descriptors, so FaultServer can look before choosing a socket.
+class DescriptorListener : public QTcpServer
+{
+public:
+    std::function<void(qintptr)> onIncoming;
+
+protected:
+    void incomingConnection(qintptr descriptor) override { onIncoming(descriptor); }
 };
 
 class FaultServer : public QObject
@@ -142,7 +161,7 @@ public:
     explicit FaultServer(Handler handler = {})
         : m_handler(std::move(handler))
     {
-        QObject::connect(&m_server, &QTcpServer::newConnection, this, [this] { accept(); });
+        m_server.onIncoming = [this](qintptr descriptor) { incoming(descriptor); };
         if (!m_server.listen(QHostAddress::LocalHost, 0))
             qFatal(
                 "FaultServer: cannot listen on 127.0.0.1: %s", qPrintable(m_server.errorString()));
@@ -160,10 +179,21 @@ public:
     //! Called for each connection as it is accepted, before it sends anything.
     void setAcceptHandler(AcceptHandler handler) { m_onAccept = std::move(handler); }
 
+    //! Also answer TLS on the same port, with \a config (local certificate and key).
+    void enableTls(const QSslConfiguration &config)
+    {
+        m_tlsConfig = config;
+        m_tlsEnabled = true;
+    }
+
     quint16 port() const { return m_server.serverPort(); }
     QUrl url(const QString &path = QStringLiteral("/")) const
     {
         return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port()).arg(path));
+    }
+    QUrl httpsUrl(const QString &path = QStringLiteral("/")) const
+    {
+        return QUrl(QStringLiteral("https://127.0.0.1:%1%2").arg(port()).arg(path));
     }
 
     int connectionCount() const { return m_accepted; }
@@ -174,21 +204,52 @@ public:
     QList<QPointer<ServerConnection>> connections() const { return m_connections; }
 
 private:
-    void accept()
+    void incoming(qintptr descriptor)
     {
-        while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-            auto *c = new ServerConnection(socket, ++m_accepted, this);
-            m_connections.append(c);
-            m_maxOpen = std::max(m_maxOpen, ++m_open);
-            QObject::connect(socket, &QTcpSocket::readyRead, c, [this, c] { onReadyRead(*c); });
-            QObject::connect(socket, &QTcpSocket::disconnected, c, [this, c] { onGone(*c); });
-            QObject::connect(socket, &QTcpSocket::errorOccurred, c, [this, c] { onGone(*c); });
-            if (m_onAccept)
-                m_onAccept(*c);
-            // A client may have written before we connected the signal.
-            if (socket->bytesAvailable() > 0)
-                onReadyRead(*c);
+        if (!m_tlsEnabled) {
+            auto *socket = new QTcpSocket;
+            socket->setSocketDescriptor(descriptor);
+            adopt(socket, false);
+            return;
         }
+        // Wait for the first byte and peek at it: a TLS record starts with 0x16 (handshake).
+        auto *notifier = new QSocketNotifier(descriptor, QSocketNotifier::Read, this);
+        QObject::connect(notifier, &QSocketNotifier::activated, this, [this, notifier, descriptor] {
+            notifier->setEnabled(false);
+            notifier->deleteLater();
+            char first = 0;
+            if (::recv(int(descriptor), &first, 1, MSG_PEEK) != 1) {
+                ::close(int(descriptor));
+                return;
+            }
+            if (first != 0x16) {
+                auto *socket = new QTcpSocket;
+                socket->setSocketDescriptor(descriptor);
+                adopt(socket, false);
+                return;
+            }
+            auto *socket = new QSslSocket;
+            socket->setSocketDescriptor(descriptor);
+            socket->setSslConfiguration(m_tlsConfig);
+            adopt(socket, true);
+            socket->startServerEncryption();
+        });
+    }
+
+    void adopt(QTcpSocket *socket, bool tls)
+    {
+        auto *c = new ServerConnection(socket, ++m_accepted, this);
+        c->m_tls = tls;
+        m_connections.append(c);
+        m_maxOpen = std::max(m_maxOpen, ++m_open);
+        QObject::connect(socket, &QTcpSocket::readyRead, c, [this, c] { onReadyRead(*c); });
+        QObject::connect(socket, &QTcpSocket::disconnected, c, [this, c] { onGone(*c); });
+        QObject::connect(socket, &QTcpSocket::errorOccurred, c, [this, c] { onGone(*c); });
+        if (m_onAccept)
+            m_onAccept(*c);
+        // A client may have written before we connected the signal.
+        if (socket->bytesAvailable() > 0)
+            onReadyRead(*c);
     }
 
     void onGone(ServerConnection &c)
@@ -209,6 +270,7 @@ private:
         while (c.m_open && takeRequest(c.m_buffer, r)) {
             r.connection = c.id();
             r.indexOnConnection = c.m_requests++;
+            r.tls = c.m_tls;
             m_requests.append(r);
             if (qEnvironmentVariableIsSet("FAULTSERVER_DEBUG"))
                 qDebug("FaultServer: connection %d request %d: %s %s", r.connection,
@@ -284,7 +346,9 @@ private:
         return true;
     }
 
-    QTcpServer m_server;
+    DescriptorListener m_server;
+    QSslConfiguration m_tlsConfig;
+    bool m_tlsEnabled = false;
     Handler m_handler;
     AcceptHandler m_onAccept;
     QList<QPointer<ServerConnection>> m_connections;

@@ -12,7 +12,11 @@
 #include <Reqivo/CookieJar>
 
 #include <QBuffer>
+#include <QFile>
 #include <QJsonObject>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
 
 #include <memory>
 
@@ -392,6 +396,64 @@ private Q_SLOTS:
             const ReceivedRequest &last = (sameOrigin ? server : other).requests().last();
             CO_COMPARE(last.target, QByteArray("/end"));
             CO_COMPARE(last.field("cookie"), sameOrigin ? QByteArray("manual=1") : QByteArray());
+        }());
+    }
+
+    // The scheme alone makes another origin (the correction to ADR-016): one server on
+    // one port answers TLS and plain HTTP, and redirects from one to the other.
+    void schemeChangeOnTheSameHostAndPort_data()
+    {
+        QTest::addColumn<bool>("fromTls");
+        QTest::newRow("https → http") << true;
+        QTest::newRow("http → https") << false;
+    }
+    void schemeChangeOnTheSameHostAndPort()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(bool, fromTls);
+            const auto nginx = ReqivoTest::loadPeerEnv(u"nginx"_s);
+            QSslConfiguration serverTls = QSslConfiguration::defaultConfiguration();
+            serverTls.setLocalCertificate(
+                QSslCertificate::fromPath(ReqivoTest::peerValue(nginx, u"NGINX_SERVER_CERT"_s))
+                    .value(0));
+            QFile keyFile(ReqivoTest::peerValue(nginx, u"NGINX_CERTS_DIR"_s) + u"/server.key"_s);
+            CO_VERIFY(keyFile.open(QIODevice::ReadOnly));
+            serverTls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Ec));
+            CO_VERIFY(!serverTls.privateKey().isNull());
+
+            FaultServer server;
+            server.enableTls(serverTls);
+            const QUrl start = fromTls ? server.httpsUrl(u"/start"_s) : server.url(u"/start"_s);
+            const QUrl end = fromTls ? server.url(u"/end"_s) : server.httpsUrl(u"/end"_s);
+            server.setHandler([end](ServerConnection &c, const ReceivedRequest &r) {
+                if (r.target == "/start")
+                    c.write(httpResponse(302, {},
+                        "Set-Cookie: plain=1; Path=/\r\nSet-Cookie: sec=1; Path=/; Secure\r\n"
+                        "Location: "
+                            + end.toEncoded() + "\r\n",
+                        "Found"));
+                else
+                    c.write(httpResponse(200, "ok"));
+            });
+            AsyncSession session;
+            Reqivo::TlsOptions tls;
+            CO_VERIFY(
+                tls.addCaCertificatesFromFile(ReqivoTest::peerValue(nginx, u"NGINX_CA_FILE"_s)));
+            session.setTlsOptions(tls);
+            session.setBasicAuth(u"user"_s, u"secret"_s);
+            const Outcome o = co_await attempt(session.get(start));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.url(), end);
+            CO_COMPARE(server.requests().size(), qsizetype(2));
+            const ReceivedRequest &first = server.requests().at(0);
+            const ReceivedRequest &second = server.requests().at(1);
+            CO_COMPARE(first.tls, fromTls);
+            CO_COMPARE(second.tls, !fromTls);
+            CO_VERIFY2(!first.field("authorization").isEmpty(), first.head.constData());
+            CO_COMPARE(second.field("authorization"), QByteArray());
+            // Cookies follow RFC 6265, not origins: "plain" goes to either scheme; "sec" only
+            // over TLS, and it is refused outright when an http:// response sets it.
+            CO_COMPARE(second.field("cookie"), QByteArray("plain=1"));
         }());
     }
 
