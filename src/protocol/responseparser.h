@@ -4,7 +4,7 @@
 // nextEvent() until it says NeedData. The parser never touches a socket, never throws, never
 // allocates per byte and copies body bytes at most once (into its own buffer, and only when the
 // caller hands it a view it cannot share). Framing follows RFC 9112 §6.3 exactly; anything the
-// RFC does not allow is an error, except the three documented leniencies below.
+// RFC does not allow is an error, except the four documented leniencies below.
 //
 // One message cycle:   Head* (1xx interim, zero or more) → Head (final) → Data* → EndOfMessage
 // then startNextCycle() for the next response on a reused connection. An Error event is final;
