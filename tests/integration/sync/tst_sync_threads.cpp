@@ -14,9 +14,12 @@
 #include <Reqivo/Session>
 #include <Reqivo/asyncconnectionpool.h>
 
+#include <QHash>
+#include <QMutex>
 #include <QThread>
 #include <QTimer>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -236,6 +239,98 @@ private Q_SLOTS:
             pool.clear();
             QCOMPARE(pool.idleCount(), 0);
         }
+    }
+
+    // One ConnectionPool under load, with every byte under watch: each request names itself,
+    // the server answers with that name a moment later and counts any request that arrives on
+    // a connection whose previous request is still unanswered (two threads on one connection).
+    // A failure says whether the server had received and answered the request that timed out.
+    void sharedPoolUnderLoad_data()
+    {
+        QTest::addColumn<int>("delayMs");
+        QTest::newRow("answered at once") << 0;
+        QTest::newRow("answered after 1 ms") << 1;
+    }
+    void sharedPoolUnderLoad()
+    {
+        QFETCH(int, delayMs);
+        struct Watch
+        {
+            QMutex mutex;
+            QHash<int, int> pending; // connection -> unanswered requests
+            int overlaps = 0;
+        };
+        auto watch = std::make_shared<Watch>();
+        ThreadedServer server([watch, delayMs](ServerConnection &c, const ReceivedRequest &r) {
+            {
+                QMutexLocker lock(&watch->mutex);
+                if (watch->pending.value(c.id()) > 0)
+                    ++watch->overlaps;
+                ++watch->pending[c.id()];
+            }
+            const auto answer = [watch, &c, target = r.target] {
+                {
+                    QMutexLocker lock(&watch->mutex);
+                    --watch->pending[c.id()];
+                }
+                c.write(httpResponse(200, target));
+            };
+            if (delayMs == 0)
+                answer();
+            else
+                QTimer::singleShot(std::chrono::milliseconds(delayMs), &c, answer);
+        });
+        Reqivo::ConnectionPool shared;
+        constexpr int threads = 4;
+        constexpr int requests = 300;
+        std::vector<QStringList> failures(threads);
+        std::vector<std::thread> workers;
+        for (int t = 0; t < threads; ++t) {
+            workers.emplace_back([&, t] {
+                Session session(&shared);
+                Reqivo::Timeout timeout;
+                timeout.read = 2s;
+                session.setTimeout(timeout);
+                for (int i = 0; i < requests; ++i) {
+                    const QString path = u"/t%1-%2"_s.arg(t).arg(i);
+                    const Outcome o = attempt([&] { return session.get(server.url(path)); });
+                    if (!o.ok())
+                        failures[std::size_t(t)].append(path + u": "_s + o.error.toString());
+                    else if (o.response.body() != path.toLatin1())
+                        failures[std::size_t(t)].append(path + u" got the answer for "_s
+                                                        + QString::fromLatin1(o.response.body()));
+                }
+            });
+        }
+        for (std::thread &w : workers)
+            w.join();
+        QStringList all;
+        const QList<ReceivedRequest> received = server.requests();
+        for (const QStringList &f : failures) {
+            for (const QString &line : f) {
+                const QByteArray path = line.section(u':', 0, 0).section(u' ', 0, 0).toLatin1();
+                const auto it = std::find_if(received.begin(), received.end(),
+                                             [&](const ReceivedRequest &r) { return r.target == path; });
+                if (it == received.end()) {
+                    all.append(line + u" [the server never received it]"_s);
+                    continue;
+                }
+                // Which thread used this connection just before: a hand-over between threads?
+                QByteArray previous = "none";
+                for (const ReceivedRequest &r : received) {
+                    if (r.connection == it->connection && r.indexOnConnection == it->indexOnConnection - 1)
+                        previous = r.target;
+                }
+                all.append(line + u" [the server received and answered it: request %1 on connection %2, after %3]"_s
+                                          .arg(it->indexOnConnection)
+                                          .arg(it->connection)
+                                          .arg(QString::fromLatin1(previous)));
+            }
+        }
+        QVERIFY2(all.isEmpty(), qPrintable(all.mid(0, 5).join(u"\n"_s)));
+        QCOMPARE(watch->overlaps, 0);
+        QCOMPARE(server.requestCount(), qsizetype(threads * requests));
+        QVERIFY2(server.connectionCount() <= threads, qPrintable(QString::number(server.connectionCount())));
     }
 
     // Blocking calls on different threads at the same moment do not count as re-entry: the
