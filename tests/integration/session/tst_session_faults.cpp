@@ -443,6 +443,31 @@ private Q_SLOTS:
         }());
     }
 
+    // Many requests in every stage at once (connected and waiting for a head, queued for a pool
+    // slot) when the session goes: each one ends with a RequestError, none hangs or crashes.
+    void sessionDestroyedWithManyRequestsInFlight()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server([](ServerConnection &, const ReceivedRequest &) {});
+            auto session = std::make_unique<AsyncSession>();
+            Reqivo::PoolOptions options;
+            options.maxPerHost = 4;
+            session->pool()->setOptions(options);
+            std::vector<QCoro::Task<Response>> tasks;
+            for (int i = 0; i < 12; ++i)
+                tasks.push_back(session->get(server.url(u"/%1"_s.arg(i))));
+            CO_VERIFY(co_await waitUntil([&] { return server.requests().size() == 4; }));
+            CO_COMPARE(session->pool()->waitingCount(), 8);
+            session.reset();
+            for (auto &task : tasks) {
+                const Outcome o = co_await attempt(std::move(task));
+                CO_EXPECT_ERROR_ISA(o, Request);
+            }
+            CO_COMPARE(server.requests().size(), qsizetype(4));
+            CO_VERIFY(co_await waitUntil([&] { return server.openConnections() == 0; }));
+        }());
+    }
+
     // ADR-012: user input that would change the message framing is refused before a single
     // byte goes out, whichever way it reaches the request.
     void headerInjectionRefused_data()

@@ -217,6 +217,73 @@ private Q_SLOTS:
             120s);
     }
 
+    // The large file gzip-compressed on the fly (chunked, Content-Encoding: gzip), streamed and
+    // decoded piece by piece: the decoded bytes are the file.
+    void gzipStreamDecodedOnTheFly()
+    {
+        RUN_CORO(
+            []() -> QCoro::Task<void> {
+                AsyncSession session;
+                const Outcome o = co_await attempt(
+                    session.get(httpUrl(u"/gzip"_s + value(u"NGINX_LARGE_PATH"_s)),
+                        RequestOptions().streaming()));
+                CO_EXPECT_OK(o);
+                Response r = o.response;
+                CO_COMPARE(r.headers().value("content-encoding").toByteArray(), QByteArray("gzip"));
+                QCryptographicHash sha(QCryptographicHash::Sha256);
+                qint64 total = 0;
+                while (true) {
+                    const QByteArray piece = co_await r.readChunk(256 * 1024);
+                    if (piece.isEmpty())
+                        break;
+                    total += piece.size();
+                    sha.addData(piece);
+                }
+                CO_COMPARE(total, value(u"NGINX_LARGE_SIZE"_s).toLongLong());
+                CO_COMPARE(
+                    QString::fromLatin1(sha.result().toHex()), value(u"NGINX_LARGE_SHA256"_s));
+            }(),
+            120s);
+    }
+
+    // Two streamed downloads open at once, read in turns: each connection keeps its own bytes.
+    void interleavedStreams()
+    {
+        RUN_CORO(
+            []() -> QCoro::Task<void> {
+                AsyncSession session;
+                const QUrl url = httpUrl(value(u"NGINX_LARGE_PATH"_s));
+                const Outcome a = co_await attempt(session.get(url, RequestOptions().streaming()));
+                const Outcome b = co_await attempt(session.get(url, RequestOptions().streaming()));
+                CO_EXPECT_OK(a);
+                CO_EXPECT_OK(b);
+                CO_COMPARE(session.pool()->activeCount(Endpoint::fromUrl(url)), 2);
+                Response ra = a.response;
+                Response rb = b.response;
+                QCryptographicHash shaA(QCryptographicHash::Sha256);
+                QCryptographicHash shaB(QCryptographicHash::Sha256);
+                bool doneA = false, doneB = false;
+                while (!doneA || !doneB) {
+                    if (!doneA) {
+                        const QByteArray piece = co_await ra.readChunk(100000);
+                        doneA = piece.isEmpty();
+                        shaA.addData(piece);
+                    }
+                    if (!doneB) {
+                        const QByteArray piece = co_await rb.readChunk(30000);
+                        doneB = piece.isEmpty();
+                        shaB.addData(piece);
+                    }
+                }
+                CO_COMPARE(
+                    QString::fromLatin1(shaA.result().toHex()), value(u"NGINX_LARGE_SHA256"_s));
+                CO_COMPARE(
+                    QString::fromLatin1(shaB.result().toHex()), value(u"NGINX_LARGE_SHA256"_s));
+                CO_COMPARE(session.pool()->idleCount(Endpoint::fromUrl(url)), 2);
+            }(),
+            120s);
+    }
+
     // Ending a streamed body early closes its connection instead of pooling it half-read.
     void streamClosedEarlyIsNotPooled()
     {
