@@ -38,7 +38,7 @@ public:
     //! write() completes without waiting while fewer bytes than this are queued.
     static constexpr qint64 writeHighWaterMark = 1024 * 1024;
     //! The read-buffer bound for streamed bodies (see setReadBufferLimit()).
-    static constexpr qint64 readBufferBytes = 512 * 1024;
+    static constexpr qint64 readBufferBytes = 64 * 1024;
 
     explicit AsyncConnection(QObject *parent = nullptr);
     //! Aborts the socket. A coroutine still waiting in connectToHost(), read() or write() is
