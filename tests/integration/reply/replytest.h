@@ -35,7 +35,8 @@ struct ReplyWatch
     bool readOnReadyRead = true;
     QThread *finishedThread = nullptr;
 
-    explicit ReplyWatch(Reqivo::Reply *r) : reply(r)
+    explicit ReplyWatch(Reqivo::Reply *r)
+        : reply(r)
     {
         using Reqivo::Reply;
         QObject::connect(r, &Reply::finished, &context, [this](const Reqivo::Response &resp) {
@@ -51,11 +52,13 @@ struct ReplyWatch
             finishedThread = QThread::currentThread();
         });
         QObject::connect(r, &Reply::runningChanged, &context,
-                         [this] { events.append(QStringLiteral("runningChanged")); });
-        QObject::connect(r, &Reply::downloadProgress, &context,
-                         [this](qint64 got, qint64 total) { download.append({got, total}); });
-        QObject::connect(r, &Reply::uploadProgress, &context,
-                         [this](qint64 sent, qint64 total) { upload.append({sent, total}); });
+            [this] { events.append(QStringLiteral("runningChanged")); });
+        QObject::connect(r, &Reply::downloadProgress, &context, [this](qint64 got, qint64 total) {
+            download.append({got, total});
+        });
+        QObject::connect(r, &Reply::uploadProgress, &context, [this](qint64 sent, qint64 total) {
+            upload.append({sent, total});
+        });
         QObject::connect(r, &Reply::readyRead, &context, [this] {
             ++readyReads;
             if (readOnReadyRead && reply)
@@ -74,7 +77,7 @@ struct ReplyWatch
     QString describe() const
     {
         return events.join(QLatin1Char(' ')) + QStringLiteral(" | ")
-                + (errors ? error.toString() : QStringLiteral("status %1").arg(response.status()));
+            + (errors ? error.toString() : QStringLiteral("status %1").arg(response.status()));
     }
 };
 

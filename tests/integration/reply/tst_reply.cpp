@@ -36,7 +36,8 @@ void answerOrStall(ServerConnection &c, const ReceivedRequest &r)
     else if (r.target == "/late")
         c.writeLater(httpResponse(200, "late"), 300ms);
     else if (r.target.startsWith("/hop/")) // an endless chain of distinct redirects
-        c.write(httpResponse(302, {}, "Location: /hop/" + QByteArray::number(r.target.mid(5).toInt() + 1) + "\r\n", "Found"));
+        c.write(httpResponse(302, {},
+            "Location: /hop/" + QByteArray::number(r.target.mid(5).toInt() + 1) + "\r\n", "Found"));
     else if (r.target == "/malformed")
         c.write("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n");
     else if (r.target == "/silent")
@@ -79,7 +80,7 @@ private Q_SLOTS:
         ReplyWatch watch(reply); // connected after send() returned
         QVERIFY(watch.waitForOutcome());
         EXPECT_FINISHED(watch);
-        QCOMPARE(watch.events, (QStringList{u"runningChanged"_s, u"finished"_s}));
+        QCOMPARE(watch.events, (QStringList {u"runningChanged"_s, u"finished"_s}));
         QCOMPARE(watch.response.status(), 200);
         QCOMPARE(watch.response.body(), QByteArray("GET /a "));
         QCOMPARE(watch.response.headers().value("x-served").toByteArray(), QByteArray("yes"));
@@ -190,7 +191,7 @@ private Q_SLOTS:
         QVERIFY(watch.waitForOutcome());
         QVERIFY2(watch.errors == 1 && watch.finished == 0, qPrintable(watch.describe()));
         QCOMPARE(watch.error.typeName(), error);
-        QCOMPARE(watch.events, (QStringList{u"runningChanged"_s, u"errorOccurred"_s}));
+        QCOMPARE(watch.events, (QStringList {u"runningChanged"_s, u"errorOccurred"_s}));
         QCOMPARE(reply->error(), watch.error);
         QVERIFY(reply->response().isNull());
         QVERIFY(!reply->isRunning());
@@ -300,8 +301,8 @@ private Q_SLOTS:
         QFETCH(QString, signal);
         ThreadedServer server(answerOrStall);
         AsyncSession session;
-        QPointer<Reply> reply =
-                session.sendGet(signal == u"errorOccurred"_s ? refusedUrl() : server.url());
+        QPointer<Reply> reply
+            = session.sendGet(signal == u"errorOccurred"_s ? refusedUrl() : server.url());
         int calls = 0;
         const auto kill = [&] {
             ++calls;
@@ -352,9 +353,13 @@ private Q_SLOTS:
         auto context = std::make_unique<QObject>();
         QList<std::pair<Response, Reqivo::Error>> calls;
         session.request("GET", server.url(u"/ok"_s), {}, context.get(),
-                        [&](const Response &r, const Reqivo::Error &e) { calls.append({r, e}); });
-        session.request("GET", refusedUrl(), {}, context.get(),
-                        [&](const Response &r, const Reqivo::Error &e) { calls.append({r, e}); });
+            [&](const Response &r, const Reqivo::Error &e) {
+                calls.append({r, e});
+            });
+        session.request(
+            "GET", refusedUrl(), {}, context.get(), [&](const Response &r, const Reqivo::Error &e) {
+                calls.append({r, e});
+            });
         QVERIFY(calls.isEmpty()); // never from inside request()
         QVERIFY(QTest::qWaitFor([&] { return calls.size() == 2; }, 5000));
         QTest::qWait(50);
@@ -374,7 +379,9 @@ private Q_SLOTS:
         // The context dies while the request runs: no call, ever, and no reply left behind.
         calls.clear();
         session.request("GET", server.url(u"/late"_s), {}, context.get(),
-                        [&](const Response &r, const Reqivo::Error &e) { calls.append({r, e}); });
+            [&](const Response &r, const Reqivo::Error &e) {
+                calls.append({r, e});
+            });
         QTest::qWait(50);
         context.reset();
         QTest::qWait(500);
@@ -396,19 +403,22 @@ private Q_SLOTS:
         QList<std::pair<QString, QThread *>> received;
         Response response;
         Reqivo::Error error;
-        QMetaObject::invokeMethod(&home, [&] {
-            session = new AsyncSession(&home);
-            Reply *ok = session->sendGet(server.url(u"/q"_s));
-            Reply *bad = session->sendGet(refusedUrl());
-            connect(ok, &Reply::finished, this, [&](const Response &r) {
-                received.append({u"finished"_s, QThread::currentThread()});
-                response = r;
-            });
-            connect(bad, &Reply::errorOccurred, this, [&](const Reqivo::Error &e) {
-                received.append({u"errorOccurred"_s, QThread::currentThread()});
-                error = e;
-            });
-        }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &home,
+            [&] {
+                session = new AsyncSession(&home);
+                Reply *ok = session->sendGet(server.url(u"/q"_s));
+                Reply *bad = session->sendGet(refusedUrl());
+                connect(ok, &Reply::finished, this, [&](const Response &r) {
+                    received.append({u"finished"_s, QThread::currentThread()});
+                    response = r;
+                });
+                connect(bad, &Reply::errorOccurred, this, [&](const Reqivo::Error &e) {
+                    received.append({u"errorOccurred"_s, QThread::currentThread()});
+                    error = e;
+                });
+            },
+            Qt::BlockingQueuedConnection);
         QVERIFY(QTest::qWaitFor([&] { return received.size() == 2; }, 5000));
         for (const auto &[what, where] : std::as_const(received))
             QVERIFY2(where == thread(), qPrintable(what));
@@ -420,26 +430,33 @@ private Q_SLOTS:
         carrier.moveToThread(&worker);
         Reqivo::Headers got;
         QThread *gotIn = nullptr;
-        connect(&carrier, &HeadersCarrier::headersReady, this, [&](const Reqivo::Headers &h) {
-            got = h;
-            gotIn = QThread::currentThread();
-        }, Qt::QueuedConnection);
+        connect(
+            &carrier, &HeadersCarrier::headersReady, this,
+            [&](const Reqivo::Headers &h) {
+                got = h;
+                gotIn = QThread::currentThread();
+            },
+            Qt::QueuedConnection);
         QMetaObject::invokeMethod(&carrier, [&] {
-            Q_EMIT carrier.headersReady(Reqivo::Headers{{"A", "1"}, {"Set-Cookie", "x=1"}, {"Set-Cookie", "y=2"}});
+            Q_EMIT carrier.headersReady(
+                Reqivo::Headers {{"A", "1"}, {"Set-Cookie", "x=1"}, {"Set-Cookie", "y=2"}});
         });
         QVERIFY(QTest::qWaitFor([&] { return gotIn != nullptr; }, 5000));
         QCOMPARE(gotIn, thread());
-        QCOMPARE(got.values("set-cookie"), (QList<QByteArray>{"x=1", "y=2"}));
+        QCOMPARE(got.values("set-cookie"), (QList<QByteArray> {"x=1", "y=2"}));
 
         // Registered by name too, for string-based connections and QVariant.
         for (const char *name : {"Reqivo::Response", "Reqivo::Error", "Reqivo::Headers"})
             QVERIFY2(QMetaType::fromName(name).isValid(), name);
         QThread *const here = thread();
-        QMetaObject::invokeMethod(&home, [&] {
-            delete session;
-            home.moveToThread(here);
-            carrier.moveToThread(here);
-        }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &home,
+            [&] {
+                delete session;
+                home.moveToThread(here);
+                carrier.moveToThread(here);
+            },
+            Qt::BlockingQueuedConnection);
         worker.quit();
         worker.wait();
     }
@@ -486,7 +503,7 @@ private Q_SLOTS:
             for (int i = 0; i < 4; ++i) {
                 const QByteArray part = payload.mid(i * 2000, 2000);
                 c.writeLater(QByteArray::number(part.size(), 16) + "\r\n" + part + "\r\n",
-                             std::chrono::milliseconds(30 * (i + 1)));
+                    std::chrono::milliseconds(30 * (i + 1)));
             }
             c.writeLater("0\r\n\r\n", 200ms);
         });
@@ -523,13 +540,13 @@ private Q_SLOTS:
         worker.start();
         QObject context;
         context.moveToThread(&worker);
-        std::atomic<QThread *> calledIn{nullptr};
+        std::atomic<QThread *> calledIn {nullptr};
         QByteArray body;
         session.request("GET", server.url(u"/x"_s), {}, &context,
-                        [&](const Response &r, const Reqivo::Error &) {
-                            body = r.body();
-                            calledIn = QThread::currentThread();
-                        });
+            [&](const Response &r, const Reqivo::Error &) {
+                body = r.body();
+                calledIn = QThread::currentThread();
+            });
         // The context's thread is busy for a while (as a worker thread may well be): the
         // request ends and this thread goes back to its loop before the callback can run.
         QMetaObject::invokeMethod(&context, [] { QThread::msleep(400); });
@@ -539,8 +556,8 @@ private Q_SLOTS:
         QTest::qWait(50);
         QVERIFY(QTest::qWaitFor([&] { return session.findChildren<Reply *>().isEmpty(); }, 2000));
         QThread *const here = thread();
-        QMetaObject::invokeMethod(&context, [&] { context.moveToThread(here); },
-                                  Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &context, [&] { context.moveToThread(here); }, Qt::BlockingQueuedConnection);
         worker.quit();
         worker.wait();
     }

@@ -24,9 +24,18 @@ using Reqivo::Response;
 
 namespace {
 
-QUrl largeUrl() { return nginxUrl(nginxValue(u"NGINX_LARGE_PATH"_s)); }
-qint64 largeSize() { return nginxValue(u"NGINX_LARGE_SIZE"_s).toLongLong(); }
-QByteArray largeSha() { return nginxValue(u"NGINX_LARGE_SHA256"_s).toLatin1(); }
+QUrl largeUrl()
+{
+    return nginxUrl(nginxValue(u"NGINX_LARGE_PATH"_s));
+}
+qint64 largeSize()
+{
+    return nginxValue(u"NGINX_LARGE_SIZE"_s).toLongLong();
+}
+QByteArray largeSha()
+{
+    return nginxValue(u"NGINX_LARGE_SHA256"_s).toLatin1();
+}
 
 const QString emptyPool = u"no connections | total=0/100 waiting=0"_s;
 
@@ -34,7 +43,8 @@ const QString emptyPool = u"no connections | total=0/100 waiting=0"_s;
 class SequentialDevice : public QIODevice
 {
 public:
-    explicit SequentialDevice(QByteArray data) : m_data(std::move(data))
+    explicit SequentialDevice(QByteArray data)
+        : m_data(std::move(data))
     {
         open(QIODevice::ReadOnly);
     }
@@ -85,8 +95,8 @@ private Q_SLOTS:
     void downloadProgressWithoutKnownTotal()
     {
         AsyncSession session;
-        ReplyWatch watch(session.sendGet(nginxUrl(u"/gzip/hello.json"_s),
-                                         RequestOptions().header("Accept-Encoding", "gzip")));
+        ReplyWatch watch(session.sendGet(
+            nginxUrl(u"/gzip/hello.json"_s), RequestOptions().header("Accept-Encoding", "gzip")));
         QVERIFY(watch.waitForOutcome());
         EXPECT_FINISHED(watch);
         QCOMPARE(watch.response.body(), QByteArray("{\"hello\":\"nginx\",\"n\":1}\n"));
@@ -121,7 +131,8 @@ private Q_SLOTS:
             body = Body::fromDevice(&pipe, -1, "text/plain");
         AsyncSession session;
         // httpbin echoes what it received; nginx's /discard takes the chunked upload.
-        const QUrl url = kind == u"sequential"_s ? nginxUrl(u"/discard"_s) : httpbinUrl(u"/anything"_s);
+        const QUrl url
+            = kind == u"sequential"_s ? nginxUrl(u"/discard"_s) : httpbinUrl(u"/anything"_s);
         ReplyWatch watch(session.sendPost(url, body));
         QVERIFY(watch.waitForOutcome(60s));
         EXPECT_FINISHED(watch);
@@ -129,7 +140,8 @@ private Q_SLOTS:
         if (kind == u"sequential"_s)
             QCOMPARE(watch.response.body(), QByteArray("ok\n"));
         else
-            QCOMPARE(jsonOf(watch.response).value(u"data"_s).toString().size(), qsizetype(data.size()));
+            QCOMPARE(
+                jsonOf(watch.response).value(u"data"_s).toString().size(), qsizetype(data.size()));
         QVERIFY(!watch.upload.isEmpty());
         QVERIFY(isMonotonic(watch.upload, expectedTotal));
         QCOMPARE(watch.upload.last().first, qint64(data.size()));
@@ -199,8 +211,9 @@ private Q_SLOTS:
         AsyncSession session;
         QPointer<Reply> reply = session.sendGet(largeUrl());
         ReplyWatch watch(reply);
-        QVERIFY(QTest::qWaitFor([&] { return !watch.download.isEmpty() && watch.download.last().first > 512 * 1024; },
-                                20000));
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !watch.download.isEmpty() && watch.download.last().first > 512 * 1024; },
+            20000));
         delete reply.data();
         const int seen = int(watch.download.size());
         QTest::qWait(200);

@@ -29,7 +29,7 @@ struct Outcome
 {
     Reqivo::Response response;
     Reqivo::Error error;
-    std::chrono::milliseconds took{0};
+    std::chrono::milliseconds took {0};
 
     bool ok() const { return error.isNull(); }
     QString describe() const
@@ -75,7 +75,10 @@ inline QUrl nginxUrl(const QString &path)
 {
     return ReqivoTest::peerUrl(nginxEnv(), QStringLiteral("NGINX_HTTP_URL"), path);
 }
-inline QString nginxValue(const QString &key) { return ReqivoTest::peerValue(nginxEnv(), key); }
+inline QString nginxValue(const QString &key)
+{
+    return ReqivoTest::peerValue(nginxEnv(), key);
+}
 
 inline QUrl httpbinUrl(const QString &path = {})
 {
@@ -83,7 +86,10 @@ inline QUrl httpbinUrl(const QString &path = {})
     return ReqivoTest::peerUrl(env, QStringLiteral("HTTPBIN_URL"), path);
 }
 
-inline QJsonObject jsonOf(const Reqivo::Response &r) { return r.json().object(); }
+inline QJsonObject jsonOf(const Reqivo::Response &r)
+{
+    return r.json().object();
+}
 
 //! httpbin's echo of a request field ("Content-Type"), or an empty string.
 inline QString echoedHeader(const Reqivo::Response &r, const QString &name)
@@ -106,7 +112,10 @@ inline quint16 closedPort()
     probe.close();
     return port;
 }
-inline QUrl refusedUrl() { return QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(closedPort())); }
+inline QUrl refusedUrl()
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(closedPort()));
+}
 
 //! Waits until \a condition holds, letting this thread's event loop run.
 template<typename Condition>
@@ -121,14 +130,16 @@ bool waitUntil(Condition condition, std::chrono::milliseconds limit = 5s)
 #define EXPECT_OK(outcome)                                                                         \
     do {                                                                                           \
         const auto &o_ = (outcome);                                                                \
-        QVERIFY2(o_.ok(), qPrintable(QStringLiteral("expected a response, got ") + o_.describe())); \
+        QVERIFY2(                                                                                  \
+            o_.ok(), qPrintable(QStringLiteral("expected a response, got ") + o_.describe()));     \
     } while (false)
 
 //! The outcome is an error of exactly the class \a className ("ReadTimeout").
 #define EXPECT_ERROR(outcome, className)                                                           \
     do {                                                                                           \
         const auto &o_ = (outcome);                                                                \
-        QVERIFY2(!o_.ok(), qPrintable(QStringLiteral("expected %1, got %2")                        \
-                                              .arg(QStringLiteral(className), o_.describe())));    \
+        QVERIFY2(!o_.ok(),                                                                         \
+            qPrintable(QStringLiteral("expected %1, got %2")                                       \
+                           .arg(QStringLiteral(className), o_.describe())));                       \
         QCOMPARE(o_.error.typeName(), QStringLiteral(className));                                  \
     } while (false)

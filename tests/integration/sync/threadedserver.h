@@ -53,18 +53,19 @@ struct ReceivedRequest
 
 //! "HTTP/1.1 <status> <reason>\r\n<extra>Content-Length: n\r\n\r\n<body>".
 inline QByteArray httpResponse(int status, const QByteArray &body = {},
-                               const QByteArray &extraFields = {},
-                               const QByteArray &reason = "OK")
+    const QByteArray &extraFields = {}, const QByteArray &reason = "OK")
 {
     return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\n" + extraFields
-            + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+        + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 
 //! One accepted connection, used from the server thread only (inside handlers).
 class ServerConnection : public QObject
 {
 public:
-    ServerConnection(QTcpSocket *socket, int id) : m_socket(socket), m_id(id)
+    ServerConnection(QTcpSocket *socket, int id)
+        : m_socket(socket)
+        , m_id(id)
     {
         socket->setParent(this);
     }
@@ -100,9 +101,8 @@ public:
         if (!m_open)
             return;
         m_socket->flush();
-        const linger hard{1, 0};
-        ::setsockopt(int(m_socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &hard,
-                     sizeof hard);
+        const linger hard {1, 0};
+        ::setsockopt(int(m_socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
         m_socket->abort();
     }
 
@@ -123,21 +123,29 @@ public:
     //! Raw mode: called with every piece of bytes as it arrives, no HTTP parsing at all.
     using RawHandler = std::function<void(ServerConnection &, const QByteArray &)>;
 
-    explicit ThreadedServer(Handler handler) : m_handler(std::move(handler)) { start(); }
-    explicit ThreadedServer(RawHandler raw) : m_raw(std::move(raw)) { start(); }
+    explicit ThreadedServer(Handler handler)
+        : m_handler(std::move(handler))
+    {
+        start();
+    }
+    explicit ThreadedServer(RawHandler raw)
+        : m_raw(std::move(raw))
+    {
+        start();
+    }
     ~ThreadedServer()
     {
         QMetaObject::invokeMethod(
-                m_home,
-                [this] {
-                    m_server->close();
-                    for (const QPointer<ServerConnection> &c : std::as_const(m_connections)) {
-                        if (c)
-                            c->m_socket->abort();
-                    }
-                    delete m_home; // the server, the connections and their timers with it
-                },
-                Qt::BlockingQueuedConnection);
+            m_home,
+            [this] {
+                m_server->close();
+                for (const QPointer<ServerConnection> &c : std::as_const(m_connections)) {
+                    if (c)
+                        c->m_socket->abort();
+                }
+                delete m_home; // the server, the connections and their timers with it
+            },
+            Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -173,17 +181,17 @@ private:
         m_home = new QObject;
         m_home->moveToThread(&m_thread);
         QMetaObject::invokeMethod(
-                m_home,
-                [this] {
-                    m_server = new QTcpServer(m_home);
-                    QObject::connect(m_server, &QTcpServer::newConnection, m_home,
-                                     [this] { accept(); });
-                    if (!m_server->listen(QHostAddress::LocalHost, 0))
-                        qFatal("ThreadedServer: cannot listen on 127.0.0.1: %s",
-                               qPrintable(m_server->errorString()));
-                    m_port = m_server->serverPort();
-                },
-                Qt::BlockingQueuedConnection);
+            m_home,
+            [this] {
+                m_server = new QTcpServer(m_home);
+                QObject::connect(
+                    m_server, &QTcpServer::newConnection, m_home, [this] { accept(); });
+                if (!m_server->listen(QHostAddress::LocalHost, 0))
+                    qFatal("ThreadedServer: cannot listen on 127.0.0.1: %s",
+                        qPrintable(m_server->errorString()));
+                m_port = m_server->serverPort();
+            },
+            Qt::BlockingQueuedConnection);
     }
 
     void accept()
@@ -256,9 +264,11 @@ private:
                 if (lineEnd < 0)
                     return false;
                 bool ok = false;
-                const qint64 size =
-                        buffer.mid(pos, lineEnd - pos).split(';').value(0).trimmed().toLongLong(
-                                &ok, 16);
+                const qint64 size = buffer.mid(pos, lineEnd - pos)
+                                        .split(';')
+                                        .value(0)
+                                        .trimmed()
+                                        .toLongLong(&ok, 16);
                 if (!ok)
                     qFatal("ThreadedServer: bad chunk size line");
                 pos = lineEnd + 2;
@@ -293,10 +303,10 @@ private:
     QTcpServer *m_server = nullptr;
     QList<QPointer<ServerConnection>> m_connections; // server thread only
     quint16 m_port = 0;
-    std::atomic_int m_accepted{0};
-    std::atomic_int m_open{0};
-    std::atomic_int m_maxOpen{0};
-    std::atomic<qint64> m_bytes{0};
+    std::atomic_int m_accepted {0};
+    std::atomic_int m_open {0};
+    std::atomic_int m_maxOpen {0};
+    std::atomic<qint64> m_bytes {0};
     mutable QMutex m_mutex;
     QList<ReceivedRequest> m_requests;
 };
@@ -305,8 +315,8 @@ private:
 //! which connection carried it.
 inline void answerWithWhere(ServerConnection &c, const ReceivedRequest &r)
 {
-    c.write(httpResponse(200, QByteArray::number(r.connection) + '.'
-                                      + QByteArray::number(r.indexOnConnection)));
+    c.write(httpResponse(
+        200, QByteArray::number(r.connection) + '.' + QByteArray::number(r.indexOnConnection)));
 }
 
 } // namespace SyncTest

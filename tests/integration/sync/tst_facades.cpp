@@ -41,8 +41,14 @@ Response post(Reqivo::AsyncReqivo &api, const QUrl &url, const Reqivo::Body &bod
     return ReqivoTest::runCoroutine(api.post(url, body));
 }
 
-Reqivo::AsyncConnectionPool *poolOf(Reqivo::Reqivo &api) { return api.session().async().pool(); }
-Reqivo::AsyncConnectionPool *poolOf(Reqivo::AsyncReqivo &api) { return api.session().pool(); }
+Reqivo::AsyncConnectionPool *poolOf(Reqivo::Reqivo &api)
+{
+    return api.session().async().pool();
+}
+Reqivo::AsyncConnectionPool *poolOf(Reqivo::AsyncReqivo &api)
+{
+    return api.session().pool();
+}
 
 template<typename Api>
 void constructorArgumentsTakeEffect()
@@ -51,8 +57,8 @@ void constructorArgumentsTakeEffect()
     timeout.read = 700ms;
     Limits limits;
     limits.maxBodyBytes = 1000;
-    Api api(httpbinUrl(), timeout, Headers{{"X-From-Constructor", "yes"}, {"X-Second", "2"}},
-            limits);
+    Api api(
+        httpbinUrl(), timeout, Headers {{"X-From-Constructor", "yes"}, {"X-Second", "2"}}, limits);
     QCOMPARE(api.session().baseUrl(), httpbinUrl());
     QCOMPARE(api.session().timeout(), timeout);
     QCOMPARE(api.session().limits(), limits);
@@ -82,34 +88,35 @@ void fluentChain()
 {
     Api api(httpbinUrl());
     auto order = std::make_shared<QStringList>();
-    Api &same =
-            api.bearerToken(u"t0k3n"_s)
-                    .header("X-Fluent", "1")
-                    .timeout(Timeout::all(10s))
-                    .onRequest([](Reqivo::PreparedRequest &r) { r.headers.set("X-Order", "plain"); })
-                    .onRequest([](Reqivo::PreparedRequest &r) -> QCoro::Task<void> {
-                        co_await QCoro::sleepFor(5ms);
-                        r.headers.set("X-Order", r.headers.value("x-order").toByteArray() + ",coroutine");
-                    })
-                    .onRequest([](Reqivo::PreparedRequest &r) {
-                        r.headers.set("X-Order", r.headers.value("x-order").toByteArray() + ",last");
-                    })
-                    .onResponse([order](Response r) {
-                        order->append(u"plain:%1"_s.arg(r.status()));
-                        return r;
-                    })
-                    .onResponse([order](Response r) -> QCoro::Task<Response> {
-                        co_await QCoro::sleepFor(5ms);
-                        order->append(u"coroutine:%1"_s.arg(r.status()));
-                        Headers h = r.headers();
-                        h.set("X-Seen-By", "hook");
-                        r.setHeaders(h);
-                        co_return r;
-                    })
-                    .onResponse([order](Response r) {
-                        order->append(u"last:"_s + QString::fromLatin1(r.headers().value("x-seen-by").toByteArray()));
-                        return r;
-                    });
+    Api &same
+        = api.bearerToken(u"t0k3n"_s)
+              .header("X-Fluent", "1")
+              .timeout(Timeout::all(10s))
+              .onRequest([](Reqivo::PreparedRequest &r) { r.headers.set("X-Order", "plain"); })
+              .onRequest([](Reqivo::PreparedRequest &r) -> QCoro::Task<void> {
+                  co_await QCoro::sleepFor(5ms);
+                  r.headers.set("X-Order", r.headers.value("x-order").toByteArray() + ",coroutine");
+              })
+              .onRequest([](Reqivo::PreparedRequest &r) {
+                  r.headers.set("X-Order", r.headers.value("x-order").toByteArray() + ",last");
+              })
+              .onResponse([order](Response r) {
+                  order->append(u"plain:%1"_s.arg(r.status()));
+                  return r;
+              })
+              .onResponse([order](Response r) -> QCoro::Task<Response> {
+                  co_await QCoro::sleepFor(5ms);
+                  order->append(u"coroutine:%1"_s.arg(r.status()));
+                  Headers h = r.headers();
+                  h.set("X-Seen-By", "hook");
+                  r.setHeaders(h);
+                  co_return r;
+              })
+              .onResponse([order](Response r) {
+                  order->append(u"last:"_s
+                      + QString::fromLatin1(r.headers().value("x-seen-by").toByteArray()));
+                  return r;
+              });
     QCOMPARE(&same, &api);
     QCOMPARE(api.session().timeout(), Timeout::all(10s));
 
@@ -119,14 +126,14 @@ void fluentChain()
     QCOMPARE(echoedHeader(r, u"X-Fluent"_s), u"1"_s);
     QCOMPARE(echoedHeader(r, u"X-Order"_s), u"plain,coroutine,last"_s);
     QCOMPARE(r.headers().value("x-seen-by").toByteArray(), QByteArray("hook"));
-    QCOMPARE(*order, (QStringList{u"plain:200"_s, u"coroutine:200"_s, u"last:hook"_s}));
+    QCOMPARE(*order, (QStringList {u"plain:200"_s, u"coroutine:200"_s, u"last:hook"_s}));
 
     // The bearer token really authenticates; basicAuth() replaces it.
     QCOMPARE(fetch(api, QUrl(u"/bearer"_s)).status(), 200);
     api.basicAuth(u"bob"_s, u"pa:ss"_s);
     const Response basic = fetch(api, QUrl(u"/headers"_s));
     QCOMPARE(echoedHeader(basic, u"Authorization"_s),
-             u"Basic "_s + QString::fromLatin1(QByteArray("bob:pa:ss").toBase64()));
+        u"Basic "_s + QString::fromLatin1(QByteArray("bob:pa:ss").toBase64()));
     QCOMPARE(fetch(api, QUrl(u"/basic-auth/bob/pa:ss"_s)).status(), 200);
     // (httpbin's /bearer accepts any Authorization, so the header itself is what tells.)
 
@@ -202,8 +209,8 @@ private Q_SLOTS:
     {
         Reqivo::Reqivo api;
         QCOMPARE(api.session().baseUrl(), QUrl());
-        QCOMPARE(api.session().timeout(), Timeout{});
-        QCOMPARE(api.session().limits(), Limits{});
+        QCOMPARE(api.session().timeout(), Timeout {});
+        QCOMPARE(api.session().limits(), Limits {});
         QCOMPARE(api.session().maxRedirects(), 30);
         QCOMPARE(api.get(httpbinUrl(u"/get"_s)).status(), 200);
         const Reqivo::Error relative = errorOf([&] { api.get(QUrl(u"/get"_s)); });

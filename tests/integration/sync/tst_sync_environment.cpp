@@ -48,8 +48,9 @@ void mark(const char *line)
 
 QString outcomeLine(const Outcome &o)
 {
-    return o.ok() ? u"response %1 %2"_s.arg(o.response.status()).arg(QString::fromLatin1(o.response.body()))
-                  : u"error %1: %2"_s.arg(o.error.typeName(), o.error.message());
+    return o.ok()
+        ? u"response %1 %2"_s.arg(o.response.status()).arg(QString::fromLatin1(o.response.body()))
+        : u"error %1: %2"_s.arg(o.error.typeName(), o.error.message());
 }
 
 // --- the child processes ------------------------------------------------------------------------
@@ -61,8 +62,9 @@ int childWithoutApplication()
     say(u"Session::get "_s + errorOf([&] { session.get(url); }).toString());
     say(u"Request::get "_s + errorOf([&] { Reqivo::Request::get(url); }).toString());
     Reqivo::Connection connection;
-    say(u"Connection::connectToHost "_s
-        + errorOf([&] { connection.connectToHost(Reqivo::Endpoint::fromUrl(url), 1s); }).toString());
+    say(u"Connection::connectToHost "_s + errorOf([&] {
+        connection.connectToHost(Reqivo::Endpoint::fromUrl(url), 1s);
+    }).toString());
     Response none;
     say(u"Session::readChunk "_s + errorOf([&] { Session::readChunk(none); }).toString());
     return 0;
@@ -98,8 +100,10 @@ int childQuitDuringCall(int argc, char **argv)
     Session session;
     QTimer::singleShot(0, &app, [&] {
         QTimer::singleShot(100ms, &app, &QCoreApplication::quit);
-        say(u"first "_s + outcomeLine(attempt([&] { return session.get(server.url(u"/slow"_s)); })));
-        say(u"second "_s + outcomeLine(attempt([&] { return session.get(server.url(u"/fast"_s)); })));
+        say(u"first "_s
+            + outcomeLine(attempt([&] { return session.get(server.url(u"/slow"_s)); })));
+        say(u"second "_s
+            + outcomeLine(attempt([&] { return session.get(server.url(u"/fast"_s)); })));
     });
     QTimer::singleShot(10s, &app, [] { say(u"the application did not quit"_s); });
     app.exec();
@@ -119,8 +123,10 @@ int childThreadQuitDuringCall(int argc, char **argv)
     thread.start();
     QMetaObject::invokeMethod(&context, [&] {
         Session session;
-        say(u"first "_s + outcomeLine(attempt([&] { return session.get(server.url(u"/slow"_s)); })));
-        say(u"second "_s + outcomeLine(attempt([&] { return session.get(server.url(u"/fast"_s)); })));
+        say(u"first "_s
+            + outcomeLine(attempt([&] { return session.get(server.url(u"/slow"_s)); })));
+        say(u"second "_s
+            + outcomeLine(attempt([&] { return session.get(server.url(u"/fast"_s)); })));
     });
     QThread::msleep(100);
     thread.quit();
@@ -140,8 +146,8 @@ struct ChildResult
     QString err;
     QString describe() const
     {
-        return u"exit %1 (%2)\n--- stdout ---\n%3--- stderr ---\n%4"_s.arg(exitCode)
-                .arg(exitStatus == QProcess::NormalExit ? u"normal"_s : u"crash"_s, out, err);
+        return u"exit %1 (%2)\n--- stdout ---\n%3--- stderr ---\n%4"_s.arg(exitCode).arg(
+            exitStatus == QProcess::NormalExit ? u"normal"_s : u"crash"_s, out, err);
     }
 };
 
@@ -247,12 +253,12 @@ private Q_SLOTS:
         const QStringList lines = r.out.split(u'\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), qsizetype(2));
         QVERIFY2(lines.at(0) == u"first response 200 slow"_s
-                         || lines.at(0).startsWith(u"first error "_s),
-                 qPrintable(r.describe()));
+                || lines.at(0).startsWith(u"first error "_s),
+            qPrintable(r.describe()));
         // The thread is quitting: the next call may be refused, but must not misbehave.
         QVERIFY2(lines.at(1) == u"second response 200 fast"_s
-                         || lines.at(1).startsWith(u"second error "_s),
-                 qPrintable(r.describe()));
+                || lines.at(1).startsWith(u"second error "_s),
+            qPrintable(r.describe()));
     }
 };
 

@@ -41,13 +41,16 @@ Timeout withRead(std::chrono::milliseconds read)
 QString summary(const ThreadedServer &server, int idle, int active, int total)
 {
     return u"http://127.0.0.1:%1 idle=%2 active=%3 | total=%4/100 waiting=0"_s.arg(server.port())
-            .arg(idle)
-            .arg(active)
-            .arg(total);
+        .arg(idle)
+        .arg(active)
+        .arg(total);
 }
 
 //! Sleeps without running any event loop, as a blocking program does between calls.
-void sleepWithoutEvents(std::chrono::milliseconds ms) { QThread::msleep(ulong(ms.count())); }
+void sleepWithoutEvents(std::chrono::milliseconds ms)
+{
+    QThread::msleep(ulong(ms.count()));
+}
 
 //! Polls \a condition (something the server thread reports) without running an event loop.
 template<typename Condition>
@@ -112,7 +115,8 @@ private Q_SLOTS:
         QCOMPARE(session.get(server.url()).body(), QByteArray("1.0"));
         QVERIFY(waitWithoutEvents([&] { return server.openConnections() == 0; }));
         sleepWithoutEvents(std::chrono::milliseconds(pauseMs)); // the FIN is in our kernel
-        const Outcome o = attempt([&] { return session.post(server.url(), Body::fromBytes("once")); });
+        const Outcome o
+            = attempt([&] { return session.post(server.url(), Body::fromBytes("once")); });
         EXPECT_OK(o);
         QCOMPARE(o.response.body(), QByteArray("2.0"));
         QVERIFY(!o.response.connectionReused());
@@ -145,7 +149,8 @@ private Q_SLOTS:
         RequestOptions opts;
         if (method != "GET")
             opts.body = Body::fromBytes("payload");
-        const Outcome o = attempt([&] { return session.request(method, server.url(u"/x"_s), opts); });
+        const Outcome o
+            = attempt([&] { return session.request(method, server.url(u"/x"_s), opts); });
         if (retried) {
             EXPECT_OK(o);
             QCOMPARE(o.response.body(), QByteArray("2.0"));
@@ -182,8 +187,9 @@ private Q_SLOTS:
         ThreadedServer server([](ServerConnection &, const ReceivedRequest &) {});
         Session session;
         session.setTimeout(withRead(20s));
-        const Outcome o = attempt(
-                [&] { return session.get(server.url(), RequestOptions().withTimeout(withRead(200ms))); });
+        const Outcome o = attempt([&] {
+            return session.get(server.url(), RequestOptions().withTimeout(withRead(200ms)));
+        });
         EXPECT_ERROR(o, "ReadTimeout");
         QVERIFY2(o.took < 3s, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
     }
@@ -202,7 +208,8 @@ private Q_SLOTS:
         session.setTimeout(t);
         const Outcome o = attempt([&] { return session.get(server.url()); });
         QVERIFY2(!o.ok() && o.error.isA(Reqivo::Error::Kind::Timeout), qPrintable(o.describe()));
-        QVERIFY2(o.took >= 500ms && o.took < 1800ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
+        QVERIFY2(
+            o.took >= 500ms && o.took < 1800ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
         QCOMPARE(session.async().pool()->activeCount(Endpoint::fromUrl(server.url())), 0);
     }
 
@@ -227,14 +234,14 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("bytes");
         QTest::newRow("non-numeric Content-Length")
-                << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n");
+            << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n");
         QTest::newRow("two different Content-Lengths")
-                << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokk");
+            << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokk");
         QTest::newRow("status code not three digits")
-                << QByteArray("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n");
+            << QByteArray("HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n");
         QTest::newRow("not HTTP at all") << QByteArray("SSH-2.0-OpenSSH_9.2\r\n\r\n");
         QTest::newRow("bad chunk size")
-                << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n");
+            << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n");
     }
     void malformedResponse()
     {
@@ -278,7 +285,7 @@ private Q_SLOTS:
         QTest::newRow("NUL in a value") << QByteArray("X") << QByteArray("a\0b", 3) << false;
         QTest::newRow("colon in a name") << QByteArray("X:Y") << QByteArray("1") << false;
         QTest::newRow("CRLF in a session default")
-                << QByteArray("X") << QByteArray("a\r\nEvil: 1") << true;
+            << QByteArray("X") << QByteArray("a\r\nEvil: 1") << true;
     }
     void headerInjectionRefused()
     {
@@ -322,22 +329,24 @@ private Q_SLOTS:
             if (r.target == "/set")
                 c.write(httpResponse(200, "set", "Set-Cookie: k=v; Path=/\r\n"));
             else
-                c.write(httpResponse(200, r.method + ' ' + r.body + " cookie=" + r.field("cookie")));
+                c.write(
+                    httpResponse(200, r.method + ' ' + r.body + " cookie=" + r.field("cookie")));
         });
         QCOMPARE(Request::get(server.url(u"/set"_s)).body(), QByteArray("set"));
         QCOMPARE(Request::get(server.url()).body(), QByteArray("GET  cookie="));
-        QCOMPARE(Request::post(server.url(), Body::fromBytes("b")).body(), QByteArray("POST b cookie="));
-        QCOMPARE(Request::put(server.url(), Body::fromBytes("c")).body(), QByteArray("PUT c cookie="));
+        QCOMPARE(
+            Request::post(server.url(), Body::fromBytes("b")).body(), QByteArray("POST b cookie="));
+        QCOMPARE(
+            Request::put(server.url(), Body::fromBytes("c")).body(), QByteArray("PUT c cookie="));
         QCOMPARE(Request::deleteResource(server.url()).body(), QByteArray("DELETE  cookie="));
         QCOMPARE(Request::send("OPTIONS", server.url()).status(), 200);
         QCOMPARE(server.connectionCount(), 6);
-        EXPECT_ERROR(attempt([&] { return Request::get(refusedUrl()); }),
-                     "NetworkError");
+        EXPECT_ERROR(attempt([&] { return Request::get(refusedUrl()); }), "NetworkError");
         ThreadedServer silent([](ServerConnection &, const ReceivedRequest &) {});
         EXPECT_ERROR(attempt([&] {
-                         return Request::get(silent.url(), RequestOptions().withTimeout(withRead(200ms)));
-                     }),
-                     "ReadTimeout");
+            return Request::get(silent.url(), RequestOptions().withTimeout(withRead(200ms)));
+        }),
+            "ReadTimeout");
     }
 
     // A streamed one-shot Request returns before its body is read; its private session must
@@ -347,7 +356,7 @@ private Q_SLOTS:
         const QByteArray payload = QByteArray("streamed ").repeated(20000);
         ThreadedServer server([payload](ServerConnection &c, const ReceivedRequest &) {
             c.write("HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(payload.size())
-                    + "\r\n\r\n" + payload.left(100));
+                + "\r\n\r\n" + payload.left(100));
             c.writeLater(payload.mid(100), 100ms);
         });
         Response r = Request::get(server.url(), RequestOptions().streaming());
@@ -392,12 +401,13 @@ private Q_SLOTS:
     // Connection: the byte pipe, against an echo server.
     void connectionEcho()
     {
-        ThreadedServer echo(ThreadedServer::RawHandler([](ServerConnection &c, const QByteArray &bytes) {
-            if (bytes.contains("bye"))
-                c.close();
-            else
-                c.write(bytes);
-        }));
+        ThreadedServer echo(
+            ThreadedServer::RawHandler([](ServerConnection &c, const QByteArray &bytes) {
+                if (bytes.contains("bye"))
+                    c.close();
+                else
+                    c.write(bytes);
+            }));
         Connection connection;
         QVERIFY(!connection.isOpen());
         connection.connectToHost(Endpoint::fromUrl(echo.url()), 2s);
@@ -426,7 +436,8 @@ private Q_SLOTS:
 
     void connectionReadTimeout()
     {
-        ThreadedServer silent(ThreadedServer::RawHandler([](ServerConnection &, const QByteArray &) {}));
+        ThreadedServer silent(
+            ThreadedServer::RawHandler([](ServerConnection &, const QByteArray &) {}));
         Connection connection;
         connection.connectToHost(Endpoint::fromUrl(silent.url()), 2s);
         connection.write("anyone?", 2s);
@@ -434,7 +445,8 @@ private Q_SLOTS:
         timer.start();
         const Reqivo::Error e = errorOf([&] { connection.read(200ms); });
         QCOMPARE(e.typeName(), u"ReadTimeout"_s);
-        QVERIFY2(timer.elapsed() >= 150 && timer.elapsed() < 3000, qPrintable(QString::number(timer.elapsed())));
+        QVERIFY2(timer.elapsed() >= 150 && timer.elapsed() < 3000,
+            qPrintable(QString::number(timer.elapsed())));
         QVERIFY(connection.isOpen()); // a read timeout leaves the connection open
         connection.abort();
         QVERIFY(!connection.isOpen());
@@ -444,9 +456,8 @@ private Q_SLOTS:
     void connectionRefusedByConnection()
     {
         Connection connection;
-        const Reqivo::Error e = errorOf([&] {
-            connection.connectToHost(Endpoint::fromUrl(refusedUrl()), 2s);
-        });
+        const Reqivo::Error e
+            = errorOf([&] { connection.connectToHost(Endpoint::fromUrl(refusedUrl()), 2s); });
         QCOMPARE(e.typeName(), u"NetworkError"_s);
         QVERIFY(!connection.isOpen());
     }

@@ -55,15 +55,15 @@ private Q_SLOTS:
         QCOMPARE(echoedHeader(o.response, u"X-Default"_s), u"from the session"_s);
         QCOMPARE(echoedHeader(o.response, u"X-Per-Request"_s), u"yes"_s);
         QVERIFY2(echoedHeader(o.response, u"User-Agent"_s).startsWith(u"Reqivo-Qt/"_s),
-                 qPrintable(echoedHeader(o.response, u"User-Agent"_s)));
+            qPrintable(echoedHeader(o.response, u"User-Agent"_s)));
     }
 
     void requestHeaderOverridesDefault()
     {
         Session session(httpbinUrl());
         session.setDefaultHeader("X-Mode", "default");
-        const Response overridden =
-                session.get(QUrl(u"/headers"_s), RequestOptions().header("x-mode", "mine"));
+        const Response overridden
+            = session.get(QUrl(u"/headers"_s), RequestOptions().header("x-mode", "mine"));
         QCOMPARE(echoedHeader(overridden, u"X-Mode"_s), u"mine"_s);
         const Response plain = session.get(QUrl(u"/headers"_s));
         QCOMPARE(echoedHeader(plain, u"X-Mode"_s), u"default"_s);
@@ -75,10 +75,10 @@ private Q_SLOTS:
         QTest::addColumn<QString>("contentType");
         QTest::addColumn<QString>("field"); // where httpbin echoes it: data, json or form
         QTest::addColumn<QString>("expected"); // compact JSON for json/form, text for data
-        QTest::newRow("bytes") << int(BodyKind::Bytes) << u"application/octet-stream"_s
-                               << u"data"_s << u"raw bytes"_s;
-        QTest::newRow("text") << int(BodyKind::Text) << u"text/plain; charset=utf-8"_s
-                              << u"data"_s << u"h\u00e9llo w\u00f6rld"_s;
+        QTest::newRow("bytes") << int(BodyKind::Bytes) << u"application/octet-stream"_s << u"data"_s
+                               << u"raw bytes"_s;
+        QTest::newRow("text") << int(BodyKind::Text) << u"text/plain; charset=utf-8"_s << u"data"_s
+                              << u"h\u00e9llo w\u00f6rld"_s;
         QTest::newRow("JSON") << int(BodyKind::Json) << u"application/json"_s << u"json"_s
                               << uR"({"k":"v","n":1})"_s;
         QTest::newRow("form") << int(BodyKind::Form) << u"application/x-www-form-urlencoded"_s
@@ -102,10 +102,11 @@ private Q_SLOTS:
             body = Body::fromText(u"h\u00e9llo w\u00f6rld"_s);
             break;
         case BodyKind::Json:
-            body = Body::fromJson(QJsonObject{{u"k"_s, u"v"_s}, {u"n"_s, 1}});
+            body = Body::fromJson(QJsonObject {{u"k"_s, u"v"_s}, {u"n"_s, 1}});
             break;
         case BodyKind::Form:
-            body = Body::fromForm(QList<std::pair<QString, QString>>{{u"a"_s, u"1"_s}, {u"b"_s, u"x y&z"_s}});
+            body = Body::fromForm(
+                QList<std::pair<QString, QString>> {{u"a"_s, u"1"_s}, {u"b"_s, u"x y&z"_s}});
             break;
         case BodyKind::Buffer:
             buffer.setData("from a device");
@@ -122,7 +123,8 @@ private Q_SLOTS:
         if (field == u"data"_s) {
             QCOMPARE(echoed.toString(), expected);
         } else {
-            const QByteArray compact = QJsonDocument(echoed.toObject()).toJson(QJsonDocument::Compact);
+            const QByteArray compact
+                = QJsonDocument(echoed.toObject()).toJson(QJsonDocument::Compact);
             QCOMPARE(QString::fromUtf8(compact), expected);
         }
     }
@@ -163,7 +165,7 @@ private Q_SLOTS:
         const Response options = session.options(QUrl(u"/get"_s));
         QCOMPARE(options.status(), 200);
         QVERIFY2(options.headers().combinedValue("allow").contains("GET"),
-                 options.headers().combinedValue("allow").constData());
+            options.headers().combinedValue("allow").constData());
         // Both were read to their end: the next request reuses the connection.
         QVERIFY(session.get(QUrl(u"/get"_s)).connectionReused());
     }
@@ -235,15 +237,15 @@ private Q_SLOTS:
         RequestOptions opts;
         opts.query.addQueryItem(u"url"_s, u"/anything"_s);
         opts.query.addQueryItem(u"status_code"_s, QString::number(status));
-        const Response r = session.post(QUrl(u"/redirect-to"_s),
-                                        Body::fromJson(QJsonObject{{u"k"_s, u"v"_s}}), opts);
+        const Response r = session.post(
+            QUrl(u"/redirect-to"_s), Body::fromJson(QJsonObject {{u"k"_s, u"v"_s}}), opts);
         QCOMPARE(r.status(), 200);
         QCOMPARE(r.method(), expectedMethod);
         QCOMPARE(r.history().size(), qsizetype(1));
         QCOMPARE(r.history().first().status(), status);
         QCOMPARE(jsonOf(r).value(u"method"_s).toString(), QString::fromLatin1(expectedMethod));
         if (keepsBody)
-            QCOMPARE(jsonOf(r).value(u"json"_s).toObject(), (QJsonObject{{u"k"_s, u"v"_s}}));
+            QCOMPARE(jsonOf(r).value(u"json"_s).toObject(), (QJsonObject {{u"k"_s, u"v"_s}}));
         else
             QCOMPARE(jsonOf(r).value(u"data"_s).toString(), QString());
     }
@@ -253,8 +255,8 @@ private Q_SLOTS:
         Session session(httpbinUrl());
         QCOMPARE(session.maxRedirects(), 30);
         session.setMaxRedirects(2);
-        EXPECT_ERROR(attempt([&] { return session.get(QUrl(u"/redirect/3"_s)); }),
-                     "TooManyRedirects");
+        EXPECT_ERROR(
+            attempt([&] { return session.get(QUrl(u"/redirect/3"_s)); }), "TooManyRedirects");
         bool caught = false;
         try {
             session.get(QUrl(u"/redirect/3"_s));
@@ -286,9 +288,11 @@ private Q_SLOTS:
         QCOMPARE(sent.value(u"count"_s).toString(), u"2"_s);
 
         const Response again = session.get(QUrl(u"/cookies"_s));
-        QCOMPARE(jsonOf(again).value(u"cookies"_s).toObject().value(u"flavour"_s).toString(),
-                 u"oat"_s);
-        QVERIFY(session.cookieJar()->cookieHeaderFor(httpbinUrl(u"/cookies"_s)).contains("flavour=oat"));
+        QCOMPARE(
+            jsonOf(again).value(u"cookies"_s).toObject().value(u"flavour"_s).toString(), u"oat"_s);
+        QVERIFY(session.cookieJar()
+                    ->cookieHeaderFor(httpbinUrl(u"/cookies"_s))
+                    .contains("flavour=oat"));
 
         session.get(QUrl(u"/cookies/delete?flavour"_s));
         const Response after = session.get(QUrl(u"/cookies"_s));
@@ -406,8 +410,8 @@ private Q_SLOTS:
     void largeFileStreamedFromNginx()
     {
         Session session;
-        Response r = session.get(nginxUrl(nginxValue(u"NGINX_LARGE_PATH"_s)),
-                                 RequestOptions().streaming());
+        Response r = session.get(
+            nginxUrl(nginxValue(u"NGINX_LARGE_PATH"_s)), RequestOptions().streaming());
         QCOMPARE(r.status(), 200);
         const qint64 size = nginxValue(u"NGINX_LARGE_SIZE"_s).toLongLong();
         QCOMPARE(r.expectedSize(), size);
@@ -432,7 +436,8 @@ private Q_SLOTS:
     {
         Reqivo::TlsOptions tls;
         QString error;
-        QVERIFY2(tls.addCaCertificatesFromFile(nginxValue(u"NGINX_CA_FILE"_s), &error), qPrintable(error));
+        QVERIFY2(tls.addCaCertificatesFromFile(nginxValue(u"NGINX_CA_FILE"_s), &error),
+            qPrintable(error));
         const QUrl url = ReqivoTest::peerUrl(nginxEnv(), u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
 
         Session untrusting;
@@ -447,9 +452,9 @@ private Q_SLOTS:
 
         const QUrl whoami = ReqivoTest::peerUrl(nginxEnv(), u"NGINX_MTLS_URL"_s, u"/whoami"_s);
         QCOMPARE(session.get(whoami).status(), 400); // no client certificate
-        QVERIFY2(tls.setClientCertificateFromFiles(nginxValue(u"NGINX_CLIENT_CERT"_s),
-                                                   nginxValue(u"NGINX_CLIENT_KEY"_s), &error),
-                 qPrintable(error));
+        QVERIFY2(tls.setClientCertificateFromFiles(
+                     nginxValue(u"NGINX_CLIENT_CERT"_s), nginxValue(u"NGINX_CLIENT_KEY"_s), &error),
+            qPrintable(error));
         session.setTlsOptions(tls);
         const Response me = session.get(whoami);
         QCOMPARE(me.status(), 200);
@@ -460,7 +465,8 @@ private Q_SLOTS:
         endpoint.tlsOptions = tls;
         connection.connectToHost(endpoint, 5s);
         QVERIFY(connection.isEncrypted());
-        connection.write("GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 5s);
+        connection.write(
+            "GET /small.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 5s);
         QByteArray raw;
         while (true) {
             const QByteArray piece = connection.read(5s);
@@ -480,7 +486,8 @@ private Q_SLOTS:
         session.setTimeout(t);
         const Outcome o = attempt([&] { return session.get(QUrl(u"/delay/3"_s)); });
         EXPECT_ERROR(o, "ReadTimeout");
-        QVERIFY2(o.took >= 900ms && o.took < 2800ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
+        QVERIFY2(
+            o.took >= 900ms && o.took < 2800ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
         bool caught = false;
         try {
             session.get(QUrl(u"/delay/3"_s));
@@ -489,7 +496,8 @@ private Q_SLOTS:
         }
         QVERIFY(caught);
         const Outcome fine = attempt([&] {
-            return session.get(QUrl(u"/delay/0.2"_s), RequestOptions().withTimeout(Reqivo::Timeout{}));
+            return session.get(
+                QUrl(u"/delay/0.2"_s), RequestOptions().withTimeout(Reqivo::Timeout {}));
         });
         EXPECT_OK(fine);
     }
@@ -503,7 +511,8 @@ private Q_SLOTS:
         session.setTimeout(t);
         const Outcome o = attempt([&] { return session.get(QUrl(u"/delay/2"_s)); });
         QVERIFY2(!o.ok() && o.error.isA(Reqivo::Error::Kind::Timeout), qPrintable(o.describe()));
-        QVERIFY2(o.took >= 600ms && o.took < 1900ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
+        QVERIFY2(
+            o.took >= 600ms && o.took < 1900ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
     }
 };
 

@@ -66,7 +66,9 @@ void hammer(ThreadReport &report, int requests, Reqivo::ConnectionPool *shared =
             if (r.status() == 200 && r.body() == smallBody)
                 ++report.ok;
             else
-                report.fail(u"request %1: %2 %3"_s.arg(i).arg(r.status()).arg(QString::fromLatin1(r.body())));
+                report.fail(u"request %1: %2 %3"_s.arg(i)
+                                .arg(r.status())
+                                .arg(QString::fromLatin1(r.body())));
             if (r.connectionReused())
                 ++report.reused;
         } catch (const Reqivo::ReqivoError &e) {
@@ -80,7 +82,9 @@ class NoLoopThread : public QThread
 {
 public:
     NoLoopThread(ThreadReport &report, int requests, Reqivo::ConnectionPool *shared)
-        : m_report(report), m_requests(requests), m_shared(shared)
+        : m_report(report)
+        , m_requests(requests)
+        , m_shared(shared)
     {
     }
 
@@ -99,7 +103,8 @@ void checkReports(const std::vector<ThreadReport> &reports, int requests)
 {
     for (std::size_t i = 0; i < reports.size(); ++i) {
         const ThreadReport &r = reports[i];
-        QVERIFY2(r.failures.isEmpty(), qPrintable(u"thread %1: "_s.arg(i) + r.failures.join(u"; "_s)));
+        QVERIFY2(
+            r.failures.isEmpty(), qPrintable(u"thread %1: "_s.arg(i) + r.failures.join(u"; "_s)));
         QCOMPARE(r.ok, requests);
         QVERIFY(r.sessionInThisThread);
         QVERIFY(r.threadId != QThread::currentThreadId());
@@ -140,7 +145,9 @@ private Q_SLOTS:
             refused = errorOf([&] { session.get(refusedUrl()); }).typeName();
             Reqivo::Timeout t;
             t.read = 200ms;
-            timedOut = errorOf([&] { session.get(silent.url(), RequestOptions().withTimeout(t)); }).typeName();
+            timedOut = errorOf([&] {
+                session.get(silent.url(), RequestOptions().withTimeout(t));
+            }).typeName();
         });
         worker.join();
         QVERIFY(!loopBefore);
@@ -162,9 +169,9 @@ private Q_SLOTS:
         QTest::newRow("4 QThreads without exec()") << int(ThreadKind::QThreadWithoutLoop) << false;
         QTest::newRow("4 std::threads, one ConnectionPool") << int(ThreadKind::Std) << true;
         QTest::newRow("4 QThreads running exec(), one ConnectionPool")
-                << int(ThreadKind::QThreadWithLoop) << true;
+            << int(ThreadKind::QThreadWithLoop) << true;
         QTest::newRow("4 QThreads without exec(), one ConnectionPool")
-                << int(ThreadKind::QThreadWithoutLoop) << true;
+            << int(ThreadKind::QThreadWithoutLoop) << true;
     }
     void manyThreadsHammerOneHost()
     {
@@ -179,7 +186,8 @@ private Q_SLOTS:
         case ThreadKind::Std: {
             std::vector<std::thread> workers;
             for (int i = 0; i < threads; ++i)
-                workers.emplace_back([&reports, i, shared] { hammer(reports[std::size_t(i)], requests, shared); });
+                workers.emplace_back(
+                    [&reports, i, shared] { hammer(reports[std::size_t(i)], requests, shared); });
             for (std::thread &t : workers)
                 t.join();
             break;
@@ -194,20 +202,24 @@ private Q_SLOTS:
                 contexts.back()->moveToThread(workers.back().get());
                 workers.back()->start();
             }
-            std::atomic_int done{0};
+            std::atomic_int done {0};
             for (int i = 0; i < threads; ++i) {
-                QMetaObject::invokeMethod(contexts[std::size_t(i)].get(), [&reports, &done, i, shared] {
-                    if (QThread::currentThread()->loopLevel() != 1)
-                        reports[std::size_t(i)].fail(u"not called from the thread's exec()"_s);
-                    hammer(reports[std::size_t(i)], requests, shared);
-                    ++done;
-                });
+                QMetaObject::invokeMethod(
+                    contexts[std::size_t(i)].get(), [&reports, &done, i, shared] {
+                        if (QThread::currentThread()->loopLevel() != 1)
+                            reports[std::size_t(i)].fail(u"not called from the thread's exec()"_s);
+                        hammer(reports[std::size_t(i)], requests, shared);
+                        ++done;
+                    });
             }
             QVERIFY(QTest::qWaitFor([&] { return done == threads; }, 240000));
             for (int i = 0; i < threads; ++i) {
-                QMetaObject::invokeMethod(contexts[std::size_t(i)].get(), [&contexts, i] {
-                    contexts[std::size_t(i)].reset(); // destroyed in its own thread
-                }, Qt::BlockingQueuedConnection);
+                QMetaObject::invokeMethod(
+                    contexts[std::size_t(i)].get(),
+                    [&contexts, i] {
+                        contexts[std::size_t(i)].reset(); // destroyed in its own thread
+                    },
+                    Qt::BlockingQueuedConnection);
                 workers[std::size_t(i)]->quit();
                 workers[std::size_t(i)]->wait();
             }
@@ -216,7 +228,8 @@ private Q_SLOTS:
         case ThreadKind::QThreadWithoutLoop: {
             std::vector<std::unique_ptr<NoLoopThread>> workers;
             for (int i = 0; i < threads; ++i)
-                workers.push_back(std::make_unique<NoLoopThread>(reports[std::size_t(i)], requests, shared));
+                workers.push_back(
+                    std::make_unique<NoLoopThread>(reports[std::size_t(i)], requests, shared));
             for (auto &t : workers)
                 t->start();
             for (auto &t : workers)
@@ -227,13 +240,15 @@ private Q_SLOTS:
         checkReports(reports, requests);
         if (sharedPool) {
             // The sessions are gone; their keep-alive connections wait, parked, for any thread.
-            QVERIFY2(pool.idleCount() >= 1 && pool.idleCount() <= threads, qPrintable(pool.debugSummary()));
-            QCOMPARE(pool.debugSummary(), u"shared: http://127.0.0.1:%1 parked=%2"_s
-                                                  .arg(nginxValue(u"NGINX_HTTP_PORT"_s))
-                                                  .arg(pool.idleCount()));
+            QVERIFY2(pool.idleCount() >= 1 && pool.idleCount() <= threads,
+                qPrintable(pool.debugSummary()));
+            QCOMPARE(pool.debugSummary(),
+                u"shared: http://127.0.0.1:%1 parked=%2"_s.arg(nginxValue(u"NGINX_HTTP_PORT"_s))
+                    .arg(pool.idleCount()));
             // ... and a session in yet another thread picks one up.
             bool reused = false;
-            std::thread late([&] { reused = Session(&pool).get(nginxUrl(u"/small.txt"_s)).connectionReused(); });
+            std::thread late(
+                [&] { reused = Session(&pool).get(nginxUrl(u"/small.txt"_s)).connectionReused(); });
             late.join();
             QVERIFY(reused);
             pool.clear();
@@ -298,7 +313,7 @@ private Q_SLOTS:
                         failures[std::size_t(t)].append(path + u": "_s + o.error.toString());
                     else if (o.response.body() != path.toLatin1())
                         failures[std::size_t(t)].append(path + u" got the answer for "_s
-                                                        + QString::fromLatin1(o.response.body()));
+                            + QString::fromLatin1(o.response.body()));
                 }
             });
         }
@@ -310,7 +325,7 @@ private Q_SLOTS:
             for (const QString &line : f) {
                 const QByteArray path = line.section(u':', 0, 0).section(u' ', 0, 0).toLatin1();
                 const auto it = std::find_if(received.begin(), received.end(),
-                                             [&](const ReceivedRequest &r) { return r.target == path; });
+                    [&](const ReceivedRequest &r) { return r.target == path; });
                 if (it == received.end()) {
                     all.append(line + u" [the server never received it]"_s);
                     continue;
@@ -318,19 +333,22 @@ private Q_SLOTS:
                 // Which thread used this connection just before: a hand-over between threads?
                 QByteArray previous = "none";
                 for (const ReceivedRequest &r : received) {
-                    if (r.connection == it->connection && r.indexOnConnection == it->indexOnConnection - 1)
+                    if (r.connection == it->connection
+                        && r.indexOnConnection == it->indexOnConnection - 1)
                         previous = r.target;
                 }
-                all.append(line + u" [the server received and answered it: request %1 on connection %2, after %3]"_s
-                                          .arg(it->indexOnConnection)
-                                          .arg(it->connection)
-                                          .arg(QString::fromLatin1(previous)));
+                all.append(line
+                    + u" [the server received and answered it: request %1 on connection %2, after %3]"_s
+                          .arg(it->indexOnConnection)
+                          .arg(it->connection)
+                          .arg(QString::fromLatin1(previous)));
             }
         }
         QVERIFY2(all.isEmpty(), qPrintable(all.mid(0, 5).join(u"\n"_s)));
         QCOMPARE(watch->overlaps, 0);
         QCOMPARE(server.requestCount(), qsizetype(threads * requests));
-        QVERIFY2(server.connectionCount() <= threads, qPrintable(QString::number(server.connectionCount())));
+        QVERIFY2(server.connectionCount() <= threads,
+            qPrintable(QString::number(server.connectionCount())));
     }
 
     // Blocking calls on different threads at the same moment do not count as re-entry: the
@@ -343,7 +361,7 @@ private Q_SLOTS:
             else
                 c.write(httpResponse(200, "fast"));
         });
-        std::atomic_bool slowStarted{false};
+        std::atomic_bool slowStarted {false};
         QByteArray slow;
         std::thread other([&] {
             Session session;
@@ -415,7 +433,7 @@ private Q_SLOTS:
         QCOMPARE(o.response.body(), QByteArray("outer"));
         QCOMPARE(refused.typeName(), u"ReqivoError"_s);
         QVERIFY2(refused.message().contains(u"while another one is running"_s),
-                 qPrintable(refused.message()));
+            qPrintable(refused.message()));
         // The refused call sent nothing; the reply's own request reached the server.
         QCOMPARE(server.requestCount(), qsizetype(via == u"reply"_s ? 2 : 1));
         // The guard is released: blocking calls work again.
@@ -438,7 +456,8 @@ private Q_SLOTS:
         QTimer timer;
         timer.setInterval(50ms);
         connect(&timer, &QTimer::timeout, this, [&] {
-            if (errorOf([&] { session.get(server.url(u"/inner"_s)); }).kind() == Reqivo::Error::Kind::Reqivo)
+            if (errorOf([&] { session.get(server.url(u"/inner"_s)); }).kind()
+                == Reqivo::Error::Kind::Reqivo)
                 ++refusals;
         });
         timer.start();
