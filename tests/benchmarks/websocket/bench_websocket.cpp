@@ -1,6 +1,6 @@
 // bench_websocket: what Reqivo's AsyncWebSocket costs over the raw QWebSocket it drives.
 //
-//   bench_websocket [--messages N] [--mib M] [--rounds R]
+//   bench_websocket [--messages N] [--mib M] [--rounds R] [--client NAME] [--workload NAME]
 //
 // A QWebSocketServer echoes in its own thread on 127.0.0.1. Against it, in the same run, four
 // clients do the same work, one message in flight at a time (send, wait for the echo, repeat):
@@ -14,7 +14,8 @@
 // Rounds alternate the clients' order so that drift (CPU frequency, other load) hits all of
 // them alike; each client's figure is the median of its rounds. Every line printed is a JSON
 // object: one per client and round ("round"), then one per workload and Reqivo client
-// ("summary") with the overhead over raw QWebSocket in percent (rate_raw / rate - 1).
+// ("summary") with the overhead over raw QWebSocket in percent: wall clock (rate_raw / rate - 1)
+// and the client thread's CPU time per message, which a busy machine disturbs much less.
 // Benchmarks never fail on speed: the exit code only says whether every echo came back.
 #include <Reqivo/asyncwebsocket.h>
 
@@ -28,6 +29,8 @@
 
 #include <QCoro/QCoroTask>
 
+#include <time.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +42,41 @@
 using namespace Reqivo;
 
 namespace {
+
+//! CPU time of the calling thread (the client: the server has its own thread), in seconds.
+double threadCpuSeconds()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+//! What one client run measured: wall-clock seconds and the client thread's CPU seconds.
+struct Timing
+{
+    double seconds = -1;
+    double cpuSeconds = 0;
+    bool ok() const { return seconds >= 0; }
+};
+
+//! Starts both clocks; stop() fills a Timing.
+class Stopwatch
+{
+public:
+    Stopwatch()
+    {
+        m_cpu = threadCpuSeconds();
+        m_wall.start();
+    }
+    Timing stop() const
+    {
+        return {double(m_wall.nsecsElapsed()) / 1e9, threadCpuSeconds() - m_cpu};
+    }
+
+private:
+    QElapsedTimer m_wall;
+    double m_cpu = 0;
+};
 
 //! The echo server, living in its own thread.
 class EchoServer : public QObject
@@ -93,8 +131,8 @@ bool runTask(QCoro::Task<bool> task)
     return result;
 }
 
-//! Seconds for the workload, or a negative value on failure.
-double rawQWebSocket(const QUrl &url, const Workload &w)
+//! The workload's timing; not ok() on failure.
+Timing rawQWebSocket(const QUrl &url, const Workload &w)
 {
     QWebSocket ws;
     ws.setMaxAllowedIncomingMessageSize(64 * 1024 * 1024);
@@ -104,10 +142,9 @@ double rawQWebSocket(const QUrl &url, const Workload &w)
     ws.open(url);
     loop.exec();
     if (ws.state() != QAbstractSocket::ConnectedState)
-        return -1;
+        return {};
     long long left = w.messages;
     bool ok = true;
-    QElapsedTimer timer;
     auto next = [&] {
         if (--left == 0) {
             loop.quit();
@@ -126,15 +163,15 @@ double rawQWebSocket(const QUrl &url, const Workload &w)
         ok = ok && m.size() == w.bytes.size();
         next();
     });
-    timer.start();
+    const Stopwatch watch;
     if (w.binary)
         ws.sendBinaryMessage(w.bytes);
     else
         ws.sendTextMessage(w.text);
     loop.exec();
-    const double seconds = double(timer.nsecsElapsed()) / 1e9;
+    const Timing t = watch.stop();
     ws.close();
-    return ok && left == 0 ? seconds : -1;
+    return ok && left == 0 ? t : Timing();
 }
 
 WebSocketOptions benchOptions()
@@ -144,14 +181,13 @@ WebSocketOptions benchOptions()
     return options;
 }
 
-double reqivoCoroutine(const QUrl &url, const Workload &w)
+Timing reqivoCoroutine(const QUrl &url, const Workload &w)
 {
     AsyncWebSocket socket(url, benchOptions());
-    double seconds = -1;
+    Timing timing;
     const bool ok = runTask([&]() -> QCoro::Task<bool> {
         co_await socket.open();
-        QElapsedTimer timer;
-        timer.start();
+        const Stopwatch watch;
         for (long long i = 0; i < w.messages; ++i) {
             if (w.binary)
                 co_await socket.sendBinary(w.bytes);
@@ -161,14 +197,14 @@ double reqivoCoroutine(const QUrl &url, const Workload &w)
             if (w.binary ? m.data().size() != w.bytes.size() : m.text().size() != w.text.size())
                 co_return false;
         }
-        seconds = double(timer.nsecsElapsed()) / 1e9;
+        timing = watch.stop();
         co_await socket.close();
         co_return true;
     }());
-    return ok ? seconds : -1;
+    return ok ? timing : Timing();
 }
 
-double reqivoSignals(const QUrl &url, const Workload &w)
+Timing reqivoSignals(const QUrl &url, const Workload &w)
 {
     WebSocketOptions options = benchOptions();
     options.receiveQueueSize = 0; // signal-only use
@@ -179,7 +215,7 @@ double reqivoSignals(const QUrl &url, const Workload &w)
     socket.open();
     loop.exec();
     if (!socket.isOpen())
-        return -1;
+        return {};
     long long left = w.messages;
     bool ok = true;
     auto next = [&] {
@@ -201,19 +237,18 @@ double reqivoSignals(const QUrl &url, const Workload &w)
             ok = ok && m.size() == w.bytes.size();
             next();
         });
-    QElapsedTimer timer;
-    timer.start();
+    const Stopwatch watch;
     if (w.binary)
         socket.sendBinaryMessage(w.bytes);
     else
         socket.sendTextMessage(w.text);
     loop.exec();
-    const double seconds = double(timer.nsecsElapsed()) / 1e9;
+    const Timing t = watch.stop();
     runTask([&]() -> QCoro::Task<bool> {
         co_await socket.close();
         co_return true;
     }());
-    return ok && left == 0 ? seconds : -1;
+    return ok && left == 0 ? t : Timing();
 }
 
 double median(std::vector<double> v)
@@ -221,6 +256,15 @@ double median(std::vector<double> v)
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string argString(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (std::string(argv[i]) == name)
+            return argv[i + 1];
+    }
+    return {};
 }
 
 long long argValue(int argc, char **argv, const char *name, long long fallback)
@@ -246,7 +290,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") {
-            std::printf("usage: %s [--messages N] [--mib M] [--rounds R]\n", argv[0]);
+            std::printf("usage: %s [--messages N] [--mib M] [--rounds R] [--client NAME] "
+                        "[--workload NAME]\n",
+                argv[0]);
             return 0;
         }
     }
@@ -254,6 +300,9 @@ int main(int argc, char **argv)
     const long long smallMessages = argValue(argc, argv, "--messages", 20000);
     const long long mibMessages = argValue(argc, argv, "--mib", 200);
     const int rounds = int(argValue(argc, argv, "--rounds", 5));
+    // Only one client or one workload, e.g. to compare instruction counts under callgrind.
+    const std::string onlyClient = argString(argc, argv, "--client");
+    const std::string onlyWorkload = argString(argc, argv, "--workload");
 
     QThread serverThread;
     serverThread.start();
@@ -268,47 +317,62 @@ int main(int argc, char **argv)
     workloads.push_back(
         {"ws_throughput_1mib", mibMessages, true, QByteArray(1024 * 1024, 'b'), {}});
 
-    using Client = std::function<double(const QUrl &, const Workload &)>;
+    using Client = std::function<Timing(const QUrl &, const Workload &)>;
     const std::vector<std::pair<std::string, Client>> clients {{"raw_qwebsocket", rawQWebSocket},
         {"reqivo_coroutine", reqivoCoroutine}, {"reqivo_signals", reqivoSignals}};
 
     bool allOk = true;
     for (const Workload &w : workloads) {
-        std::map<std::string, std::vector<double>> seconds;
+        if (!onlyWorkload.empty() && w.name != onlyWorkload)
+            continue;
+        const double bytes = double(w.messages) * double(w.messageBytes()) * 2;
+        std::map<std::string, std::vector<double>> wall;
+        std::map<std::string, std::vector<double>> cpu;
         for (int r = 0; r < rounds; ++r) {
             // Alternate the order: forwards on even rounds, backwards on odd ones.
             for (size_t k = 0; k < clients.size(); ++k) {
                 const auto &[name, run] = clients[r % 2 ? clients.size() - 1 - k : k];
-                const double s = run(url, w);
-                if (s < 0) {
+                if (!onlyClient.empty() && name != onlyClient)
+                    continue;
+                const Timing t = run(url, w);
+                if (!t.ok()) {
                     std::fprintf(
                         stderr, "bench_websocket: %s failed in %s\n", name.c_str(), w.name.c_str());
                     allOk = false;
                     continue;
                 }
-                seconds[name].push_back(s);
-                const double bytes = double(w.messages) * double(w.messageBytes()) * 2;
+                wall[name].push_back(t.seconds);
+                cpu[name].push_back(t.cpuSeconds);
                 std::printf("{\"bench\":\"%s\",\"kind\":\"round\",\"client\":\"%s\","
                             "\"round\":%d,\"messages\":%lld,\"message_bytes\":%lld,"
-                            "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"bytes_per_sec\":%.0f}\n",
-                    w.name.c_str(), name.c_str(), r + 1, w.messages, (long long)w.messageBytes(), s,
-                    double(w.messages) / s, bytes / s);
+                            "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"bytes_per_sec\":%.0f,"
+                            "\"client_cpu_us_per_msg\":%.3f}\n",
+                    w.name.c_str(), name.c_str(), r + 1, w.messages, (long long)w.messageBytes(),
+                    t.seconds, double(w.messages) / t.seconds, bytes / t.seconds,
+                    t.cpuSeconds * 1e6 / double(w.messages));
                 std::fflush(stdout);
             }
         }
-        if (seconds["raw_qwebsocket"].empty())
+        if (wall["raw_qwebsocket"].empty())
             continue;
-        const double raw = median(seconds["raw_qwebsocket"]);
+        const double raw = median(wall["raw_qwebsocket"]);
+        const double rawCpu = median(cpu["raw_qwebsocket"]);
         for (const char *name : {"reqivo_coroutine", "reqivo_signals"}) {
-            if (seconds[name].empty())
+            if (wall[name].empty())
                 continue;
-            const double mine = median(seconds[name]);
-            const double bytes = double(w.messages) * double(w.messageBytes()) * 2;
+            const double mine = median(wall[name]);
+            const double mineCpu = median(cpu[name]);
+            // overhead_pct: wall clock, rate_raw / rate - 1. cpu_overhead_pct: the client
+            // thread's CPU per message against raw's; steadier on a busy machine.
             std::printf("{\"bench\":\"%s\",\"kind\":\"summary\",\"client\":\"%s\",\"rounds\":%d,"
                         "\"msgs_per_sec\":%.1f,\"raw_msgs_per_sec\":%.1f,\"bytes_per_sec\":%.0f,"
-                        "\"raw_bytes_per_sec\":%.0f,\"overhead_pct\":%.2f}\n",
+                        "\"raw_bytes_per_sec\":%.0f,\"overhead_pct\":%.2f,"
+                        "\"client_cpu_us_per_msg\":%.3f,\"raw_client_cpu_us_per_msg\":%.3f,"
+                        "\"cpu_overhead_pct\":%.2f}\n",
                 w.name.c_str(), name, rounds, double(w.messages) / mine, double(w.messages) / raw,
-                bytes / mine, bytes / raw, (mine / raw - 1.0) * 100.0);
+                bytes / mine, bytes / raw, (mine / raw - 1.0) * 100.0,
+                mineCpu * 1e6 / double(w.messages), rawCpu * 1e6 / double(w.messages),
+                (mineCpu / rawCpu - 1.0) * 100.0);
             std::fflush(stdout);
         }
     }
