@@ -4,12 +4,13 @@
 //   std::thread t([&] { Reqivo::Session s(&shared); s.get(url); });
 //
 // Each Session keeps its own pool for the connections it is using (a QObject, and so a socket,
-// lives in one thread); when a request ends, the keep-alive connection is parked here with no
-// thread, and the next session in any thread that needs the same endpoint pulls it into its
-// own thread. Parking and taking are guarded by a mutex, and a parked connection belongs to
-// nobody, so no connection is ever used by two threads at once. Idle connections expire after
-// PoolOptions::maxIdleTime (or the server's Keep-Alive timeout). maxPerHost and maxTotal bound
-// the connections each session uses at once.
+// lives in one thread); when a request ends, the keep-alive connection is parked here, and the
+// next Session of the same thread that needs the same endpoint takes it, so sessions created one
+// after another reuse connections. Parking and taking are guarded by a mutex and a parked
+// connection belongs to nobody, so no connection is ever used by two threads at once.
+// Hand-over between threads is disabled for now: a socket pulled into another thread sometimes
+// missed its readyRead. Idle connections expire after PoolOptions::maxIdleTime (or the server's
+// Keep-Alive timeout).
 #pragma once
 
 #include <Reqivo/asyncconnectionpool.h>

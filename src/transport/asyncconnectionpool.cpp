@@ -3,6 +3,7 @@
 
 #include <Reqivo/errors.h>
 
+#include <QAbstractSocket>
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QTimer>
@@ -276,6 +277,14 @@ AsyncConnection *AsyncConnectionPoolPrivate::takeParked(const Endpoint &endpoint
     while (AsyncConnection *parked = m_store->take(key)) {
         // A parked connection has no thread: this thread may pull it in.
         parked->moveToThread(thread());
+        // Qt disables a socket's read notifier when it leaves its thread and does not turn it
+        // back on in the new one: bytes would arrive and readyRead never come. Setting the read
+        // buffer size re-enables the notifier of a connected socket (public API, no I/O).
+        if (QAbstractSocket *socket = parked->socket()) {
+            const qint64 size = socket->readBufferSize();
+            socket->setReadBufferSize(size + 1);
+            socket->setReadBufferSize(size);
+        }
         if (parked->d->usable(true)) {
             qCDebug(lcPool) << "connection" << parked->id() << "taken from the shared store";
             return parked;

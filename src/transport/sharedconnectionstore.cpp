@@ -3,6 +3,7 @@
 #include "sharedconnectionstore.h"
 
 #include <QMutexLocker>
+#include <QThread>
 
 #include <algorithm>
 
@@ -32,7 +33,8 @@ void SharedConnectionStore::park(AsyncConnection *connection, Clock::time_point 
     {
         QMutexLocker lock(&m_mutex);
         dropExpiredLocked(Clock::now(), dead);
-        m_parked[connection->endpoint().key()].append(Parked{connection, expiry});
+        m_parked[connection->endpoint().key()].append(
+                Parked{connection, expiry, QThread::currentThread()});
     }
     qDeleteAll(dead);
 }
@@ -46,7 +48,13 @@ AsyncConnection *SharedConnectionStore::take(const QString &key)
         dropExpiredLocked(Clock::now(), dead);
         auto it = m_parked.find(key);
         if (it != m_parked.end()) {
-            found = it->takeLast().connection;
+            const void *self = QThread::currentThread();
+            for (qsizetype i = it->size() - 1; i >= 0; --i) {
+                if (it->at(i).parkedBy == self) {
+                    found = it->takeAt(i).connection;
+                    break;
+                }
+            }
             if (it->isEmpty())
                 m_parked.erase(it);
         }

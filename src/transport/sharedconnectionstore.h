@@ -33,7 +33,9 @@ public:
 
     //! Takes ownership of \a connection, which must have no parent and no thread.
     void park(AsyncConnection *connection, Clock::time_point expiry);
-    //! The most recently parked unexpired connection for \a key (Endpoint::key()), or null.
+    //! The most recently parked unexpired connection for \a key (Endpoint::key()) that the
+    //! calling thread parked, or null. Hand-over to another thread is disabled for now: a socket
+    //! pulled into another thread sometimes missed its readyRead (see the closing note).
     //! The caller owns it and must pull it into its thread before use.
     AsyncConnection *take(const QString &key);
     //! Deletes every parked connection.
@@ -49,6 +51,7 @@ private:
     {
         AsyncConnection *connection;
         Clock::time_point expiry;
+        const void *parkedBy; // the QThread that parked it
     };
     void dropExpiredLocked(Clock::time_point now, QList<AsyncConnection *> &dead);
 

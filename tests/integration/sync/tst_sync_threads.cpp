@@ -245,12 +245,14 @@ private Q_SLOTS:
             QCOMPARE(pool.debugSummary(),
                 u"shared: http://127.0.0.1:%1 parked=%2"_s.arg(nginxValue(u"NGINX_HTTP_PORT"_s))
                     .arg(pool.idleCount()));
-            // ... and a session in yet another thread picks one up.
-            bool reused = false;
+            // ... but a session in yet another thread opens its own: hand-over between threads
+            // is disabled until a socket pulled into a new thread reliably gets its readyRead
+            // (it sometimes did not; see SharedConnectionStore::take()).
+            bool reused = true;
             std::thread late(
                 [&] { reused = Session(&pool).get(nginxUrl(u"/small.txt"_s)).connectionReused(); });
             late.join();
-            QVERIFY(reused);
+            QVERIFY(!reused);
             pool.clear();
             QCOMPARE(pool.idleCount(), 0);
         }
