@@ -58,6 +58,22 @@ QUrl withoutUserInfo(QUrl url)
 }
 } // namespace
 
+const SessionCore::Origin &SessionCore::originFor(const QUrl &url)
+{
+    // matches() compares the components in place; no string is built.
+    constexpr QUrl::FormattingOptions originOnly = QUrl::RemoveUserInfo | QUrl::RemovePath
+            | QUrl::RemoveQuery | QUrl::RemoveFragment;
+    if (!m_lastOrigin || !url.matches(m_lastOriginUrl, originOnly)) {
+        Origin o{Endpoint::fromUrl(url), hostHeader(url)};
+        o.endpoint.proxy = proxy;
+        if (o.endpoint.tls)
+            o.endpoint.tlsOptions = tlsOptions;
+        m_lastOrigin = std::move(o);
+        m_lastOriginUrl = url;
+    }
+    return *m_lastOrigin;
+}
+
 AsyncSession::AsyncSession(QObject *parent) : AsyncSession(nullptr, true, parent) { }
 
 AsyncSession::AsyncSession(const QUrl &baseUrl, QObject *parent) : AsyncSession(parent)
@@ -302,7 +318,7 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
         // The wire fields, built once: Host first, then the request's, then derived ones.
         Headers wire;
         wire.reserve(currentHeaders.size() + 6, 256);
-        wire.add("Host", hostHeader(currentUrl));
+        wire.add("Host", core->originFor(currentUrl).hostHeader);
         wire.append(currentHeaders);
         if (sendSessionAuth && Client::isSameOrigin(currentUrl, authOrigin))
             wire.add("Authorization", core->authorization);
@@ -384,7 +400,7 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
                                             body.isEmpty() ? 0 : body.size(), &error))
         throw RequestError(error, url);
 
-    const Endpoint endpoint = core->endpointFor(url);
+    const Endpoint endpoint = core->originFor(url).endpoint;
 
     core->checkOpen(url);
     if (settings.cancel)

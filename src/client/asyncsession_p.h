@@ -40,29 +40,20 @@ struct SessionCore
     std::weak_ptr<void> streamOwner;
     bool closed = false;
 
-    //! The endpoint of the last request, reused while scheme, host, port, proxy and TLS options
-    //! stay the same: building one costs several allocations (TLS option defaults).
-    Endpoint endpointFor(const QUrl &url)
+    //! What a request needs of its URL's origin: the pool's endpoint and the Host field.
+    struct Origin
     {
-        if (!m_lastEndpoint || url.scheme() != m_lastScheme || url.host() != m_lastHost
-            || url.port() != m_lastPort) {
-            Endpoint e = Endpoint::fromUrl(url);
-            e.proxy = proxy;
-            if (e.tls)
-                e.tlsOptions = tlsOptions;
-            m_lastEndpoint = std::move(e);
-            m_lastScheme = url.scheme();
-            m_lastHost = url.host();
-            m_lastPort = url.port();
-        }
-        return *m_lastEndpoint;
-    }
-    void forgetEndpoint() { m_lastEndpoint.reset(); }
+        Endpoint endpoint;
+        QByteArray hostHeader;
+    };
+    //! The origin of the last request, reused while scheme, host and port stay the same (and
+    //! the proxy and TLS options, which forgetEndpoint() resets): building an endpoint costs
+    //! several allocations (TLS option defaults), the Host field a few more.
+    const Origin &originFor(const QUrl &url);
+    void forgetEndpoint() { m_lastOrigin.reset(); }
 
-    std::optional<Endpoint> m_lastEndpoint;
-    QString m_lastScheme;
-    QString m_lastHost;
-    int m_lastPort = -1;
+    std::optional<Origin> m_lastOrigin;
+    QUrl m_lastOriginUrl;
 
     void checkOpen(const QUrl &url) const
     {

@@ -5,6 +5,7 @@
 
 #include <Reqivo/asyncconnection.h>
 
+#include "protocol/bytes_p.h"
 #include "protocol/requestwriter.h"
 
 #include <QIODevice>
@@ -83,19 +84,24 @@ void throwParseError(const ResponseParser &parser, const QUrl &url)
 
 namespace {
 
+// One exchange's state from the first byte sent to the last byte of the body: the lease, the
+// parser and the settings live in one allocation; a streamed Response keeps it as its body.
 class HttpBodyStream final : public BodyStream
 {
 public:
-    HttpBodyStream(ConnectionLease lease, std::unique_ptr<ResponseParser> parser,
-                   std::unique_ptr<Decompressor> decoder, ExchangeSettings settings, QUrl url)
+    HttpBodyStream(ConnectionLease lease, ExchangeSettings settings, QUrl url)
         : m_lease(std::move(lease))
-        , m_parser(std::move(parser))
-        , m_decoder(std::move(decoder))
+        , m_parser(settings.limits)
         , m_settings(std::move(settings))
         , m_url(std::move(url))
     {
     }
     ~HttpBodyStream() override { close(); }
+
+    ResponseParser &parser() { return m_parser; }
+    const ExchangeSettings &settings() const { return m_settings; }
+    const QUrl &url() const { return m_url; }
+    void setDecoder(std::unique_ptr<Decompressor> decoder) { m_decoder = std::move(decoder); }
 
     enum class Step { Data, NeedData, End };
 
@@ -104,7 +110,7 @@ public:
     Step step(QByteArray &out)
     {
         while (true) {
-            const ResponseParser::Event e = m_parser->nextEvent();
+            const ResponseParser::Event e = m_parser.nextEvent();
             switch (e.type) {
             case ResponseParser::EventType::Data:
                 m_received += e.data.size();
@@ -113,7 +119,7 @@ public:
                     if (!m_decoder->feed(e.data, out, &error))
                         fail(error);
                 } else {
-                    out.append(e.data);
+                    Protocol::appendBytes(out, e.data);
                 }
                 if (m_settings.downloadProgress)
                     m_settings.downloadProgress(m_received, expectedSize());
@@ -132,7 +138,7 @@ public:
             case ResponseParser::EventType::Error:
                 m_lease.discard();
                 m_done = true;
-                throwParseError(*m_parser, m_url);
+                throwParseError(m_parser, m_url);
             case ResponseParser::EventType::Head:
             case ResponseParser::EventType::Paused:
                 continue; // cannot happen inside a body
@@ -163,9 +169,9 @@ public:
             throw;
         }
         if (bytes.isEmpty())
-            m_parser->receiveEof();
+            m_parser.receiveEof();
         else
-            m_parser->receiveData(bytes);
+            m_parser.receiveData(bytes);
     }
 
     //! Buffers the whole body into out.
@@ -205,7 +211,7 @@ public:
     }
     bool atEnd() const override { return m_done && m_pending.isEmpty(); }
     qint64 bytesReceived() const override { return m_received; }
-    qint64 expectedSize() const override { return m_parser->contentLength(); }
+    qint64 expectedSize() const override { return m_parser.contentLength(); }
 
 private:
     [[noreturn]] void fail(const QString &error)
@@ -223,17 +229,17 @@ private:
             m_settings.cancel->active = nullptr; // an abort from now on must not hit the pool
 
         // Bytes after the message that nobody asked for mean the connection is out of step.
-        if (m_parser->isReusable() && m_parser->unconsumed().isEmpty()) {
+        if (m_parser.isReusable() && m_parser.unconsumed().isEmpty()) {
             if (AsyncConnection *c = m_lease.connection())
                 c->setReadBufferLimit(0);
-            m_lease.recycle(keepAliveTimeout(m_parser->head().headers));
+            m_lease.recycle(keepAliveTimeout(m_parser.head().headers));
         } else {
             m_lease.discard();
         }
     }
 
     ConnectionLease m_lease;
-    std::unique_ptr<ResponseParser> m_parser;
+    ResponseParser m_parser;
     std::unique_ptr<Decompressor> m_decoder;
     ExchangeSettings m_settings;
     QUrl m_url;
@@ -322,7 +328,14 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     AsyncConnection *c = lease.connection();
     const bool reused = lease.isReused();
     c->markUsed();
-    const std::shared_ptr<CancelToken> cancel = settings.cancel;
+    const bool stream = settings.stream;
+    // From here on the exchange owns the lease: closing it (on any error) discards the
+    // connection, reading the body to its end recycles it.
+    const auto exchange = std::make_shared<HttpBodyStream>(std::move(lease), std::move(settings),
+                                                           url);
+    const ExchangeSettings &s = exchange->settings();
+    ResponseParser &parser = exchange->parser();
+    const std::shared_ptr<CancelToken> &cancel = s.cancel;
     if (cancel) {
         cancel->check(url);
         cancel->active = c;
@@ -330,22 +343,24 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
 
     // A streamed body's memory is bounded by its reader from the first read on: the read for
     // the head could otherwise pull in megabytes of body. Lifted when the body ends.
-    if (settings.stream)
+    if (stream)
         c->setReadBufferLimit(AsyncConnection::readBufferBytes);
 
     // --- send ------------------------------------------------------------------------------
     try {
-        if (body.kind() == Body::Kind::Bytes && body.bytes().size() <= coalesceBodyBytes) {
+        if (body.isEmpty()) {
+            co_await c->write(head, waitBudget(s.timeout.write, s.deadline, url));
+        } else if (body.kind() == Body::Kind::Bytes && body.bytes().size() <= coalesceBodyBytes) {
             head.append(body.bytes());
-            co_await c->write(head, waitBudget(settings.timeout.write, settings.deadline, url));
-            if (settings.uploadProgress && !body.isEmpty())
-                settings.uploadProgress(body.size(), body.size());
+            co_await c->write(head, waitBudget(s.timeout.write, s.deadline, url));
+            if (s.uploadProgress)
+                s.uploadProgress(body.size(), body.size());
         } else {
-            co_await c->write(head, waitBudget(settings.timeout.write, settings.deadline, url));
-            co_await writeBody(c, body, settings, url);
+            co_await c->write(head, waitBudget(s.timeout.write, s.deadline, url));
+            co_await writeBody(c, body, s, url);
         }
     } catch (...) {
-        lease.discard();
+        exchange->close();
         if (cancel)
             cancel->check(url);
         throw;
@@ -353,41 +368,40 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     progress->requestSent = true;
 
     // --- read the head ----------------------------------------------------------------------
-    auto parser = std::make_unique<ResponseParser>(settings.limits);
-    parser->setRequestMethod(method);
+    parser.setRequestMethod(method);
     while (true) {
-        const ResponseParser::Event e = parser->nextEvent();
+        const ResponseParser::Event e = parser.nextEvent();
         if (e.type == ResponseParser::EventType::Head) {
-            if (parser->head().isInterim())
+            if (parser.head().isInterim())
                 continue; // 100 Continue and friends: the final response follows
             break;
         }
         if (e.type == ResponseParser::EventType::Error) {
-            lease.discard();
-            throwParseError(*parser, url);
+            exchange->close();
+            throwParseError(parser, url);
         }
         // NeedData
         QByteArray bytes;
         try {
-            bytes = co_await c->read(waitBudget(settings.timeout.read, settings.deadline, url));
+            bytes = co_await c->read(waitBudget(s.timeout.read, s.deadline, url));
             if (cancel)
                 cancel->check(url);
         } catch (...) {
-            lease.discard();
+            exchange->close();
             if (cancel)
                 cancel->check(url);
             throw;
         }
         if (bytes.isEmpty())
-            parser->receiveEof();
+            parser.receiveEof();
         else
-            parser->receiveData(bytes);
-        if (parser->hasReceivedAnything())
+            parser.receiveData(bytes);
+        if (parser.hasReceivedAnything())
             progress->responseStarted = true;
     }
     progress->responseStarted = true;
 
-    const Protocol::ResponseHead &h = parser->head();
+    const Protocol::ResponseHead &h = parser.head();
     Response response;
     response.setStatus(h.status, h.reason);
     response.setHttpVersion(h.versionMinor);
@@ -396,33 +410,36 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     response.setUrl(url);
     response.setConnectionReused(reused);
 
-    std::unique_ptr<Decompressor> decoder;
-    const bool hasBody = parser->framing() != ResponseParser::Framing::None;
-    if (settings.decompress && hasBody) {
+    const bool hasBody = parser.framing() != ResponseParser::Framing::None;
+    if (s.decompress && hasBody) {
         const QByteArrayView coding = h.headers.value("content-encoding");
         if (!coding.isEmpty()) {
             QString error;
-            decoder = Decompressor::create(coding, settings.limits, &error);
+            std::unique_ptr<Decompressor> decoder
+                    = Decompressor::create(coding, s.limits, &error);
             if (!decoder && !error.isEmpty()) {
-                lease.discard();
+                exchange->close();
                 throw InvalidResponseError(QStringLiteral("cannot decode the response body: ")
                                                    + error,
                                            url, QStringLiteral("Content-Encoding"));
             }
+            exchange->setDecoder(std::move(decoder));
         }
     }
 
-    const bool stream = settings.stream;
-    auto bodyStream = std::make_shared<HttpBodyStream>(std::move(lease), std::move(parser),
-                                                       std::move(decoder), std::move(settings),
-                                                       url);
     if (stream) {
         response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
-        response.setBodyStream(bodyStream);
+        response.setBodyStream(exchange);
         co_return response;
     }
+    // Small bodies usually came with the head: decode what is buffered before suspending.
     QByteArray all;
-    co_await bodyStream->readToEnd(all);
+    HttpBodyStream::Step step;
+    do {
+        step = exchange->step(all);
+    } while (step == HttpBodyStream::Step::Data);
+    if (step == HttpBodyStream::Step::NeedData)
+        co_await exchange->readToEnd(all);
     response.setBody(all);
     response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
     co_return response;

@@ -2,6 +2,8 @@
 // garbage in the arena; it is reclaimed when garbage outgrows the live bytes.
 #include <Reqivo/headers.h>
 
+#include "bytes_p.h"
+
 #include <QSharedData>
 #include <QVarLengthArray>
 
@@ -58,10 +60,12 @@ public:
         Span s;
         s.nameOffset = qint32(arena.size());
         s.nameLength = qint32(n.size());
-        arena.append(n);
-        s.valueOffset = qint32(arena.size());
+        s.valueOffset = qint32(arena.size() + n.size());
         s.valueLength = qint32(v.size());
-        arena.append(v);
+        arena.resize(arena.size() + n.size() + v.size());
+        Protocol::ByteWriter w(arena.data() + s.nameOffset);
+        w.put(n);
+        w.put(v);
         liveBytes += n.size() + v.size();
         return s;
     }
@@ -74,9 +78,9 @@ public:
         for (Span &s : spans) {
             const QByteArrayView n = name(s), v = value(s);
             s.nameOffset = qint32(fresh.size());
-            fresh.append(n);
+            Protocol::appendBytes(fresh, n);
             s.valueOffset = qint32(fresh.size());
-            fresh.append(v);
+            Protocol::appendBytes(fresh, v);
         }
         arena = std::move(fresh);
     }

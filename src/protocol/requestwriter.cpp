@@ -1,6 +1,7 @@
 // RequestWriter: validate everything first, then write in one pass into the caller's buffer.
 #include "requestwriter.h"
 
+#include "bytes_p.h"
 #include "charclass_p.h"
 
 namespace Reqivo::Protocol {
@@ -48,13 +49,21 @@ bool validateFields(const Headers &headers, bool trailers, QString *error)
     return true;
 }
 
-void appendFields(QByteArray &out, const Headers &headers)
+qsizetype fieldsLength(const Headers &headers) noexcept
+{
+    qsizetype size = 0;
+    for (const Headers::Field f : headers)
+        size += f.name.size() + f.value.size() + 4;
+    return size;
+}
+
+void putFields(ByteWriter &w, const Headers &headers) noexcept
 {
     for (const Headers::Field f : headers) {
-        out.append(f.name);
-        out.append(": ", 2);
-        out.append(f.value);
-        out.append("\r\n", 2);
+        w.put(f.name);
+        w.put(": ");
+        w.put(f.value);
+        w.put("\r\n");
     }
 }
 } // namespace
@@ -97,23 +106,33 @@ bool RequestWriter::writeHead(QByteArray &out, QByteArrayView method, QByteArray
     if (framing == BodyFraming::ContentLength && contentLength < 0)
         return setError(error, QStringLiteral("negative Content-Length"));
 
-    qsizetype size = method.size() + target.size() + 16 + 40;
-    for (const Headers::Field f : headers)
-        size += f.name.size() + f.value.size() + 4;
-    out.reserve(out.size() + size);
-    out.append(method);
-    out.append(' ');
-    out.append(target);
-    out.append(" HTTP/1.1\r\n", 11);
-    appendFields(out, headers);
+    // Count, size once, copy: no reallocation and no per-piece bookkeeping.
+    constexpr QByteArrayView version(" HTTP/1.1\r\n");
+    constexpr QByteArrayView contentLengthName("Content-Length: ");
+    constexpr QByteArrayView chunked("Transfer-Encoding: chunked\r\n");
+    qsizetype size = method.size() + 1 + target.size() + version.size() + fieldsLength(headers)
+            + 2;
+    if (framing == BodyFraming::ContentLength)
+        size += contentLengthName.size() + ByteWriter::decimalLength(contentLength) + 2;
+    else if (framing == BodyFraming::Chunked)
+        size += chunked.size();
+    const qsizetype start = out.size();
+    out.resize(start + size);
+    ByteWriter w(out.data() + start);
+    w.put(method);
+    w.put(' ');
+    w.put(target);
+    w.put(version);
+    putFields(w, headers);
     if (framing == BodyFraming::ContentLength) {
-        out.append("Content-Length: ", 16);
-        out.append(QByteArray::number(contentLength));
-        out.append("\r\n", 2);
+        w.put(contentLengthName);
+        w.putDecimal(contentLength);
+        w.put("\r\n");
     } else if (framing == BodyFraming::Chunked) {
-        out.append("Transfer-Encoding: chunked\r\n", 28);
+        w.put(chunked);
     }
-    out.append("\r\n", 2);
+    w.put("\r\n");
+    Q_ASSERT(w.position() == out.constData() + out.size());
     return true;
 }
 
@@ -131,9 +150,12 @@ bool RequestWriter::appendLastChunk(QByteArray &out, const Headers &trailers, QS
 {
     if (!validateFields(trailers, true, error))
         return false;
-    out.append("0\r\n", 3);
-    appendFields(out, trailers);
-    out.append("\r\n", 2);
+    const qsizetype start = out.size();
+    out.resize(start + 3 + fieldsLength(trailers) + 2);
+    ByteWriter w(out.data() + start);
+    w.put("0\r\n");
+    putFields(w, trailers);
+    w.put("\r\n");
     return true;
 }
 

@@ -157,7 +157,7 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
     const QPointer<AsyncConnectionPool> pool(q);
     std::vector<quint64> toClose;
     const PoolState::Checkout checkout
-        = m_state.checkout(requested.key(), fresh, now(), m_alive, toClose);
+        = m_state.checkout(keyOf(requested), fresh, now(), m_alive, toClose);
     if (!toClose.empty()) {
         closeSlots(toClose);
         apply(m_state.schedule(now(), m_alive));

@@ -19,6 +19,7 @@
 #include <QObject>
 
 #include <coroutine>
+#include <optional>
 #include <unordered_map>
 
 namespace Reqivo {
@@ -96,6 +97,18 @@ public:
 
     AsyncConnectionPool *const q;
     PoolState m_state;
+    //! Endpoint::key() builds several strings; a session asks for the same endpoint over and
+    //! over, so the last one's key is kept.
+    const QString &keyOf(const Endpoint &endpoint)
+    {
+        if (!m_keyedEndpoint || !(*m_keyedEndpoint == endpoint)) {
+            m_lastKey = endpoint.key();
+            m_keyedEndpoint = endpoint;
+        }
+        return m_lastKey;
+    }
+    std::optional<Endpoint> m_keyedEndpoint;
+    QString m_lastKey;
     PoolState::AliveCheck m_alive;
     //! Where idle connections go instead of m_connections when sessions in several threads
     //! share them (Reqivo::ConnectionPool); null for a pool of its own.
