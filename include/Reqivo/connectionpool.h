@@ -5,12 +5,13 @@
 //
 // Each Session keeps its own pool for the connections it is using (a QObject, and so a socket,
 // lives in one thread); when a request ends, the keep-alive connection is parked here, and the
-// next Session of the same thread that needs the same endpoint takes it, so sessions created one
-// after another reuse connections. Parking and taking are guarded by a mutex and a parked
-// connection belongs to nobody, so no connection is ever used by two threads at once.
-// Hand-over between threads is disabled for now: a socket pulled into another thread sometimes
-// missed its readyRead. Idle connections expire after PoolOptions::maxIdleTime (or the server's
-// Keep-Alive timeout).
+// next Session that needs the same endpoint, in any thread, takes it. Parking and taking are
+// guarded by a mutex and a parked connection belongs to nobody, so no connection is ever used
+// by two threads at once. A plain HTTP connection moves between threads as its kernel socket
+// (the taking thread wraps it in a socket of its own); a TLS or proxied connection is reused
+// only by the thread that parked it (docs/threading.md). Idle connections expire after
+// PoolOptions::maxIdleTime (or the server's Keep-Alive timeout); the taker asks the kernel
+// whether the server closed a parked connection or sent on it, and then opens a new one.
 #pragma once
 
 #include <Reqivo/asyncconnectionpool.h>

@@ -4,7 +4,9 @@
 
 #include <Reqivo/errors.h>
 
+#include <QHostAddress>
 #include <QLoggingCategory>
+#include <QNetworkProxy>
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
@@ -17,9 +19,11 @@
 #ifdef Q_OS_UNIX
 #include <arpa/inet.h>
 #include <cerrno>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 #endif
 
 namespace Reqivo {
@@ -345,6 +349,50 @@ void AsyncConnectionPrivate::findPeekableDescriptor()
     if (portOf(local) == m_socket->localPort() && portOf(peer) == m_socket->peerPort())
         m_peekFd = int(fd);
 #endif
+}
+
+int AsyncConnectionPrivate::duplicateDescriptor() const
+{
+#ifdef Q_OS_UNIX
+    if (m_ssl || m_peekFd < 0 || !usable(false) || pendingWriteBytes() > 0)
+        return -1;
+    // m_peekFd joins our two ports; through an HTTP proxy that could be a socket to a proxy
+    // that happens to listen on the endpoint's port, so the peer's address must agree too.
+    sockaddr_storage peer {};
+    socklen_t peerLength = sizeof peer;
+    if (::getpeername(m_peekFd, reinterpret_cast<sockaddr *>(&peer), &peerLength) != 0)
+        return -1;
+    if (QHostAddress(reinterpret_cast<const sockaddr *>(&peer)) != m_socket->peerAddress())
+        return -1;
+    return ::fcntl(m_peekFd, F_DUPFD_CLOEXEC, 0);
+#else
+    return -1;
+#endif
+}
+
+bool AsyncConnectionPrivate::adoptDescriptor(
+    const Endpoint &endpoint, int descriptor, quint64 id, int useCount)
+{
+    Q_ASSERT(!m_socket && !endpoint.tls);
+    m_endpoint = endpoint;
+    m_id = id;
+    m_useCount = useCount;
+    createSocket();
+    m_socket->setProxy(QNetworkProxy::NoProxy);
+    ++m_inCall;
+    const bool adopted = m_socket->setSocketDescriptor(
+        descriptor, QAbstractSocket::ConnectedState, QIODevice::ReadWrite);
+    --m_inCall;
+    if (!adopted) {
+#ifdef Q_OS_UNIX
+        ::close(descriptor);
+#endif
+        return false;
+    }
+    m_connected = true;
+    m_tcpConnected = true;
+    findPeekableDescriptor();
+    return true;
 }
 
 void AsyncConnectionPrivate::onConnected()

@@ -104,6 +104,16 @@ public:
     qint64 pendingWriteBytes() const;
     bool usable(bool peek) const;
     void findPeekableDescriptor();
+    //! Hand-over between threads (Transport::SharedConnectionStore). For a plain TCP connection
+    //! straight to its endpoint with nothing buffered either way: a duplicate of its kernel
+    //! socket (close-on-exec); -1 for any other. Deleting the connection afterwards closes only
+    //! its own descriptor, so the peer sees nothing and the duplicate carries on.
+    int duplicateDescriptor() const;
+    //! Makes this new, never connected connection the owner of \a descriptor, a connected TCP
+    //! socket to \a endpoint (plain, no proxy), in a QTcpSocket of the calling thread; keeps
+    //! the \a id and \a useCount of the connection it came from. Owns the descriptor even when
+    //! it fails (then it is closed); false when Qt does not accept it.
+    bool adoptDescriptor(const Endpoint &endpoint, int descriptor, quint64 id, int useCount);
 
     // Error reporting: each throws the exception for the current state, if it is an error.
     [[noreturn]] void throwConnectError() const;

@@ -274,16 +274,25 @@ AsyncConnection *AsyncConnectionPoolPrivate::takeParked(const Endpoint &endpoint
     if (!m_store)
         return nullptr;
     const QString key = endpoint.key();
-    while (AsyncConnection *parked = m_store->take(key)) {
-        // A parked connection has no thread: this thread may pull it in.
-        parked->moveToThread(thread());
-        // Qt disables a socket's read notifier when it leaves its thread and does not turn it
-        // back on in the new one: bytes would arrive and readyRead never come. Setting the read
-        // buffer size re-enables the notifier of a connected socket (public API, no I/O).
-        if (QAbstractSocket *socket = parked->socket()) {
-            const qint64 size = socket->readBufferSize();
-            socket->setReadBufferSize(size + 1);
-            socket->setReadBufferSize(size);
+    while (const Transport::SharedConnectionStore::Taken taken = m_store->take(key)) {
+        AsyncConnection *parked = taken.connection;
+        if (!parked) {
+            // A kernel socket, from any thread: a new QTcpSocket of this thread takes it on.
+            parked = new AsyncConnection;
+            if (!parked->d->adoptDescriptor(endpoint, taken.descriptor, taken.id, taken.useCount)) {
+                delete parked;
+                continue;
+            }
+        } else {
+            // An object this thread parked (TLS or proxied), with no thread now: pull it in.
+            parked->moveToThread(thread());
+            // Setting the read buffer size re-enables the read notifier of a connected socket
+            // (public API, no I/O), in case the move left it off.
+            if (QAbstractSocket *socket = parked->socket()) {
+                const qint64 size = socket->readBufferSize();
+                socket->setReadBufferSize(size + 1);
+                socket->setReadBufferSize(size);
+            }
         }
         if (parked->d->usable(true)) {
             qCDebug(lcPool) << "connection" << parked->id() << "taken from the shared store";
@@ -304,10 +313,23 @@ void AsyncConnectionPoolPrivate::park(quint64 slot, AsyncConnection *connection,
         lifetime = Millis(std::chrono::hours(24));
     if (keepAlive > Millis::zero())
         lifetime = std::min(lifetime, keepAlive - PoolState::keepAliveMargin(keepAlive));
+    const auto expiry = Transport::SharedConnectionStore::Clock::now() + lifetime;
     connection->d->stopTimers();
-    connection->setParent(nullptr);
-    connection->moveToThread(nullptr);
-    m_store->park(connection, Transport::SharedConnectionStore::Clock::now() + lifetime);
+    const int descriptor = connection->d->duplicateDescriptor();
+    if (descriptor >= 0) {
+        // Plain TCP: only the kernel socket is parked, for any thread. The connection is
+        // deleted first (its socket closes its own descriptor and unregisters its notifiers),
+        // so this thread's event loop never sees the socket again once another may use it.
+        const QString key = connection->endpoint().key();
+        const quint64 id = connection->id();
+        const int useCount = connection->useCount();
+        delete connection;
+        m_store->parkDescriptor(key, descriptor, id, useCount, expiry);
+    } else {
+        connection->setParent(nullptr);
+        connection->moveToThread(nullptr);
+        m_store->park(connection, expiry);
+    }
     if (m_state.waitingCount() > 0)
         apply(m_state.schedule(now(), m_alive));
 }

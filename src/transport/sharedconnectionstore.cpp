@@ -1,5 +1,6 @@
-// SharedConnectionStore: a mutex around a LIFO list per endpoint key. Connections are deleted
-// outside the lock: a parked connection has no thread, so any thread may delete it.
+// SharedConnectionStore: a mutex around a LIFO list per endpoint key. Connections are closed
+// outside the lock: a parked object has no thread and a parked descriptor no object, so any
+// thread may close either.
 #include "sharedconnectionstore.h"
 
 #include <QMutexLocker>
@@ -7,19 +8,36 @@
 
 #include <algorithm>
 
+#ifdef Q_OS_UNIX
+#include <unistd.h>
+#endif
+
 namespace Reqivo::Transport {
 
-SharedConnectionStore::~SharedConnectionStore() { clear(); }
+SharedConnectionStore::~SharedConnectionStore()
+{
+    clear();
+}
 
-void SharedConnectionStore::dropExpiredLocked(Clock::time_point now,
-                                              QList<AsyncConnection *> &dead)
+void SharedConnectionStore::dispose(const QList<Taken> &dead)
+{
+    for (const Taken &t : dead) {
+        delete t.connection;
+#ifdef Q_OS_UNIX
+        if (t.descriptor >= 0)
+            ::close(t.descriptor); // the peer sees an ordinary close (FIN)
+#endif
+    }
+}
+
+void SharedConnectionStore::dropExpiredLocked(Clock::time_point now, QList<Taken> &dead)
 {
     for (auto it = m_parked.begin(); it != m_parked.end();) {
         QList<Parked> &list = it.value();
         list.removeIf([&](const Parked &p) {
             if (p.expiry > now)
                 return false;
-            dead.append(p.connection);
+            dead.append(p.taken);
             return true;
         });
         it = list.isEmpty() ? m_parked.erase(it) : std::next(it);
@@ -29,20 +47,39 @@ void SharedConnectionStore::dropExpiredLocked(Clock::time_point now,
 void SharedConnectionStore::park(AsyncConnection *connection, Clock::time_point expiry)
 {
     Q_ASSERT(!connection->parent());
-    QList<AsyncConnection *> dead;
+    QList<Taken> dead;
     {
         QMutexLocker lock(&m_mutex);
         dropExpiredLocked(Clock::now(), dead);
+        Taken taken;
+        taken.connection = connection;
         m_parked[connection->endpoint().key()].append(
-                Parked{connection, expiry, QThread::currentThread()});
+            Parked {taken, expiry, QThread::currentThread()});
     }
-    qDeleteAll(dead);
+    dispose(dead);
 }
 
-AsyncConnection *SharedConnectionStore::take(const QString &key)
+void SharedConnectionStore::parkDescriptor(
+    const QString &key, int descriptor, quint64 id, int useCount, Clock::time_point expiry)
 {
-    QList<AsyncConnection *> dead;
-    AsyncConnection *found = nullptr;
+    Q_ASSERT(descriptor >= 0);
+    QList<Taken> dead;
+    {
+        QMutexLocker lock(&m_mutex);
+        dropExpiredLocked(Clock::now(), dead);
+        Taken taken;
+        taken.descriptor = descriptor;
+        taken.id = id;
+        taken.useCount = useCount;
+        m_parked[key].append(Parked {taken, expiry, QThread::currentThread()});
+    }
+    dispose(dead);
+}
+
+SharedConnectionStore::Taken SharedConnectionStore::take(const QString &key)
+{
+    QList<Taken> dead;
+    Taken found;
     {
         QMutexLocker lock(&m_mutex);
         dropExpiredLocked(Clock::now(), dead);
@@ -50,8 +87,9 @@ AsyncConnection *SharedConnectionStore::take(const QString &key)
         if (it != m_parked.end()) {
             const void *self = QThread::currentThread();
             for (qsizetype i = it->size() - 1; i >= 0; --i) {
-                if (it->at(i).parkedBy == self) {
-                    found = it->takeAt(i).connection;
+                const Parked &p = it->at(i);
+                if (p.taken.descriptor >= 0 || p.parkedBy == self) {
+                    found = it->takeAt(i).taken;
                     break;
                 }
             }
@@ -59,22 +97,22 @@ AsyncConnection *SharedConnectionStore::take(const QString &key)
                 m_parked.erase(it);
         }
     }
-    qDeleteAll(dead);
+    dispose(dead);
     return found;
 }
 
 void SharedConnectionStore::clear()
 {
-    QList<AsyncConnection *> dead;
+    QList<Taken> dead;
     {
         QMutexLocker lock(&m_mutex);
         for (const QList<Parked> &list : std::as_const(m_parked)) {
             for (const Parked &p : list)
-                dead.append(p.connection);
+                dead.append(p.taken);
         }
         m_parked.clear();
     }
-    qDeleteAll(dead);
+    dispose(dead);
 }
 
 int SharedConnectionStore::parkedCount() const

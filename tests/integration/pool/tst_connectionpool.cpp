@@ -9,6 +9,7 @@
 
 #include <QHash>
 #include <QMutex>
+#include <QSet>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
@@ -16,6 +17,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -26,33 +28,57 @@ namespace {
 class KeepAliveServer : public QObject
 {
 public:
-    std::atomic<int> accepted{0};
-    std::atomic<int> requests{0};
-    std::atomic<int> violations{0};
+    std::atomic<int> accepted {0};
+    std::atomic<int> requests {0};
+    std::atomic<int> violations {0};
     quint16 port = 0;
 
     void start()
     {
         m_thread.start();
-        QMetaObject::invokeMethod(this, [this] { listen(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this] { listen(); }, Qt::BlockingQueuedConnection);
     }
     ~KeepAliveServer() override
     {
-        QMetaObject::invokeMethod(this, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
     KeepAliveServer() { moveToThread(&m_thread); }
+    //! Connections that carried requests from more than one caller (the from= query item).
+    int sharedConnections() const
+    {
+        QMutexLocker lock(&m_mutex);
+        int n = 0;
+        for (const QSet<QByteArray> &callers : m_callers)
+            n += callers.size() > 1;
+        return n;
+    }
+    //! Sends \a bytes on every connection, unasked (they are idle: the client is done).
+    void sendToAll(const QByteArray &bytes)
+    {
+        QMetaObject::invokeMethod(
+            this,
+            [this, bytes] {
+                for (QTcpSocket *s : m_server->findChildren<QTcpSocket *>()) {
+                    s->write(bytes);
+                    s->flush();
+                }
+            },
+            Qt::BlockingQueuedConnection);
+    }
     //! Closes every connection from the server's side (they are idle: the client is done).
     void closeAll()
     {
         QMetaObject::invokeMethod(
-                this,
-                [this] {
-                    for (QTcpSocket *s : m_server->findChildren<QTcpSocket *>())
-                        s->close();
-                },
-                Qt::BlockingQueuedConnection);
+            this,
+            [this] {
+                for (QTcpSocket *s : m_server->findChildren<QTcpSocket *>())
+                    s->close();
+            },
+            Qt::BlockingQueuedConnection);
     }
 
 private:
@@ -65,16 +91,23 @@ private:
             while (QTcpSocket *s = m_server->nextPendingConnection()) {
                 ++accepted;
                 s->setParent(m_server);
+                const int index = accepted.load();
                 auto *busy = new bool(false);
                 auto *buffer = new QByteArray;
                 QObject::connect(s, &QObject::destroyed, [busy, buffer] {
                     delete busy;
                     delete buffer;
                 });
-                QObject::connect(s, &QIODevice::readyRead, s, [this, s, busy, buffer] {
+                QObject::connect(s, &QIODevice::readyRead, s, [this, s, busy, buffer, index] {
                     buffer->append(s->readAll());
                     qsizetype end;
                     while ((end = buffer->indexOf("\r\n\r\n")) >= 0) {
+                        // "GET /x?from=<caller> HTTP/1.1": who sent it on this connection.
+                        const QByteArray target = buffer->left(end).split(' ').value(1);
+                        {
+                            QMutexLocker lock(&m_mutex);
+                            m_callers[index].insert(target.mid(target.indexOf("from=") + 1));
+                        }
                         buffer->remove(0, end + 4);
                         ++requests;
                         if (*busy)
@@ -92,6 +125,8 @@ private:
 
     QThread m_thread;
     QTcpServer *m_server = nullptr;
+    mutable QMutex m_mutex;
+    QHash<int, QSet<QByteArray>> m_callers; // connection -> callers seen on it
 };
 
 } // namespace
@@ -114,15 +149,17 @@ private Q_SLOTS:
         const QUrl base(u"http://127.0.0.1:%1"_s.arg(server.port));
         Reqivo::ConnectionPool shared;
         constexpr int threads = 4, rounds = 5, perRound = 40;
-        std::atomic<int> ok{0}, reused{0}, failures{0};
+        std::atomic<int> ok {0}, reused {0}, failures {0};
 
+        std::atomic<int> nextCaller {0};
         const auto work = [&] {
+            const QUrl path(u"/x?from=%1"_s.arg(nextCaller++));
             for (int round = 0; round < rounds; ++round) {
                 // A fresh Session each round: reuse can then only come from the shared pool.
                 Reqivo::Session session(&shared, base);
                 for (int i = 0; i < perRound; ++i) {
                     try {
-                        const Reqivo::Response r = session.get(QUrl(u"/x"_s));
+                        const Reqivo::Response r = session.get(path);
                         if (r.status() == 200 && r.body() == "ok")
                             ++ok;
                         if (r.connectionReused())
@@ -155,20 +192,65 @@ private Q_SLOTS:
         QCOMPARE(server.violations.load(), 0);
         // At most one connection per concurrently busy thread is ever opened...
         QVERIFY2(server.accepted.load() <= threads,
-                 qPrintable(u"%1 connections"_s.arg(server.accepted.load())));
+            qPrintable(u"%1 connections"_s.arg(server.accepted.load())));
         // ...so nearly every request, across sessions and threads, reused a connection.
         QVERIFY(reused.load() >= threads * rounds * perRound - threads);
+        // ...and connections went from thread to thread (each thread names itself in its path).
+        QVERIFY2(server.sharedConnections() >= 1,
+            "no connection carried requests of more than one thread");
         QCOMPARE(shared.idleCount(), server.accepted.load());
         QCOMPARE(shared.debugSummary(),
-                 u"shared: http://127.0.0.1:%1 parked=%2"_s.arg(server.port)
-                         .arg(server.accepted.load()));
+            u"shared: http://127.0.0.1:%1 parked=%2"_s.arg(server.port)
+                .arg(server.accepted.load()));
         shared.clear();
         QCOMPARE(shared.idleCount(), 0);
         QCOMPARE(shared.debugSummary(), u"shared: empty"_s);
     }
 
-    void aConnectionTheServerClosedWhileParkedIsNotReused()
+    // The hand-over itself: a connection parked by a thread that has ended is taken by a
+    // thread of another kind, and then by the first kind again.
+    void aConnectionParkedByOneThreadIsTakenByAnother()
     {
+        KeepAliveServer server;
+        server.start();
+        const QUrl url(u"http://127.0.0.1:%1/x"_s.arg(server.port));
+        Reqivo::ConnectionPool shared;
+        QList<int> reused;
+        const auto get = [&] {
+            Reqivo::Session session(&shared);
+            const Reqivo::Response r = session.get(url);
+            reused.append(r.status() == 200 ? int(r.connectionReused()) : -1);
+        };
+        std::thread first(get);
+        first.join();
+        QCOMPARE(shared.idleCount(), 1);
+        std::unique_ptr<QThread> second(QThread::create(get));
+        second->start();
+        QVERIFY(second->wait(10000));
+        std::thread third(get);
+        third.join();
+        get(); // and the test's own thread
+        QCOMPARE(reused, QList<int>({0, 1, 1, 1}));
+        QCOMPARE(server.accepted.load(), 1);
+        QCOMPARE(server.requests.load(), 4);
+        QCOMPARE(shared.idleCount(), 1);
+    }
+
+    // Nobody watches a parked connection: whichever thread takes it must notice that the
+    // server closed it or sent bytes nobody asked for (a kernel peek), and open another.
+    void aConnectionTheServerSpokeOnWhileParkedIsNotReused_data()
+    {
+        QTest::addColumn<bool>("close");
+        QTest::addColumn<bool>("otherThread");
+        QTest::newRow("closed, same thread") << true << false;
+        QTest::newRow("closed, another thread") << true << true;
+        QTest::newRow("unsolicited bytes, same thread") << false << false;
+        QTest::newRow("unsolicited bytes, another thread") << false << true;
+    }
+    void aConnectionTheServerSpokeOnWhileParkedIsNotReused()
+    {
+        QFETCH(bool, close);
+        QFETCH(bool, otherThread);
         KeepAliveServer server;
         server.start();
         const QUrl base(u"http://127.0.0.1:%1"_s.arg(server.port));
@@ -178,14 +260,30 @@ private Q_SLOTS:
             QCOMPARE(session.get(QUrl(u"/x"_s)).status(), 200);
         }
         QCOMPARE(shared.idleCount(), 1);
-        server.closeAll(); // nobody watches a parked connection: the taker must notice
+        if (close)
+            server.closeAll();
+        else
+            server.sendToAll("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno");
         QTest::qWait(50);
-        Reqivo::Session session(&shared, base);
-        const Reqivo::Response r = session.get(QUrl(u"/x"_s));
-        QCOMPARE(r.status(), 200);
-        QVERIFY(!r.connectionReused());
+        int status = 0;
+        bool reused = true;
+        const auto get = [&] {
+            Reqivo::Session session(&shared, base);
+            const Reqivo::Response r = session.get(QUrl(u"/x"_s));
+            status = r.status();
+            reused = r.connectionReused();
+        };
+        if (otherThread) {
+            std::thread t(get);
+            t.join();
+        } else {
+            get();
+        }
+        QCOMPARE(status, 200);
+        QVERIFY(!reused);
         QCOMPARE(server.accepted.load(), 2);
         QCOMPARE(server.violations.load(), 0);
+        QCOMPARE(shared.idleCount(), 1);
     }
 
     void expiredParkedConnectionsAreClosed()

@@ -16,6 +16,7 @@
 
 #include <QHash>
 #include <QMutex>
+#include <QSet>
 #include <QThread>
 #include <QTimer>
 
@@ -245,14 +246,22 @@ private Q_SLOTS:
             QCOMPARE(pool.debugSummary(),
                 u"shared: http://127.0.0.1:%1 parked=%2"_s.arg(nginxValue(u"NGINX_HTTP_PORT"_s))
                     .arg(pool.idleCount()));
-            // ... but a session in yet another thread opens its own: hand-over between threads
-            // is disabled until a socket pulled into a new thread reliably gets its readyRead
-            // (it sometimes did not; see SharedConnectionStore::take()).
-            bool reused = true;
-            std::thread late(
-                [&] { reused = Session(&pool).get(nginxUrl(u"/small.txt"_s)).connectionReused(); });
+            // ... and a session in yet another thread picks one up, and another after it.
+            const int parked = pool.idleCount();
+            int reused = 0;
+            int ok = 0;
+            std::thread late([&] {
+                Session session(&pool);
+                for (int i = 0; i < 3; ++i) {
+                    const Response r = session.get(nginxUrl(u"/small.txt"_s));
+                    ok += r.status() == 200 && r.body() == smallBody;
+                    reused += r.connectionReused();
+                }
+            });
             late.join();
-            QVERIFY(!reused);
+            QCOMPARE(ok, 3);
+            QCOMPARE(reused, 3);
+            QCOMPARE(pool.idleCount(), parked);
             pool.clear();
             QCOMPARE(pool.idleCount(), 0);
         }
@@ -321,6 +330,13 @@ private Q_SLOTS:
         }
         for (std::thread &w : workers)
             w.join();
+        // Connections went from thread to thread: count those that carried requests of more
+        // than one (the request path names its thread).
+        QHash<int, QSet<QByteArray>> threadsOnConnection;
+        for (const ReceivedRequest &r : server.requests())
+            threadsOnConnection[r.connection].insert(r.target.split('-').value(0));
+        const auto handedOver = std::count_if(threadsOnConnection.cbegin(),
+            threadsOnConnection.cend(), [](const QSet<QByteArray> &t) { return t.size() > 1; });
         QStringList all;
         const QList<ReceivedRequest> received = server.requests();
         for (const QStringList &f : failures) {
@@ -351,6 +367,39 @@ private Q_SLOTS:
         QCOMPARE(server.requestCount(), qsizetype(threads * requests));
         QVERIFY2(server.connectionCount() <= threads,
             qPrintable(QString::number(server.connectionCount())));
+        QVERIFY2(handedOver >= 1, "no connection was handed from one thread to another");
+    }
+
+    // TLS connections cannot be rebuilt from a kernel socket: they are reused only by the
+    // thread that parked them. Another thread opens its own; the parking thread, later, gets
+    // its own back (the older of the two parked).
+    void tlsConnectionsStayInTheirThread()
+    {
+        Reqivo::TlsOptions tls;
+        QString error;
+        QVERIFY2(tls.addCaCertificatesFromFile(nginxValue(u"NGINX_CA_FILE"_s), &error),
+            qPrintable(error));
+        const QUrl url = ReqivoTest::peerUrl(nginxEnv(), u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
+        Reqivo::ConnectionPool pool;
+        const auto get = [&] {
+            Session session(&pool);
+            session.setTlsOptions(tls);
+            const Response r = session.get(url);
+            if (r.status() != 200 || r.body() != smallBody)
+                return -1;
+            return int(r.connectionReused());
+        };
+        QCOMPARE(get(), 0);
+        QCOMPARE(pool.idleCount(), 1);
+        int otherThread = -2;
+        std::thread other([&] { otherThread = get(); });
+        other.join();
+        QCOMPARE(otherThread, 0);
+        QCOMPARE(pool.idleCount(), 2);
+        QCOMPARE(get(), 1);
+        QCOMPARE(pool.idleCount(), 2);
+        pool.clear();
+        QCOMPARE(pool.idleCount(), 0);
     }
 
     // Blocking calls on different threads at the same moment do not count as re-entry: the
