@@ -2,6 +2,8 @@
 // hooks), then loops over redirect hops; each hop derives its wire headers (Host, auth, cookies,
 // Accept-Encoding, Content-Type), validates and serialises the head before touching the pool,
 // and runs one exchange, retried once on a fresh connection when a reused one turned out stale.
+// A hop runs inside the request coroutine itself: each coroutine level costs a frame and a
+// continuation allocation per request.
 //
 // In-flight requests share the session's state through a shared_ptr, so destroying the session
 // while they are suspended is safe: the pool is destroyed (aborting their connections) and each
@@ -39,6 +41,16 @@ QByteArray hostHeader(const QUrl &url)
     if (port > 0 && port != defaultPort)
         host += ':' + QByteArray::number(port);
     return host;
+}
+
+Protocol::RequestWriter::BodyFraming framingFor(QByteArrayView method, const Body &body)
+{
+    using Framing = Protocol::RequestWriter::BodyFraming;
+    if (!body.isEmpty())
+        return body.size() < 0 ? Framing::Chunked : Framing::ContentLength;
+    if (method == "POST" || method == "PUT" || method == "PATCH")
+        return Framing::ContentLength; // "Content-Length: 0": some servers require it
+    return Framing::None;
 }
 
 QByteArray requestTarget(const QUrl &url)
@@ -183,46 +195,46 @@ QCoro::Task<Response> AsyncSession::request(QByteArray method, QUrl url, Request
 
 QCoro::Task<Response> AsyncSession::get(QUrl url, RequestOptions opts)
 {
-    return request("GET", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("GET"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::head(QUrl url, RequestOptions opts)
 {
-    return request("HEAD", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("HEAD"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::options(QUrl url, RequestOptions opts)
 {
-    return request("OPTIONS", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("OPTIONS"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::deleteResource(QUrl url, RequestOptions opts)
 {
-    return request("DELETE", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("DELETE"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::post(QUrl url, RequestOptions opts)
 {
-    return request("POST", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("POST"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::put(QUrl url, RequestOptions opts)
 {
-    return request("PUT", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("PUT"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::patch(QUrl url, RequestOptions opts)
 {
-    return request("PATCH", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("PATCH"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::post(QUrl url, Body body, RequestOptions opts)
 {
     opts.body = std::move(body);
-    return request("POST", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("POST"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::put(QUrl url, Body body, RequestOptions opts)
 {
     opts.body = std::move(body);
-    return request("PUT", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("PUT"), std::move(url), std::move(opts));
 }
 QCoro::Task<Response> AsyncSession::patch(QUrl url, Body body, RequestOptions opts)
 {
     opts.body = std::move(body);
-    return request("PATCH", std::move(url), std::move(opts));
+    return request(QByteArrayLiteral("PATCH"), std::move(url), std::move(opts));
 }
 
 QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core,
@@ -334,7 +346,64 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
         if (!body.isEmpty() && !wire.contains("content-type") && !body.contentType().isEmpty())
             wire.add("Content-Type", body.contentType());
 
-        Response response = co_await sendHop(core, currentMethod, currentUrl, wire, body, settings);
+        // --- one exchange ------------------------------------------------------------------
+        // Validated and serialised before a connection is taken: a rejected request sends
+        // nothing. Written out here rather than in a coroutine of its own: every coroutine
+        // level costs a frame and a continuation allocation per request.
+        QByteArray head;
+        {
+            QString error;
+            if (!Protocol::RequestWriter::writeHead(head, currentMethod,
+                                                    requestTarget(currentUrl), wire,
+                                                    framingFor(currentMethod, body),
+                                                    body.isEmpty() ? 0 : body.size(), &error))
+                throw RequestError(error, currentUrl);
+        }
+        core->checkOpen(currentUrl);
+        if (settings.cancel)
+            settings.cancel->check(currentUrl);
+        // acquire() copies the endpoint before it first suspends.
+        ConnectionLease lease = co_await core->pool->acquire(
+                core->originFor(currentUrl).endpoint,
+                Client::waitBudget(settings.timeout.connect, settings.deadline, currentUrl),
+                Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, currentUrl));
+        core->checkOpen(currentUrl);
+        const bool reused = lease.isReused();
+        Client::ExchangeProgress progress;
+        std::exception_ptr failure;
+        std::optional<Response> received;
+        try {
+            received = co_await Client::runExchange(std::move(lease), head, body, currentMethod,
+                                                    currentUrl, settings, &progress);
+        } catch (const NetworkError &) {
+            failure = std::current_exception();
+        } catch (const ProtocolError &) {
+            failure = std::current_exception();
+        } catch (const ReadTimeout &) {
+            // A stale connection can also look like one that never answers; never retried.
+            throw;
+        }
+        if (failure) {
+            // A reused connection that failed before any response byte arrived was probably
+            // closed by the server while idle: retry once on a fresh one, if resending is
+            // harmless and possible.
+            core->checkOpen(currentUrl);
+            if (settings.cancel)
+                settings.cancel->check(currentUrl);
+            if (!reused || progress.responseStarted || !isIdempotent(currentMethod)
+                || !body.isReplayable())
+                std::rethrow_exception(failure);
+            ConnectionLease fresh = co_await core->pool->connectFresh(
+                    core->originFor(currentUrl).endpoint,
+                    Client::waitBudget(settings.timeout.connect, settings.deadline, currentUrl),
+                    Client::waitBudget(settings.timeout.poolAcquire, settings.deadline,
+                                       currentUrl));
+            core->checkOpen(currentUrl);
+            Client::ExchangeProgress again;
+            received = co_await Client::runExchange(std::move(fresh), head, body, currentMethod,
+                                                    currentUrl, settings, &again);
+        }
+        Response response = std::move(*received);
         core->checkOpen(currentUrl);
         if (core->keepCookies)
             core->jar->storeFromResponse(currentUrl, response.headers());
@@ -380,63 +449,6 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
         if (next.dropBody)
             body = Body();
     }
-}
-
-QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> core,
-                                                   const QByteArray &method, const QUrl &url,
-                                                   const Headers &headers, const Body &body,
-                                                   const Client::ExchangeSettings &settings)
-{
-    // Validate and serialise before a connection is taken: a rejected request sends nothing.
-    using Framing = Protocol::RequestWriter::BodyFraming;
-    Framing framing = Framing::None;
-    if (!body.isEmpty())
-        framing = body.size() < 0 ? Framing::Chunked : Framing::ContentLength;
-    else if (method == "POST" || method == "PUT" || method == "PATCH")
-        framing = Framing::ContentLength; // "Content-Length: 0": some servers require it
-    QByteArray head;
-    QString error;
-    if (!Protocol::RequestWriter::writeHead(head, method, requestTarget(url), headers, framing,
-                                            body.isEmpty() ? 0 : body.size(), &error))
-        throw RequestError(error, url);
-
-    const Endpoint endpoint = core->originFor(url).endpoint;
-
-    core->checkOpen(url);
-    if (settings.cancel)
-        settings.cancel->check(url);
-    ConnectionLease lease = co_await core->pool->acquire(
-            endpoint, Client::waitBudget(settings.timeout.connect, settings.deadline, url),
-            Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, url));
-    core->checkOpen(url);
-    const bool reused = lease.isReused();
-    Client::ExchangeProgress progress;
-    std::exception_ptr failure;
-    try {
-        co_return co_await Client::runExchange(std::move(lease), head, body, method, url, settings,
-                                               &progress);
-    } catch (const NetworkError &) {
-        failure = std::current_exception();
-    } catch (const ProtocolError &) {
-        failure = std::current_exception();
-    } catch (const ReadTimeout &) {
-        // A stale connection can also look like one that never answers; never retried.
-        throw;
-    }
-    // A reused connection that failed before any response byte arrived was probably closed by
-    // the server while idle: retry once on a fresh one, if resending is harmless and possible.
-    core->checkOpen(url);
-    if (settings.cancel)
-        settings.cancel->check(url);
-    if (!reused || progress.responseStarted || !isIdempotent(method) || !body.isReplayable())
-        std::rethrow_exception(failure);
-    ConnectionLease fresh = co_await core->pool->connectFresh(
-            endpoint, Client::waitBudget(settings.timeout.connect, settings.deadline, url),
-            Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, url));
-    core->checkOpen(url);
-    Client::ExchangeProgress again;
-    co_return co_await Client::runExchange(std::move(fresh), head, body, method, url, settings,
-                                           &again);
 }
 
 } // namespace Reqivo

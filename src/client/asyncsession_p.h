@@ -83,10 +83,6 @@ public:
 
     static QCoro::Task<Response> run(std::shared_ptr<SessionCore> core, QByteArray method,
                                      QUrl url, RequestOptions opts, CallControl control = {});
-    static QCoro::Task<Response> sendHop(std::shared_ptr<SessionCore> core,
-                                         const QByteArray &method, const QUrl &url,
-                                         const Headers &headers, const Body &body,
-                                         const Client::ExchangeSettings &settings);
 };
 
 } // namespace Reqivo

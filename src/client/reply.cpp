@@ -130,30 +130,30 @@ Reply *AsyncSession::send(QByteArray method, QUrl url, RequestOptions opts, QObj
 }
 Reply *AsyncSession::sendGet(QUrl url, RequestOptions opts)
 {
-    return send("GET", std::move(url), std::move(opts));
+    return send(QByteArrayLiteral("GET"), std::move(url), std::move(opts));
 }
 Reply *AsyncSession::sendHead(QUrl url, RequestOptions opts)
 {
-    return send("HEAD", std::move(url), std::move(opts));
+    return send(QByteArrayLiteral("HEAD"), std::move(url), std::move(opts));
 }
 Reply *AsyncSession::sendDelete(QUrl url, RequestOptions opts)
 {
-    return send("DELETE", std::move(url), std::move(opts));
+    return send(QByteArrayLiteral("DELETE"), std::move(url), std::move(opts));
 }
 Reply *AsyncSession::sendPost(QUrl url, Body body, RequestOptions opts)
 {
     opts.body = std::move(body);
-    return send("POST", std::move(url), std::move(opts));
+    return send(QByteArrayLiteral("POST"), std::move(url), std::move(opts));
 }
 Reply *AsyncSession::sendPut(QUrl url, Body body, RequestOptions opts)
 {
     opts.body = std::move(body);
-    return send("PUT", std::move(url), std::move(opts));
+    return send(QByteArrayLiteral("PUT"), std::move(url), std::move(opts));
 }
 Reply *AsyncSession::sendPatch(QUrl url, Body body, RequestOptions opts)
 {
     opts.body = std::move(body);
-    return send("PATCH", std::move(url), std::move(opts));
+    return send(QByteArrayLiteral("PATCH"), std::move(url), std::move(opts));
 }
 
 void AsyncSession::request(QByteArray method, QUrl url, RequestOptions opts,

@@ -8,6 +8,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace Reqivo::Protocol::CharClass {
 
 enum : std::uint8_t {
@@ -58,9 +62,27 @@ inline bool all(QByteArrayView s, std::uint8_t cls) noexcept
 }
 
 //! The first byte in [p, end) that may not appear inside a field line: a control character
-//! other than HTAB (CR and LF included), or DEL. Eight bytes per step on the common path.
+//! other than HTAB (CR and LF included), or DEL. Sixteen bytes per step with SSE2 (every
+//! x86-64 CPU), eight elsewhere.
 inline const char *findControl(const char *p, const char *end) noexcept
 {
+#if defined(__SSE2__)
+    {
+        const __m128i c20 = _mm_set1_epi8(0x20), tab = _mm_set1_epi8('\t');
+        const __m128i del = _mm_set1_epi8(0x7F);
+        while (end - p >= 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+            // Unsigned x >= 0x20 exactly when max(x, 0x20) == x.
+            const int printable = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(x, c20), x));
+            const int tabs = _mm_movemask_epi8(_mm_cmpeq_epi8(x, tab));
+            const int dels = _mm_movemask_epi8(_mm_cmpeq_epi8(x, del));
+            const unsigned mask = (unsigned(~printable & ~tabs) & 0xFFFFu) | unsigned(dels);
+            if (mask != 0)
+                return p + __builtin_ctz(mask);
+            p += 16;
+        }
+    }
+#endif
     constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     const auto isControl = [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; };
     while (end - p >= 8) {

@@ -433,6 +433,47 @@ bool ResponseParser::validateLine(QByteArrayView line, qsizetype lineOffset, boo
     return true;
 }
 
+namespace {
+//! The reason phrase as a QByteArray: the usual phrase of a common status is shared static
+//! data, so most responses need no allocation for it.
+QByteArray internedReason(int status, QByteArrayView reason)
+{
+    switch (status) {
+    case 200:
+        if (reason == "OK")
+            return QByteArrayLiteral("OK");
+        break;
+    case 204:
+        if (reason == "No Content")
+            return QByteArrayLiteral("No Content");
+        break;
+    case 206:
+        if (reason == "Partial Content")
+            return QByteArrayLiteral("Partial Content");
+        break;
+    case 301:
+        if (reason == "Moved Permanently")
+            return QByteArrayLiteral("Moved Permanently");
+        break;
+    case 302:
+        if (reason == "Found")
+            return QByteArrayLiteral("Found");
+        break;
+    case 304:
+        if (reason == "Not Modified")
+            return QByteArrayLiteral("Not Modified");
+        break;
+    case 404:
+        if (reason == "Not Found")
+            return QByteArrayLiteral("Not Found");
+        break;
+    default:
+        break;
+    }
+    return reason.toByteArray();
+}
+} // namespace
+
 bool ResponseParser::parseStatusLine(QByteArrayView line, bool hasControl)
 {
     const auto bad = [&](ParseError e, const QString &what) {
@@ -465,7 +506,7 @@ bool ResponseParser::parseStatusLine(QByteArrayView line, bool hasControl)
     }
     m_head.versionMinor = line[7] - '0';
     m_head.status = status;
-    m_head.reason = reason.toByteArray();
+    m_head.reason = internedReason(status, reason);
     return true;
 }
 

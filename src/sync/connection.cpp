@@ -35,37 +35,37 @@ Response Request::send(const QByteArray &method, const QUrl &url, const RequestO
 }
 Response Request::get(const QUrl &url, const RequestOptions &opts)
 {
-    return send("GET", url, opts);
+    return send(QByteArrayLiteral("GET"), url, opts);
 }
 Response Request::head(const QUrl &url, const RequestOptions &opts)
 {
-    return send("HEAD", url, opts);
+    return send(QByteArrayLiteral("HEAD"), url, opts);
 }
 Response Request::options(const QUrl &url, const RequestOptions &opts)
 {
-    return send("OPTIONS", url, opts);
+    return send(QByteArrayLiteral("OPTIONS"), url, opts);
 }
 Response Request::deleteResource(const QUrl &url, const RequestOptions &opts)
 {
-    return send("DELETE", url, opts);
+    return send(QByteArrayLiteral("DELETE"), url, opts);
 }
 Response Request::post(const QUrl &url, const Body &body, const RequestOptions &opts)
 {
     RequestOptions o = opts;
     o.body = body;
-    return send("POST", url, o);
+    return send(QByteArrayLiteral("POST"), url, o);
 }
 Response Request::put(const QUrl &url, const Body &body, const RequestOptions &opts)
 {
     RequestOptions o = opts;
     o.body = body;
-    return send("PUT", url, o);
+    return send(QByteArrayLiteral("PUT"), url, o);
 }
 Response Request::patch(const QUrl &url, const Body &body, const RequestOptions &opts)
 {
     RequestOptions o = opts;
     o.body = body;
-    return send("PATCH", url, o);
+    return send(QByteArrayLiteral("PATCH"), url, o);
 }
 
 } // namespace Reqivo

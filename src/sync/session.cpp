@@ -26,49 +26,49 @@ Response Session::request(const QByteArray &method, const QUrl &url, const Reque
 }
 Response Session::get(const QUrl &url, const RequestOptions &opts)
 {
-    return request("GET", url, opts);
+    return request(QByteArrayLiteral("GET"), url, opts);
 }
 Response Session::head(const QUrl &url, const RequestOptions &opts)
 {
-    return request("HEAD", url, opts);
+    return request(QByteArrayLiteral("HEAD"), url, opts);
 }
 Response Session::options(const QUrl &url, const RequestOptions &opts)
 {
-    return request("OPTIONS", url, opts);
+    return request(QByteArrayLiteral("OPTIONS"), url, opts);
 }
 Response Session::deleteResource(const QUrl &url, const RequestOptions &opts)
 {
-    return request("DELETE", url, opts);
+    return request(QByteArrayLiteral("DELETE"), url, opts);
 }
 Response Session::post(const QUrl &url, const RequestOptions &opts)
 {
-    return request("POST", url, opts);
+    return request(QByteArrayLiteral("POST"), url, opts);
 }
 Response Session::put(const QUrl &url, const RequestOptions &opts)
 {
-    return request("PUT", url, opts);
+    return request(QByteArrayLiteral("PUT"), url, opts);
 }
 Response Session::patch(const QUrl &url, const RequestOptions &opts)
 {
-    return request("PATCH", url, opts);
+    return request(QByteArrayLiteral("PATCH"), url, opts);
 }
 Response Session::post(const QUrl &url, const Body &body, const RequestOptions &opts)
 {
     RequestOptions o = opts;
     o.body = body;
-    return request("POST", url, o);
+    return request(QByteArrayLiteral("POST"), url, o);
 }
 Response Session::put(const QUrl &url, const Body &body, const RequestOptions &opts)
 {
     RequestOptions o = opts;
     o.body = body;
-    return request("PUT", url, o);
+    return request(QByteArrayLiteral("PUT"), url, o);
 }
 Response Session::patch(const QUrl &url, const Body &body, const RequestOptions &opts)
 {
     RequestOptions o = opts;
     o.body = body;
-    return request("PATCH", url, o);
+    return request(QByteArrayLiteral("PATCH"), url, o);
 }
 
 QByteArray Session::readChunk(Response &response, qint64 maxBytes)
