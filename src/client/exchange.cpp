@@ -118,6 +118,8 @@ public:
                     QString error;
                     if (!m_decoder->feed(e.data, out, &error))
                         fail(error);
+                } else if (out.isEmpty()) {
+                    out = m_parser.dataBytes(e.data); // usually the bytes read, not a copy
                 } else {
                     Protocol::appendBytes(out, e.data);
                 }

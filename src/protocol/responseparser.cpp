@@ -192,6 +192,13 @@ QByteArrayView ResponseParser::unconsumed() const noexcept
     return QByteArrayView(cursor(), available());
 }
 
+QByteArray ResponseParser::dataBytes(QByteArrayView data) const
+{
+    if (data.data() == m_buffer.constData() && data.size() == m_buffer.size())
+        return m_buffer;
+    return data.toByteArray();
+}
+
 ResponseParser::Event ResponseParser::fail(ParseError e, QString message)
 {
     m_state = State::Failed;

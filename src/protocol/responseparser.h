@@ -141,6 +141,9 @@ public:
     bool startNextCycle();
     //! Bytes received beyond the current message (after a 101 or CONNECT, the new protocol's).
     QByteArrayView unconsumed() const noexcept;
+    //! \a data (a Data event's bytes) as a QByteArray: the buffer given to receiveData() itself,
+    //! shared rather than copied, when the event covers all of it; a copy otherwise.
+    QByteArray dataBytes(QByteArrayView data) const;
     //! Forgets everything, including buffered bytes: ready for a new connection.
     void reset();
 

@@ -655,7 +655,9 @@ QCoro::Task<QByteArray> AsyncConnection::read(std::chrono::milliseconds timeout)
     for (;;) {
         QAbstractSocket *const socket = dd->m_socket;
         if (socket && socket->bytesAvailable() > 0 && !dd->m_closedLocally)
-            co_return socket->readAll();
+            // read(n) of exactly what is buffered hands over Qt's buffer chunk when it holds
+            // one (no copy); readAll() always copies.
+            co_return socket->read(socket->bytesAvailable());
         if (!socket || !dd->m_connected || dd->m_closedLocally)
             dd->throwClosed(QStringLiteral("read from"));
         if (dd->m_failed)
