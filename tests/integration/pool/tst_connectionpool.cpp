@@ -151,39 +151,40 @@ private Q_SLOTS:
         constexpr int threads = 4, rounds = 5, perRound = 40;
         std::atomic<int> ok {0}, reused {0}, failures {0};
 
+        // Every round runs in new threads, each with a fresh Session: a reused connection was
+        // parked by another thread, either one of this round or one that has already ended.
         std::atomic<int> nextCaller {0};
         const auto work = [&] {
             const QUrl path(u"/x?from=%1"_s.arg(nextCaller++));
-            for (int round = 0; round < rounds; ++round) {
-                // A fresh Session each round: reuse can then only come from the shared pool.
-                Reqivo::Session session(&shared, base);
-                for (int i = 0; i < perRound; ++i) {
-                    try {
-                        const Reqivo::Response r = session.get(path);
-                        if (r.status() == 200 && r.body() == "ok")
-                            ++ok;
-                        if (r.connectionReused())
-                            ++reused;
-                    } catch (const std::exception &) {
-                        ++failures;
-                    }
+            Reqivo::Session session(&shared, base);
+            for (int i = 0; i < perRound; ++i) {
+                try {
+                    const Reqivo::Response r = session.get(path);
+                    if (r.status() == 200 && r.body() == "ok")
+                        ++ok;
+                    if (r.connectionReused())
+                        ++reused;
+                } catch (const std::exception &) {
+                    ++failures;
                 }
             }
         };
-        if (qthreads) {
-            std::vector<std::unique_ptr<QThread>> pool;
-            for (int t = 0; t < threads; ++t) {
-                pool.emplace_back(QThread::create(work));
-                pool.back()->start();
+        for (int round = 0; round < rounds; ++round) {
+            if (qthreads) {
+                std::vector<std::unique_ptr<QThread>> pool;
+                for (int t = 0; t < threads; ++t) {
+                    pool.emplace_back(QThread::create(work));
+                    pool.back()->start();
+                }
+                for (auto &t : pool)
+                    QVERIFY(t->wait(60000));
+            } else {
+                std::vector<std::thread> pool;
+                for (int t = 0; t < threads; ++t)
+                    pool.emplace_back(work);
+                for (auto &t : pool)
+                    t.join();
             }
-            for (auto &t : pool)
-                QVERIFY(t->wait(60000));
-        } else {
-            std::vector<std::thread> pool;
-            for (int t = 0; t < threads; ++t)
-                pool.emplace_back(work);
-            for (auto &t : pool)
-                t.join();
         }
 
         QCOMPARE(failures.load(), 0);
@@ -195,7 +196,8 @@ private Q_SLOTS:
             qPrintable(u"%1 connections"_s.arg(server.accepted.load())));
         // ...so nearly every request, across sessions and threads, reused a connection.
         QVERIFY(reused.load() >= threads * rounds * perRound - threads);
-        // ...and connections went from thread to thread (each thread names itself in its path).
+        // ...and connections went from thread to thread (each thread names itself in its
+        // path): threads * rounds threads, at most `threads` connections.
         QVERIFY2(server.sharedConnections() >= 1,
             "no connection carried requests of more than one thread");
         QCOMPARE(shared.idleCount(), server.accepted.load());

@@ -307,29 +307,35 @@ private Q_SLOTS:
                 QTimer::singleShot(std::chrono::milliseconds(delayMs), &c, answer);
         });
         Reqivo::ConnectionPool shared;
+        // Three waves of four threads: a wave's sessions start on the connections the threads of
+        // the wave before parked (threads that have ended), and within a wave threads also take
+        // what the others just parked.
         constexpr int threads = 4;
-        constexpr int requests = 300;
-        std::vector<QStringList> failures(threads);
-        std::vector<std::thread> workers;
-        for (int t = 0; t < threads; ++t) {
-            workers.emplace_back([&, t] {
-                Session session(&shared);
-                Reqivo::Timeout timeout;
-                timeout.read = 2s;
-                session.setTimeout(timeout);
-                for (int i = 0; i < requests; ++i) {
-                    const QString path = u"/t%1-%2"_s.arg(t).arg(i);
-                    const Outcome o = attempt([&] { return session.get(server.url(path)); });
-                    if (!o.ok())
-                        failures[std::size_t(t)].append(path + u": "_s + o.error.toString());
-                    else if (o.response.body() != path.toLatin1())
-                        failures[std::size_t(t)].append(path + u" got the answer for "_s
-                            + QString::fromLatin1(o.response.body()));
-                }
-            });
+        constexpr int waves = 3;
+        constexpr int requests = 100;
+        std::vector<QStringList> failures(threads * waves);
+        for (int wave = 0; wave < waves; ++wave) {
+            std::vector<std::thread> workers;
+            for (int t = wave * threads; t < (wave + 1) * threads; ++t) {
+                workers.emplace_back([&, t] {
+                    Session session(&shared);
+                    Reqivo::Timeout timeout;
+                    timeout.read = 2s;
+                    session.setTimeout(timeout);
+                    for (int i = 0; i < requests; ++i) {
+                        const QString path = u"/t%1-%2"_s.arg(t).arg(i);
+                        const Outcome o = attempt([&] { return session.get(server.url(path)); });
+                        if (!o.ok())
+                            failures[std::size_t(t)].append(path + u": "_s + o.error.toString());
+                        else if (o.response.body() != path.toLatin1())
+                            failures[std::size_t(t)].append(path + u" got the answer for "_s
+                                + QString::fromLatin1(o.response.body()));
+                    }
+                });
+            }
+            for (std::thread &w : workers)
+                w.join();
         }
-        for (std::thread &w : workers)
-            w.join();
         // Connections went from thread to thread: count those that carried requests of more
         // than one (the request path names its thread).
         QHash<int, QSet<QByteArray>> threadsOnConnection;
@@ -364,9 +370,10 @@ private Q_SLOTS:
         }
         QVERIFY2(all.isEmpty(), qPrintable(all.mid(0, 5).join(u"\n"_s)));
         QCOMPARE(watch->overlaps, 0);
-        QCOMPARE(server.requestCount(), qsizetype(threads * requests));
+        QCOMPARE(server.requestCount(), qsizetype(threads * waves * requests));
         QVERIFY2(server.connectionCount() <= threads,
             qPrintable(QString::number(server.connectionCount())));
+        // threads * waves threads on at most `threads` connections.
         QVERIFY2(handedOver >= 1, "no connection was handed from one thread to another");
     }
 
