@@ -4,6 +4,8 @@
 //   Reqivo::AsyncReqivo api(QUrl(u"http://127.0.0.1:8080"_s), Reqivo::Timeout::all(5s));
 //   api.bearerToken(u"t0k3n"_s).onResponse([](Reqivo::Response r) { return r; });
 //   Reqivo::Response r = co_await api.get(QUrl(u"/users/1"_s));
+//   Reqivo::AsyncWebSocket *feed = api.webSocket(QUrl(u"/feed"_s)); // ws://127.0.0.1:8080/feed
+//   co_await feed->open();                                            // (owned by api)
 #pragma once
 
 #include <Reqivo/asyncsession.h>
@@ -28,6 +30,13 @@ public:
     QCoro::Task<Response> post(QUrl url, Body body = {}, RequestOptions opts = {});
     QCoro::Task<Response> put(QUrl url, Body body = {}, RequestOptions opts = {});
     QCoro::Task<Response> patch(QUrl url, Body body = {}, RequestOptions opts = {});
+
+    //! A WebSocket opened as the session would send a request to \a url: relative to the base
+    //! URL (http → ws, https → wss), with the default headers, cookies, auth, TLS options and
+    //! proxy (see AsyncSession::webSocket()). Not opened yet: co_await open() on it. Parented
+    //! to \a parent, or to the facade's session.
+    AsyncWebSocket *webSocket(
+        const QUrl &url, const WebSocketOptions &options = {}, QObject *parent = nullptr);
 };
 
 } // namespace Reqivo

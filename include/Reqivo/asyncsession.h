@@ -17,6 +17,7 @@
 #include <Reqivo/reply.h>
 #include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
+#include <Reqivo/websocketoptions.h>
 
 #include <QNetworkProxy>
 #include <QObject>
@@ -32,6 +33,7 @@ class QNetworkCookieJar;
 
 namespace Reqivo {
 
+class AsyncWebSocket;
 class CookieJar;
 class AsyncSessionPrivate;
 
@@ -138,6 +140,15 @@ public:
     using Callback = std::function<void(const Response &, const Error &)>;
     void request(QByteArray method, QUrl url, RequestOptions opts, const QObject *context,
                  Callback callback);
+
+    // --- WebSocket ------------------------------------------------------------------------
+    //! A WebSocket that opens \a url as this session would send a request there: relative to
+    //! baseUrl() (http → ws, https → wss), with the default headers, the jar's cookies, Basic or
+    //! Bearer auth, request hooks, TLS options and proxy, all read again at every (re)connect
+    //! (see AsyncWebSocket::fromSession()). Not opened yet: co_await open() on it. Parented to
+    //! \a parent, or to the session.
+    AsyncWebSocket *webSocket(
+        const QUrl &url, const WebSocketOptions &options = {}, QObject *parent = nullptr);
 
     //! Closes idle connections; requests in flight go on.
     void closeIdleConnections();

@@ -6,6 +6,8 @@
 //   QCoreApplication app(argc, argv);
 //   Reqivo::Reqivo api(QUrl(u"http://127.0.0.1:8080"_s), Reqivo::Timeout::all(5s));
 //   Reqivo::Response r = api.bearerToken(u"t0k3n"_s).get(QUrl(u"/users/1"_s));
+//   auto feed = api.webSocket(QUrl(u"/feed"_s));   // ws://127.0.0.1:8080/feed, same token
+//   feed->connect();
 #pragma once
 
 #include <Reqivo/asyncconnection.h>
@@ -13,6 +15,7 @@
 #include <Reqivo/asyncreqivo.h>
 #include <Reqivo/asyncrequest.h>
 #include <Reqivo/asyncsession.h>
+#include <Reqivo/asyncwebsocket.h>
 #include <Reqivo/body.h>
 #include <Reqivo/connection.h>
 #include <Reqivo/connectionpool.h>
@@ -28,6 +31,7 @@
 #include <Reqivo/response.h>
 #include <Reqivo/session.h>
 #include <Reqivo/timeout.h>
+#include <Reqivo/websocket.h>
 
 namespace Reqivo {
 
@@ -48,6 +52,11 @@ public:
     Response post(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
     Response put(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
     Response patch(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
+
+    //! A blocking WebSocket opened as the session would send a request to \a url: relative to
+    //! the base URL (http → ws, https → wss), with the default headers, cookies, auth, TLS
+    //! options and proxy (see Session::webSocket()). Not connected yet: call connect() on it.
+    std::unique_ptr<WebSocket> webSocket(const QUrl &url, const WebSocketOptions &options = {});
 };
 
 } // namespace Reqivo

@@ -15,6 +15,7 @@
 
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/connectionpool.h>
+#include <Reqivo/websocket.h>
 
 #include <memory>
 
@@ -88,6 +89,14 @@ public:
     Response post(const QUrl &url, const Body &body, const RequestOptions &opts = {});
     Response put(const QUrl &url, const Body &body, const RequestOptions &opts = {});
     Response patch(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+
+    //! A blocking WebSocket that opens \a url as this session would send a request there:
+    //! relative to baseUrl() (http → ws, https → wss), with the default headers, the jar's
+    //! cookies, Basic or Bearer auth, request hooks, TLS options and proxy, read again at every
+    //! (re)connect (see AsyncSession::webSocket()). Not connected yet: call connect() on it.
+    //! Use it in the session's thread; if it outlives the session, it keeps the last settings
+    //! read.
+    std::unique_ptr<WebSocket> webSocket(const QUrl &url, const WebSocketOptions &options = {});
 
     //! Blocking twins of Response's streaming calls, for streamed responses.
     static QByteArray readChunk(Response &response, qint64 maxBytes = 0);

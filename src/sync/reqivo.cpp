@@ -1,4 +1,5 @@
-// Reqivo (blocking facade): verbs forward to the Session; configuration lives in FacadeBase.
+// Reqivo (blocking facade): verbs and webSocket() forward to the Session; configuration lives
+// in FacadeBase.
 #include <Reqivo/reqivo.h>
 
 namespace Reqivo {
@@ -42,6 +43,11 @@ Response Reqivo::put(const QUrl &url, const Body &body, const RequestOptions &op
 Response Reqivo::patch(const QUrl &url, const Body &body, const RequestOptions &opts)
 {
     return m_session->patch(url, body, opts);
+}
+
+std::unique_ptr<WebSocket> Reqivo::webSocket(const QUrl &url, const WebSocketOptions &options)
+{
+    return m_session->webSocket(url, options);
 }
 
 } // namespace Reqivo

@@ -17,6 +17,11 @@ WebSocket::WebSocket(Session &session, const QUrl &url, const WebSocketOptions &
 {
 }
 
+std::unique_ptr<WebSocket> Session::webSocket(const QUrl &url, const WebSocketOptions &options)
+{
+    return std::make_unique<WebSocket>(*this, url, options);
+}
+
 WebSocket::~WebSocket()
 {
     // Close while this thread can still run the close handshake; a failure here has nowhere to
