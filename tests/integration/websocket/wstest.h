@@ -2,7 +2,7 @@
 //
 //  * TestServer: a QWebSocketServer in the test's own thread, with the knobs a test needs
 //    (echo or record, subprotocols, see the handshake requests, drop or close every client,
-//    stop and listen again on the same port);
+//    stop and listen again on the same port; wss:// when given a TLS configuration);
 //  * PythonPeer: tests/integration/websocket/wspeer.py (Python websockets), an independent
 //    implementation started by the test on a free port and killed after it. If it cannot
 //    start — python3 or its websockets module missing — the test fails; it never skips.
@@ -18,6 +18,7 @@
 #include <QMetaEnum>
 #include <QNetworkRequest>
 #include <QProcess>
+#include <QSslConfiguration>
 #include <QTest>
 #include <QUrl>
 #include <QWebSocket>
@@ -25,6 +26,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace ReqivoTest {
 
@@ -42,8 +44,10 @@ public:
 
     bool listen(quint16 port = 0)
     {
-        m_server = std::make_unique<QWebSocketServer>(
-            QStringLiteral("reqivo-test"), QWebSocketServer::NonSecureMode);
+        m_server = std::make_unique<QWebSocketServer>(QStringLiteral("reqivo-test"),
+            ssl ? QWebSocketServer::SecureMode : QWebSocketServer::NonSecureMode);
+        if (ssl)
+            m_server->setSslConfiguration(*ssl);
         m_server->setSupportedSubprotocols(subprotocols);
         if (!m_server->listen(QHostAddress::LocalHost, port))
             return false;
@@ -88,10 +92,15 @@ public:
     quint16 port() const { return m_port; }
     QUrl url(const QString &path = QStringLiteral("/")) const
     {
-        return QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(m_port).arg(path));
+        return QUrl(QStringLiteral("%1://127.0.0.1:%2%3")
+                        .arg(ssl ? QStringLiteral("wss") : QStringLiteral("ws"))
+                        .arg(m_port)
+                        .arg(path));
     }
 
     Mode mode = Mode::Echo;
+    //! Set before listen(): serve wss:// (QWebSocketServer::SecureMode) with this configuration.
+    std::optional<QSslConfiguration> ssl;
     QStringList subprotocols;
     //! Called for every text message before the mode's own handling; true: handled.
     std::function<bool(QWebSocket *, const QString &)> onText;
