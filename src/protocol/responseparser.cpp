@@ -445,37 +445,19 @@ namespace {
 //! data, so most responses need no allocation for it.
 QByteArray internedReason(int status, QByteArrayView reason)
 {
-    switch (status) {
-    case 200:
-        if (reason == "OK")
-            return QByteArrayLiteral("OK");
-        break;
-    case 204:
-        if (reason == "No Content")
-            return QByteArrayLiteral("No Content");
-        break;
-    case 206:
-        if (reason == "Partial Content")
-            return QByteArrayLiteral("Partial Content");
-        break;
-    case 301:
-        if (reason == "Moved Permanently")
-            return QByteArrayLiteral("Moved Permanently");
-        break;
-    case 302:
-        if (reason == "Found")
-            return QByteArrayLiteral("Found");
-        break;
-    case 304:
-        if (reason == "Not Modified")
-            return QByteArrayLiteral("Not Modified");
-        break;
-    case 404:
-        if (reason == "Not Found")
-            return QByteArrayLiteral("Not Found");
-        break;
-    default:
-        break;
+    struct Usual
+    {
+        int status;
+        QByteArrayView phrase;
+    };
+    static constexpr Usual usual[] = {
+        {200, "OK"},    {204, "No Content"},   {206, "Partial Content"}, {301, "Moved Permanently"},
+        {302, "Found"}, {304, "Not Modified"}, {404, "Not Found"},
+    };
+    for (const Usual &u : usual) {
+        // The literals live for the whole program: the array may refer to them.
+        if (u.status == status && u.phrase == reason)
+            return QByteArray::fromRawData(u.phrase.data(), u.phrase.size());
     }
     return reason.toByteArray();
 }
