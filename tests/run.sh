@@ -175,13 +175,14 @@ fi
 
 # --- ASan + UBSan -----------------------------------------------------------------------------
 # -O1 -g1 (line tables) is what the sanitizers recommend, and halves this build's compile time
-# against -O2 -g; reports keep their file:line frames.
+# against -O2 -g; reports keep their file:line frames. Examples and benchmark smoke runs are
+# built too: every test of build/ runs again here.
 if ((!quick)); then
     stage "build-asan/ (GCC, AddressSanitizer + UndefinedBehaviorSanitizer)" configure_build \
         build-asan -DCMAKE_CXX_COMPILER=g++ -DREQIVO_WERROR=ON \
         "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
         -DREQIVO_SANITIZE=address,undefined -DREQIVO_BUILD_TESTS=ON \
-        -DREQIVO_BUILD_EXAMPLES=OFF -DREQIVO_BUILD_BENCHMARKS=OFF -DREQIVO_BUILD_FUZZERS=OFF
+        -DREQIVO_BUILD_EXAMPLES=ON -DREQIVO_BUILD_BENCHMARKS=ON -DREQIVO_BUILD_FUZZERS=OFF
     if configured build-asan; then
         # LSAN suppressions cover third-party libraries only (see the file), never Reqivo.
         run_ctest build-asan "tests in build-asan/ (ASan + UBSan)" \
