@@ -8,6 +8,7 @@
 // which exception came instead.
 #pragma once
 
+#include "support/outcome.h"
 #include "support/qcorotest.h"
 
 #include <Reqivo/errors.h>
@@ -25,20 +26,7 @@ namespace SessionTest {
 
 using namespace std::chrono_literals;
 
-//! A request's outcome: a response, or the error it threw.
-struct Outcome
-{
-    Reqivo::Response response;
-    Reqivo::Error error;
-    std::chrono::milliseconds took {0};
-
-    bool ok() const { return error.isNull(); }
-    //! "ReadTimeout" or "Response 200", for failure messages.
-    QString describe() const
-    {
-        return ok() ? QStringLiteral("Response %1").arg(response.status()) : error.toString();
-    }
-};
+using ReqivoTest::Outcome;
 
 //! Takes the task by value: the caller may pass a temporary or a moved-from task it started
 //! earlier (tasks are eager).
@@ -100,22 +88,11 @@ QCoro::Task<bool> waitUntil(Condition condition, std::chrono::milliseconds limit
 // Each macro evaluates its argument once: it may be a `co_await attempt(...)` expression.
 
 //! The outcome is a response (not an error); says which error it was otherwise.
-#define CO_EXPECT_OK(outcome)                                                                      \
-    do {                                                                                           \
-        const auto &o_ = (outcome);                                                                \
-        CO_VERIFY2(                                                                                \
-            o_.ok(), qPrintable(QStringLiteral("expected a response, got ") + o_.describe()));     \
-    } while (false)
+#define CO_EXPECT_OK(outcome) REQIVO_EXPECT_OK_WITH(CO_VERIFY2, outcome)
 
 //! The outcome is an error of exactly the class \a className ("ReadTimeout").
 #define CO_EXPECT_ERROR(outcome, className)                                                        \
-    do {                                                                                           \
-        const auto &o_ = (outcome);                                                                \
-        CO_VERIFY2(!o_.ok(),                                                                       \
-            qPrintable(QStringLiteral("expected %1, got %2")                                       \
-                           .arg(QStringLiteral(className), o_.describe())));                       \
-        CO_COMPARE(o_.error.typeName(), QStringLiteral(className));                                \
-    } while (false)
+    REQIVO_EXPECT_ERROR_WITH(CO_VERIFY2, CO_COMPARE, outcome, className)
 
 //! The outcome is an error caught by `catch (const <kind> &)`.
 #define CO_EXPECT_ERROR_ISA(outcome, kind)                                                         \

@@ -6,6 +6,7 @@
 // says which exception came instead of the expected one.
 #pragma once
 
+#include "support/outcome.h"
 #include "support/peers.h"
 
 #include <Reqivo/errors.h>
@@ -24,19 +25,7 @@ namespace SyncTest {
 
 using namespace std::chrono_literals;
 
-//! A blocking call's outcome: a response, or the error it threw.
-struct Outcome
-{
-    Reqivo::Response response;
-    Reqivo::Error error;
-    std::chrono::milliseconds took {0};
-
-    bool ok() const { return error.isNull(); }
-    QString describe() const
-    {
-        return ok() ? QStringLiteral("Response %1").arg(response.status()) : error.toString();
-    }
-};
+using ReqivoTest::Outcome;
 
 //! Runs \a call (a blocking request) and catches what it throws.
 template<typename Call>
@@ -127,19 +116,8 @@ bool waitUntil(Condition condition, std::chrono::milliseconds limit = 5s)
 } // namespace SyncTest
 
 //! The outcome is a response (not an error); says which error it was otherwise.
-#define EXPECT_OK(outcome)                                                                         \
-    do {                                                                                           \
-        const auto &o_ = (outcome);                                                                \
-        QVERIFY2(                                                                                  \
-            o_.ok(), qPrintable(QStringLiteral("expected a response, got ") + o_.describe()));     \
-    } while (false)
+#define EXPECT_OK(outcome) REQIVO_EXPECT_OK_WITH(QVERIFY2, outcome)
 
 //! The outcome is an error of exactly the class \a className ("ReadTimeout").
 #define EXPECT_ERROR(outcome, className)                                                           \
-    do {                                                                                           \
-        const auto &o_ = (outcome);                                                                \
-        QVERIFY2(!o_.ok(),                                                                         \
-            qPrintable(QStringLiteral("expected %1, got %2")                                       \
-                           .arg(QStringLiteral(className), o_.describe())));                       \
-        QCOMPARE(o_.error.typeName(), QStringLiteral(className));                                  \
-    } while (false)
+    REQIVO_EXPECT_ERROR_WITH(QVERIFY2, QCOMPARE, outcome, className)
