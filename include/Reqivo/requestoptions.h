@@ -6,6 +6,8 @@
 #include <Reqivo/limits.h>
 #include <Reqivo/timeout.h>
 
+#include <QObject>
+#include <QPointer>
 #include <QUrlQuery>
 
 #include <optional>
@@ -27,6 +29,8 @@ struct RequestOptions
     std::optional<bool> decompress;
     //! Do not buffer the body: read it with Response::readChunk()/chunks().
     bool stream = false;
+    //! The object whose destruction ends the request (see cancelWith()); unset: none.
+    std::optional<QPointer<const QObject>> owner;
 
     // Fluent setters for one-liners: session.get(url, RequestOptions().header("A", "b")).
     RequestOptions &header(QByteArrayView name, QByteArrayView value)
@@ -47,6 +51,18 @@ struct RequestOptions
     RequestOptions &streaming(bool on = true)
     {
         stream = on;
+        return *this;
+    }
+    //! Ends the request when \a owner is destroyed before it completes: the connection in use
+    //! is closed (never returned to the pool) and the awaiting coroutine resumes with a
+    //! RequestError ("aborted"); an owner already gone when the request starts ends it at
+    //! once. Typically the QObject whose member coroutine awaits the request: it must live in
+    //! the session's thread. The coroutine still resumes after its owner is gone, so it must
+    //! not touch the owner then (guard it with a QPointer, as with any QCoro coroutine). Only
+    //! the request itself is tied to the owner, not a streamed body read after it returned.
+    RequestOptions &cancelWith(const QObject *o)
+    {
+        owner = QPointer<const QObject>(o);
         return *this;
     }
 };

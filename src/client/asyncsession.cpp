@@ -18,6 +18,7 @@
 #include "redirectpolicy.h"
 
 #include <QCryptographicHash>
+#include <QThread>
 
 namespace Reqivo {
 
@@ -294,6 +295,29 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
     if (opts.stream)
         settings.keepAlive = core->streamOwner.lock();
     settings.cancel = std::move(control.cancel);
+    // cancelWith(owner): the owner's destruction cancels the request like Reply::abort().
+    struct OwnerWatch
+    {
+        QMetaObject::Connection connection;
+        ~OwnerWatch() { QObject::disconnect(connection); }
+    } ownerWatch;
+    if (opts.owner) {
+        const QPointer<const QObject> &owner = *opts.owner;
+        if (!settings.cancel)
+            settings.cancel = std::make_shared<Client::CancelToken>();
+        if (!owner) {
+            settings.cancel->cancel(); // gone before the request started
+        } else if (owner->thread() != QThread::currentThread()) {
+            throw RequestError(QStringLiteral("RequestOptions::cancelWith(): the owner must live "
+                                              "in the session's thread"),
+                               prepared.url);
+        } else {
+            ownerWatch.connection = QObject::connect(
+                    owner.data(), &QObject::destroyed,
+                    [token = settings.cancel] { token->cancel(); });
+        }
+        settings.cancel->check(prepared.url);
+    }
     settings.uploadProgress = std::move(control.uploadProgress);
     settings.downloadProgress = std::move(control.downloadProgress);
     if (settings.timeout.total > milliseconds::zero())

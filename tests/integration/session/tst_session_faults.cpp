@@ -11,6 +11,7 @@
 
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QThread>
 
 #include <memory>
 #include <vector>
@@ -465,6 +466,79 @@ private Q_SLOTS:
             }
             CO_COMPARE(server.requests().size(), qsizetype(4));
             CO_VERIFY(co_await waitUntil([&] { return server.openConnections() == 0; }));
+        }());
+    }
+
+    // RequestOptions::cancelWith(owner): destroying the owner ends the request with a
+    // RequestError ("aborted") and closes its connection; a request whose owner outlives it is
+    // untouched, and destroying the owner afterwards changes nothing.
+    void ownerDestroyed_data()
+    {
+        QTest::addColumn<int>("when");
+        QTest::newRow("while waiting for the response head") << 0;
+        QTest::newRow("before the request starts") << 1;
+        QTest::newRow("after the response") << 2;
+    }
+    void ownerDestroyed()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(int, when);
+            // Answers "/next" and "/answered"; leaves everything else without a response.
+            FaultServer server([](ServerConnection &c, const ReceivedRequest &r) {
+                if (r.target == "/next" || r.target == "/answered")
+                    c.write(httpResponse(200, "fine"));
+            });
+            AsyncSession session;
+            auto owner = std::make_unique<QObject>();
+            // Options made while the owner lives, used (for row 1) after it is gone.
+            const RequestOptions options
+                    = RequestOptions().withTimeout(withRead(10s)).cancelWith(owner.get());
+            if (when == 1)
+                owner.reset();
+            const QUrl url = server.url(when == 2 ? u"/answered"_s : u"/silent"_s);
+            QCoro::Task<Response> task = session.get(url, options);
+            if (when == 0) {
+                CO_VERIFY(co_await waitUntil([&] { return server.requests().size() == 1; }));
+                owner.reset();
+            }
+            const Outcome o = co_await attempt(std::move(task));
+            if (when == 2) {
+                CO_EXPECT_OK(o);
+                owner.reset();
+                CO_COMPARE(session.pool()->idleCount(endpointOf(server)), 1);
+                const Outcome again = co_await attempt(session.get(server.url(u"/answered"_s)));
+                CO_EXPECT_OK(again);
+                CO_VERIFY(again.response.connectionReused());
+                co_return;
+            }
+            CO_EXPECT_ERROR(o, "RequestError");
+            CO_COMPARE(o.error.detail(), u"aborted"_s);
+            CO_VERIFY2(o.took < 5s, "the request must end when its owner goes, not time out");
+            CO_COMPARE(server.requests().size(), qsizetype(when == 0 ? 1 : 0));
+            CO_EXPECT_POOL_CLEAN(session, server);
+            CO_VERIFY2(co_await waitUntil([&] { return server.openConnections() == 0; }),
+                "the aborted request's connection must be closed");
+            CO_EXPECT_NEXT_REQUEST_WORKS(session, server);
+        }());
+    }
+
+    // An owner in another thread is refused: its destruction would race with the request.
+    void ownerInAnotherThreadRefused()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server([](ServerConnection &c, const ReceivedRequest &) {
+                c.write(httpResponse(200, "fine"));
+            });
+            QThread other;
+            QObject owner;
+            owner.moveToThread(&other);
+            AsyncSession session;
+            const Outcome o = co_await attempt(
+                session.get(server.url(), RequestOptions().cancelWith(&owner)));
+            CO_EXPECT_ERROR(o, "RequestError");
+            CO_VERIFY2(o.error.message().contains(u"cancelWith"_s),
+                qPrintable(o.error.toString()));
+            CO_COMPARE(server.requests().size(), qsizetype(0));
         }());
     }
 
