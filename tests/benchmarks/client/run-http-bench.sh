@@ -19,8 +19,9 @@
 #   BENCH_QNAM_REQUESTS    requests per QNetworkAccessManager run (default 5000; it is slow)
 #   BENCH_DOWNLOAD_MB      size of the download in MiB      (default 1024, a sparse file)
 #   BENCH_WRK_SECONDS      duration of the wrk run          (default 5)
-#   BENCH_REPEAT           runs of each measurement; the table shows the best (default 3),
-#                          which filters out the noise of other work on a shared machine
+#   BENCH_REPEAT           runs of each measurement, interleaved round by round across the
+#                          clients; the table shows the best (default 3), which filters out
+#                          the noise of other work on a shared machine
 #
 # Speed never fails the script: it exits 0 unless nginx cannot start or a program fails
 # (a failed request, a crash, or output that is not one JSON line).
@@ -155,24 +156,25 @@ done
 # --- the runs --------------------------------------------------------------------------------
 : >"$results"
 failed=0
-# run <program> <args...>: runs it BENCH_REPEAT times, appending each one JSON line to the
-# results (the table keeps the best).
+# Every measurement runs BENCH_REPEAT times and the table keeps the best. The repeats are
+# interleaved, round by round over all clients of a group, so that a slow spell of a shared
+# machine hits every client alike instead of all the runs of one.
+round=0
+# run <program> <args...>: runs it once, appending its one JSON line to the results.
 run() {
-    local out i
-    for ((i = 1; i <= repeat; i++)); do
-        echo "run-http-bench: [$i/$repeat] $*" >&2
-        if ! out=$("$@"); then
-            echo "run-http-bench: FAILED: $*" >&2
-            failed=1
-            return 0
-        fi
-        if ! python3 -c 'import json, sys; lines = sys.stdin.read().splitlines(); assert len(lines) == 1; json.loads(lines[0])' <<<"$out"; then
-            echo "run-http-bench: FAILED (not one JSON line): $* printed: $out" >&2
-            failed=1
-            return 0
-        fi
-        echo "$out" >>"$results"
-    done
+    local out
+    echo "run-http-bench: [$round/$repeat] $*" >&2
+    if ! out=$("$@"); then
+        echo "run-http-bench: FAILED: $*" >&2
+        failed=1
+        return 0
+    fi
+    if ! python3 -c 'import json, sys; lines = sys.stdin.read().splitlines(); assert len(lines) == 1; json.loads(lines[0])' <<<"$out"; then
+        echo "run-http-bench: FAILED (not one JSON line): $* printed: $out" >&2
+        failed=1
+        return 0
+    fi
+    echo "$out" >>"$results"
 }
 
 get() { # get <program> <requests> <concurrency> [extra args]
@@ -181,23 +183,28 @@ get() { # get <program> <requests> <concurrency> [extra args]
     run "$bindir/$program" --url "$small_url" --requests "$requests" --concurrency "$concurrency" "$@"
 }
 
-get bench_qtcpsocket "$seq_requests" 1
-get bench_client "$seq_requests" 1 --mode async
-get bench_client "$seq_requests" 1 --mode sync
-get bench_qnam "$qnam_requests" 1
 have_curl=0
 if [[ -x $bindir/bench_curl ]]; then
     have_curl=1
-    get bench_curl "$seq_requests" 1
 else
     echo "run-http-bench: bench_curl not built (libcurl missing): its rows read n/a" >&2
 fi
 
-get bench_qtcpsocket "$c32_requests" 32
-get bench_client "$c32_requests" 32 --mode async
-get bench_client "$c32_requests" 32 --mode sync
-get bench_qnam "$qnam_requests" 32
-((have_curl)) && get bench_curl "$c32_requests" 32
+for ((round = 1; round <= repeat; round++)); do
+    get bench_qtcpsocket "$seq_requests" 1
+    get bench_client "$seq_requests" 1 --mode async
+    get bench_client "$seq_requests" 1 --mode sync
+    get bench_qnam "$qnam_requests" 1
+    if ((have_curl)); then get bench_curl "$seq_requests" 1; fi
+done
+
+for ((round = 1; round <= repeat; round++)); do
+    get bench_qtcpsocket "$c32_requests" 32
+    get bench_client "$c32_requests" 32 --mode async
+    get bench_client "$c32_requests" 32 --mode sync
+    get bench_qnam "$qnam_requests" 32
+    if ((have_curl)); then get bench_curl "$c32_requests" 32; fi
+done
 
 # wrk prints "  123456 requests in 5.00s, ..." and "Requests/sec:  24691.20".
 wrk_parser=$(
@@ -239,9 +246,11 @@ else
     echo "run-http-bench: wrk not found (Debian package wrk): its row reads n/a" >&2
 fi
 
-run "$bindir/bench_client" --download "$large_url"
-run "$bindir/bench_client" --download "$large_url" --mode sync
-((have_curl)) && run "$bindir/bench_curl" --download "$large_url"
+for ((round = 1; round <= repeat; round++)); do
+    run "$bindir/bench_client" --download "$large_url"
+    run "$bindir/bench_client" --download "$large_url" --mode sync
+    if ((have_curl)); then run "$bindir/bench_curl" --download "$large_url"; fi
+done
 
 nginx_version=$(nginx -v 2>&1 | sed 's/^nginx version: //')
 stop_nginx
