@@ -190,21 +190,18 @@ else
     echo "run-http-bench: bench_curl not built (libcurl missing): its rows read n/a" >&2
 fi
 
-for ((round = 1; round <= repeat; round++)); do
-    get bench_qtcpsocket "$seq_requests" 1
-    get bench_client "$seq_requests" 1 --mode async
-    get bench_client "$seq_requests" 1 --mode sync
-    get bench_qnam "$qnam_requests" 1
-    if ((have_curl)); then get bench_curl "$seq_requests" 1; fi
-done
-
-for ((round = 1; round <= repeat; round++)); do
-    get bench_qtcpsocket "$c32_requests" 32
-    get bench_client "$c32_requests" 32 --mode async
-    get bench_client "$c32_requests" 32 --mode sync
-    get bench_qnam "$qnam_requests" 32
-    if ((have_curl)); then get bench_curl "$c32_requests" 32; fi
-done
+gets() { # gets <requests> <concurrency>: every client, round by round
+    local requests=$1 concurrency=$2
+    for ((round = 1; round <= repeat; round++)); do
+        get bench_qtcpsocket "$requests" "$concurrency"
+        get bench_client "$requests" "$concurrency" --mode async
+        get bench_client "$requests" "$concurrency" --mode sync
+        get bench_qnam "$qnam_requests" "$concurrency"
+        if ((have_curl)); then get bench_curl "$requests" "$concurrency"; fi
+    done
+}
+gets "$seq_requests" 1
+gets "$c32_requests" 32
 
 # wrk prints "  123456 requests in 5.00s, ..." and "Requests/sec:  24691.20".
 wrk_parser=$(
