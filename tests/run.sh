@@ -36,6 +36,9 @@ for arg in "$@"; do
 done
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# With ccache (CMakeLists.txt uses it when present), paths relative to the clone: a second clone
+# or build tree hits the same cache entries.
+export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
 ctest_jobs=2
 fuzz_seconds=${REQIVO_FUZZ_SECONDS:-20}
 [[ $fuzz_seconds =~ ^[0-9]+$ ]] || { echo "REQIVO_FUZZ_SECONDS must be a number" >&2; exit 2; }
