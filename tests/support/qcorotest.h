@@ -9,8 +9,9 @@
 //     }
 //
 // runCoroutine() starts the task, spins a nested event loop until it finishes and rethrows its
-// exception; a watchdog ends the loop if it never does, so a hung test fails instead of stalling
-// the suite. A [&] lambda coroutine is safe here: the lambda object is a temporary of the
+// exception. If it never does, a watchdog aborts the whole process with a message naming the
+// test (qFatal): a hung test fails at once instead of stalling the suite, and its suspended
+// coroutine cannot wake up later inside another test. A [&] lambda coroutine is safe here: the lambda object is a temporary of the
 // RUN_CORO full-expression, which lasts until the coroutine is done.
 //
 // QVERIFY/QCOMPARE end a test with `return`, which a coroutine cannot do: use the CO_* macros,
@@ -38,13 +39,6 @@ namespace ReqivoTest {
 
 //! Long enough for a loaded CI machine under sanitizers, short enough to beat CTest's timeout.
 inline constexpr std::chrono::milliseconds defaultWatchdog {30000};
-
-//! Thrown by runCoroutine() when the task did not finish within the watchdog time.
-class WatchdogExpired : public std::runtime_error
-{
-public:
-    using std::runtime_error::runtime_error;
-};
 
 namespace detail {
 
@@ -77,6 +71,22 @@ QCoro::Task<void> drive(QCoro::Task<T> task, std::shared_ptr<RunState<T>> state)
         state->loop->quit();
 }
 
+// The coroutine is still suspended, and what it refers to (the test's locals, a RUN_CORO
+// lambda's captures) dies as soon as runCoroutine() returns or throws: a later resumption, in
+// some other test, would touch freed memory and crash there instead. So end the process here,
+// naming the test that hung.
+[[noreturn]] inline void watchdogFired(std::chrono::milliseconds watchdog)
+{
+    const char *function = QTest::currentTestFunction();
+    const char *tag = QTest::currentDataTag();
+    qFatal("RUN_CORO watchdog: the coroutine of test function %s(%s) in %s did not finish "
+           "within %lld ms; aborting, because it is still suspended and refers to the test's "
+           "locals",
+        function ? function : "?", tag ? tag : "",
+        QTest::currentAppName() ? QTest::currentAppName() : "?",
+        static_cast<long long>(watchdog.count()));
+}
+
 } // namespace detail
 
 //! Runs \a task to completion and returns its result, rethrowing its exception.
@@ -95,10 +105,8 @@ T runCoroutine(QCoro::Task<T> task, std::chrono::milliseconds watchdog = default
         loop.exec();
         state->loop = nullptr;
     }
-    if (!state->done) {
-        throw WatchdogExpired(
-            "coroutine did not finish within " + std::to_string(watchdog.count()) + " ms");
-    }
+    if (!state->done)
+        detail::watchdogFired(watchdog);
     if (state->error)
         std::rethrow_exception(state->error);
     if constexpr (!std::is_void_v<T>)
