@@ -7,6 +7,8 @@
 #include <QSharedData>
 #include <QVarLengthArray>
 
+#include <limits>
+
 namespace Reqivo {
 
 namespace {
@@ -316,6 +318,8 @@ void Headers::addSpan(qsizetype nameOffset, qsizetype nameLength, qsizetype valu
 {
     HeadersData *x = mutableData();
     Q_ASSERT(valueOffset + valueLength <= x->arena.size());
+    // Spans are qint32: the parser clamps its section limits to ResponseParser::maxSectionLimit.
+    Q_ASSERT(x->arena.size() <= std::numeric_limits<qint32>::max());
     x->spans.append(Span{qint32(nameOffset), qint32(nameLength), qint32(valueOffset),
                          qint32(valueLength)});
     x->liveBytes += nameLength + valueLength;

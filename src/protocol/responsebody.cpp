@@ -1,6 +1,7 @@
 // ResponseParser, the message body (RFC 9112 §6-7): Content-Length, chunked with its trailer
 // section, and reading until the connection closes. Body bytes are handed out as views into
-// the parser's buffer (see responseparser.cpp for the buffer's rules).
+// the parser's buffer (see responseparser.cpp for the buffer's rules). Chunked framing takes
+// CRLF only: the head's bare-LF leniency stops at the blank line that ends the head.
 #include "responseparser.h"
 
 #include "charclass_p.h"
@@ -155,6 +156,9 @@ ResponseParser::Event ResponseParser::parseChunked()
             if (lineEnd > limit)
                 return fail(ParseError::ChunkLineTooLong,
                             QStringLiteral("a chunk-size line is longer than %1 bytes").arg(limit));
+            if (nl == base || nl[-1] != '\r')
+                return fail(ParseError::BadLineEnding,
+                            QStringLiteral("a chunk-size line ends with a bare LF, not CRLF"));
             const QByteArrayView line = lineContent(base, nl);
             qsizetype digits = 0;
             qint64 size = 0;
@@ -210,23 +214,19 @@ ResponseParser::Event ResponseParser::parseChunked()
             if (avail == 0)
                 return m_eof ? incomplete() : Event{EventType::NeedData, {}};
             const char *p = cursor();
-            qsizetype used = 0;
-            if (p[0] == '\n') {
-                used = 1;
-            } else if (p[0] == '\r') {
-                if (avail < 2)
-                    return m_eof ? incomplete() : Event{EventType::NeedData, {}};
-                if (p[1] != '\n')
-                    return fail(ParseError::BadLineEnding,
-                                QStringLiteral("bare CR after chunk data"));
-                used = 2;
-            } else {
+            if (p[0] == '\n')
+                return fail(ParseError::BadLineEnding,
+                            QStringLiteral("chunk data is followed by a bare LF, not CRLF"));
+            if (p[0] != '\r')
                 return fail(ParseError::MissingChunkDelimiter,
                             QStringLiteral("chunk data is not followed by CRLF (more data than "
                                            "the chunk size announced)"));
-            }
-            m_pos += used;
-            m_consumedInCycle += used;
+            if (avail < 2)
+                return m_eof ? incomplete() : Event{EventType::NeedData, {}};
+            if (p[1] != '\n')
+                return fail(ParseError::BadLineEnding, QStringLiteral("bare CR after chunk data"));
+            m_pos += 2;
+            m_consumedInCycle += 2;
             m_chunkState = ChunkState::Size;
             continue;
         }

@@ -12,6 +12,7 @@
 #include "parsetext_p.h"
 
 #include <cstring>
+#include <limits>
 
 namespace Reqivo::Protocol {
 
@@ -48,13 +49,26 @@ QString parseErrorName(ParseError e)
     case ParseError::IncompleteHead: return QStringLiteral("IncompleteHead");
     case ParseError::IncompleteBody: return QStringLiteral("IncompleteBody");
     case ParseError::ClosedBeforeResponse: return QStringLiteral("ClosedBeforeResponse");
+    case ParseError::TransferEncodingInHttp10: return QStringLiteral("TransferEncodingInHttp10");
+    case ParseError::UnrequestedUpgrade: return QStringLiteral("UnrequestedUpgrade");
     }
     return QString();
 }
 
-ResponseParser::ResponseParser(const Limits &limits) : m_limits(limits) { }
+static_assert(ResponseParser::maxSectionLimit == std::numeric_limits<qint32>::max(),
+              "RawField and Headers spans hold section offsets as qint32");
+
+ResponseParser::ResponseParser(const Limits &limits) { setLimits(limits); }
 
 ResponseParser::~ResponseParser() = default;
+
+void ResponseParser::setLimits(const Limits &limits)
+{
+    m_limits = limits;
+    // Offsets inside a section are qint32, and lineStart + maxLineBytes must not overflow.
+    m_limits.maxHeaderBytes = qMin(m_limits.maxHeaderBytes, maxSectionLimit);
+    m_limits.maxLineBytes = qMin(m_limits.maxLineBytes, maxSectionLimit);
+}
 
 void ResponseParser::setRequestMethod(QByteArrayView method)
 {
@@ -128,6 +142,7 @@ void ResponseParser::resetSection()
     m_scanned = 0;
     m_lineCursor = 0;
     m_lineHasControl = false;
+    m_skippedEmptyLine = false;
     m_lineIndex = 0;
     m_fieldsStart = 0;
     m_fields.clear();
@@ -137,11 +152,11 @@ void ResponseParser::resetCycle()
 {
     resetSection();
     m_state = State::Head;
+    m_upgradeRequested = false;
     m_consumedInCycle = 0;
     m_interimCount = 0;
     m_connectionClose = false;
     m_keepAlive = false;
-    m_faultyFraming = false;
     m_framing = Framing::None;
     m_contentLength = -1;
     m_remaining = 0;
@@ -163,7 +178,7 @@ void ResponseParser::reset()
 
 bool ResponseParser::isReusable() const noexcept
 {
-    if (m_state != State::Done || m_faultyFraming || m_connectionClose)
+    if (m_state != State::Done || m_connectionClose)
         return false;
     if (m_framing == Framing::UntilClose)
         return false;
@@ -209,13 +224,79 @@ ResponseParser::Event ResponseParser::nextEvent()
     return {EventType::NeedData, {}};
 }
 
+// Before the status line is complete: decides from its first bytes whether it can still begin
+// "HTTP/", so that a peer speaking another protocol is refused without waiting for a line end.
+// Skips the one tolerated empty line. A decision that needs bytes beyond \a reach (where a
+// line or head limit is certainly crossed) is left to the limit check, so that whichever is
+// certain first wins, however the input was split. Returns NeedData when nothing is decided
+// yet or the prefix is good.
+ResponseParser::Scan ResponseParser::checkStatusLineStart(qsizetype reach)
+{
+    static constexpr char name[] = "HTTP/";
+    while (true) {
+        const char *base = cursor();
+        const qsizetype avail = available();
+        qsizetype i = 0;
+        while (i < 5 && i < avail && base[i] == name[i])
+            ++i;
+        if (i == 5 || i == avail)
+            return Scan::NeedData; // "HTTP/", or a prefix of it so far
+        // base[i] cannot continue "HTTP/". A CR decides only with the byte after it.
+        qsizetype decidedAt = i + 1;
+        qsizetype lineEnd = -1;
+        if (base[i] == '\n') {
+            lineEnd = i + 1;
+        } else if (base[i] == '\r') {
+            if (i + 1 == avail)
+                return Scan::NeedData;
+            decidedAt = i + 2;
+            if (base[i + 1] == '\n')
+                lineEnd = i + 2;
+        }
+        if (decidedAt > reach)
+            return Scan::NeedData;
+        if (lineEnd > 0 && i == 0) {
+            if (m_skippedEmptyLine) {
+                fail(ParseError::BadStatusLine,
+                     QStringLiteral("more than one empty line before the status line"));
+                return Scan::Failed;
+            }
+            m_skippedEmptyLine = true;
+            m_pos += lineEnd;
+            m_consumedInCycle += lineEnd;
+            m_lineCursor = 0;
+            m_lineHasControl = false;
+            continue;
+        }
+        if (base[i] == '\r' && lineEnd < 0) {
+            fail(ParseError::BadLineEnding, QStringLiteral("bare CR in the status line"));
+            return Scan::Failed;
+        }
+        const QByteArrayView start(base, decidedAt);
+        // A TLS record starts with its content type: 22 (handshake) or 21 (alert).
+        const bool tls = base[0] == 0x16 || base[0] == 0x15;
+        fail(ParseError::BadStatusLine,
+             QStringLiteral("not an HTTP/1.x response: it begins with \"%1\"%2")
+                     .arg(printable(start),
+                          tls ? QStringLiteral(" (a TLS record: does the URL need https?)")
+                              : QString()));
+        return Scan::Failed;
+    }
+}
+
 // Validates every complete line not validated yet; stops at the blank line ending the section.
 ResponseParser::Scan ResponseParser::scanSection(bool withStatusLine)
 {
-    const char *base = cursor();
-    const qsizetype avail = available();
     const qsizetype lineLimit = m_limits.maxLineBytes;
     const qsizetype sectionLimit = m_limits.maxHeaderBytes;
+    if (withStatusLine && m_lineIndex == 0) {
+        // The status line starts the section: either limit is certainly crossed when this many
+        // bytes have arrived without a line end.
+        if (checkStatusLineStart(qMin(lineLimit, sectionLimit)) == Scan::Failed)
+            return Scan::Failed;
+    }
+    const char *base = cursor();
+    const qsizetype avail = available();
     // Reports which limit a line starting at \a lineStart crosses first; both are positions
     // relative to the section start, so the answer does not depend on how bytes were split.
     const auto limitError = [&](qsizetype lineStart) {
@@ -245,7 +326,7 @@ ResponseParser::Scan ResponseParser::scanSection(bool withStatusLine)
             if (q == avail)
                 break;
             if (base[q] == '\n') {
-                newline = q;
+                newline = q; // a bare LF: see the check below for trailers
                 break;
             }
             if (base[q] == '\r') {
@@ -269,6 +350,12 @@ ResponseParser::Scan ResponseParser::scanSection(bool withStatusLine)
         const qsizetype lineEnd = newline + 1;
         if (lineEnd - lineStart > lineLimit || lineEnd > sectionLimit)
             return limitError(lineStart);
+        // The bare-LF leniency is for the head only: trailers are part of the chunked framing.
+        if (!withStatusLine && (newline == lineStart || base[newline - 1] != '\r')) {
+            fail(ParseError::BadLineEnding,
+                 QStringLiteral("a trailer line ends with a bare LF, not CRLF"));
+            return Scan::Failed;
+        }
         const QByteArrayView line = lineContent(base + lineStart, base + newline);
         const bool hasControl = m_lineHasControl;
         m_scanned = lineEnd;
@@ -398,9 +485,9 @@ bool ResponseParser::parseStatusLine(QByteArrayView line, bool hasControl)
         return bad(ParseError::UnsupportedVersion, QStringLiteral("unsupported HTTP version"));
     if (line[8] != ' ' || !digit(line[9]) || !digit(line[10]) || !digit(line[11]))
         return bad(ParseError::BadStatusLine, QStringLiteral("malformed status code"));
+    // A code outside 100..599 is invalid, yet RFC 9110 §15 has the client process it like a
+    // 5xx rather than refuse it: it is kept, and framed like any final response.
     const int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-    if (status < 100 || status > 599)
-        return bad(ParseError::BadStatusLine, QStringLiteral("status code out of range"));
     QByteArrayView reason;
     if (line.size() > 12) {
         if (line[12] != ' ')
@@ -471,6 +558,12 @@ ResponseParser::Event ResponseParser::finishHead()
 // RFC 9112 §6.3, in its order.
 ResponseParser::Event ResponseParser::chooseFraming()
 {
+    // Only the client knows which protocols it offered; bytes after a 101 it did not ask for
+    // could be anything (RFC 9110 §15.2.2, §7.8).
+    if (m_head.status == 101 && !m_upgradeRequested)
+        return fail(ParseError::UnrequestedUpgrade,
+                    QStringLiteral("101 Switching Protocols to a request that asked for no "
+                                   "upgrade"));
     const Headers &h = m_head.headers;
     bool sawContentLength = false, sawTransferEncoding = false;
     qint64 contentLength = -1;
@@ -500,6 +593,12 @@ ResponseParser::Event ResponseParser::chooseFraming()
                 rest = rest.sliced(comma + 1);
             }
         } else if (f.name.size() == 17 && CC::equalsLower(f.name, "transfer-encoding")) {
+            // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty (the
+            // message passed through something that did not understand it): nothing in it,
+            // Content-Length included, says where it ends.
+            if (m_head.versionMinor == 0)
+                return fail(ParseError::TransferEncodingInHttp10,
+                            QStringLiteral("an HTTP/1.0 response with Transfer-Encoding"));
             sawTransferEncoding = true;
             QByteArrayView rest = f.value;
             while (!rest.isEmpty()) {
@@ -539,8 +638,6 @@ ResponseParser::Event ResponseParser::chooseFraming()
     } else if (sawTransferEncoding) {
         m_framing = Framing::Chunked;
         m_chunkState = ChunkState::Size;
-        // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing: close afterwards.
-        m_faultyFraming = m_head.versionMinor == 0;
     } else if (sawContentLength) {
         if (m_limits.maxBodyBytes >= 0 && contentLength > m_limits.maxBodyBytes)
             return fail(ParseError::BodyTooLarge,

@@ -4,17 +4,30 @@
 // nextEvent() until it says NeedData. The parser never touches a socket, never throws, never
 // allocates per byte and copies body bytes at most once (into its own buffer, and only when the
 // caller hands it a view it cannot share). Framing follows RFC 9112 §6.3 exactly; anything the
-// RFC does not allow is an error, except the four documented leniencies below.
+// RFC does not allow is an error, except the documented leniencies below.
 //
 // One message cycle:   Head* (1xx interim, zero or more) → Head (final) → Data* → EndOfMessage
 // then startNextCycle() for the next response on a reused connection. An Error event is final;
 // it can replace the final Head (e.g. Content-Length over Limits::maxBodyBytes), and head()
 // then still holds what was parsed. After a 101 or a 2xx to CONNECT, EndOfMessage comes right
 // after the Head, state() becomes Upgraded, isReusable() is false and unconsumed() holds the
-// first bytes of the new protocol.
+// first bytes of the new protocol. A 101 is accepted only after setUpgradeRequested(true).
+//
+// Strictness that is easy to miss (each has a test):
+//  * Bytes that cannot begin "HTTP/" are refused as soon as they arrive (TLS or SSH spoken to
+//    an http:// URL fails at once, not after a read timeout).
+//  * Transfer-Encoding in an HTTP/1.0 response is an error (RFC 9112 §6.1: faulty framing).
+//  * Chunked framing needs CRLF after each chunk-size line, after each chunk's data and after
+//    each trailer line and the trailer section; a bare LF there is BadLineEnding.
+//  * A status code is exactly three digits. One outside 100..599 is not refused: RFC 9110 §15
+//    has the client process it like a 5xx, so it is framed like any final response (a 0xx is
+//    not interim).
 //
 // Leniency policy (each has a test):
-//  * A bare LF ends a line like CRLF does (RFC 9112 §2.2 permits it). A bare CR is an error.
+//  * In the head (status line, field lines, the blank line), a bare LF ends a line like CRLF
+//    does (RFC 9112 §2.2 permits it). A bare CR is an error everywhere.
+//  * One empty line (CRLF or LF) before a status line is skipped (RFC 9112 §2.2 asks the same
+//    of servers before a request line); a second one is an error.
 //  * Several Content-Length values (in one field or several) are accepted only when all are the
 //    same valid number (RFC 9110 §8.6); any difference is an error.
 //  * obs-fold in a field value is replaced by one SP (RFC 9112 §5.2, what a user agent MUST do).
@@ -35,12 +48,12 @@ namespace Reqivo::Protocol {
 //! Why a response was rejected. Stable values: tests and the client layer switch on them.
 enum class ParseError {
     None,
-    BadStatusLine,       //!< not "HTTP/1.x DDD [reason]"
+    BadStatusLine,       //!< not "HTTP/1.x DDD [reason]", or the first bytes cannot begin "HTTP/"
     UnsupportedVersion,  //!< HTTP/0.9, HTTP/2 or other major versions
     BadHeaderLine,       //!< no colon, whitespace before colon, empty name
     BadHeaderName,       //!< a field name that is not an RFC 9110 token
     BadHeaderValue,      //!< NUL or another control character in a field value
-    BadLineEnding,       //!< a CR not followed by LF, anywhere in a head, chunk line or trailer
+    BadLineEnding,       //!< a bare CR anywhere; a bare LF in chunked framing or trailers
     HeaderTooLarge,      //!< Limits::maxHeaderBytes
     LineTooLong,         //!< Limits::maxLineBytes
     TooManyFields,       //!< Limits::maxFieldCount
@@ -56,6 +69,8 @@ enum class ParseError {
     IncompleteHead,      //!< EOF inside the head
     IncompleteBody,      //!< EOF before Content-Length bytes or the last chunk
     ClosedBeforeResponse, //!< EOF before any byte of the response
+    TransferEncodingInHttp10, //!< RFC 9112 §6.1: faulty framing in an HTTP/1.0 response
+    UnrequestedUpgrade,  //!< a 101 to a request without setUpgradeRequested(true)
 };
 
 QString REQIVO_EXPORT parseErrorName(ParseError e);
@@ -67,7 +82,8 @@ struct ResponseHead
     QByteArray reason;
     Headers headers;
 
-    //! 1xx other than 101: another head follows. 101 Switching Protocols is final.
+    //! 1xx other than 101: another head follows. 101 Switching Protocols is final, and so is a
+    //! code outside 100..599 (0xx included).
     bool isInterim() const noexcept { return status >= 100 && status < 200 && status != 101; }
 };
 
@@ -97,12 +113,24 @@ public:
     ResponseParser(const ResponseParser &) = delete;
     ResponseParser &operator=(const ResponseParser &) = delete;
 
-    void setLimits(const Limits &limits) { m_limits = limits; }
+    //! The largest maxHeaderBytes and maxLineBytes the parser uses: field offsets inside a head
+    //! are 32-bit. Larger limits (up to qsizetype's maximum) are clamped to this.
+    static constexpr qsizetype maxSectionLimit = 0x7fffffff;
+
+    //! Takes effect for the next line scanned. maxHeaderBytes and maxLineBytes above
+    //! maxSectionLimit are clamped to it; limits() returns the limits in effect.
+    void setLimits(const Limits &limits);
     const Limits &limits() const noexcept { return m_limits; }
 
     //! The method of the request this response answers: HEAD has no body; a 2xx to CONNECT
     //! switches protocols. Must be set before the head arrives (defaults to GET).
     void setRequestMethod(QByteArrayView method);
+    //! Whether the request this response answers asked to switch protocols (it carried
+    //! Upgrade): only then is a 101 accepted; otherwise it fails with UnrequestedUpgrade.
+    //! Set it for each request, before the head arrives: startNextCycle() and reset() set it
+    //! back to false.
+    void setUpgradeRequested(bool requested) noexcept { m_upgradeRequested = requested; }
+    bool isUpgradeRequested() const noexcept { return m_upgradeRequested; }
 
     //! Appends bytes. The QByteArray overload shares instead of copying when nothing is buffered.
     void receiveData(QByteArrayView data);
@@ -134,7 +162,7 @@ public:
     }
 
     //! After EndOfMessage: may the connection carry another request? False for HTTP/1.0
-    //! without keep-alive, "Connection: close", close-delimited bodies and faulty framing.
+    //! without keep-alive, "Connection: close" and close-delimited bodies.
     bool isReusable() const noexcept;
     //! Begins the next response on the same connection; bytes already received are kept
     //! (pipelined responses). Only valid after EndOfMessage with isReusable().
@@ -153,7 +181,8 @@ private:
     // them is certain, so the same input gives the same events however it is split.
     struct RawField
     {
-        qint32 nameOffset;  // relative to the section start
+        // Relative to the section start; a section is at most maxSectionLimit bytes.
+        qint32 nameOffset;
         qint32 nameLength;
         qint32 valueOffset;
         qint32 valueEnd;    // raw end: spans continuation lines when folded
@@ -161,6 +190,7 @@ private:
     };
     enum class Scan { NeedData, Complete, Failed };
     Scan scanSection(bool withStatusLine);
+    Scan checkStatusLineStart(qsizetype reach);
     bool validateLine(QByteArrayView line, qsizetype lineOffset, bool withStatusLine,
                       bool hasControl);
     bool parseStatusLine(QByteArrayView line, bool hasControl);
@@ -184,6 +214,7 @@ private:
     bool m_eof = false;
     bool m_requestIsHead = false;
     bool m_requestIsConnect = false;
+    bool m_upgradeRequested = false; // per message cycle
     State m_state = State::Head;
     ParseError m_error = ParseError::None;
     QString m_errorMessage;
@@ -192,6 +223,7 @@ private:
     qsizetype m_scanned = 0;        // start of the first line not yet validated
     qsizetype m_lineCursor = 0;     // how far that line has been searched for its end
     bool m_lineHasControl = false;  // a control byte (other than its line end) was seen in it
+    bool m_skippedEmptyLine = false; // the one empty line tolerated before a status line
     int m_lineIndex = 0;
     qsizetype m_fieldsStart = 0;    // end of the status line
     QVarLengthArray<RawField, 32> m_fields;
@@ -201,7 +233,6 @@ private:
     int m_interimCount = 0;
     bool m_connectionClose = false;
     bool m_keepAlive = false;
-    bool m_faultyFraming = false;
     Framing m_framing = Framing::None;
     qint64 m_contentLength = -1;
     qint64 m_remaining = 0;         // body bytes left (ContentLength) or in the current chunk

@@ -1,12 +1,13 @@
 // libFuzzer target: the chunked decoder against a reference decoder written separately from it.
 //
 // The input is a chunked body; a fixed head is put in front of it. The reference below follows
-// the grammar of RFC 9112 §7.1 directly, slowly and without limits, with the parser's one
-// documented leniency (a bare LF ends a line). Whenever the parser reports EndOfMessage, the
-// reference must accept the same bytes, decode the same data and end at the same byte; and
-// whenever the reference accepts a body, the parser (with limits out of the way) must too.
-// Both directions matter: the first catches a parser that accepts what it should refuse (the
-// raw material of request smuggling), the second one that refuses valid bodies.
+// the grammar of RFC 9112 §7.1 directly, slowly and without limits: every line end of the
+// chunked framing is CRLF (the parser's bare-LF leniency is for the head only). Whenever the
+// parser reports EndOfMessage, the reference must accept the same bytes, decode the same data
+// and end at the same byte; and whenever the reference accepts a body, the parser (with limits
+// out of the way) must too. Both directions matter: the first catches a parser that accepts
+// what it should refuse (the raw material of request smuggling), the second one that refuses
+// valid bodies.
 #include "protocol/responseparser.h"
 
 #include <cstdint>
@@ -58,8 +59,8 @@ bool isOws(char c)
     return c == ' ' || c == '\t';
 }
 
-// Reads one line at \a pos: its content without the line end, or nothing when the line is
-// not complete yet. A CR anywhere but right before the LF makes it invalid.
+// Reads one line at \a pos: its content without the CRLF, or nothing when the line is not
+// complete yet. An LF without a CR before it, or a CR anywhere else, makes it invalid.
 std::optional<QByteArrayView> readLine(QByteArrayView in, qsizetype &pos, bool &invalid)
 {
     const qsizetype lf = in.indexOf('\n', pos);
@@ -68,6 +69,8 @@ std::optional<QByteArrayView> readLine(QByteArrayView in, qsizetype &pos, bool &
     QByteArrayView line = in.sliced(pos, lf - pos);
     if (line.endsWith('\r'))
         line.chop(1);
+    else
+        invalid = true;
     if (line.contains('\r'))
         invalid = true;
     pos = lf + 1;
@@ -200,20 +203,16 @@ Reference decodeReference(QByteArrayView in)
             return stop(Reference::Result::Incomplete);
         ref.body += in.sliced(pos, size);
         pos += size;
-        // The data must be followed by exactly a line end.
+        // The data must be followed by exactly CRLF.
         if (pos == in.size())
             return stop(Reference::Result::Incomplete);
-        if (in[pos] == '\n') {
-            pos += 1;
-        } else if (in[pos] == '\r') {
-            if (pos + 1 == in.size())
-                return stop(Reference::Result::Incomplete);
-            if (in[pos + 1] != '\n')
-                return stop(Reference::Result::Invalid);
-            pos += 2;
-        } else {
+        if (in[pos] != '\r')
             return stop(Reference::Result::Invalid);
-        }
+        if (pos + 1 == in.size())
+            return stop(Reference::Result::Incomplete);
+        if (in[pos + 1] != '\n')
+            return stop(Reference::Result::Invalid);
+        pos += 2;
     }
     // trailer-section CRLF
     for (bool first = true;; first = false) {

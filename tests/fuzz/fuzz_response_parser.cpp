@@ -1,11 +1,11 @@
 // libFuzzer target: the response parser must report the same events however its input is cut.
 //
-// The first input byte picks the request method, EOF, the limits and pipelining; the rest is
-// what the server sent. The oracle is the one the unit tables use (tests/unit/protocol/
-// parserlog.h): feeding whole, split at an offset derived from the data, in pseudo-random
-// pieces, and one byte at a time must give identical event logs and leave identical bytes
-// unconsumed. ASan and UBSan catch the memory errors; the oracle catches the logic errors
-// that only show at a particular read boundary.
+// The first input byte picks the request method, EOF, the limits, pipelining and whether the
+// request asked for an upgrade; the rest is what the server sent. The oracle is the one the
+// unit tables use (tests/unit/protocol/parserlog.h): feeding whole, split at an offset derived
+// from the data, in pseudo-random pieces, and one byte at a time must give identical event
+// logs and leave identical bytes unconsumed. ASan and UBSan catch the memory errors; the oracle
+// catches the logic errors that only show at a particular read boundary.
 #include "unit/protocol/parserlog.h"
 
 #include <cstdint>
@@ -43,6 +43,7 @@ Options optionsFrom(std::uint8_t control)
         break;
     }
     o.pipeline = control & 0x20;
+    o.upgrade = control & 0x40;
     o.listFields = true;
     return o;
 }

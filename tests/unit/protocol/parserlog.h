@@ -69,6 +69,10 @@ inline QString errorName(ParseError e)
         return QStringLiteral("IncompleteBody");
     case ParseError::ClosedBeforeResponse:
         return QStringLiteral("ClosedBeforeResponse");
+    case ParseError::TransferEncodingInHttp10:
+        return QStringLiteral("TransferEncodingInHttp10");
+    case ParseError::UnrequestedUpgrade:
+        return QStringLiteral("UnrequestedUpgrade");
     }
     return QStringLiteral("ParseError(%1)").arg(int(e));
 }
@@ -106,6 +110,9 @@ struct Options
 {
     //! The request method the response answers (HEAD and CONNECT change the framing).
     QByteArray method = QByteArrayLiteral("GET");
+    //! Whether the request asked to switch protocols (Upgrade): only then is a 101 acceptable.
+    //! Applied to every cycle, as a client would for each request.
+    bool upgrade = false;
     //! Whether the peer closes the connection after the input.
     bool eof = false;
     Reqivo::Limits limits = {};
@@ -136,6 +143,7 @@ public:
         , m_parser(options.limits)
     {
         m_parser.setRequestMethod(options.method);
+        m_parser.setUpgradeRequested(options.upgrade);
     }
 
     ResponseParser &parser() { return m_parser; }
@@ -189,6 +197,7 @@ private:
         m_cyclePending = false;
         m_entries << (m_parser.startNextCycle() ? QStringLiteral("next")
                                                 : QStringLiteral("next refused"));
+        m_parser.setUpgradeRequested(m_options.upgrade); // per request, like a client
     }
 
     void flushData()

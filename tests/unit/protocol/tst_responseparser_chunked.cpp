@@ -3,8 +3,9 @@
 //   chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
 //   chunk-ext    = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )
 // Extensions are validated and ignored; trailer fields are parsed like header fields and kept
-// in trailers(). A bare LF ends chunk lines as it ends head lines. The last test checks that
-// the cost is linear in the number of chunks.
+// in trailers(). Every CRLF of the chunked framing must be a CRLF: the bare-LF leniency of the
+// head does not extend here, since a framing byte read two ways is how a body is smuggled. The
+// last test checks that the cost is linear in the number of chunks.
 #include "parserharness.h"
 
 #include <QElapsedTimer>
@@ -120,9 +121,24 @@ void TestResponseParserChunked::delimiters_data()
 {
     ParserHarness::addColumns();
     addRow("bare LF everywhere", chunked("5\nhello\n0\n\n"),
-        "head 200 OK | fields 1 | data 'hello' | end | keep-alive");
+        "head 200 OK | fields 1 | error BadLineEnding");
+    addRow("bare LF after the size line", chunked("5\nhello\r\n0\r\n\r\n"),
+        "head 200 OK | fields 1 | error BadLineEnding");
+    addRow("bare LF after an extension", chunked("5;a=b\nhello\r\n0\r\n\r\n"),
+        "head 200 OK | fields 1 | error BadLineEnding");
     addRow("bare LF after data only", chunked("5\r\nhello\n0\r\n\r\n"),
+        "head 200 OK | fields 1 | data 'hello' | error BadLineEnding");
+    addRow("bare LF after the last chunk", chunked("5\r\nhello\r\n0\n\r\n"),
+        "head 200 OK | fields 1 | data 'hello' | error BadLineEnding");
+    addRow("bare LF ends the body", chunked("5\r\nhello\r\n0\r\n\n"),
+        "head 200 OK | fields 1 | data 'hello' | error BadLineEnding");
+    addRow("LF inside chunk data is data", chunked("3\r\na\nb\r\n0\r\n\r\n"),
+        "head 200 OK | fields 1 | data 'a\\nb' | end | keep-alive");
+    addRow("head with bare LF, chunks with CRLF",
+        "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n5\r\nhello\r\n0\r\n\r\n",
         "head 200 OK | fields 1 | data 'hello' | end | keep-alive");
+    addRow("CR at the end of the input waits", chunked("5\r\nhello\r"),
+        "head 200 OK | fields 1 | data 'hello'");
     // The data is delivered as it arrives, so the error can only come after it.
     addRow("data longer than the size", chunked("5\r\nhelloX\r\n0\r\n\r\n"),
         "head 200 OK | fields 1 | data 'hello' | error MissingChunkDelimiter");
@@ -141,8 +157,16 @@ void TestResponseParserChunked::trailers_data()
         chunked("5\r\nhello\r\n0\r\nExpires: never\r\nX-Sum:  42 \r\n\r\n"),
         "head 200 OK | fields 1 | data 'hello' | end trailers [Expires: never, X-Sum: 42]"
         " | keep-alive");
-    addRow("trailers with bare LF", chunked("0\nX: y\n\n"),
-        "head 200 OK | fields 1 | end trailers [X: y] | keep-alive");
+    addRow("trailers with bare LF", chunked("0\r\nX: y\n\r\n"),
+        "head 200 OK | fields 1 | error BadLineEnding");
+    addRow("bare LF after a good trailer", chunked("0\r\nX: y\r\n\n"),
+        "head 200 OK | fields 1 | error BadLineEnding");
+    addRow("bare LF in a folded trailer", chunked("0\r\nX: y\r\n z\n\r\n"),
+        "head 200 OK | fields 1 | error BadLineEnding");
+    // The limits are still checked first, in the order the bytes arrive.
+    addRow("trailer line over the limit before its bare LF",
+        chunked("0\r\nX-Trailer: " + QByteArray(40, 'a') + "\n\r\n"),
+        "head 200 OK | fields 1 | error LineTooLong", {.limits = {.maxLineBytes = 32}});
     addRow("trailer without colon", chunked("0\r\nNoColon\r\n\r\n"),
         "head 200 OK | fields 1 | error BadHeaderLine");
     addRow("trailer with space before colon", chunked("0\r\nX : y\r\n\r\n"),

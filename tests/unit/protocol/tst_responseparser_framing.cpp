@@ -130,15 +130,34 @@ void TestResponseParserFraming::transferEncoding_data()
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
         "5\r\nhello\r\n0\r\n\r\n",
         "error ContentLengthWithTransferEncoding");
-    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: read it,
-    // then close, because the sender may have meant something else by the bytes that follow.
-    addRow("HTTP/1.0 with chunked is read then closed",
+    // RFC 9112 §6.1: a server MUST NOT send Transfer-Encoding in an HTTP/1.0 response, and a
+    // recipient must treat such framing as faulty: the message went through something that did
+    // not understand chunked, so neither its body nor the bytes after it can be trusted.
+    addRow("HTTP/1.0 with chunked is refused",
         "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-        "head HTTP/1.0 200 OK | fields 1 | data 'hello' | end | close");
-    addRow("HTTP/1.0 with chunked and keep-alive is still closed",
+        "error TransferEncodingInHttp10");
+    addRow("HTTP/1.0 with chunked and keep-alive is refused",
         "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
         "5\r\nhello\r\n0\r\n\r\n",
-        "head HTTP/1.0 200 OK | fields 2 | data 'hello' | end | close");
+        "error TransferEncodingInHttp10");
+    addRow("HTTP/1.0 with chunked and Content-Length is refused",
+        "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello",
+        "error TransferEncodingInHttp10");
+    addRow("HTTP/1.0 with an unsupported coding is refused",
+        "HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello",
+        "error TransferEncodingInHttp10");
+    addRow("HTTP/1.0 with an empty Transfer-Encoding is refused",
+        "HTTP/1.0 200 OK\r\nTransfer-Encoding:\r\n\r\nhello", "error TransferEncodingInHttp10");
+    addRow("HTTP/1.0 204 with Transfer-Encoding is refused",
+        "HTTP/1.0 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "error TransferEncodingInHttp10");
+    addRow("HTTP/1.0 HEAD response with Transfer-Encoding is refused",
+        "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "error TransferEncodingInHttp10",
+        {.method = "HEAD"});
+    addRow("HTTP/1.1 after an interim HTTP/1.0 with Transfer-Encoding",
+        "HTTP/1.0 100 Continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "head HTTP/1.0 100 Continue | fields 1 | head 200 OK | fields 1 | end | keep-alive");
 }
 
 void TestResponseParserFraming::closeDelimited_data()

@@ -128,6 +128,26 @@ void TestResponseParserKeepAlive::pipelining_data()
     addRow("malformed second response", "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 2000 OK\r\n\r\n",
         "head 204 No Content | fields 0 | end | keep-alive | next | error BadStatusLine",
         pipelined);
+    // A stray CRLF after a body (a common server bug) is the one tolerated empty line.
+    addRow("CRLF between two responses",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nworld",
+        "head 200 OK | fields 1 | data 'hello' | end | keep-alive | next"
+        " | head 200 OK | fields 1 | data 'world' | end | keep-alive",
+        pipelined);
+    addRow("two CRLF between two responses",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nworld",
+        "head 200 OK | fields 1 | data 'hello' | end | keep-alive | next | error BadStatusLine",
+        pipelined);
+    addRow("body longer than its Content-Length",
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello world",
+        "head 200 OK | fields 1 | data 'hello' | end | keep-alive | next | error BadStatusLine",
+        pipelined);
+    addRow("a 101 on a reused connection that asked for no upgrade",
+        "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n\r\n",
+        "head 204 No Content | fields 0 | end | keep-alive | next | error UnrequestedUpgrade",
+        pipelined);
     addRow("second response ended by EOF",
         "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n\r\nrest",
         "head 204 No Content | fields 0 | end | keep-alive | next"
@@ -285,7 +305,7 @@ void TestResponseParserKeepAlive::errorIsFinal()
 void TestResponseParserKeepAlive::errorNamesAreDistinct()
 {
     QSet<QString> seen;
-    for (int e = int(ParseError::None); e <= int(ParseError::ClosedBeforeResponse); ++e) {
+    for (int e = int(ParseError::None); e <= int(ParseError::UnrequestedUpgrade); ++e) {
         const QString name = Reqivo::Protocol::parseErrorName(ParseError(e));
         QVERIFY2(!name.isEmpty() || e == int(ParseError::None), qPrintable(QString::number(e)));
         QVERIFY2(!seen.contains(name), qPrintable(name));

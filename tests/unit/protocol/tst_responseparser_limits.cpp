@@ -4,6 +4,8 @@
 // bound by a server that never sends one.
 #include "parserharness.h"
 
+#include <limits>
+
 using ParserHarness::addRow;
 using ParserHarness::Options;
 
@@ -32,6 +34,9 @@ private Q_SLOTS:
     void bodies() { ParserHarness::verify(); }
     void chunkLines_data();
     void chunkLines() { ParserHarness::verify(); }
+    void hugeLimits_data();
+    void hugeLimits() { ParserHarness::verify(); }
+    void hugeLimitsAreClamped();
     void refusedHeadIsStillReadable();
     void defaults();
 };
@@ -109,7 +114,7 @@ void TestResponseParserLimits::interimResponses_data()
     addRow("101 is not counted as interim",
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
         "head 101 Switching Protocols | fields 1 | end | close | upgraded",
-        withLimits({.maxInterimResponses = 0}));
+        Options {.upgrade = true, .limits = {.maxInterimResponses = 0}});
 }
 
 void TestResponseParserLimits::bodies_data()
@@ -164,6 +169,49 @@ void TestResponseParserLimits::chunkLines_data()
         "head 200 OK | fields 1 | error ChunkLineTooLong", withLimits({.maxChunkLineBytes = 16}));
     addRow("chunk size of endless zeros", head + QByteArray(100, '0'),
         "head 200 OK | fields 1 | error ChunkLineTooLong", withLimits({.maxChunkLineBytes = 16}));
+}
+
+// Field offsets inside a head are 32-bit: limits above 2^31 - 1 bytes are clamped to it, and a
+// limit as large as qsizetype allows must not overflow the parser's arithmetic.
+void TestResponseParserLimits::hugeLimits_data()
+{
+    ParserHarness::addColumns();
+    constexpr qsizetype most = std::numeric_limits<qsizetype>::max();
+    const QByteArray response = "HTTP/1.1 200 OK\r\nA: 1\r\nContent-Length: 2\r\n\r\nhi";
+    const char *parsed = "head 200 OK | fields 2 | data 'hi' | end | keep-alive";
+    addRow("largest line limit", response, parsed, withLimits({.maxLineBytes = most}));
+    addRow("largest head limit", response, parsed, withLimits({.maxHeaderBytes = most}));
+    addRow("largest line and head limits", response, parsed,
+        withLimits({.maxHeaderBytes = most, .maxLineBytes = most}));
+    addRow("4 GiB limits", response, parsed,
+        withLimits({.maxHeaderBytes = qsizetype(1) << 32, .maxLineBytes = qsizetype(1) << 32}));
+    addRow("largest limits, chunked trailers",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nT: 1\r\nU: 2\r\n\r\n",
+        "head 200 OK | fields 1 | data 'hi' | end trailers [T: 1, U: 2] | keep-alive",
+        withLimits({.maxHeaderBytes = most, .maxLineBytes = most}));
+}
+
+void TestResponseParserLimits::hugeLimitsAreClamped()
+{
+    using Reqivo::Protocol::ResponseParser;
+    constexpr qsizetype most = std::numeric_limits<qsizetype>::max();
+    constexpr qsizetype clamp = ResponseParser::maxSectionLimit;
+    QCOMPARE(clamp, qsizetype(std::numeric_limits<qint32>::max()));
+
+    ResponseParser p({.maxHeaderBytes = qsizetype(3) << 30, .maxLineBytes = most});
+    QCOMPARE(p.limits().maxHeaderBytes, clamp);
+    QCOMPARE(p.limits().maxLineBytes, clamp);
+    p.setLimits({.maxHeaderBytes = most, .maxLineBytes = clamp + 1, .maxFieldCount = 7});
+    QCOMPARE(p.limits().maxHeaderBytes, clamp);
+    QCOMPARE(p.limits().maxLineBytes, clamp);
+    QCOMPARE(p.limits().maxFieldCount, 7);
+    // At or below the clamp, and every other limit, are kept as given.
+    const Reqivo::Limits exact {.maxHeaderBytes = clamp,
+        .maxLineBytes = 100,
+        .maxBodyBytes = std::numeric_limits<qint64>::max(),
+        .maxChunkLineBytes = most};
+    p.setLimits(exact);
+    QCOMPARE(p.limits(), exact);
 }
 
 // The client reports which response was too large; head() still says what the head was.

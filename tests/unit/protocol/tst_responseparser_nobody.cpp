@@ -2,7 +2,10 @@
 // a response to HEAD, any 1xx, 204 and 304 end at the blank line whatever their framing fields
 // say; 1xx heads are interim and the final response follows on the same connection; 101 and a
 // 2xx to CONNECT hand the connection to another protocol, so the bytes after the head are not
-// HTTP and must be given back untouched. EOF is a normal end only for a close-delimited body.
+// HTTP and must be given back untouched. A 101 is accepted only when the request asked for an
+// upgrade (RFC 9110 §15.2.2: the server switches to a protocol the client listed in Upgrade);
+// otherwise the client could never tell which protocol the bytes after it speak.
+// EOF is a normal end only for a close-delimited body.
 #include "parserharness.h"
 
 using ParserHarness::addRow;
@@ -22,6 +25,7 @@ private Q_SLOTS:
     void endOfFile_data();
     void endOfFile() { ParserHarness::verify(); }
     void upgradeIsNotReusable();
+    void upgradeRequestIsPerCycle();
     void interimHeadIsReported();
 };
 
@@ -93,13 +97,34 @@ void TestResponseParserNoBody::upgrades_data()
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
         "\x81\x05hello",
         "head 101 Switching Protocols | fields 2 | end | close | upgraded",
-        {.unconsumed = "\x81\x05hello"});
+        {.upgrade = true, .unconsumed = "\x81\x05hello"});
     addRow("101 with nothing after it",
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
-        "head 101 Switching Protocols | fields 2 | end | close | upgraded");
+        "head 101 Switching Protocols | fields 2 | end | close | upgraded", {.upgrade = true});
     addRow("101 ignores Content-Length",
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabc",
-        "head 101 Switching Protocols | fields 2 | end | close | upgraded", {.unconsumed = "abc"});
+        "head 101 Switching Protocols | fields 2 | end | close | upgraded",
+        {.upgrade = true, .unconsumed = "abc"});
+    addRow("100 Continue then 101",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\nx",
+        "head 100 Continue | fields 0 | head 101 Switching Protocols | fields 1 | end | close"
+        " | upgraded",
+        {.upgrade = true, .unconsumed = "x"});
+    addRow("upgrade asked for, ordinary 200 comes",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+        "head 200 OK | fields 1 | data 'hi' | end | keep-alive", {.upgrade = true});
+    addRow("101 to a request without Upgrade",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+        "\x81\x05hello",
+        "error UnrequestedUpgrade");
+    addRow("101 without Upgrade after 100 Continue",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n\r\n",
+        "head 100 Continue | fields 0 | error UnrequestedUpgrade");
+    addRow("101 to CONNECT without Upgrade",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", "error UnrequestedUpgrade",
+        {.method = "CONNECT"});
+    addRow("101 to HEAD without Upgrade", "HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        "error UnrequestedUpgrade", {.method = "HEAD"});
     addRow("CONNECT 200 opens a tunnel",
         "HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01\x02",
         "head 200 Connection established | fields 0 | end | close | upgraded",
@@ -144,6 +169,7 @@ void TestResponseParserNoBody::upgradeIsNotReusable()
 {
     using Reqivo::Protocol::ResponseParser;
     ResponseParser p;
+    p.setUpgradeRequested(true);
     p.receiveData(QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                                     "Connection: Upgrade\r\n\r\nframe"));
     ResponseParser::Event ev = p.nextEvent();
@@ -160,6 +186,38 @@ void TestResponseParserNoBody::upgradeIsNotReusable()
     p.receiveData(QByteArrayLiteral("+more"));
     QCOMPARE(p.nextEvent().type, ResponseParser::EventType::Paused);
     QCOMPARE(p.unconsumed(), QByteArrayView("frame+more"));
+}
+
+// Whether an upgrade was asked for belongs to one request: startNextCycle() and reset() forget
+// it, so a connection reused for a plain request cannot be switched by a stray 101.
+void TestResponseParserNoBody::upgradeRequestIsPerCycle()
+{
+    using Reqivo::Protocol::ParseError;
+    using Reqivo::Protocol::ResponseParser;
+    const QByteArray ok = QByteArrayLiteral("HTTP/1.1 204 No Content\r\n\r\n");
+    const QByteArray switching = QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\n\r\n");
+    ResponseParser p;
+    QVERIFY(!p.isUpgradeRequested());
+    p.setUpgradeRequested(true);
+    QVERIFY(p.isUpgradeRequested());
+    p.receiveData(ok + switching);
+    QCOMPARE(p.nextEvent().type, ResponseParser::EventType::Head);
+    QCOMPARE(p.nextEvent().type, ResponseParser::EventType::EndOfMessage);
+    QVERIFY(p.startNextCycle());
+    QVERIFY(!p.isUpgradeRequested());
+    QCOMPARE(p.nextEvent().type, ResponseParser::EventType::Error);
+    QCOMPARE(p.error(), ParseError::UnrequestedUpgrade);
+    QCOMPARE(p.head().status, 101); // still readable, for the error report
+
+    p.reset();
+    p.setUpgradeRequested(true);
+    p.reset();
+    QVERIFY(!p.isUpgradeRequested());
+    p.setUpgradeRequested(true);
+    p.receiveData(switching);
+    QCOMPARE(p.nextEvent().type, ResponseParser::EventType::Head);
+    QCOMPARE(p.nextEvent().type, ResponseParser::EventType::EndOfMessage);
+    QCOMPARE(p.state(), ResponseParser::State::Upgraded);
 }
 
 void TestResponseParserNoBody::interimHeadIsReported()
