@@ -11,13 +11,27 @@
 
 #include <Reqivo/Reply>
 
+#include <QCoreApplication>
+#include <QEventLoop>
 #include <QObject>
 #include <QPointer>
 #include <QThread>
+#include <QTimer>
 
 namespace ReplyTest {
 
 using namespace std::chrono_literals;
+
+//! Delivers everything already queued for this thread: its posted events (queued signals and
+//! calls), then one turn of its event loop (a zero timer), which also handles the socket events
+//! that are ready. For "nothing more happens" checks, instead of waiting a while.
+inline void flushEvents()
+{
+    QCoreApplication::sendPostedEvents();
+    QEventLoop loop;
+    QTimer::singleShot(0, &loop, &QEventLoop::quit);
+    loop.exec();
+}
 
 struct ReplyWatch
 {
@@ -66,12 +80,22 @@ struct ReplyWatch
         });
     }
 
+    //! At the end of the test: a second outcome, however late it came, fails the test.
+    ~ReplyWatch()
+    {
+        flushEvents();
+        if (outcomes() > 1)
+            QTest::qFail(qPrintable(QStringLiteral("more than one outcome: ") + describe()),
+                __FILE__, __LINE__);
+    }
+
     int outcomes() const { return finished + errors; }
-    //! Waits for finished() or errorOccurred(), then a little longer to catch a second one.
+    //! Waits for finished() or errorOccurred(), then delivers what is already queued, so that
+    //! a second outcome sent right behind the first one is counted too.
     bool waitForOutcome(std::chrono::milliseconds limit = 20s)
     {
         const bool got = QTest::qWaitFor([this] { return outcomes() > 0; }, int(limit.count()));
-        QTest::qWait(30);
+        flushEvents();
         return got;
     }
     QString describe() const

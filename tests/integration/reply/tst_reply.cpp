@@ -10,6 +10,7 @@
 #include <Reqivo/AsyncSession>
 #include <Reqivo/asyncconnectionpool.h>
 
+#include <QSemaphore>
 #include <QThread>
 
 #include <memory>
@@ -215,7 +216,7 @@ private Q_SLOTS:
         QCOMPARE(watch.error.detail(), u"aborted"_s);
         QCOMPARE(watch.error.url(), server.url(u"/slow-body"_s));
         reply->abort();
-        QTest::qWait(50);
+        flushEvents();
         QCOMPARE(watch.outcomes(), 1);
         QCOMPARE(session.pool()->debugSummary(), emptyPool);
         QVERIFY(waitUntil([&] { return server.openConnections() == 0; }));
@@ -226,19 +227,23 @@ private Q_SLOTS:
     }
 
     // abort() before the request started (right after send()): nothing reaches the server.
+    // A request made afterwards on the same session is the only one the server ever sees.
     void abortBeforeStart()
     {
         ThreadedServer server(answerOrStall);
         AsyncSession session;
-        Reply *reply = session.sendGet(server.url());
+        Reply *reply = session.sendGet(server.url(u"/aborted"_s));
         reply->abort();
         ReplyWatch watch(reply);
         QVERIFY(watch.waitForOutcome());
         EXPECT_ERROR_SIGNAL(watch, "RequestError");
         QCOMPARE(watch.error.detail(), u"aborted"_s);
-        QTest::qWait(50);
-        QCOMPARE(server.requestCount(), qsizetype(0));
         QCOMPARE(session.pool()->debugSummary(), emptyPool);
+        ReplyWatch after(session.sendGet(server.url(u"/after"_s)));
+        QVERIFY(after.waitForOutcome());
+        EXPECT_FINISHED(after);
+        QCOMPARE(server.requestCount(), qsizetype(1));
+        QCOMPARE(server.requests().value(0).target, QByteArray("/after"));
     }
 
     void abortAfterFinishedChangesNothing()
@@ -249,7 +254,7 @@ private Q_SLOTS:
         ReplyWatch watch(reply);
         QVERIFY(watch.waitForOutcome());
         reply->abort();
-        QTest::qWait(50);
+        flushEvents();
         EXPECT_FINISHED(watch);
         QVERIFY(reply->error().isNull());
         QCOMPARE(reply->response().status(), 200);
@@ -280,10 +285,20 @@ private Q_SLOTS:
             QVERIFY(QTest::qWaitFor([&] { return server.requestCount() == 1; }, 5000));
         delete reply;
         QCOMPARE(destroyed, 1);
-        QTest::qWait(400); // past the /late answer
-        QCOMPARE(watch.events, QStringList());
+        // The connection is closed, so no answer can come any more; a request made afterwards
+        // is the last one the server sees.
         QVERIFY(waitUntil([&] { return server.openConnections() == 0; }));
-        QCOMPARE(session.pool()->activeCount(Reqivo::Endpoint::fromUrl(server.url())), 0);
+        QVERIFY(waitUntil([&] {
+            return session.pool()->activeCount(Reqivo::Endpoint::fromUrl(server.url())) == 0;
+        }));
+        ReplyWatch after(session.sendGet(server.url(u"/after"_s)));
+        QVERIFY(after.waitForOutcome());
+        EXPECT_FINISHED(after);
+        QCOMPARE(watch.events, QStringList());
+        const QList<ReceivedRequest> requests = server.requests();
+        QCOMPARE(requests.size(), qsizetype(beforeStart ? 1 : 2));
+        QCOMPARE(requests.last().target, QByteArray("/after"));
+        delete after.reply.data();
         QVERIFY(session.findChildren<Reply *>().isEmpty());
     }
 
@@ -317,7 +332,7 @@ private Q_SLOTS:
         else
             connect(reply, &Reply::downloadProgress, this, kill);
         QVERIFY(QTest::qWaitFor([&] { return reply.isNull(); }, 5000));
-        QTest::qWait(50);
+        flushEvents();
         QCOMPARE(calls, 1);
         QCOMPARE(session.pool()->activeCount(Reqivo::Endpoint::fromUrl(server.url())), 0);
     }
@@ -362,7 +377,7 @@ private Q_SLOTS:
             });
         QVERIFY(calls.isEmpty()); // never from inside request()
         QVERIFY(QTest::qWaitFor([&] { return calls.size() == 2; }, 5000));
-        QTest::qWait(50);
+        flushEvents();
         QCOMPARE(calls.size(), qsizetype(2));
         for (const auto &[r, e] : std::as_const(calls)) {
             if (e.isNull()) {
@@ -376,17 +391,19 @@ private Q_SLOTS:
         // The replies behind the callbacks clean themselves up.
         QVERIFY(QTest::qWaitFor([&] { return session.findChildren<Reply *>().isEmpty(); }, 2000));
 
-        // The context dies while the request runs: no call, ever, and no reply left behind.
+        // The context dies while the request runs (the server holds it): no call, ever, and no
+        // reply left behind. Once the reply is gone, nothing is left that could call.
         calls.clear();
+        const qsizetype before = server.requestCount();
         session.request("GET", server.url(u"/late"_s), {}, context.get(),
             [&](const Response &r, const Reqivo::Error &e) {
                 calls.append({r, e});
             });
-        QTest::qWait(50);
+        QVERIFY(QTest::qWaitFor([&] { return server.requestCount() == before + 1; }, 5000));
         context.reset();
-        QTest::qWait(500);
-        QCOMPARE(calls.size(), qsizetype(0));
         QVERIFY(QTest::qWaitFor([&] { return session.findChildren<Reply *>().isEmpty(); }, 2000));
+        flushEvents();
+        QCOMPARE(calls.size(), qsizetype(0));
         QCOMPARE(session.pool()->activeCount(Reqivo::Endpoint::fromUrl(server.url())), 0);
     }
 
@@ -547,14 +564,19 @@ private Q_SLOTS:
                 body = r.body();
                 calledIn = QThread::currentThread();
             });
-        // The context's thread is busy for a while (as a worker thread may well be): the
-        // request ends and this thread goes back to its loop before the callback can run.
-        QMetaObject::invokeMethod(&context, [] { QThread::msleep(400); });
+        // The context's thread is busy (as a worker thread may well be) until the request has
+        // ended and its Reply is gone from this thread: only then can the callback run.
+        QSemaphore busy;
+        QMetaObject::invokeMethod(&context, [&busy] { busy.acquire(); });
+        const bool replyGone = QTest::qWaitFor(
+            [&] { return session.findChildren<Reply *>().isEmpty(); }, 5000);
+        const bool calledEarly = calledIn.load() != nullptr;
+        busy.release();
+        QVERIFY(replyGone);
+        QVERIFY(!calledEarly);
         QVERIFY(QTest::qWaitFor([&] { return calledIn.load() != nullptr; }, 5000));
         QCOMPARE(calledIn.load(), &worker);
         QCOMPARE(body, QByteArray("GET /x "));
-        QTest::qWait(50);
-        QVERIFY(QTest::qWaitFor([&] { return session.findChildren<Reply *>().isEmpty(); }, 2000));
         QThread *const here = thread();
         QMetaObject::invokeMethod(
             &context, [&] { context.moveToThread(here); }, Qt::BlockingQueuedConnection);
