@@ -78,13 +78,33 @@ Decompressor::Decompressor(Coding coding, const Limits &limits)
     : m_stream(std::make_unique<Stream>())
     , m_coding(coding)
     , m_maxRatio(limits.maxDecompressionRatio)
+    , m_ratioThreshold(limits.decompressionCheckThreshold)
+    , m_maxDecoded(limits.maxBodyBytes)
 {
 }
 
 Decompressor::~Decompressor() = default;
 
-bool Decompressor::fail(QString *error, const QString &message)
+QString Decompressor::errorDetail() const
 {
+    switch (m_failure) {
+    case Failure::None:
+        return QString();
+    case Failure::BodyTooLarge:
+        return QStringLiteral("BodyTooLarge"); // as the parser's, for the bytes on the wire
+    case Failure::DecompressionBomb:
+        return QStringLiteral("DecompressionBomb");
+    case Failure::Corrupt:
+    case Failure::Truncated:
+        break;
+    }
+    return QStringLiteral("Content-Encoding");
+}
+
+bool Decompressor::fail(QString *error, const QString &message, Failure failure)
+{
+    if (!m_failed)
+        m_failure = failure;
     m_failed = true;
     if (error)
         *error = message;
@@ -101,7 +121,8 @@ bool Decompressor::start(QByteArrayView firstBytes, QString *error)
     }
     if (inflateInit2(&m_stream->z, windowBits) != Z_OK)
         return fail(error,
-            QStringLiteral("cannot start the %1 decoder: out of memory").arg(codingName(m_coding)));
+            QStringLiteral("cannot start the %1 decoder: out of memory").arg(codingName(m_coding)),
+            Failure::Corrupt);
     m_stream->initialised = true;
     m_started = true;
     return true;
@@ -142,7 +163,8 @@ bool Decompressor::inflateSome(QByteArrayView in, QByteArray &out, QString *erro
             if (m_coding == Coding::Deflate)
                 return fail(error,
                     QStringLiteral("corrupt deflate body: data after the end of the "
-                                   "compressed stream"));
+                                   "compressed stream"),
+                    Failure::Corrupt);
             // Another gzip member follows (RFC 1952 §2.2): decode it as a fresh stream.
             inflateReset(&z);
             m_memberEnded = false;
@@ -150,21 +172,35 @@ bool Decompressor::inflateSome(QByteArrayView in, QByteArray &out, QString *erro
         const uInt sliceIn = uInt(std::min(remaining, maxInputSlice));
         z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(next));
         z.avail_in = sliceIn;
+        // With a body limit, zlib is asked for at most one byte past it: enough to know the
+        // limit is exceeded, never the bomb's output.
+        qsizetype room = stepBytes;
+        if (m_maxDecoded >= 0)
+            room = qsizetype(std::min<qint64>(room, m_maxDecoded + 1 - m_decoded));
         const qsizetype oldSize = out.size();
-        out.resize(oldSize + stepBytes);
+        out.resize(oldSize + room);
         z.next_out = reinterpret_cast<Bytef *>(out.data() + oldSize);
-        z.avail_out = uInt(stepBytes);
+        z.avail_out = uInt(room);
 
         const int ret = inflate(&z, Z_NO_FLUSH);
 
         const qsizetype consumed = sliceIn - z.avail_in;
-        const qsizetype produced = stepBytes - z.avail_out;
+        const qsizetype produced = room - z.avail_out;
         out.resize(oldSize + produced);
         next += consumed;
         remaining -= consumed;
         m_compressed += consumed;
         m_decoded += produced;
-        if (m_maxRatio > 0 && m_decoded > stepBytes + qint64(m_maxRatio) * m_compressed) {
+        if (m_maxDecoded >= 0 && m_decoded > m_maxDecoded) {
+            out.chop(m_decoded - m_maxDecoded); // the caller gets exactly the limit, no more
+            return fail(error,
+                QStringLiteral("the decoded %1 body exceeds the body limit of %2 bytes")
+                    .arg(codingName(m_coding))
+                    .arg(m_maxDecoded),
+                Failure::BodyTooLarge);
+        }
+        if (m_maxRatio > 0 && m_ratioThreshold >= 0 && m_decoded > m_ratioThreshold
+            && m_decoded > qint64(m_maxRatio) * m_compressed) {
             return fail(error,
                 QStringLiteral("%1 body decodes to more than %2 times its "
                                "compressed size (%3 bytes from %4): possible "
@@ -172,7 +208,8 @@ bool Decompressor::inflateSome(QByteArrayView in, QByteArray &out, QString *erro
                     .arg(codingName(m_coding))
                     .arg(m_maxRatio)
                     .arg(m_decoded)
-                    .arg(m_compressed));
+                    .arg(m_compressed),
+                Failure::DecompressionBomb);
         }
 
         switch (ret) {
@@ -191,14 +228,16 @@ bool Decompressor::inflateSome(QByteArrayView in, QByteArray &out, QString *erro
         case Z_NEED_DICT:
             return fail(error,
                 QStringLiteral("corrupt deflate body: it needs a preset "
-                               "dictionary, which HTTP never provides"));
+                               "dictionary, which HTTP never provides"),
+                Failure::Corrupt);
         default:
             break;
         }
         return fail(error,
             QStringLiteral("corrupt %1 body: %2")
                 .arg(codingName(m_coding),
-                    z.msg ? QString::fromLatin1(z.msg) : QStringLiteral("zlib error %1").arg(ret)));
+                    z.msg ? QString::fromLatin1(z.msg) : QStringLiteral("zlib error %1").arg(ret)),
+            Failure::Corrupt);
     }
 }
 
@@ -216,7 +255,8 @@ bool Decompressor::finish(QByteArray &out, QString *error)
         QStringLiteral("truncated %1 body: it ended before the end of the "
                        "compressed stream (%2 compressed bytes read)")
             .arg(codingName(m_coding))
-            .arg(m_compressed + m_pending.size()));
+            .arg(m_compressed + m_pending.size()),
+        Failure::Truncated);
 }
 
 } // namespace Reqivo::Client

@@ -2,6 +2,7 @@
 // zlib itself, then decoded whole, one byte at a time and in odd-sized pieces, so results never
 // depend on how the body arrives.
 #include "client/decompressor.h"
+#include "support/gzipbomb.h"
 
 #include <QRandomGenerator>
 #include <QTest>
@@ -10,6 +11,8 @@
 
 using Reqivo::Limits;
 using Reqivo::Client::Decompressor;
+using ReqivoTest::repeatedGzip;
+using ReqivoTest::sparseNoise;
 
 namespace {
 
@@ -83,6 +86,47 @@ Result decode(
     return r;
 }
 
+// What a streaming reader sees: the body in pieces of \a piece bytes, each piece's output
+// counted and dropped (nothing accumulates but the count and the first \a keep bytes).
+struct StreamResult
+{
+    bool ok = false;
+    qint64 delivered = 0; //!< decoded bytes handed out by feed()
+    QByteArray head; //!< the first bytes delivered
+    QString error;
+    Decompressor::Failure failure = Decompressor::Failure::None;
+    QString detail;
+    qint64 decoded = 0; //!< Decompressor::decodedBytes() at the end
+    qint64 compressed = 0;
+};
+
+StreamResult decodeStreaming(
+    const QByteArray &input, qsizetype piece, const Limits &limits, qsizetype keep = 0)
+{
+    StreamResult r;
+    auto decoder = Decompressor::create("gzip", limits, &r.error);
+    if (!decoder)
+        return r;
+    const qsizetype step = piece > 0 ? piece : qMax<qsizetype>(1, input.size());
+    QByteArray out;
+    bool ok = true;
+    for (qsizetype i = 0; ok && i < input.size(); i += step) {
+        ok = decoder->feed(
+            QByteArrayView(input).sliced(i, qMin(step, input.size() - i)), out, &r.error);
+        r.delivered += out.size();
+        if (r.head.size() < keep)
+            r.head += out.first(qMin(out.size(), keep - r.head.size()));
+        out.clear();
+    }
+    r.ok = ok && decoder->finish(out, &r.error);
+    r.delivered += out.size();
+    r.failure = decoder->failure();
+    r.detail = decoder->errorDetail();
+    r.decoded = decoder->decodedBytes();
+    r.compressed = decoder->compressedBytes();
+    return r;
+}
+
 } // namespace
 
 class TestDecompressor : public QObject
@@ -107,6 +151,15 @@ private Q_SLOTS:
     void normalBodyPasses();
     void ratioLimitOff();
     void outputIsProducedIncrementally();
+    void repeatedGzipIsValid();
+    void bodyLimitBoundsDecodedBytes_data();
+    void bodyLimitBoundsDecodedBytes();
+    void bodyOfExactlyTheLimitPasses();
+    void defaultsStopBombs_data();
+    void defaultsStopBombs();
+    void ratioCheckedOnlyPastThreshold();
+    void thresholdOff();
+    void failureDetails();
 };
 
 void TestDecompressor::create_data()
@@ -369,16 +422,21 @@ void TestDecompressor::bomb()
     QFETCH(QByteArray, coding);
     QFETCH(int, format);
     QFETCH(int, piece);
-    // 10 MB of zeros compress about 1000:1: ~10 KB that would expand to 10 MB.
+    // 10 MB of zeros compress about 1000:1: ~10 KB that would expand to 10 MB. With the ratio
+    // checked from the first byte on, every step is checked: the decoder stops within a step of
+    // the point where the ratio is exceeded, whatever the pieces and the wrapper.
     const qsizetype bombSize = 10 * 1000 * 1000;
     const QByteArray compressed = compress(QByteArray(bombSize, '\0'), Format(format), 9);
     QVERIFY(compressed.size() < 12 * 1024);
-    const Result r = decode(coding, compressed, piece);
+    Limits limits;
+    limits.decompressionCheckThreshold = 0;
+    limits.maxDecompressionRatio = 100;
+    const Result r = decode(coding, compressed, piece, limits);
     QVERIFY(!r.ok);
     QVERIFY2(r.error.contains(QLatin1String("decompression bomb")), qPrintable(r.error));
-    QVERIFY2(r.error.contains(QLatin1String("1000")), qPrintable(r.error));
+    QVERIFY2(r.error.contains(QLatin1String("100")), qPrintable(r.error));
     // It stops as soon as the ratio is exceeded, long before 10 MB exist in memory.
-    QVERIFY2(r.out.size() < bombSize / 2, qPrintable(QString::number(r.out.size())));
+    QVERIFY2(r.out.size() < bombSize / 10, qPrintable(QString::number(r.out.size())));
 }
 
 void TestDecompressor::normalBodyPasses()
@@ -389,7 +447,7 @@ void TestDecompressor::normalBodyPasses()
         QVERIFY2(r.ok, qPrintable(r.error));
         QVERIFY(r.out == text);
     }
-    // A small but highly compressible body fits in the 64 KiB allowance whatever its ratio.
+    // A small but highly compressible body is below the check threshold whatever its ratio.
     const Result small = decode("gzip", compress(QByteArray(60 * 1024, 'a'), Gzip, 9), 0);
     QVERIFY2(small.ok, qPrintable(small.error));
     QCOMPARE(small.out.size(), 60 * 1024);
@@ -398,11 +456,15 @@ void TestDecompressor::normalBodyPasses()
 void TestDecompressor::ratioLimitOff()
 {
     Limits limits;
-    limits.maxDecompressionRatio = 0; // no ratio limit
-    const QByteArray zeros(10 * 1000 * 1000, '\0');
-    const Result r = decode("gzip", compress(zeros, Gzip, 9), 4096, limits);
-    QVERIFY2(r.ok, qPrintable(r.error));
-    QVERIFY(r.out == zeros);
+    limits.decompressionCheckThreshold = 0;
+    const QByteArray zeros(12 * 1024 * 1024, '\0');
+    const QByteArray gz = compress(zeros, Gzip, 9);
+    for (const int off : {-1, 0}) { // -1 is the documented "no limit"; 0 means the same
+        limits.maxDecompressionRatio = off;
+        const Result r = decode("gzip", gz, 4096, limits);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QVERIFY(r.out == zeros);
+    }
 
     limits.maxDecompressionRatio = 2; // a strict limit trips on ordinary text
     const QByteArray text = sampleText(512 * 1024);
@@ -430,6 +492,168 @@ void TestDecompressor::outputIsProducedIncrementally()
     QCOMPARE(out.size(), before);
     QCOMPARE(decoder->compressedBytes(), gz.size());
     QCOMPARE(decoder->decodedBytes(), text.size());
+}
+
+void TestDecompressor::repeatedGzipIsValid()
+{
+    // The test's own bomb builder makes a complete, valid gzip stream (CRC and length checked).
+    const QByteArray unit = sparseNoise();
+    const QByteArray gz = repeatedGzip(unit, 12);
+    QVERIFY(gz.size() < 16 * 1024);
+    Limits unlimited;
+    unlimited.maxDecompressionRatio = -1;
+    const Result r = decode("gzip", gz, 777, unlimited);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.out.size(), unit.size() * 12);
+    QVERIFY(r.out == unit.repeated(12));
+}
+
+void TestDecompressor::bodyLimitBoundsDecodedBytes_data()
+{
+    QTest::addColumn<int>("piece");
+    QTest::addColumn<int>("ratio");
+    QTest::newRow("whole") << 0 << 40;
+    QTest::newRow("1000-byte pieces") << 1000 << 40;
+    QTest::newRow("1-byte pieces") << 1 << 40;
+    QTest::newRow("whole, ratio check off") << 0 << -1;
+    QTest::newRow("1000-byte pieces, ratio check off") << 1000 << -1;
+}
+
+void TestDecompressor::bodyLimitBoundsDecodedBytes()
+{
+    QFETCH(int, piece);
+    QFETCH(int, ratio);
+    // A 256 MiB bomb at about 930:1, below the old 1000:1 guard, with maxBodyBytes = 1 MiB: the
+    // user receives exactly the first MiB, and zlib is never asked for more than one byte past
+    // it. maxBodyBytes counts what the user receives, not the ~1 KiB on the wire.
+    const QByteArray unit = sparseNoise();
+    const QByteArray gz = repeatedGzip(unit, 256);
+    QVERIFY2(qint64(unit.size()) * 256 / gz.size() > 900,
+        qPrintable(QString::number(qint64(unit.size()) * 256 / gz.size())));
+    Limits limits;
+    limits.maxBodyBytes = 1024 * 1024 + 5;
+    limits.maxDecompressionRatio = ratio;
+    const StreamResult r = decodeStreaming(gz, piece, limits, 2 * 1024 * 1024);
+    QVERIFY(!r.ok);
+    QCOMPARE(r.failure, Decompressor::Failure::BodyTooLarge);
+    QVERIFY2(r.error.contains(QLatin1String("1048581")), qPrintable(r.error));
+    QCOMPARE(r.delivered, limits.maxBodyBytes);
+    QVERIFY2(r.decoded <= limits.maxBodyBytes + 1, qPrintable(QString::number(r.decoded)));
+    QVERIFY(r.head == (unit + unit).first(limits.maxBodyBytes));
+    // The rest of the stream was never even looked at.
+    QVERIFY2(r.compressed < gz.size() / 50, qPrintable(QString::number(r.compressed)));
+}
+
+void TestDecompressor::bodyOfExactlyTheLimitPasses()
+{
+    const QByteArray text = sampleText(300 * 1024);
+    const QByteArray gz = compress(text, Gzip);
+    for (const int piece : {0, 1, 1000}) {
+        Limits limits;
+        limits.maxBodyBytes = text.size();
+        const Result r = decode("gzip", gz, piece, limits);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QVERIFY(r.out == text);
+        limits.maxBodyBytes = text.size() - 1;
+        const Result over = decode("gzip", gz, piece, limits);
+        QVERIFY(!over.ok);
+        QCOMPARE(over.out.size(), text.size() - 1);
+    }
+    // maxBodyBytes = 0 takes an empty gzip member (a compressed empty body), nothing more.
+    Limits none;
+    none.maxBodyBytes = 0;
+    QVERIFY(decode("gzip", compress({}, Gzip), 0, none).ok);
+    const Result one = decode("gzip", compress("x", Gzip), 0, none);
+    QVERIFY(!one.ok);
+    QVERIFY(one.out.isEmpty());
+}
+
+void TestDecompressor::defaultsStopBombs_data()
+{
+    QTest::addColumn<QByteArray>("unit");
+    QTest::addColumn<int>("piece");
+    const QByteArray zeros(1024 * 1024, '\0');
+    QTest::newRow("1 GiB of zeros, whole") << zeros << 0;
+    QTest::newRow("1 GiB of zeros, 16 KiB pieces") << zeros << 16 * 1024;
+    QTest::newRow("1 GiB at 930:1, whole") << sparseNoise() << 0;
+    QTest::newRow("1 GiB at 930:1, 1400-byte pieces") << sparseNoise() << 1400;
+}
+
+void TestDecompressor::defaultsStopBombs()
+{
+    QFETCH(QByteArray, unit);
+    QFETCH(int, piece);
+    // Default Limits (maxBodyBytes unlimited): the ratio guard alone stops the bomb once the
+    // output passes the check threshold, long before a gigabyte exists.
+    const Limits defaults;
+    QCOMPARE(defaults.maxDecompressionRatio, 40);
+    QCOMPARE(defaults.decompressionCheckThreshold, 10 * 1024 * 1024);
+    const QByteArray gz = repeatedGzip(unit, 1024);
+    const StreamResult r = decodeStreaming(gz, piece, defaults);
+    QVERIFY(!r.ok);
+    QCOMPARE(r.failure, Decompressor::Failure::DecompressionBomb);
+    QVERIFY2(r.error.contains(QLatin1String("decompression bomb")), qPrintable(r.error));
+    QVERIFY2(
+        r.decoded > defaults.decompressionCheckThreshold, qPrintable(QString::number(r.decoded)));
+    QVERIFY2(r.decoded <= defaults.decompressionCheckThreshold + Decompressor::stepBytes,
+        qPrintable(QString::number(r.decoded)));
+    QVERIFY(r.delivered <= r.decoded);
+}
+
+void TestDecompressor::ratioCheckedOnlyPastThreshold()
+{
+    // Below the threshold any ratio is fine: 8 MiB of zeros (1000:1) is a legitimate body.
+    const QByteArray zeros(8 * 1024 * 1024, '\0');
+    const Result small = decode("gzip", compress(zeros, Gzip, 9), 4096);
+    QVERIFY2(small.ok, qPrintable(small.error));
+    QCOMPARE(small.out.size(), zeros.size());
+    // Past it, an ordinary body compresses far below 40:1 and passes.
+    const QByteArray text = sampleText(12 * 1024 * 1024);
+    const QByteArray gz = compress(text, Gzip, 1);
+    QVERIFY(text.size() / gz.size() < 40);
+    const StreamResult big = decodeStreaming(gz, 64 * 1024, Limits(), 16);
+    QVERIFY2(big.ok, qPrintable(big.error));
+    QCOMPARE(big.delivered, text.size());
+}
+
+void TestDecompressor::thresholdOff()
+{
+    Limits limits;
+    limits.decompressionCheckThreshold = -1; // never checked, as Qt's threshold -1
+    const StreamResult r
+        = decodeStreaming(repeatedGzip(QByteArray(1024 * 1024, '\0'), 24), 0, limits);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.delivered, 24 * 1024 * 1024);
+}
+
+void TestDecompressor::failureDetails()
+{
+    // The machine-readable detail a caller puts in its Error; never parsed from the message.
+    const auto failWith = [](const QByteArray &input, const Limits &limits) {
+        auto decoder = Decompressor::create("gzip", limits, nullptr);
+        QByteArray out;
+        QString error;
+        if (decoder->feed(input, out, &error))
+            decoder->finish(out, &error);
+        return std::make_pair(decoder->failure(), decoder->errorDetail());
+    };
+    const QByteArray text = sampleText(100 * 1024);
+    QCOMPARE(failWith(compress(text, Gzip), Limits()),
+        std::make_pair(Decompressor::Failure::None, QString()));
+    QCOMPARE(failWith("not gzip", Limits()),
+        std::make_pair(Decompressor::Failure::Corrupt, QStringLiteral("Content-Encoding")));
+    QCOMPARE(failWith(compress(text, Gzip).chopped(3), Limits()),
+        std::make_pair(Decompressor::Failure::Truncated, QStringLiteral("Content-Encoding")));
+    Limits small;
+    small.maxBodyBytes = 1000;
+    QCOMPARE(failWith(compress(text, Gzip), small),
+        std::make_pair(Decompressor::Failure::BodyTooLarge, QStringLiteral("BodyTooLarge")));
+    Limits strict;
+    strict.decompressionCheckThreshold = 0;
+    strict.maxDecompressionRatio = 2;
+    QCOMPARE(failWith(compress(text, Gzip), strict),
+        std::make_pair(
+            Decompressor::Failure::DecompressionBomb, QStringLiteral("DecompressionBomb")));
 }
 
 QTEST_GUILESS_MAIN(TestDecompressor)
