@@ -16,14 +16,19 @@
 #include <Reqivo/Session>
 
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QProcess>
+#include <QSemaphore>
 #include <QThread>
 #include <QTimer>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <thread>
+
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -89,52 +94,116 @@ int childGuiWarning(int argc, char **argv)
     return 0;
 }
 
+// A scripted server for the quit tests: it answers "/fast" at once, and holds "/slow" until
+// releaseSlow(), so a test can act while the slow call certainly waits in its nested loop.
+class QuitTestServer
+{
+public:
+    QuitTestServer()
+        : m_server([this](ServerConnection &c, const ReceivedRequest &r) {
+            if (r.target != "/slow") {
+                c.write(httpResponse(200, r.target.mid(1)));
+                return;
+            }
+            m_slow = &c;
+            m_slowArrived.release();
+        })
+    {
+    }
+    QUrl url(const QString &path) const { return m_server.url(path); }
+    //! Waits (blocking this thread) until "/slow" has arrived.
+    bool waitForSlow() { return m_slowArrived.tryAcquire(1, 10000); }
+    //! Answers the held "/slow" (after waitForSlow()), from any thread.
+    void releaseSlow()
+    {
+        QMetaObject::invokeMethod(m_slow, [c = m_slow] { c->write(httpResponse(200, "slow")); });
+    }
+
+private:
+    QSemaphore m_slowArrived;
+    ServerConnection *m_slow = nullptr; // set on the server thread before m_slowArrived
+    ThreadedServer m_server;
+};
+
 // A console program whose blocking calls run in a slot of the running QCoreApplication::exec();
-// the application is asked to quit 100 ms into a slow call.
+// the application is asked to quit while the first call waits for its response.
 int childQuitDuringCall(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
-        c.writeLater(httpResponse(200, r.target.mid(1)), r.target == "/slow" ? 600ms : 0ms);
-    });
+    QuitTestServer server;
     Session session;
     QTimer::singleShot(0, &app, [&] {
-        QTimer::singleShot(100ms, &app, &QCoreApplication::quit);
         say(u"first "_s
             + outcomeLine(attempt([&] { return session.get(server.url(u"/slow"_s)); })));
         say(u"second "_s
             + outcomeLine(attempt([&] { return session.get(server.url(u"/fast"_s)); })));
     });
-    QTimer::singleShot(10s, &app, [] { say(u"the application did not quit"_s); });
+    // The server thread tells the main thread, whose nested loop runs the call, to quit; only
+    // then is the response sent.
+    std::thread releaser([&] {
+        if (!server.waitForSlow()) {
+            say(u"the slow request never arrived"_s);
+            QMetaObject::invokeMethod(&app, &QCoreApplication::quit);
+            return;
+        }
+        QMetaObject::invokeMethod(&app, [&] {
+            QCoreApplication::quit();
+            server.releaseSlow();
+        });
+    });
     app.exec();
+    releaser.join();
     return 0;
+}
+
+// QThread::wait() returns once the thread's run() is over, but Qt's threads are detached: the
+// thread itself still runs its thread-local destructors afterwards, OpenSSL's among them (a
+// Session sets up Qt's TLS backend, and OpenSSL frees its per-thread random generators there).
+// A process that returns from main() at once can be checked by LeakSanitizer before they ran,
+// which reports their memory as leaked. So wait until the kernel no longer lists the thread.
+bool waitUntilThreadGone(pid_t tid)
+{
+    const QString task = u"/proc/self/task/%1"_s.arg(tid);
+    return QTest::qWaitFor([&] { return !QFileInfo::exists(task); }, 10000);
 }
 
 // The same with QThread::quit() on a worker thread whose slot is inside a blocking call.
 int childThreadQuitDuringCall(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
-        c.writeLater(httpResponse(200, r.target.mid(1)), r.target == "/slow" ? 600ms : 0ms);
-    });
+    QuitTestServer server;
     QThread thread;
-    QObject context;
-    context.moveToThread(&thread);
+    auto *context = new QObject;
+    context->moveToThread(&thread);
+    QObject::connect(&thread, &QThread::finished, context, &QObject::deleteLater);
     thread.start();
-    QMetaObject::invokeMethod(&context, [&] {
+    std::atomic<pid_t> workerTid {0};
+    QMetaObject::invokeMethod(context, [&] {
+        workerTid = ::gettid();
         Session session;
         say(u"first "_s
             + outcomeLine(attempt([&] { return session.get(server.url(u"/slow"_s)); })));
         say(u"second "_s
             + outcomeLine(attempt([&] { return session.get(server.url(u"/fast"_s)); })));
     });
-    QThread::msleep(100);
+    // Quit only once the slot runs and its call waits: a quit before the thread's exec() starts
+    // would end the thread without running the slot at all.
+    if (!server.waitForSlow()) {
+        say(u"the slow request never arrived"_s);
+        thread.quit();
+        thread.wait(QDeadlineTimer(10000));
+        return 3;
+    }
     thread.quit();
+    server.releaseSlow();
     if (!thread.wait(QDeadlineTimer(10000))) {
         say(u"the thread did not end"_s);
         return 3;
     }
-    context.moveToThread(QThread::currentThread()); // not needed once the thread ended, but tidy
+    if (!waitUntilThreadGone(workerTid)) {
+        say(u"the thread did not exit"_s);
+        return 3;
+    }
     return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include <QHash>
 #include <QMutex>
+#include <QSemaphore>
 #include <QSet>
 #include <QThread>
 #include <QTimer>
@@ -410,29 +411,44 @@ private Q_SLOTS:
     }
 
     // Blocking calls on different threads at the same moment do not count as re-entry: the
-    // guard is per thread. One thread is inside a slow call while the other makes ten.
+    // guard is per thread. One thread is inside a slow call while the other makes ten: the
+    // server holds the slow answer until the ten are done.
     void reentryGuardIsPerThread()
     {
-        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
-            if (r.target == "/slow")
-                c.writeLater(httpResponse(200, "slow"), 800ms);
-            else
+        QSemaphore slowArrived;
+        ServerConnection *slowConnection = nullptr; // written before slowArrived is released
+        ThreadedServer server([&](ServerConnection &c, const ReceivedRequest &r) {
+            if (r.target == "/slow") {
+                slowConnection = &c;
+                slowArrived.release();
+            } else {
                 c.write(httpResponse(200, "fast"));
+            }
         });
-        std::atomic_bool slowStarted {false};
+        std::atomic_bool slowDone {false};
         QByteArray slow;
         std::thread other([&] {
             Session session;
-            slowStarted = true;
             slow = session.get(server.url(u"/slow"_s)).body();
+            slowDone = true;
         });
-        while (!slowStarted)
-            QThread::msleep(1);
-        QThread::msleep(50);
-        Session session;
-        for (int i = 0; i < 10; ++i)
-            QCOMPARE(session.get(server.url(u"/fast"_s)).body(), QByteArray("fast"));
+        const bool arrived = slowArrived.tryAcquire(1, 10000);
+        QList<QByteArray> fast;
+        bool slowDoneMeanwhile = true;
+        if (arrived) {
+            Session session;
+            for (int i = 0; i < 10; ++i) {
+                const Outcome o = attempt([&] { return session.get(server.url(u"/fast"_s)); });
+                fast.append(o.ok() ? o.response.body() : o.describe().toUtf8());
+            }
+            slowDoneMeanwhile = slowDone;
+            QMetaObject::invokeMethod(slowConnection,
+                [c = slowConnection] { c->write(httpResponse(200, "slow")); });
+        }
         other.join();
+        QVERIFY2(arrived, "the slow request never reached the server");
+        QCOMPARE(fast, QList<QByteArray>(10, QByteArray("fast")));
+        QVERIFY(!slowDoneMeanwhile);
         QCOMPARE(slow, QByteArray("slow"));
     }
 
