@@ -21,6 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace {
@@ -56,32 +60,54 @@ public:
             n += callers.size() > 1;
         return n;
     }
-    //! Sends \a bytes on every connection, unasked (they are idle: the client is done).
-    void sendToAll(const QByteArray &bytes)
+    //! Sends \a bytes on every connection, unasked (they are idle: the client is done), and
+    //! returns once the client's kernel has them.
+    bool sendToAll(const QByteArray &bytes)
     {
+        bool delivered = true;
         QMetaObject::invokeMethod(
             this,
-            [this, bytes] {
+            [this, bytes, &delivered] {
                 for (QTcpSocket *s : m_server->findChildren<QTcpSocket *>()) {
                     s->write(bytes);
                     s->flush();
+                    delivered = acknowledged(s) && delivered;
                 }
             },
             Qt::BlockingQueuedConnection);
+        return delivered;
     }
-    //! Closes every connection from the server's side (they are idle: the client is done).
-    void closeAll()
+    //! Closes every connection from the server's side (they are idle: the client is done), and
+    //! returns once the client's kernel has the FIN.
+    bool closeAll()
     {
+        bool delivered = true;
         QMetaObject::invokeMethod(
             this,
-            [this] {
-                for (QTcpSocket *s : m_server->findChildren<QTcpSocket *>())
+            [this, &delivered] {
+                for (QTcpSocket *s : m_server->findChildren<QTcpSocket *>()) {
+                    ::shutdown(int(s->socketDescriptor()), SHUT_WR);
+                    delivered = acknowledged(s) && delivered;
                     s->close();
+                }
             },
             Qt::BlockingQueuedConnection);
+        return delivered;
     }
 
 private:
+    // Waits until the peer's kernel acknowledged everything sent on \a s, a FIN included
+    // (SIOCOUTQ counts it): from then on the client's kernel holds the bytes or the close, and
+    // a recv(MSG_PEEK) there sees them, though nobody reads that socket.
+    static bool acknowledged(QTcpSocket *s)
+    {
+        const int fd = int(s->socketDescriptor());
+        return QTest::qWaitFor([fd] {
+            int unacknowledged = 0;
+            return ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
+        });
+    }
+
     void listen()
     {
         m_server = new QTcpServer;
@@ -263,10 +289,9 @@ private Q_SLOTS:
         }
         QCOMPARE(shared.idleCount(), 1);
         if (close)
-            server.closeAll();
+            QVERIFY(server.closeAll());
         else
-            server.sendToAll("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno");
-        QTest::qWait(50);
+            QVERIFY(server.sendToAll("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno"));
         int status = 0;
         bool reused = true;
         const auto get = [&] {
