@@ -61,7 +61,8 @@ public:
     //! Throws StatusError (code() = status) for 4xx and 5xx; does nothing otherwise.
     void raiseForStatus() const;
 
-    //! The whole body (decoded: de-chunked and decompressed). Empty in streaming mode.
+    //! The whole body (decoded: de-chunked and decompressed). In streaming mode: what readAll()
+    //! has gathered (empty until then), seen by every copy of the Response.
     QByteArray body() const;
     //! The body as text: charset from Content-Type (UTF-8 when absent or unknown).
     QString text() const;
@@ -77,7 +78,10 @@ public:
     QCoro::Task<QByteArray> readChunk(qint64 maxBytes = 0);
     //! The body piece by piece.
     QCoro::AsyncGenerator<QByteArray> chunks(qint64 maxBytes = 0);
-    //! Reads and buffers the rest of a streamed body, after which body() has it.
+    //! Reads and buffers the rest of a streamed body, after which body() has it, in this
+    //! Response and in every copy of it. Bytes taken earlier with readChunk() or chunks() are
+    //! not in it. Safe on a temporary: `co_await Response(r).readAll()` needs no Response once
+    //! it has started. Returns body() at once when not streaming.
     QCoro::Task<QByteArray> readAll();
     //! Body bytes delivered so far, and the total when known (Content-Length), else -1.
     qint64 bytesReceived() const noexcept;

@@ -1,5 +1,7 @@
 // BodyStream: the live end of a streamed response body. A Response in streaming mode holds one;
-// copies of the Response share it. It owns the connection lease until the body ends.
+// copies of the Response share it. It owns the connection lease until the body ends. It also
+// keeps what Response::readAll() gathered, so every copy of the Response sees that body, and
+// readAll() needs no Response once it has suspended.
 #pragma once
 
 #include <Reqivo/reqivoglobal.h>
@@ -21,6 +23,13 @@ public:
     virtual bool atEnd() const = 0;
     virtual qint64 bytesReceived() const = 0;
     virtual qint64 expectedSize() const = 0;
+
+    //! What Response::readAll() has gathered so far.
+    const QByteArray &gathered() const noexcept { return m_gathered; }
+    void gather(const QByteArray &piece) { m_gathered.append(piece); }
+
+private:
+    QByteArray m_gathered;
 };
 
 } // namespace Reqivo

@@ -66,7 +66,12 @@ void Response::raiseForStatus() const
                             d->url, QString(), d->status));
 }
 
-QByteArray Response::body() const { return d->body; }
+QByteArray Response::body() const
+{
+    if (!d->stream || d->stream->gathered().isEmpty())
+        return d->body;
+    return d->body.isEmpty() ? d->stream->gathered() : d->body + d->stream->gathered();
+}
 
 QByteArray Response::charset() const
 {
@@ -98,15 +103,15 @@ QString Response::text() const
     if (!cs.isEmpty() && cs != "utf-8" && cs != "utf8") {
         QStringDecoder decoder(cs.constData());
         if (decoder.isValid())
-            return decoder.decode(d->body);
+            return decoder.decode(body());
     }
-    return QString::fromUtf8(d->body);
+    return QString::fromUtf8(body());
 }
 
 QJsonDocument Response::json() const
 {
     QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(d->body, &error);
+    const QJsonDocument doc = QJsonDocument::fromJson(body(), &error);
     if (error.error != QJsonParseError::NoError)
         throw InvalidResponseError(QStringLiteral("the body is not valid JSON: %1 at offset %2")
                                            .arg(error.errorString())
@@ -138,20 +143,35 @@ QCoro::AsyncGenerator<QByteArray> Response::chunks(qint64 maxBytes)
     }
 }
 
-QCoro::Task<QByteArray> Response::readAll()
+namespace {
+
+QCoro::Task<QByteArray> ready(QByteArray bytes)
 {
-    const std::shared_ptr<BodyStream> stream = d->stream;
-    if (!stream)
-        co_return d->body;
-    QByteArray all = d->body;
+    co_return bytes;
+}
+
+// Reads the rest of the stream into the stream itself, which every copy of the Response shares.
+// Everything it uses is in its frame: the Response it came from may be gone by the first resume.
+QCoro::Task<QByteArray> gatherRest(std::shared_ptr<BodyStream> stream, QByteArray head)
+{
     while (true) {
         const QByteArray piece = co_await stream->read(0);
         if (piece.isEmpty())
             break;
-        all.append(piece);
+        stream->gather(piece);
     }
-    d->body = all;
-    co_return all;
+    co_return head + stream->gathered();
+}
+
+} // namespace
+
+// Not a coroutine: it hands its state to one, so `Response(r).readAll()` and a continuation
+// whose Response parameter dies before the read resumes are safe.
+QCoro::Task<QByteArray> Response::readAll()
+{
+    if (!d->stream)
+        return ready(d->body);
+    return gatherRest(d->stream, d->body);
 }
 
 qint64 Response::bytesReceived() const noexcept
