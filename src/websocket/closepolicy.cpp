@@ -5,21 +5,28 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace Reqivo {
 
 ReconnectPolicy::ms ReconnectPolicy::delayFor(int attempt) const noexcept
 {
+    // The longest delay: an int of milliseconds (about 24.8 days), what a QTimer and the
+    // reconnecting(int attempt, int delayMs) signal carry. Clamped as a double, before any
+    // conversion: casting a double beyond the target's range is undefined behaviour.
+    constexpr double ceiling = double(std::numeric_limits<int>::max());
     if (attempt < 1)
         attempt = 1;
     const double base = double(std::max<ms::rep>(initialDelay.count(), 0));
-    const double cap = double(std::max<ms::rep>(maxDelay.count(), 0));
-    const double factor = std::pow(std::max(multiplier, 1.0), attempt - 1);
-    double value = base * factor;
+    const double cap = std::min(double(std::max<ms::rep>(maxDelay.count(), 0)), ceiling);
+    if (base == 0)
+        return ms(0); // and never 0 × infinity, which is NaN
+    const double growth = multiplier >= 1.0 ? multiplier : 1.0; // also NaN: no growth
+    double value = base * std::pow(growth, attempt - 1); // may be +infinity, never NaN
     if (cap > 0 && value > cap)
         value = cap;
-    if (!std::isfinite(value))
-        value = cap;
+    if (value > ceiling)
+        value = ceiling;
     return ms(static_cast<ms::rep>(value));
 }
 

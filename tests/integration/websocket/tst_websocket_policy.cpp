@@ -9,6 +9,8 @@
 
 #include <QTest>
 
+#include <limits>
+
 using namespace Reqivo;
 using namespace Reqivo::WebSocketDetail;
 using namespace std::chrono_literals;
@@ -25,6 +27,8 @@ private Q_SLOTS:
     void reconnectDecision();
     void backoff_data();
     void backoff();
+    void backoffBeyondTheCeiling_data();
+    void backoffBeyondTheCeiling();
     void jitterStaysWithinItsBand();
     void handshakeErrors_data();
     void handshakeErrors();
@@ -125,6 +129,63 @@ void TestWebSocketPolicy::backoff()
     QCOMPARE(policy.enabled, false);
     QCOMPARE(policy.maxAttempts, 3);
     QCOMPARE(qint64(policy.delayFor(attempt).count()), expectedMs);
+}
+
+void TestWebSocketPolicy::backoffBeyondTheCeiling_data()
+{
+    QTest::addColumn<qint64>("initialMs");
+    QTest::addColumn<double>("multiplier");
+    QTest::addColumn<qint64>("maxDelayMs"); // 0: no cap
+    QTest::addColumn<int>("attempt");
+    QTest::addColumn<qint64>("expectedMs");
+    // Every delay fits an int of milliseconds (about 24.8 days): what a QTimer and the
+    // reconnecting(int attempt, int delayMs) signal carry. Nothing past it is cast or truncated.
+    const qint64 ceiling = std::numeric_limits<int>::max();
+    QTest::newRow("no cap, attempt 10") << qint64(1000) << 2.0 << qint64(0) << 10 << qint64(512000);
+    QTest::newRow("no cap, attempt 22: just under the ceiling")
+        << qint64(1000) << 2.0 << qint64(0) << 22 << qint64(2097152000);
+    QTest::newRow("no cap, attempt 23: past an int")
+        << qint64(1000) << 2.0 << qint64(0) << 23 << ceiling;
+    QTest::newRow("no cap, attempt 70: past LLONG_MAX ms")
+        << qint64(1000) << 2.0 << qint64(0) << 70 << ceiling;
+    QTest::newRow("no cap, attempt 2000: infinite")
+        << qint64(1000) << 2.0 << qint64(0) << 2000 << ceiling;
+    QTest::newRow("cap of a year, attempt 60")
+        << qint64(1000) << 2.0 << qint64(365) * 24 * 3600 * 1000 << 60 << ceiling;
+    QTest::newRow("cap under the ceiling, attempt 2000")
+        << qint64(1000) << 2.0 << qint64(30000) << 2000 << qint64(30000);
+    QTest::newRow("initial delay of a year")
+        << qint64(365) * 24 * 3600 * 1000 << 1.0 << qint64(0) << 1 << ceiling;
+    QTest::newRow("NaN multiplier: no growth")
+        << qint64(1000) << std::numeric_limits<double>::quiet_NaN() << qint64(0) << 5
+        << qint64(1000);
+    QTest::newRow("infinite multiplier, capped")
+        << qint64(1000) << std::numeric_limits<double>::infinity() << qint64(30000) << 2
+        << qint64(30000);
+    QTest::newRow("infinite multiplier, no cap")
+        << qint64(1000) << std::numeric_limits<double>::infinity() << qint64(0) << 2 << ceiling;
+    QTest::newRow("no initial delay, attempt 2000")
+        << qint64(0) << 2.0 << qint64(0) << 2000 << qint64(0);
+    QTest::newRow("negative cap means none") << qint64(1000) << 2.0 << qint64(-5) << 40 << ceiling;
+}
+
+void TestWebSocketPolicy::backoffBeyondTheCeiling()
+{
+    QFETCH(qint64, initialMs);
+    QFETCH(double, multiplier);
+    QFETCH(qint64, maxDelayMs);
+    QFETCH(int, attempt);
+    QFETCH(qint64, expectedMs);
+    ReconnectPolicy policy;
+    policy.maxAttempts = ReconnectPolicy::unlimited;
+    policy.initialDelay = std::chrono::milliseconds(initialMs);
+    policy.multiplier = multiplier;
+    policy.maxDelay = std::chrono::milliseconds(maxDelayMs);
+    const qint64 delay = policy.delayFor(attempt).count();
+    QCOMPARE(delay, expectedMs);
+    // What the reconnect loop emits: the jittered delay as an int, never truncated.
+    const auto jittered = applyJitter(policy.delayFor(attempt), 0.2, 0.5);
+    QCOMPARE(qint64(int(jittered.count())), qint64(jittered.count()));
 }
 
 void TestWebSocketPolicy::jitterStaysWithinItsBand()
