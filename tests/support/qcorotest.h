@@ -17,11 +17,12 @@
 // QVERIFY/QCOMPARE end a test with `return`, which a coroutine cannot do: use the CO_* macros,
 // which `co_return` instead (in Task<void> bodies). thrown<E>(task) awaits a task that should
 // fail and hands back the exception, to check its type and message; eventually(predicate)
-// waits for something a peer does.
+// waits for something a peer does; eventsFlushed() delivers what is already queued.
 #pragma once
 
 #include <QCoroTask>
 #include <QCoroTimer>
+#include <QCoreApplication>
 #include <QEventLoop>
 #include <QTest>
 #include <QTimer>
@@ -139,6 +140,15 @@ QCoro::Task<bool> eventually(
         co_await QCoro::sleepFor(std::chrono::milliseconds(5));
     }
     co_return true;
+}
+
+//! Delivers what is already queued for this thread from inside a coroutine: its posted events
+//! (queued signals and calls), then one turn of its event loop (a zero timer). For "nothing
+//! more happens" checks whose cause is already in the queue, instead of waiting a while.
+inline QCoro::Task<> eventsFlushed()
+{
+    QCoreApplication::sendPostedEvents();
+    co_await QCoro::sleepFor(std::chrono::milliseconds(0));
 }
 
 //! Lets the event loop run for \a time from inside a coroutine.

@@ -89,7 +89,8 @@ void TestWebSocketReconnect::serverRestartReplaysTheQueueInOrder()
         for (const QString &m : numbered(51, 150))
             co_await socket.sendText(m); // queued
         CO_COMPARE(socket.queuedMessageCount(), 100);
-        co_await settle(150ms); // a few attempts are refused
+        // The first attempt is refused: the second one is announced.
+        CO_VERIFY(co_await eventually([&] { return log.count(QStringLiteral("reconnecting 2")); }));
         CO_COMPARE(socket.state(), AsyncWebSocket::State::Reconnecting);
 
         CO_VERIFY(server.listen(port));
@@ -97,9 +98,13 @@ void TestWebSocketReconnect::serverRestartReplaysTheQueueInOrder()
         CO_COMPARE(socket.queuedMessageCount(), 0);
         for (const QString &m : numbered(151, 200))
             co_await socket.sendText(m);
-        CO_VERIFY(co_await eventually([&] { return server.received.size() >= 200; }));
-        co_await settle(50ms);
-        CO_COMPARE(server.received, numbered(1, 200)); // none lost, none twice, in order
+        // One connection keeps order: a duplicate would arrive before this last message.
+        co_await socket.sendText(QStringLiteral("last"));
+        CO_VERIFY(co_await eventually([&] {
+            return !server.received.isEmpty() && server.received.last() == QStringLiteral("last");
+        }));
+        // none lost, none twice, in order
+        CO_COMPARE(server.received, numbered(1, 200) << QStringLiteral("last"));
         CO_COMPARE(server.connections, 2);
         CO_COMPARE(log.count(QStringLiteral("connected")), 2);
         CO_COMPARE(log.count(QStringLiteral("disconnected 1001")), 1);
@@ -191,13 +196,17 @@ void TestWebSocketReconnect::noReconnectAfterUserClose()
         AsyncWebSocket socket(server.url(), fastReconnect());
         SignalLog log(&socket);
         co_await socket.open();
+        // close() returns once the socket is Closed: a reconnect would have been decided (and
+        // announced) by then.
         co_await socket.close(1000);
-        co_await settle(100ms);
+        co_await eventsFlushed();
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
         CO_COMPARE(log.count(QStringLiteral("reconnecting 1")), 0);
         CO_COMPARE(server.connections, 1);
         co_await socket.open();
         co_await socket.close(1001); // a going-away the user asked for is not retried either
-        co_await settle(100ms);
+        co_await eventsFlushed();
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
         CO_COMPARE(log.count(QStringLiteral("reconnecting 1")), 0);
     }());
 }
@@ -211,8 +220,9 @@ void TestWebSocketReconnect::noReconnectAfterNormalCloseFromThePeer()
         SignalLog log(&socket);
         co_await socket.open();
         server.dropClients(1000);
-        CO_VERIFY((co_await socket.receive(5s)).isEnd());
-        co_await settle(100ms);
+        CO_VERIFY((co_await socket.receive(5s)).isEnd()); // the socket is Closed
+        co_await eventsFlushed();
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
         CO_COMPARE(log.lines,
             (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 1000")}));
     }());
@@ -229,7 +239,8 @@ void TestWebSocketReconnect::noReconnectAfterAProtocolError()
         server.dropClients(1002);
         const Error e = co_await errorOf(socket.receive(5s));
         CO_COMPARE(e.code(), 1002);
-        co_await settle(100ms);
+        co_await eventsFlushed();
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
         CO_COMPARE(log.lines,
             (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 1002"),
                 QStringLiteral("error 1002")}));
@@ -255,7 +266,8 @@ void TestWebSocketReconnect::noReconnectAfterA4xxHandshake()
         CO_VERIFY2(e.message().contains(QLatin1String("gave up reconnecting after 1 attempt:")),
             qPrintable(e.message()));
         CO_VERIFY2(e.message().contains(QLatin1String("HTTP 401")), qPrintable(e.message()));
-        co_await settle(100ms);
+        co_await eventsFlushed();
+        CO_COMPARE(socket->state(), AsyncWebSocket::State::Closed);
         CO_COMPARE(log.lines,
             (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 1006"),
                 QStringLiteral("reconnecting 1"), QStringLiteral("error 1006")}));
@@ -454,8 +466,8 @@ void TestWebSocketReconnect::retryInitialConnect()
         AsyncWebSocket socket(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(port)), options);
         SignalLog log(&socket);
         auto opening = socket.open();
-        co_await settle(100ms);
-        CO_COMPARE(socket.state(), AsyncWebSocket::State::Reconnecting);
+        CO_VERIFY(co_await eventually(
+            [&] { return socket.state() == AsyncWebSocket::State::Reconnecting; }));
         CO_VERIFY(socket.sendTextMessage(QStringLiteral("early"))); // queued
         CO_VERIFY(server.listen(port));
         co_await std::move(opening);
