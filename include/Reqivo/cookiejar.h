@@ -12,6 +12,13 @@
 //   - Secure cookies are only sent over https:// and wss://.
 // A cookie without a Domain attribute is host-only (stored without a leading dot); Domain
 // attributes naming a public suffix ("com", "co.uk") are refused, as QNetworkCookieJar does.
+//
+// Nothing a server sends grows the jar without bound (RFC 6265 §6.1, RFC 6265bis §5.6): a cookie
+// whose name and value exceed 4096 bytes is ignored, a Path or Domain attribute over 1024 bytes
+// is ignored (not the cookie), and a domain keeps at most 50 cookies, the jar at most 3000 (both
+// settable). Over a limit, the least recently used cookies go (RFC 6265 §5.3 step 12), expired
+// ones before any other; sending a cookie uses it. A response's cookies are stored in one pass
+// over the jar, so a server that sends thousands costs the jar linear time.
 #pragma once
 
 #include <Reqivo/headers.h>
@@ -23,6 +30,8 @@
 #include <QNetworkCookieJar>
 #include <QUrl>
 
+#include <memory>
+
 class QIODevice;
 
 namespace Reqivo {
@@ -31,8 +40,24 @@ class REQIVO_EXPORT CookieJar : public QNetworkCookieJar
 {
     Q_OBJECT
 public:
+    //! RFC 6265bis §5.6: a cookie whose name and value together are longer is ignored whole.
+    static constexpr qsizetype maxCookieBytes = 4096;
+    //! RFC 6265bis §5.6: a longer Path or Domain attribute is ignored (not the cookie).
+    static constexpr qsizetype maxAttributeBytes = 1024;
+    //! RFC 6265 §6.1's minimums, as this jar's defaults.
+    static constexpr int defaultMaxCookiesPerDomain = 50;
+    static constexpr int defaultMaxCookies = 3000;
+
     explicit CookieJar(QObject *parent = nullptr);
     ~CookieJar() override;
+
+    //! Cookies kept per domain (host-only and Domain cookies of one domain together) and in
+    //! total. Over a limit, the least recently used cookies go first (RFC 6265 §5.3 step 12;
+    //! sending a cookie uses it). A value below 1 is taken as 1; lowering applies at once.
+    void setMaxCookiesPerDomain(int count);
+    int maxCookiesPerDomain() const;
+    void setMaxCookies(int count);
+    int maxCookies() const;
 
     //! Stores the cookies of every Set-Cookie field of a response received from \a url.
     void storeFromResponse(const QUrl &url, const Headers &headers);
@@ -61,6 +86,10 @@ public:
 
 protected:
     bool validateCookie(const QNetworkCookie &cookie, const QUrl &url) const override;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> const d;
 };
 
 } // namespace Reqivo

@@ -4,9 +4,12 @@
 // "earlier creation first" tie-break of §5.4, so a replaced cookie keeps its place instead of
 // moving to the end. Domains are stored lower-case, host-only cookies without a leading dot and
 // domain cookies with one (Qt's convention, kept so QNetworkCookieJar users see what they expect).
+// Every change goes through Private::store(): one pass over the list per batch of cookies, with a
+// hash of identities and a logical clock of last use for the limits' evictions.
 #include <Reqivo/cookiejar.h>
 
 #include <QDateTime>
+#include <QHash>
 #include <QHostAddress>
 #include <QIODevice>
 
@@ -79,15 +82,6 @@ QStringView bareDomain(const QString &domain)
     return domain.startsWith(QLatin1Char('.')) ? QStringView(domain).mid(1) : QStringView(domain);
 }
 
-// §5.3 step 11: a cookie replaces one with the same name, domain and path. The domain is
-// compared without the host-only marker, so "Domain=example.com" replaces a host-only cookie
-// of example.com, as in browsers (QNetworkCookie::hasSameIdentifier() would keep both).
-bool sameIdentifier(const QNetworkCookie &a, const QNetworkCookie &b)
-{
-    return a.name() == b.name() && a.path() == b.path()
-        && bareDomain(a.domain()).compare(bareDomain(b.domain()), Qt::CaseInsensitive) == 0;
-}
-
 bool isExpired(const QNetworkCookie &cookie, const QDateTime &now)
 {
     return !cookie.isSessionCookie() && cookie.expirationDate() <= now;
@@ -114,7 +108,7 @@ std::optional<qint64> maxAgeAttribute(QByteArrayView field)
         const QByteArrayView digits = negative ? value.sliced(1) : value;
         const auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
         if (digits.isEmpty() || !std::all_of(digits.begin(), digits.end(), isDigit))
-            continue; // §5.2.2: a malformed Max-Age is ignored, not the whole cookie // §5.2.2: ignore the attribute, not the cookie
+            continue; // §5.2.2: a malformed Max-Age is ignored, not the whole cookie
         bool ok = false;
         qint64 seconds = digits.toLongLong(&ok);
         if (!ok)
@@ -122,6 +116,32 @@ std::optional<qint64> maxAgeAttribute(QByteArrayView field)
         result = negative ? -seconds : seconds;
     }
     return result;
+}
+
+// §5.3 step 11: a cookie replaces one with the same name, domain and path; this is that
+// identity as one key. The domain is taken without the host-only marker, so
+// "Domain=example.com" replaces a host-only cookie of example.com, as in browsers
+// (QNetworkCookie::hasSameIdentifier() would keep both).
+QByteArray identityKey(const QNetworkCookie &cookie)
+{
+    QByteArray key = cookie.name();
+    key += '\0';
+    key += bareDomain(cookie.domain()).toString().toLower().toUtf8();
+    key += '\0';
+    key += cookie.path().toUtf8();
+    return key;
+}
+
+// The domain a cookie counts against for the per-domain limit: host-only and Domain cookies of
+// one name together.
+QString domainKey(const QNetworkCookie &cookie)
+{
+    return bareDomain(cookie.domain()).toString().toLower();
+}
+
+bool isOversized(const QNetworkCookie &cookie)
+{
+    return cookie.name().size() + cookie.value().size() > CookieJar::maxCookieBytes;
 }
 
 QDateTime expiryForMaxAge(qint64 seconds)
@@ -135,15 +155,160 @@ QDateTime expiryForMaxAge(qint64 seconds)
 
 } // namespace
 
+struct CookieJar::Private
+{
+    int maxPerDomain = defaultMaxCookiesPerDomain;
+    int maxTotal = defaultMaxCookies;
+    // §5.3 step 12 evicts by last-access time: a logical clock, stamped when a cookie is stored
+    // and when it is sent (§5.4 step 3). Keyed by identity; cookies the jar never stamped
+    // (setAllCookies() from a subclass) count as oldest, in list order.
+    quint64 clock = 0;
+    QHash<QByteArray, quint64> lastUse;
+
+    QList<bool> store(QList<QNetworkCookie> &all, const QList<QNetworkCookie> &incoming);
+};
+
+// §5.3 steps 11 and 12 for a batch of cookies, in order, in one pass over the jar: expired
+// cookies go, each incoming cookie replaces (in place: §5.4's creation order), deletes or is
+// appended through a hash of identities, then the excess of each domain and of the whole jar
+// goes, least recently used first. A response with k cookies costs O(n + k), not O(n × k).
+// Returns, for each incoming cookie, whether it is in the jar afterwards.
+QList<bool> CookieJar::Private::store(
+    QList<QNetworkCookie> &all, const QList<QNetworkCookie> &incoming)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    all.removeIf([&](const QNetworkCookie &c) { return isExpired(c, now); });
+    const qsizetype capacity = all.size() + incoming.size();
+    QList<QByteArray> keys;
+    QList<quint64> stamps;
+    QList<bool> dead;
+    QHash<QByteArray, qsizetype> index;
+    keys.reserve(capacity);
+    stamps.reserve(capacity);
+    dead.reserve(capacity);
+    index.reserve(capacity);
+    for (const QNetworkCookie &cookie : std::as_const(all)) {
+        keys.append(identityKey(cookie));
+        stamps.append(lastUse.value(keys.last()));
+        dead.append(false);
+        index.insert(keys.last(), keys.size() - 1);
+    }
+
+    QList<qsizetype> placed(incoming.size(), -1);
+    for (qsizetype k = 0; k < incoming.size(); ++k) {
+        const QNetworkCookie &cookie = incoming.at(k);
+        if (isOversized(cookie))
+            continue;
+        QByteArray key = identityKey(cookie);
+        const auto existing = index.constFind(key);
+        if (isExpired(cookie, now)) { // Max-Age=0 or an Expires in the past: a deletion
+            if (existing != index.cend()) {
+                dead[*existing] = true;
+                index.erase(existing);
+            }
+        } else if (existing != index.cend()) {
+            all[*existing] = cookie; // §5.3 step 11.3: keep the old cookie's creation time
+            stamps[*existing] = ++clock;
+            placed[k] = *existing;
+        } else {
+            placed[k] = all.size();
+            index.insert(key, all.size());
+            all.append(cookie);
+            keys.append(std::move(key));
+            stamps.append(++clock);
+            dead.append(false);
+        }
+    }
+
+    // §5.3 step 12: least recently used first; on a tie (never stamped), created first.
+    const auto older = [&stamps](qsizetype a, qsizetype b) {
+        return stamps[a] != stamps[b] ? stamps[a] < stamps[b] : a < b;
+    };
+    const auto evictOldest = [&](QList<qsizetype> &members, qsizetype excess) {
+        std::nth_element(members.begin(), members.begin() + (excess - 1), members.end(), older);
+        for (qsizetype i = 0; i < excess; ++i)
+            dead[members[i]] = true;
+    };
+    QHash<QString, QList<qsizetype>> byDomain;
+    qsizetype live = 0;
+    for (qsizetype i = 0; i < all.size(); ++i) {
+        if (!dead[i]) {
+            byDomain[domainKey(all.at(i))].append(i);
+            ++live;
+        }
+    }
+    for (QList<qsizetype> &members : byDomain) {
+        if (members.size() > maxPerDomain) {
+            live -= members.size() - maxPerDomain;
+            evictOldest(members, members.size() - maxPerDomain);
+        }
+    }
+    if (live > maxTotal) {
+        QList<qsizetype> members;
+        members.reserve(live);
+        for (qsizetype i = 0; i < all.size(); ++i) {
+            if (!dead[i])
+                members.append(i);
+        }
+        evictOldest(members, live - maxTotal);
+    }
+
+    QList<bool> stored(incoming.size(), false);
+    for (qsizetype k = 0; k < incoming.size(); ++k)
+        stored[k] = placed[k] >= 0 && !dead[placed[k]];
+    QList<QNetworkCookie> kept;
+    QHash<QByteArray, quint64> uses; // only the cookies kept: the table never outgrows the jar
+    kept.reserve(all.size());
+    uses.reserve(all.size());
+    for (qsizetype i = 0; i < all.size(); ++i) {
+        if (dead[i])
+            continue;
+        kept.append(all.at(i));
+        if (stamps[i] != 0)
+            uses.insert(keys[i], stamps[i]);
+    }
+    all = std::move(kept);
+    lastUse = std::move(uses);
+    return stored;
+}
+
 CookieJar::CookieJar(QObject *parent)
     : QNetworkCookieJar(parent)
+    , d(std::make_unique<Private>())
 {
 }
 
 CookieJar::~CookieJar() = default;
 
+void CookieJar::setMaxCookiesPerDomain(int count)
+{
+    d->maxPerDomain = std::max(count, 1);
+    QList<QNetworkCookie> all = allCookies();
+    d->store(all, {});
+    setAllCookies(all);
+}
+
+int CookieJar::maxCookiesPerDomain() const
+{
+    return d->maxPerDomain;
+}
+
+void CookieJar::setMaxCookies(int count)
+{
+    d->maxTotal = std::max(count, 1);
+    QList<QNetworkCookie> all = allCookies();
+    d->store(all, {});
+    setAllCookies(all);
+}
+
+int CookieJar::maxCookies() const
+{
+    return d->maxTotal;
+}
+
 void CookieJar::storeFromResponse(const QUrl &url, const Headers &headers)
 {
+    QList<QNetworkCookie> cookies;
     for (const Headers::Field field : headers) {
         if (!Headers::nameEquals(field.name, "set-cookie"))
             continue;
@@ -157,8 +322,10 @@ void CookieJar::storeFromResponse(const QUrl &url, const Headers &headers)
             continue;
         if (const auto maxAge = maxAgeAttribute(field.value))
             parsed.first().setExpirationDate(expiryForMaxAge(*maxAge));
-        setCookiesFromUrl(parsed, url);
+        cookies.append(parsed.first());
     }
+    if (!cookies.isEmpty())
+        setCookiesFromUrl(cookies, url); // the whole response in one pass over the jar
 }
 
 QByteArray CookieJar::cookieHeaderFor(const QUrl &url) const
@@ -194,6 +361,7 @@ bool CookieJar::setCookie(const QNetworkCookie &cookie, const QUrl &url)
 void CookieJar::clear()
 {
     setAllCookies({});
+    d->lastUse.clear();
 }
 
 void CookieJar::clearSessionCookies()
@@ -227,50 +395,53 @@ QList<QNetworkCookie> CookieJar::cookiesForUrl(const QUrl &url) const
         result.begin(), result.end(), [](const QNetworkCookie &a, const QNetworkCookie &b) {
             return a.path().size() > b.path().size();
         });
+    // §5.4 step 3: the cookies sent are used now, which keeps them from eviction the longest.
+    for (const QNetworkCookie &cookie : std::as_const(result))
+        d->lastUse.insert(identityKey(cookie), ++d->clock);
     return result;
 }
 
 bool CookieJar::setCookiesFromUrl(const QList<QNetworkCookie> &cookieList, const QUrl &url)
 {
-    bool added = false;
+    QList<QNetworkCookie> accepted;
+    accepted.reserve(cookieList.size());
     for (QNetworkCookie cookie : cookieList) {
+        // RFC 6265bis §5.6: a Path or Domain attribute over 1024 octets is ignored.
+        if (cookie.path().toUtf8().size() > maxAttributeBytes)
+            cookie.setPath(QString());
+        if (cookie.domain().toUtf8().size() > maxAttributeBytes)
+            cookie.setDomain(QString());
         // Qt's normalize() would make "/a/" the default path of "/a/b"; §5.2.4 and §5.1.4 say
         // "/a", and a Path attribute not starting with '/' means the default path too.
         if (!cookie.path().startsWith(QLatin1Char('/')))
             cookie.setPath(defaultPath(url));
         cookie.setDomain(cookie.domain().toLower());
         cookie.normalize(url); // no Domain attribute: host-only (the host, no leading dot)
-        if (validateCookie(cookie, url) && insertCookie(cookie))
-            added = true;
+        if (validateCookie(cookie, url))
+            accepted.append(cookie);
     }
-    return added;
+    if (accepted.isEmpty())
+        return false;
+    QList<QNetworkCookie> all = allCookies();
+    const QList<bool> stored = d->store(all, accepted);
+    setAllCookies(all);
+    return stored.contains(true);
 }
 
 bool CookieJar::insertCookie(const QNetworkCookie &cookie)
 {
-    const QDateTime now = QDateTime::currentDateTimeUtc();
     QList<QNetworkCookie> all = allCookies();
-    // Expired cookies are dropped whenever the jar changes, so it does not grow without bound.
-    all.removeIf([&](const QNetworkCookie &c) { return isExpired(c, now); });
-    const auto existing = std::find_if(
-        all.begin(), all.end(), [&](const QNetworkCookie &c) { return sameIdentifier(c, cookie); });
-    const bool deletion = isExpired(cookie, now); // Max-Age=0 or an Expires in the past
-    if (deletion) {
-        if (existing != all.end())
-            all.erase(existing);
-    } else if (existing != all.end()) {
-        *existing = cookie; // §5.3 step 11.3: keep the old cookie's creation time
-    } else {
-        all.append(cookie);
-    }
+    const bool stored = d->store(all, {cookie}).first();
     setAllCookies(all);
-    return !deletion;
+    return stored;
 }
 
 bool CookieJar::validateCookie(const QNetworkCookie &cookie, const QUrl &url) const
 {
     const QString host = url.host();
     if (host.isEmpty() || (cookie.name().isEmpty() && cookie.value().isEmpty()))
+        return false;
+    if (isOversized(cookie)) // RFC 6265bis §5.6: over 4096 octets, ignored whole
         return false;
     // RFC 6265bis §5.7 step 14: only a secure origin may set a Secure cookie.
     if (cookie.isSecure() && !isSecureScheme(url))
@@ -324,9 +495,11 @@ bool CookieJar::loadFrom(QIODevice *device)
         parsed.first().setDomain(QString::fromUtf8(line.first(tab)).toLower());
         loaded.append(parsed.first());
     }
-    // Validation happened when the cookies were first stored; only expiry is checked again.
-    for (const QNetworkCookie &cookie : std::as_const(loaded))
-        insertCookie(cookie);
+    // Validation happened when the cookies were first stored; only expiry, size and the limits
+    // are checked again, for the whole file at once.
+    QList<QNetworkCookie> all = allCookies();
+    d->store(all, loaded);
+    setAllCookies(all);
     return true;
 }
 

@@ -59,6 +59,14 @@ private Q_SLOTS:
     void clear();
     void saveAndLoad();
     void loadRejectsForeignData();
+    void cookieSizeLimit_data();
+    void cookieSizeLimit();
+    void longAttributesIgnored();
+    void perDomainLimitEvictsLeastRecentlyUsed();
+    void expiredCookiesGoFirst();
+    void totalLimitEvictsLeastRecentlyUsed();
+    void hostileFlood();
+    void limitsAreSettable();
 };
 
 void TestCookieJar::matching_data()
@@ -370,6 +378,167 @@ void TestCookieJar::loadRejectsForeignData()
     QVERIFY(!jar.loadFrom(&file));
     QVERIFY(jar.cookies().isEmpty());
     QVERIFY(!jar.loadFrom(nullptr));
+}
+
+void TestCookieJar::cookieSizeLimit_data()
+{
+    QTest::addColumn<int>("nameBytes");
+    QTest::addColumn<int>("valueBytes");
+    QTest::addColumn<bool>("stored");
+    // RFC 6265 §6.1: at least 4096 bytes per cookie; RFC 6265bis §5.6: name and value together
+    // at most 4096 octets, a longer one is ignored whole.
+    QTest::newRow("4096 bytes of value") << 1 << 4095 << true;
+    QTest::newRow("4096 bytes, half name") << 2048 << 2048 << true;
+    QTest::newRow("4097 bytes of value") << 1 << 4096 << false;
+    QTest::newRow("4097 bytes of name") << 4097 << 0 << false;
+    QTest::newRow("a megabyte") << 1 << 1024 * 1024 << false;
+}
+
+void TestCookieJar::cookieSizeLimit()
+{
+    QFETCH(int, nameBytes);
+    QFETCH(int, valueBytes);
+    QFETCH(bool, stored);
+    const QByteArray name(nameBytes, 'n');
+    const QByteArray value(valueBytes, 'v');
+    CookieJar jar;
+    Headers headers;
+    headers.add("Set-Cookie", name + '=' + value + "; Path=/; Max-Age=3600; Secure; HttpOnly");
+    jar.storeFromResponse(url("https://h.test/"), headers);
+    QCOMPARE(jar.cookies().size(), stored ? 1 : 0);
+    // The same through the QNetworkCookieJar interface.
+    CookieJar other;
+    QCOMPARE(other.setCookie(QNetworkCookie(name, value), url("https://h.test/")), stored);
+    QCOMPARE(other.insertCookie(QNetworkCookie(name, value)), stored);
+}
+
+void TestCookieJar::longAttributesIgnored()
+{
+    // RFC 6265bis §5.6: an attribute value over 1024 octets is ignored, not the cookie.
+    const QString longPath = QStringLiteral("/") + QString(1100, u'p');
+    CookieJar jar;
+    replay(jar, {QStringLiteral("http://h.test/dir/page a=1; Path=") + longPath});
+    QCOMPARE(jar.cookies().size(), 1);
+    QCOMPARE(jar.cookies().first().path(), QStringLiteral("/dir")); // the default path
+    // A Domain that long is no DNS name (QNetworkCookie's parser already drops it from a
+    // Set-Cookie field); given through the API, it is ignored: the cookie is host-only.
+    QNetworkCookie wide("b", "2");
+    wide.setDomain(QString(1100, u'd') + QStringLiteral(".h.test"));
+    QVERIFY(jar.setCookie(wide, url("http://www.h.test/")));
+    QCOMPARE(jar.cookies().size(), 2);
+    QCOMPARE(jar.cookies().last().domain(), QStringLiteral("www.h.test"));
+}
+
+void TestCookieJar::perDomainLimitEvictsLeastRecentlyUsed()
+{
+    // RFC 6265 §5.3 step 12 and §6.1: at least 50 per domain; the excess goes by least recent
+    // use (§5.4 step 3: sending a cookie uses it).
+    CookieJar jar;
+    QCOMPARE(jar.maxCookiesPerDomain(), 50);
+    Steps steps;
+    for (int i = 0; i < 50; ++i)
+        steps << QStringLiteral("http://h.test/ c%1=1; Path=/p%1").arg(i);
+    replay(jar, steps);
+    QCOMPARE(jar.cookies().size(), 50);
+    QCOMPARE(jar.cookieHeaderFor(url("http://h.test/p0")), QByteArray("c0=1")); // c0 used
+    replay(jar, {QStringLiteral("http://h.test/ new=1")});
+    QCOMPARE(jar.cookies().size(), 50);
+    // c1 was the least recently used; c0 was just sent.
+    QCOMPARE(jar.cookieHeaderFor(url("http://h.test/p1")), QByteArray("new=1"));
+    QCOMPARE(jar.cookieHeaderFor(url("http://h.test/p0")), QByteArray("c0=1; new=1"));
+    // Replacing a cookie is a use too, and keeps the count.
+    replay(jar,
+        {QStringLiteral("http://h.test/ c2=2; Path=/p2"), QStringLiteral("http://h.test/ x=1")});
+    QCOMPARE(jar.cookies().size(), 50);
+    QCOMPARE(jar.cookieHeaderFor(url("http://h.test/p2")), QByteArray("c2=2; new=1; x=1"));
+    QCOMPARE(jar.cookieHeaderFor(url("http://h.test/p3")), QByteArray("new=1; x=1")); // c3 went
+    // Host-only and Domain cookies of one domain share its limit; other domains are untouched.
+    replay(jar, {QStringLiteral("http://other.test/ o=1")});
+    replay(jar, {QStringLiteral("http://www.h.test/ d=1; Domain=h.test")});
+    QCOMPARE(jar.cookies().size(), 51);
+    QCOMPARE(jar.cookieHeaderFor(url("http://other.test/")), QByteArray("o=1"));
+}
+
+void TestCookieJar::expiredCookiesGoFirst()
+{
+    SeedableJar jar;
+    QList<QNetworkCookie> seeded;
+    for (int i = 0; i < 50; ++i) {
+        QNetworkCookie c(QByteArray("c") + QByteArray::number(i), "1");
+        c.setDomain(QStringLiteral("h.test"));
+        c.setPath(QStringLiteral("/"));
+        if (i == 30) // expired while stored
+            c.setExpirationDate(QDateTime::currentDateTimeUtc().addSecs(-1));
+        seeded << c;
+    }
+    jar.setAllCookies(seeded);
+    QVERIFY(jar.setCookie(QNetworkCookie("new", "1"), url("http://h.test/")));
+    const QList<QNetworkCookie> all = jar.allCookies();
+    QCOMPARE(all.size(), 50);
+    QCOMPARE(all.first().name(), QByteArray("c0")); // no live cookie had to go
+    QCOMPARE(all.last().name(), QByteArray("new"));
+    QVERIFY(std::none_of(
+        all.begin(), all.end(), [](const QNetworkCookie &c) { return c.name() == "c30"; }));
+}
+
+void TestCookieJar::totalLimitEvictsLeastRecentlyUsed()
+{
+    // 3000 cookies in total (§6.1): 61 sites of 50 cookies each, one response per site.
+    CookieJar jar;
+    QCOMPARE(jar.maxCookies(), 3000);
+    for (int site = 0; site < 61; ++site) {
+        Headers headers;
+        for (int i = 0; i < 50; ++i)
+            headers.add("Set-Cookie", "c" + QByteArray::number(i) + "=1");
+        if (site == 2)
+            jar.cookieHeaderFor(url("http://s0.test/")); // site 0 used: site 1 is now the oldest
+        jar.storeFromResponse(QUrl(QStringLiteral("http://s%1.test/").arg(site)), headers);
+    }
+    QCOMPARE(jar.cookies().size(), 3000);
+    QCOMPARE(jar.cookiesForUrl(url("http://s0.test/")).size(), 50);
+    QCOMPARE(jar.cookiesForUrl(url("http://s1.test/")).size(), 0);
+    QCOMPARE(jar.cookiesForUrl(url("http://s2.test/")).size(), 50);
+    QCOMPARE(jar.cookiesForUrl(url("http://s60.test/")).size(), 50);
+}
+
+void TestCookieJar::hostileFlood()
+{
+    // A server that sets thousands of cookies keeps 50, the last ones it sent; the jar does the
+    // work once per response, not once per cookie over the whole jar.
+    CookieJar jar;
+    Headers headers;
+    for (int i = 0; i < 20000; ++i)
+        headers.add("Set-Cookie", "k" + QByteArray::number(i) + "=" + QByteArray(100, 'v'));
+    jar.storeFromResponse(url("http://evil.test/"), headers);
+    QCOMPARE(jar.cookies().size(), 50);
+    QCOMPARE(jar.cookies().first().name(), QByteArray("k19950"));
+    QCOMPARE(jar.cookies().last().name(), QByteArray("k19999"));
+    // Many hosts of the same server: the total limit holds.
+    for (int host = 0; host < 100; ++host) {
+        Headers many;
+        for (int i = 0; i < 100; ++i)
+            many.add("Set-Cookie", "k" + QByteArray::number(i) + "=1");
+        jar.storeFromResponse(QUrl(QStringLiteral("http://h%1.evil.test/").arg(host)), many);
+    }
+    QCOMPARE(jar.cookies().size(), 3000);
+}
+
+void TestCookieJar::limitsAreSettable()
+{
+    CookieJar jar;
+    jar.setMaxCookiesPerDomain(3);
+    jar.setMaxCookies(4);
+    replay(jar,
+        {QStringLiteral("http://a.test/ a1=1"), QStringLiteral("http://a.test/ a2=1"),
+            QStringLiteral("http://a.test/ a3=1"), QStringLiteral("http://a.test/ a4=1"),
+            QStringLiteral("http://b.test/ b1=1"), QStringLiteral("http://b.test/ b2=1")});
+    QCOMPARE(jar.cookieHeaderFor(url("http://a.test/")), QByteArray("a3=1; a4=1"));
+    QCOMPARE(jar.cookieHeaderFor(url("http://b.test/")), QByteArray("b1=1; b2=1"));
+    // Lowering a limit applies at once; a limit below 1 is taken as 1.
+    jar.setMaxCookies(0);
+    QCOMPARE(jar.maxCookies(), 1);
+    QCOMPARE(jar.cookies().size(), 1);
+    QCOMPARE(jar.cookieHeaderFor(url("http://b.test/")), QByteArray("b2=1"));
 }
 
 QTEST_GUILESS_MAIN(TestCookieJar)
