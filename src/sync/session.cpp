@@ -22,7 +22,7 @@ Session::~Session() = default;
 Response Session::request(const QByteArray &method, const QUrl &url, const RequestOptions &opts)
 {
     return Sync::runBlocking([&] { return m_async->request(method, url, opts); },
-                             "Reqivo::Session::request()");
+        "Reqivo::Session::request()", m_async.get());
 }
 Response Session::get(const QUrl &url, const RequestOptions &opts)
 {

@@ -13,13 +13,19 @@ thread_local int t_depth = 0;
 std::atomic_bool s_warnedGuiThread{false};
 } // namespace
 
-BlockingScope::BlockingScope(const char *what)
+BlockingScope::BlockingScope(const char *what, const QObject *owner)
 {
     QCoreApplication *app = QCoreApplication::instance();
     if (!app)
         throw ReqivoError(QStringLiteral("%1: Reqivo's blocking classes need a QCoreApplication "
                                          "(or QGuiApplication) object; create one in main()")
                                   .arg(QLatin1String(what)));
+    if (owner && owner->thread() != QThread::currentThread())
+        throw ReqivoError(QStringLiteral("%1: called from a thread other than the one the object "
+                                         "belongs to (the thread that created it, or the one its "
+                                         "async twin was moved to); a blocking Reqivo object "
+                                         "works only in its own thread: use one per thread")
+                              .arg(QLatin1String(what)));
     if (t_depth > 0)
         throw ReqivoError(QStringLiteral("%1: a blocking Reqivo call was started while another "
                                          "one is running on this thread (from a slot or timer "

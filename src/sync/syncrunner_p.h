@@ -7,6 +7,9 @@
 // hazard). Two rules keep that contained:
 //  * a blocking call started from inside another blocking call on the same thread is refused
 //    with a ReqivoError instead of nesting loops ever deeper;
+//  * a blocking object (its async twin, the QObject given as owner) works only in the thread it
+//    lives in: a call from another thread is refused at once with a ReqivoError, instead of
+//    creating sockets and timers that belong to the wrong thread;
 //  * the first blocking call on the GUI thread prints a one-time warning naming the hazard.
 // It works in any thread with a QCoreApplication in the process: a QThread, or a std::thread
 // that never ran an event loop (Qt adopts it and gives it an event dispatcher).
@@ -24,11 +27,12 @@
 namespace Reqivo::Sync {
 
 //! Per-thread re-entry guard and environment checks for one blocking call. Throws ReqivoError
-//! when the call must not run (no QCoreApplication, or re-entered).
+//! when the call must not run (no QCoreApplication, \a owner living in another thread, or
+//! re-entered).
 class REQIVO_EXPORT BlockingScope
 {
 public:
-    explicit BlockingScope(const char *what);
+    explicit BlockingScope(const char *what, const QObject *owner = nullptr);
     ~BlockingScope();
     BlockingScope(const BlockingScope &) = delete;
     BlockingScope &operator=(const BlockingScope &) = delete;
@@ -39,12 +43,14 @@ public:
 
 //! Runs the task \a makeTask() returns. A factory, not a task: QCoro tasks start eagerly, and the
 //! coroutine must start after the checks and with this thread's event loop (and dispatcher)
-//! in place — a std::thread has none until a QEventLoop is created.
+//! in place — a std::thread has none until a QEventLoop is created. \a owner, when given, is
+//! the QObject the task works through (a Session's AsyncSession): the call must come from its
+//! thread.
 template<typename MakeTask>
-auto runBlocking(MakeTask &&makeTask, const char *what)
+auto runBlocking(MakeTask &&makeTask, const char *what, const QObject *owner = nullptr)
 {
     using T = typename std::invoke_result_t<MakeTask &>::value_type;
-    BlockingScope scope(what);
+    BlockingScope scope(what, owner);
     QEventLoop loop;
     QCoro::Task<T> task = makeTask();
     bool done = false;

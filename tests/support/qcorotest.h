@@ -11,8 +11,9 @@
 // runCoroutine() starts the task, spins a nested event loop until it finishes and rethrows its
 // exception. If it never does, a watchdog aborts the whole process with a message naming the
 // test (qFatal): a hung test fails at once instead of stalling the suite, and its suspended
-// coroutine cannot wake up later inside another test. A [&] lambda coroutine is safe here: the lambda object is a temporary of the
-// RUN_CORO full-expression, which lasts until the coroutine is done.
+// coroutine cannot wake up later inside another test. A [&] lambda coroutine is safe here: the
+// lambda object is a temporary of the RUN_CORO full-expression, which lasts until the coroutine is
+// done.
 //
 // QVERIFY/QCOMPARE end a test with `return`, which a coroutine cannot do: use the CO_* macros,
 // which `co_return` instead (in Task<void> bodies). thrown<E>(task) awaits a task that should
@@ -20,9 +21,9 @@
 // waits for something a peer does; eventsFlushed() delivers what is already queued.
 #pragma once
 
+#include <QCoreApplication>
 #include <QCoroTask>
 #include <QCoroTimer>
-#include <QCoreApplication>
 #include <QEventLoop>
 #include <QTest>
 #include <QTimer>

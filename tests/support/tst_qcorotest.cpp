@@ -30,10 +30,11 @@ private Q_SLOTS:
     void hangs()
     {
         int local = 1;
-        RUN_CORO([&]() -> QCoro::Task<> {
-            co_await QCoro::sleepFor(1h);
-            ++local; // what a late resumption would touch
-        }(),
+        RUN_CORO(
+            [&]() -> QCoro::Task<> {
+                co_await QCoro::sleepFor(1h);
+                ++local; // what a late resumption would touch
+            }(),
             200ms);
         std::fprintf(stdout, "MARK hangs returned\n");
         std::fflush(stdout);

@@ -16,6 +16,7 @@
 
 #include <QHash>
 #include <QMutex>
+#include <QScopeGuard>
 #include <QSemaphore>
 #include <QSet>
 #include <QThread>
@@ -442,8 +443,8 @@ private Q_SLOTS:
                 fast.append(o.ok() ? o.response.body() : o.describe().toUtf8());
             }
             slowDoneMeanwhile = slowDone;
-            QMetaObject::invokeMethod(slowConnection,
-                [c = slowConnection] { c->write(httpResponse(200, "slow")); });
+            QMetaObject::invokeMethod(
+                slowConnection, [c = slowConnection] { c->write(httpResponse(200, "slow")); });
         }
         other.join();
         QVERIFY2(arrived, "the slow request never reached the server");
@@ -539,6 +540,65 @@ private Q_SLOTS:
         timer.stop();
         QVERIFY2(refusals >= 5, qPrintable(QString::number(refusals)));
         QCOMPARE(server.requestCount(), qsizetype(1));
+    }
+
+    // docs/threading.md: a Session belongs to the thread that created it. Used from another
+    // thread it is refused at once with a ReqivoError naming the rule, before anything is sent
+    // (not a hang, nor Qt's warnings about timers and sockets of another thread).
+    void sessionUsedFromAnotherThreadIsRefused_data()
+    {
+        QTest::addColumn<QString>("how");
+        QTest::newRow("created here, used in a std::thread") << u"from a std::thread"_s;
+        QTest::newRow("created in a std::thread that ended, used here") << u"here"_s;
+        QTest::newRow("async() moved to another thread, used here") << u"moved"_s;
+    }
+    void sessionUsedFromAnotherThreadIsRefused()
+    {
+        QFETCH(QString, how);
+        ThreadedServer server(answerWithWhere);
+        std::unique_ptr<Session> session;
+        QThread elsewhere;
+        if (how == u"here"_s)
+            std::thread([&] { session = std::make_unique<Session>(); }).join();
+        else
+            session = std::make_unique<Session>();
+        QThread *const here = thread();
+        const auto moveBack = [&] {
+            if (!elsewhere.isRunning())
+                return;
+            QMetaObject::invokeMethod(
+                &session->async(), [&] { session->async().moveToThread(here); },
+                Qt::BlockingQueuedConnection);
+            elsewhere.quit();
+            elsewhere.wait();
+        };
+        const auto moveBackOnFailure = qScopeGuard(moveBack);
+        if (how == u"moved"_s) {
+            elsewhere.start();
+            session->async().moveToThread(&elsewhere);
+        }
+        Reqivo::Timeout timeout;
+        timeout.total = 5s; // before the fix the call hung; fail instead of waiting for ever
+        const auto call = [&] {
+            return attempt(
+                [&] { return session->get(server.url(), RequestOptions().withTimeout(timeout)); });
+        };
+        Outcome o;
+        if (how == u"from a std::thread"_s)
+            std::thread([&] { o = call(); }).join();
+        else
+            o = call();
+        EXPECT_ERROR(o, "ReqivoError");
+        QVERIFY2(o.error.message().contains(u"Reqivo::Session::request()"_s),
+            qPrintable(o.error.message()));
+        QVERIFY2(o.error.message().contains(u"thread"_s), qPrintable(o.error.message()));
+        QCOMPARE(server.connectionCount(), 0);
+        moveBack();
+        // In its own thread the same Session works.
+        if (how == u"from a std::thread"_s || how == u"moved"_s) {
+            const Outcome ok = attempt([&] { return session->get(server.url()); });
+            EXPECT_OK(ok);
+        }
     }
 
     // docs/threading.md: a slot may "delete the object that made the call". The call then ends
