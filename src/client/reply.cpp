@@ -1,11 +1,19 @@
 // Reply: a QObject face on AsyncSessionPrivate::run(). The request coroutine starts from the
 // event loop (so every connection made after send() returned sees the signals) and owns only
 // shared state; it touches the Reply solely while the shared `alive` flag says it exists.
+//
+// In streaming mode the coroutine pulls the body into the read buffer, never more than
+// readBufferSize(): when the buffer is full it waits (BufferRoom) and the socket is not read,
+// so TCP holds the peer back. Reading, a larger limit, abort() and destruction wake it, always
+// from the event loop, never inside the call that woke it.
 #include <Reqivo/reply.h>
 
 #include "asyncsession_p.h"
 
 #include <QMetaObject>
+#include <QTimer>
+
+#include <coroutine>
 
 namespace Reqivo {
 
@@ -22,10 +30,30 @@ public:
     Response response;
     Error error;
     QByteArray buffer;
+    qint64 readBufferSize = Reply::defaultReadBufferSize;
+    std::coroutine_handle<> bufferWaiter; // the streaming loop, while the buffer is full
     bool running = true;
     QCoro::Task<void> task;
 
     QCoro::Task<void> start();
+
+    bool bufferFull() const { return readBufferSize > 0 && buffer.size() >= readBufferSize; }
+    //! What the next read may add (0: anything).
+    qint64 room() const { return readBufferSize > 0 ? readBufferSize - buffer.size() : 0; }
+    void wakeReader()
+    {
+        if (const std::coroutine_handle<> waiter = std::exchange(bufferWaiter, nullptr))
+            QTimer::singleShot(0, [waiter] { waiter.resume(); });
+    }
+
+    //! Suspends the streaming loop until wakeReader().
+    struct BufferRoom
+    {
+        ReplyPrivate *d;
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> waiter) noexcept { d->bufferWaiter = waiter; }
+        void await_resume() const noexcept { }
+    };
     void finish()
     {
         running = false;
@@ -54,8 +82,16 @@ QCoro::Task<void> ReplyPrivate::start()
         if (!*isAlive)
             co_return;
         if (r.isStreaming()) {
+            const std::shared_ptr<Client::CancelToken> token = cancel;
+            const QUrl requestUrl = url;
             while (true) {
-                const QByteArray piece = co_await r.readChunk();
+                while (self->bufferFull()) {
+                    co_await BufferRoom {self};
+                    if (!*isAlive)
+                        co_return; // the Reply is gone: the Response, and its connection, go too
+                    token->check(requestUrl); // abort() while waiting
+                }
+                const QByteArray piece = co_await r.readChunk(self->room());
                 if (!*isAlive)
                     co_return;
                 if (piece.isEmpty())
@@ -106,6 +142,7 @@ Reply::~Reply()
     *d->alive = false;
     if (d->running)
         d->cancel->cancel();
+    d->wakeReader(); // it sees the Reply gone and ends, releasing the connection
 }
 
 QByteArray Reply::method() const { return d->method; }
@@ -113,13 +150,40 @@ QUrl Reply::url() const { return d->url; }
 bool Reply::isRunning() const { return d->running; }
 Response Reply::response() const { return d->response; }
 Error Reply::error() const { return d->error; }
-QByteArray Reply::readAll() { return std::exchange(d->buffer, QByteArray()); }
+QByteArray Reply::readAll()
+{
+    QByteArray all = std::exchange(d->buffer, QByteArray());
+    d->wakeReader();
+    return all;
+}
 qint64 Reply::bytesAvailable() const { return d->buffer.size(); }
+QByteArray Reply::read(qint64 maxBytes)
+{
+    const qint64 n = std::min<qint64>(std::max<qint64>(maxBytes, 0), d->buffer.size());
+    if (n == d->buffer.size())
+        return readAll();
+    QByteArray piece = d->buffer.first(n);
+    d->buffer.remove(0, n);
+    if (!d->bufferFull())
+        d->wakeReader();
+    return piece;
+}
+
+void Reply::setReadBufferSize(qint64 size)
+{
+    d->readBufferSize = std::max<qint64>(size, 0);
+    if (!d->bufferFull())
+        d->wakeReader();
+}
+
+qint64 Reply::readBufferSize() const { return d->readBufferSize; }
 
 void Reply::abort()
 {
-    if (d->running)
+    if (d->running) {
         d->cancel->cancel();
+        d->wakeReader(); // a loop waiting for buffer room is not waiting on the socket
+    }
 }
 
 // --- AsyncSession's signal/slot entry points ------------------------------------------------
@@ -159,14 +223,33 @@ Reply *AsyncSession::sendPatch(QUrl url, Body body, RequestOptions opts)
 void AsyncSession::request(QByteArray method, QUrl url, RequestOptions opts,
                            const QObject *context, Callback callback)
 {
+    if (!context) {
+        // "While the context lives" would mean never: Qt refuses a connection to no receiver
+        // (with a warning), and the callback would silently never run. Refused instead, once,
+        // from the event loop like every other outcome, and nothing is sent.
+        if (callback) {
+            const Error error(Error::Kind::Request,
+                              QStringLiteral("AsyncSession::request() needs a context object: the "
+                                             "callback runs only while it lives"),
+                              url, QStringLiteral("no context"));
+            QMetaObject::invokeMethod(
+                    this, [callback = std::move(callback), error] { callback(Response(), error); },
+                    Qt::QueuedConnection);
+        }
+        return;
+    }
     Reply *reply = send(std::move(method), std::move(url), std::move(opts));
     auto shared = std::make_shared<Callback>(std::move(callback));
     // These may run queued in the context's thread after the Reply is gone: they get copies of
     // the results and never touch the Reply, which cleans itself up (runningChanged below).
-    connect(reply, &Reply::finished, context,
-            [shared](const Response &r) { (*shared)(r, Error()); });
-    connect(reply, &Reply::errorOccurred, context,
-            [shared](const Error &e) { (*shared)(Response(), e); });
+    connect(reply, &Reply::finished, context, [shared](const Response &r) {
+        if (*shared)
+            (*shared)(r, Error());
+    });
+    connect(reply, &Reply::errorOccurred, context, [shared](const Error &e) {
+        if (*shared)
+            (*shared)(Response(), e);
+    });
     // Without the context the callback is never called: the reply cleans itself up.
     connect(context, &QObject::destroyed, reply, &QObject::deleteLater);
     connect(reply, &Reply::runningChanged, reply, [reply] {

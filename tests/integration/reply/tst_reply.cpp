@@ -8,6 +8,7 @@
 #include "replytest.h"
 
 #include <Reqivo/AsyncSession>
+#include <Reqivo/asyncconnection.h>
 #include <Reqivo/asyncconnectionpool.h>
 
 #include <QSemaphore>
@@ -545,6 +546,162 @@ private Q_SLOTS:
         QCOMPARE(lazy.reply->bytesAvailable(), qint64(payload.size()));
         QCOMPARE(lazy.reply->readAll(), payload);
         QCOMPARE(lazy.reply->bytesAvailable(), qint64(0));
+    }
+
+    // setReadBufferSize(), as QNetworkReply's: a streaming Reply holds at most that many unread
+    // bytes and stops pulling from the socket until the reader takes some; every byte arrives.
+    void readBufferBoundsASlowReader_data()
+    {
+        QTest::addColumn<qint64>("limit");
+        QTest::addColumn<bool>("chunked");
+        QTest::newRow("64 KiB, Content-Length") << qint64(64 * 1024) << false;
+        QTest::newRow("64 KiB, chunked") << qint64(64 * 1024) << true;
+        QTest::newRow("1000 bytes, Content-Length") << qint64(1000) << false;
+        QTest::newRow("the default (1 MiB)") << qint64(Reply::defaultReadBufferSize) << false;
+    }
+    void readBufferBoundsASlowReader()
+    {
+        QFETCH(qint64, limit);
+        QFETCH(bool, chunked);
+        QByteArray payload(8 * 1024 * 1024, Qt::Uninitialized);
+        for (qsizetype i = 0; i < payload.size(); ++i)
+            payload[i] = char((i * 7 + i / 4096) & 0xff);
+        ThreadedServer server([payload, chunked](ServerConnection &c, const ReceivedRequest &) {
+            if (!chunked) {
+                c.write(httpResponse(200, payload));
+                return;
+            }
+            c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            for (qsizetype at = 0; at < payload.size(); at += 100000) {
+                const QByteArray part = payload.mid(at, 100000);
+                c.write(QByteArray::number(part.size(), 16) + "\r\n" + part + "\r\n");
+            }
+            c.write("0\r\n\r\n");
+        });
+        AsyncSession session;
+        Reply *reply = session.sendGet(server.url(), RequestOptions().streaming());
+        QCOMPARE(reply->readBufferSize(), Reply::defaultReadBufferSize);
+        reply->setReadBufferSize(limit);
+        QCOMPARE(reply->readBufferSize(), limit);
+        ReplyWatch watch(reply);
+        watch.readOnReadyRead = false;
+        // The slow reader: it takes nothing until the buffer is full, then half of it, later.
+        QByteArray consumed;
+        qint64 mostBuffered = 0;
+        qint64 mostAhead = 0; // bytes pulled from the connection but not yet read by the reader
+        int fullTimes = 0;
+        QObject::connect(reply, &Reply::readyRead, &watch.context, [&] {
+            mostBuffered = std::max(mostBuffered, reply->bytesAvailable());
+            if (reply->bytesAvailable() < limit)
+                return;
+            ++fullTimes;
+            QTimer::singleShot(0, &watch.context,
+                [&] { consumed += reply->read(std::max<qint64>(limit / 2, 1)); });
+        });
+        QObject::connect(reply, &Reply::downloadProgress, &watch.context, [&](qint64 got, qint64) {
+            mostAhead = std::max(mostAhead, got - consumed.size());
+        });
+        // An event loop of its own, not QTest::qWaitFor(), which sleeps 10 ms between event
+        // batches: here every one of the many refills is a new event.
+        QEventLoop loop;
+        QObject::connect(reply, &Reply::finished, &loop, &QEventLoop::quit);
+        QObject::connect(reply, &Reply::errorOccurred, &loop, &QEventLoop::quit);
+        QTimer::singleShot(60s, &loop, [&loop] { loop.exit(1); }); // a watchdog
+        QCOMPARE(loop.exec(), 0);
+        QVERIFY(watch.waitForOutcome());
+        EXPECT_FINISHED(watch);
+        consumed += reply->readAll();
+        QCOMPARE(consumed.size(), payload.size());
+        QVERIFY(consumed == payload);
+        QVERIFY2(mostBuffered <= limit, qPrintable(QString::number(mostBuffered)));
+        QVERIFY2(fullTimes >= 2, qPrintable(QString::number(fullTimes)));
+        // What the stream holds beyond the buffer is one read from the connection at most.
+        QVERIFY2(mostAhead <= limit + Reqivo::AsyncConnection::readBufferBytes,
+            qPrintable(QString::number(mostAhead)));
+        QCOMPARE(session.pool()->idleCount(Reqivo::Endpoint::fromUrl(server.url())), 1);
+    }
+
+    // 0 is no limit, as in Qt: a reader that reads only at the end gets everything there.
+    void readBufferUnlimited()
+    {
+        const QByteArray payload = QByteArray("0123456789").repeated(300 * 1024);
+        ThreadedServer server(
+            [payload](ServerConnection &c, const ReceivedRequest &) {
+                c.write(httpResponse(200, payload));
+            });
+        AsyncSession session;
+        Reply *reply = session.sendGet(server.url(), RequestOptions().streaming());
+        reply->setReadBufferSize(0);
+        ReplyWatch watch(reply);
+        watch.readOnReadyRead = false;
+        QVERIFY(watch.waitForOutcome());
+        EXPECT_FINISHED(watch);
+        QCOMPARE(reply->bytesAvailable(), qint64(payload.size()));
+        QVERIFY(reply->readAll() == payload);
+        reply->setReadBufferSize(-5);
+        QCOMPARE(reply->readBufferSize(), qint64(0));
+    }
+
+    // A full buffer nobody reads does not hold a request hostage: abort() ends it at once, and
+    // deleting the Reply closes its connection.
+    void fullBufferAbortAndDelete_data()
+    {
+        QTest::addColumn<bool>("abort");
+        QTest::newRow("abort()") << true;
+        QTest::newRow("delete") << false;
+    }
+    void fullBufferAbortAndDelete()
+    {
+        QFETCH(bool, abort);
+        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &) {
+            c.write(httpResponse(200, QByteArray(4 * 1024 * 1024, 'x')));
+        });
+        AsyncSession session;
+        Reply *reply = session.sendGet(server.url(), RequestOptions().streaming());
+        reply->setReadBufferSize(4096);
+        ReplyWatch watch(reply);
+        watch.readOnReadyRead = false;
+        QVERIFY(waitUntil([&] { return reply->bytesAvailable() == 4096; }));
+        flushEvents();
+        QCOMPARE(reply->bytesAvailable(), qint64(4096)); // and it stays there
+        QVERIFY(reply->isRunning());
+        if (abort) {
+            reply->abort();
+            QVERIFY(watch.waitForOutcome());
+            EXPECT_ERROR_SIGNAL(watch, "RequestError");
+            QCOMPARE(watch.error.detail(), u"aborted"_s);
+        } else {
+            delete reply;
+            flushEvents();
+            QCOMPARE(watch.outcomes(), 0);
+        }
+        QVERIFY(waitUntil([&] { return server.openConnections() == 0; }));
+        QCOMPARE(session.pool()->activeCount(Reqivo::Endpoint::fromUrl(server.url())), 0);
+    }
+
+    // request() without a context object cannot call back "while the context lives": it is
+    // refused, with the callback called once, from the event loop, and nothing sent.
+    void requestWithoutContextRefused()
+    {
+        ThreadedServer server(answerOrStall);
+        AsyncSession session;
+        QList<std::pair<Response, Reqivo::Error>> calls;
+        session.request("GET", server.url(u"/x"_s), {}, nullptr,
+            [&](const Response &r, const Reqivo::Error &e) { calls.append({r, e}); });
+        QVERIFY(calls.isEmpty()); // never from inside request()
+        QVERIFY(QTest::qWaitFor([&] { return !calls.isEmpty(); }, 5000));
+        flushEvents();
+        QCOMPARE(calls.size(), qsizetype(1));
+        QVERIFY(calls.first().first.isNull());
+        QCOMPARE(calls.first().second.typeName(), u"RequestError"_s);
+        QVERIFY2(calls.first().second.message().contains(u"context"_s),
+            qPrintable(calls.first().second.toString()));
+        QCOMPARE(server.requestCount(), qsizetype(0));
+        QVERIFY(session.findChildren<Reply *>().isEmpty());
+        // A null callback with no context: nothing to call, nothing sent, no crash.
+        session.request("GET", server.url(u"/x"_s), {}, nullptr, {});
+        flushEvents();
+        QCOMPARE(server.requestCount(), qsizetype(0));
     }
 
     // The callback runs in the context's thread, queued: the Reply behind it must still be
