@@ -48,6 +48,12 @@ public:
     //! Connects, and for a TLS endpoint completes the handshake, within \a timeout (zero or
     //! negative: no limit). Throws ConnectTimeout, TlsError (handshake or certificate failure;
     //! detail() lists the certificate errors) or NetworkError. Can be called once.
+    //!
+    //! With TlsOptions::verifyPeer on, the certificate must also name the endpoint's host by
+    //! RFC 9525's rules, stricter than Qt's own check: only subjectAltName entries count (never
+    //! the subject's common name), an IP address matches only an iPAddress entry, a wildcard
+    //! only as the whole left-most label. Otherwise: TlsError, and the connection is closed
+    //! before anything was sent on it.
     QCoro::Task<void> connectToHost(const Endpoint &endpoint, std::chrono::milliseconds timeout);
 
     //! Queues \a data and flushes it to the kernel at once. Completes immediately while fewer
@@ -78,9 +84,16 @@ public:
     bool isOpen() const;
     //! isOpen(), nothing unread, no error, and the peer has neither closed the connection nor
     //! sent bytes nobody asked for. For direct connections the kernel is asked too (one
-    //! non-blocking peek), which catches what the event loop has not delivered yet.
+    //! non-blocking peek), which catches what the event loop has not delivered yet: anything
+    //! readable there, a FIN or any byte (for TLS: any record, e.g. a close_notify alert),
+    //! makes the connection unusable.
     bool isUsableForReuse() const;
     bool isEncrypted() const;
+    //! After read() returned end of stream on a TLS connection: true when the peer ended it
+    //! without a close_notify alert (a bare TCP FIN or a reset), so a body delimited by the
+    //! close may have been cut short by anyone on the path. False for plain TCP, when
+    //! close_notify came first, and while the stream has not ended.
+    bool endedWithoutCloseNotify() const;
 
     const Endpoint &endpoint() const;
     //! Unique for the life of the process, for logs and tests.

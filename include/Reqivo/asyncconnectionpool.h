@@ -10,7 +10,9 @@
 // A checked-out connection is held by a ConnectionLease. Ending the lease gives the slot back:
 // recycle() when the response ended cleanly and the connection may be reused, discard()
 // otherwise; a lease that is simply destroyed discards. Leases may outlive the pool: they then
-// own their connection and recycle() just closes it.
+// own their connection and recycle() just closes it. A lease may be ended in another thread than
+// the pool's (a streamed response dropped there): the connection is then handed back in the
+// pool's thread, by an event posted to it, or freed where it is when the pool is gone.
 #pragma once
 
 #include <Reqivo/asyncconnection.h>
@@ -30,7 +32,8 @@ namespace Reqivo {
 
 namespace Transport {
 class SharedConnectionStore;
-}
+struct LeaseAnchor;
+} // namespace Transport
 class AsyncConnectionPool;
 class AsyncConnectionPoolPrivate;
 
@@ -55,17 +58,19 @@ public:
     //! Returns the connection to the pool as idle, if it is still usable; closes it otherwise.
     //! \a keepAlive is the server's Keep-Alive timeout when it sent one: the connection then
     //! expires a little before the server would close it (min(maxIdleTime, keepAlive - margin)).
+    //! From another thread than the pool's, this happens later, in the pool's thread.
     void recycle(std::chrono::milliseconds keepAlive = std::chrono::milliseconds::zero());
-    //! Closes the connection and frees its slot.
+    //! Closes the connection and frees its slot (in the pool's thread, like recycle()).
     void discard();
 
 private:
     friend class AsyncConnectionPoolPrivate;
-    ConnectionLease(
-        AsyncConnectionPool *pool, AsyncConnection *connection, quint64 slot, bool reused) noexcept;
+    ConnectionLease(std::shared_ptr<Transport::LeaseAnchor> anchor, AsyncConnection *connection,
+        quint64 slot, bool reused) noexcept;
     void swap(ConnectionLease &other) noexcept;
 
-    QPointer<AsyncConnectionPool> m_pool;
+    //! The pool, as far as any thread can safely know it (see AsyncConnectionPoolPrivate).
+    std::shared_ptr<Transport::LeaseAnchor> m_anchor;
     AsyncConnection *m_connection = nullptr;
     quint64 m_slot = 0;
     bool m_reused = false;
@@ -121,8 +126,9 @@ public:
     QString debugSummary() const;
 
     //! Internal (used by Reqivo::ConnectionPool): idle connections are parked in \a store,
-    //! where pools in other threads can take them, instead of staying in this pool.
-    void setSharedStore(Transport::SharedConnectionStore *store);
+    //! where pools in other threads can take them, instead of staying in this pool. The pool
+    //! shares ownership of the store, so it stays valid if the ConnectionPool goes first.
+    void setSharedStore(std::shared_ptr<Transport::SharedConnectionStore> store);
 
 private:
     friend class ConnectionLease;

@@ -24,7 +24,9 @@ class REQIVO_EXPORT ConnectionPool
 {
 public:
     explicit ConnectionPool(const PoolOptions &options = {});
-    //! Closes every parked connection. Destroy it after the sessions that use it.
+    //! Closes every parked connection. Best destroyed after the sessions that use it; sessions
+    //! still attached then keep working (their pools share the parking place with each other
+    //! until the last of them ends).
     ~ConnectionPool();
     ConnectionPool(const ConnectionPool &) = delete;
     ConnectionPool &operator=(const ConnectionPool &) = delete;
@@ -42,7 +44,8 @@ public:
 
 private:
     PoolOptions m_options;
-    std::unique_ptr<Transport::SharedConnectionStore> m_store;
+    //! Shared with every attached pool (AsyncConnectionPool::setSharedStore()).
+    std::shared_ptr<Transport::SharedConnectionStore> m_store;
 };
 
 } // namespace Reqivo

@@ -22,7 +22,10 @@ namespace Reqivo {
 
 struct REQIVO_EXPORT TlsOptions
 {
-    //! Verify the server's certificate chain and host name. Off only when asked for.
+    //! Verify the server's certificate chain and host name. Off only when asked for. The host
+    //! name is checked by Qt and then by RFC 9525's stricter rule: only subjectAltName entries
+    //! count (never the subject's common name), an IP address matches only an iPAddress entry,
+    //! and a wildcard only as the whole left-most label ("*.example.com").
     bool verifyPeer = true;
     //! Trust the operating system's CA store (in addition to caCertificates).
     bool useSystemCaCertificates = true;

@@ -7,11 +7,14 @@ namespace Reqivo {
 
 ConnectionPool::ConnectionPool(const PoolOptions &options)
     : m_options(options)
-    , m_store(std::make_unique<Transport::SharedConnectionStore>())
+    , m_store(std::make_shared<Transport::SharedConnectionStore>())
 {
 }
 
-ConnectionPool::~ConnectionPool() = default;
+ConnectionPool::~ConnectionPool()
+{
+    m_store->clear();
+}
 
 PoolOptions ConnectionPool::options() const { return m_options; }
 int ConnectionPool::idleCount() const { return m_store->parkedCount(); }
@@ -21,7 +24,7 @@ void ConnectionPool::clear() { m_store->clear(); }
 void ConnectionPool::attach(AsyncConnectionPool *pool) const
 {
     pool->setOptions(m_options);
-    pool->setSharedStore(m_store.get());
+    pool->setSharedStore(m_store);
 }
 
 } // namespace Reqivo

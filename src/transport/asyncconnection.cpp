@@ -1,12 +1,15 @@
 // AsyncConnection: a QTcpSocket/QSslSocket driven by coroutines. See asyncconnection_p.h for
 // how waiting coroutines are parked and woken.
 #include "asyncconnection_p.h"
+#include "hostnamecheck.h"
 
 #include <Reqivo/errors.h>
 
+#include <QCoreApplication>
 #include <QHostAddress>
 #include <QLoggingCategory>
 #include <QNetworkProxy>
+#include <QPointer>
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
@@ -94,6 +97,13 @@ void AsyncConnectionPrivate::createSocket()
         connect(m_ssl, &QSslSocket::encryptedBytesWritten, this,
             &AsyncConnectionPrivate::onBytesWritten);
         connect(m_ssl, &QSslSocket::sslErrors, this, &AsyncConnectionPrivate::onSslErrors);
+        // Qt reports the end of a TLS stream as RemoteHostClosedError whether or not the peer
+        // sent close_notify first; only this alert tells the two apart (a truncation check).
+        connect(m_ssl, &QSslSocket::alertReceived, this,
+            [this](QSsl::AlertLevel, QSsl::AlertType type, const QString &) {
+                if (type == QSsl::AlertType::CloseNotify)
+                    m_closeNotifyReceived = true;
+            });
     } else {
         m_socket = new QTcpSocket(this);
     }
@@ -144,13 +154,13 @@ bool AsyncConnectionPrivate::usable(bool peek) const
     if (peek && m_peekFd >= 0) {
         // The event loop may not have run since the server closed the connection or sent
         // something: ask the kernel. One non-blocking syscall, the check urllib3 and httpcore
-        // make before reuse. A TLS socket may legitimately have records pending (session
-        // tickets), so for it only the peer's FIN counts.
+        // make before reuse, with urllib3's rule: an idle connection that is readable is
+        // dropped. For TLS too: what waits there is most likely a close_notify alert ahead of
+        // the FIN (the server closed while nobody was looking), and a record that is not (a late
+        // session ticket) only costs a new connection, never a request sent into a dead one.
         char byte;
         const ssize_t n = ::recv(m_peekFd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0)
-            return false;
-        if (n > 0 && !m_ssl)
+        if (n >= 0)
             return false;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return false;
@@ -175,6 +185,12 @@ void AsyncConnectionPrivate::throwConnectError() const
 {
     const QUrl url = m_endpoint.toUrl();
     const QString where = m_endpoint.description();
+    if (m_connectAborted)
+        Transport::throwAborted(m_abortedPhase, url);
+    if (!m_hostNameMismatch.isEmpty()) {
+        throw TlsError(QStringLiteral("TLS handshake with %1 failed").arg(where), url,
+            QStringLiteral("host name verification failed: ") + m_hostNameMismatch);
+    }
     if (m_connectTimedOut) {
         throw ConnectTimeout(
             QStringLiteral("connecting to %1 timed out after %2%3")
@@ -409,6 +425,22 @@ void AsyncConnectionPrivate::onConnected()
 
 void AsyncConnectionPrivate::onEncrypted()
 {
+    // Qt's check has passed; RFC 9525's stricter one (hostnamecheck.h) runs before the
+    // connection is handed to anyone, so not one application byte goes to a server whose
+    // certificate names another host.
+    if (m_endpoint.tlsOptions.verifyPeer
+        && !Transport::certificateMatchesHostName(
+            m_ssl->peerCertificate(), m_endpoint.host, &m_hostNameMismatch)) {
+        qCDebug(lcConnection) << "connection" << m_id << "to" << m_endpoint.description()
+                              << "certificate does not match:" << m_hostNameMismatch;
+        m_failed = true;
+        m_connectTimer.stop();
+        ++m_inCall;
+        m_socket->abort();
+        --m_inCall;
+        wake(m_connectWaiter, nullptr, Result::Woken);
+        return;
+    }
     m_connected = true;
     wake(m_connectWaiter, nullptr, Result::Woken);
 }
@@ -525,6 +557,29 @@ void AsyncConnectionPrivate::closeSocket(bool graceful)
     wakeAll(Result::Closed, true);
 }
 
+void AsyncConnectionPrivate::makeInert()
+{
+    closeSocket(false);
+    stopTimers();
+    m_idleObserver = nullptr;
+    QCoreApplication::removePostedEvents(q);
+    QCoreApplication::removePostedEvents(this);
+    for (QObject *child : findChildren<QObject *>())
+        QCoreApplication::removePostedEvents(child);
+}
+
+void AsyncConnectionPrivate::customEvent(QEvent *event)
+{
+    if (event->type() != Transport::ConnectionCallEvent::eventType()) {
+        QObject::customEvent(event);
+        return;
+    }
+    // The call may delete the connection, and this object with it: nothing is touched after.
+    const std::function<void()> call
+        = std::move(static_cast<Transport::ConnectionCallEvent *>(event)->call);
+    call();
+}
+
 void AsyncConnectionPrivate::teardown()
 {
     if (m_destroyedFlag)
@@ -571,10 +626,10 @@ AsyncConnection::~AsyncConnection()
     d->teardown();
 }
 
-QCoro::Task<void> AsyncConnection::connectToHost(
-    const Endpoint &endpoint, std::chrono::milliseconds timeout)
+QCoro::Task<void> AsyncConnectionPrivate::connectAbortable(AsyncConnectionPrivate *dd,
+    Endpoint endpoint, std::chrono::milliseconds timeout,
+    std::shared_ptr<Transport::AbortSignal> abort)
 {
-    AsyncConnectionPrivate *const dd = d.get();
     if (dd->m_socket) {
         throw NetworkError(QStringLiteral("connectToHost() called twice (already connected to %1)")
                                .arg(dd->m_endpoint.description()),
@@ -586,6 +641,10 @@ QCoro::Task<void> AsyncConnection::connectToHost(
             QStringLiteral("cannot connect to %1: no host or port").arg(endpoint.toString()),
             endpoint.toUrl());
     }
+    if (Transport::isAborted(abort)) {
+        Transport::throwAborted(
+            QStringLiteral("connecting to %1").arg(endpoint.description()), endpoint.toUrl());
+    }
     if (endpoint.tls && !QSslSocket::supportsSsl()) {
         throw TlsError(QStringLiteral("cannot connect to %1: TLS is not available")
                            .arg(endpoint.description()),
@@ -595,6 +654,14 @@ QCoro::Task<void> AsyncConnection::connectToHost(
     dd->m_socket->setProxy(endpoint.proxy);
     dd->m_connectTimeout = timeout;
     qCDebug(lcConnection) << "connection" << dd->m_id << "connecting to" << endpoint.description();
+
+    // Cleared when this call ends, however it ends; the handler reaches the connection only
+    // through a guarded pointer, in case it is deleted while connecting.
+    const QPointer<AsyncConnection> self(dd->q);
+    const Transport::AbortScope abortScope(abort, [self] {
+        if (self)
+            AsyncConnectionPrivate::get(self.data())->abortConnect();
+    });
 
     ++dd->m_inCall;
     if (dd->m_ssl) {
@@ -619,6 +686,38 @@ QCoro::Task<void> AsyncConnection::connectToHost(
             throw NetworkError(QStringLiteral("connection was destroyed while connecting"));
     }
     dd->m_connectTimer.stop();
+    if (dd->m_connectAborted) // aborted after the socket connected, before we resumed
+        dd->throwConnectError();
+}
+
+void AsyncConnectionPrivate::abortConnect()
+{
+    if (m_connectAborted || !m_socket)
+        return;
+    m_connectAborted = true;
+    const QString where = m_endpoint.description();
+    const bool viaProxy = m_endpoint.proxy.type() == QNetworkProxy::HttpProxy
+        || m_endpoint.proxy.type() == QNetworkProxy::Socks5Proxy;
+    if (m_socket->state() == QAbstractSocket::HostLookupState)
+        m_abortedPhase = QStringLiteral("looking up the host name of %1").arg(where);
+    else if (m_socket->state() == QAbstractSocket::ConnectingState && viaProxy)
+        m_abortedPhase
+            = QStringLiteral("connecting to %1 (TCP connect or proxy handshake)").arg(where);
+    else if (m_ssl && m_tcpConnected && !m_connected)
+        m_abortedPhase = QStringLiteral("in the TLS handshake with %1").arg(where);
+    else
+        m_abortedPhase = QStringLiteral("connecting to %1").arg(where);
+    qCDebug(lcConnection) << "connection" << m_id << "to" << m_endpoint.description()
+                          << "aborted:" << m_abortedPhase;
+    // The waiting coroutine is resumed from the event loop: the caller of abort() is on the
+    // stack and must not see the request unwind under it.
+    closeSocket(false);
+}
+
+QCoro::Task<void> AsyncConnection::connectToHost(
+    const Endpoint &endpoint, std::chrono::milliseconds timeout)
+{
+    return AsyncConnectionPrivate::connectAbortable(d.get(), endpoint, timeout, {});
 }
 
 QCoro::Task<void> AsyncConnection::write(const QByteArray &data, std::chrono::milliseconds timeout)
@@ -701,6 +800,11 @@ bool AsyncConnection::isOpen() const
 bool AsyncConnection::isUsableForReuse() const
 {
     return d->usable(true);
+}
+
+bool AsyncConnection::endedWithoutCloseNotify() const
+{
+    return d->m_ssl && d->m_eof && !d->m_closeNotifyReceived;
 }
 
 bool AsyncConnection::isEncrypted() const

@@ -16,14 +16,18 @@
 
 #include <Reqivo/asyncconnection.h>
 
+#include "abortsignal_p.h"
+
 #include <QAbstractSocket>
 #include <QBasicTimer>
+#include <QEvent>
 #include <QList>
 #include <QObject>
 #include <QSslError>
 
 #include <chrono>
 #include <coroutine>
+#include <functional>
 
 class QSslSocket;
 
@@ -38,6 +42,25 @@ public:
 
 protected:
     ~IdleObserver() = default;
+};
+
+//! A function to run in a connection's thread: posted to its private object, which runs it
+//! (AsyncConnectionPrivate::customEvent()). How a lease released in another thread hands its
+//! connection back (AsyncConnectionPoolPrivate::handBack()).
+class ConnectionCallEvent : public QEvent
+{
+public:
+    explicit ConnectionCallEvent(std::function<void()> call)
+        : QEvent(eventType())
+        , call(std::move(call))
+    {
+    }
+    static QEvent::Type eventType()
+    {
+        static const auto type = QEvent::Type(QEvent::registerEventType());
+        return type;
+    }
+    std::function<void()> call;
 };
 } // namespace Transport
 
@@ -90,6 +113,17 @@ public:
     explicit AsyncConnectionPrivate(AsyncConnection *q);
     ~AsyncConnectionPrivate() override;
 
+    static AsyncConnectionPrivate *get(AsyncConnection *connection) { return connection->d.get(); }
+
+    //! AsyncConnection::connectToHost() that \a abort can end at once in every phase (name
+    //! lookup, TCP connect, proxy handshake, TLS handshake): the socket is aborted and the call
+    //! throws RequestError with detail "aborted" (Transport::throwAborted()). A null \a abort
+    //! is connectToHost(). \a dd must be a connection that was never connected.
+    static QCoro::Task<void> connectAbortable(AsyncConnectionPrivate *dd, Endpoint endpoint,
+        std::chrono::milliseconds timeout, std::shared_ptr<Transport::AbortSignal> abort);
+    //! The abort handler of connect(): closes the socket and wakes the connecting coroutine.
+    void abortConnect();
+
     void createSocket();
     void armTimer(QBasicTimer &timer, std::chrono::milliseconds timeout);
     //! Stops every timer (nobody may be waiting): before the connection leaves its thread, since
@@ -100,6 +134,11 @@ public:
         m_readTimer.stop();
         m_writeTimer.stop();
     }
+    //! Aborts the connection for good and leaves nothing of this thread pointing at it (no
+    //! timer, no socket notifier, no posted event), so that any thread may delete it after:
+    //! what a pool does to checked-out connections when it is destroyed.
+    void makeInert();
+    void customEvent(QEvent *event) override;
     void setReadDeadline(std::chrono::milliseconds timeout);
     qint64 pendingWriteBytes() const;
     bool usable(bool peek) const;
@@ -176,6 +215,11 @@ public:
     bool m_failed = false; //!< a socket error other than the peer closing
     bool m_closedEmitted = false;
     bool m_connectTimedOut = false;
+    bool m_connectAborted = false; //!< connect() was ended by its AbortSignal
+    QString m_abortedPhase; //!< what the connect was doing then, for the message
+    //! Why the certificate does not match the host (RFC 9525); set means the connect failed.
+    QString m_hostNameMismatch;
+    bool m_closeNotifyReceived = false; //!< TLS: the peer sent close_notify
     QAbstractSocket::SocketError m_error = QAbstractSocket::UnknownSocketError;
     QString m_errorString;
     QList<QSslError> m_sslErrors;

@@ -4,8 +4,11 @@
 #include <Reqivo/errors.h>
 
 #include <QAbstractSocket>
+#include <QCoreApplication>
 #include <QLoggingCategory>
+#include <QMutexLocker>
 #include <QPointer>
+#include <QThread>
 #include <QTimer>
 #include <QTimerEvent>
 
@@ -32,9 +35,9 @@ int clampedMillis(std::chrono::milliseconds value)
 
 // --- ConnectionLease ---------------------------------------------------------------------------
 
-ConnectionLease::ConnectionLease(
-    AsyncConnectionPool *pool, AsyncConnection *connection, quint64 slot, bool reused) noexcept
-    : m_pool(pool)
+ConnectionLease::ConnectionLease(std::shared_ptr<Transport::LeaseAnchor> anchor,
+    AsyncConnection *connection, quint64 slot, bool reused) noexcept
+    : m_anchor(std::move(anchor))
     , m_connection(connection)
     , m_slot(slot)
     , m_reused(reused)
@@ -63,7 +66,7 @@ ConnectionLease::~ConnectionLease()
 
 void ConnectionLease::swap(ConnectionLease &other) noexcept
 {
-    m_pool.swap(other.m_pool);
+    m_anchor.swap(other.m_anchor);
     std::swap(m_connection, other.m_connection);
     std::swap(m_slot, other.m_slot);
     std::swap(m_reused, other.m_reused);
@@ -71,39 +74,44 @@ void ConnectionLease::swap(ConnectionLease &other) noexcept
 
 void ConnectionLease::recycle(std::chrono::milliseconds keepAlive)
 {
-    AsyncConnection *const connection = std::exchange(m_connection, nullptr);
-    if (!connection)
-        return;
-    AsyncConnectionPool *const pool = m_pool.data();
-    m_pool.clear();
-    if (pool)
-        pool->d->release(m_slot, connection, keepAlive);
-    else
-        delete connection; // the pool is gone: the lease owned it
+    if (AsyncConnection *const connection = std::exchange(m_connection, nullptr)) {
+        AsyncConnectionPoolPrivate::handBack(
+            std::exchange(m_anchor, {}), connection, m_slot, true, keepAlive);
+    }
 }
 
 void ConnectionLease::discard()
 {
-    AsyncConnection *const connection = std::exchange(m_connection, nullptr);
-    if (!connection)
-        return;
-    AsyncConnectionPool *const pool = m_pool.data();
-    m_pool.clear();
-    if (pool)
-        pool->d->discard(m_slot, connection);
-    else
-        delete connection;
+    if (AsyncConnection *const connection = std::exchange(m_connection, nullptr)) {
+        AsyncConnectionPoolPrivate::handBack(std::exchange(m_anchor, {}), connection, m_slot, false,
+            std::chrono::milliseconds::zero());
+    }
 }
 
 // --- AsyncConnectionPoolPrivate ------------------------------------------------------------------
 
-AsyncConnectionPoolPrivate::SlotWait::SlotWait(
-    AsyncConnectionPoolPrivate *d, quint64 id, Millis timeout)
+AsyncConnectionPoolPrivate::SlotWait::SlotWait(AsyncConnectionPoolPrivate *d, quint64 id,
+    Millis timeout, std::shared_ptr<Transport::AbortSignal> abort)
     : m_d(d)
     , m_id(id)
     , m_timeout(timeout)
+    , m_abortScope(std::move(abort), [this] { abortWait(); })
 {
     d->m_waiters.emplace(id, &m_waiter);
+}
+
+void AsyncConnectionPoolPrivate::SlotWait::abortWait()
+{
+    // Only a caller still queued leaves the queue here (while it is, the pool exists); one
+    // already served, timed out or told the pool is gone sees the abort when it resumes.
+    if (m_waiter.state != PoolWaiter::State::Waiting)
+        return;
+    m_waiter.timer.stop();
+    m_d->m_waiters.erase(m_id);
+    m_d->m_state.cancel(m_id);
+    m_waiter.state = PoolWaiter::State::Aborted;
+    if (m_waiter.handle)
+        resumeLater(m_waiter.handle);
 }
 
 AsyncConnectionPoolPrivate::SlotWait::~SlotWait()
@@ -125,8 +133,10 @@ void AsyncConnectionPoolPrivate::SlotWait::await_suspend(std::coroutine_handle<>
 AsyncConnectionPoolPrivate::AsyncConnectionPoolPrivate(
     AsyncConnectionPool *q, const PoolOptions &options)
     : q(q)
+    , m_anchor(std::make_shared<Transport::LeaseAnchor>())
     , m_state(sanitized(options))
 {
+    m_anchor->pool = this;
     // Every reuse asks the kernel (one non-blocking peek): a blocking caller runs no event
     // loop between requests, so a FIN that arrived a moment ago is known only to the kernel,
     // and a non-idempotent request must never be sent on such a connection.
@@ -147,14 +157,20 @@ PoolOptions AsyncConnectionPoolPrivate::sanitized(PoolOptions options)
     return options;
 }
 
-QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
-    const Endpoint &requested, Millis connectTimeout, Millis acquireTimeout, bool fresh)
+QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(const Endpoint &requested,
+    Millis connectTimeout, Millis acquireTimeout, bool fresh,
+    std::shared_ptr<Transport::AbortSignal> abort)
 {
     // `requested` is only used before this coroutine first suspends (QCoro tasks start at once,
     // so the caller's argument is still alive then); a path that waits copies it first. The
     // pool may be destroyed during a wait: `pool` tells, and nothing of it is touched after a
     // wait without checking.
     const QPointer<AsyncConnectionPool> pool(q);
+    if (Transport::isAborted(abort)) {
+        Transport::throwAborted(
+            QStringLiteral("waiting for a connection to %1").arg(requested.description()),
+            requested.toUrl());
+    }
     std::vector<quint64> toClose;
     const PoolState::Checkout checkout
         = m_state.checkout(keyOf(requested), fresh, now(), m_alive, toClose);
@@ -167,10 +183,15 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
     quint64 slot = checkout.slot;
     if (outcome == PoolState::Outcome::Wait) {
         const Endpoint endpoint = requested;
-        SlotWait wait(this, checkout.waiter, acquireTimeout);
+        SlotWait wait(this, checkout.waiter, acquireTimeout, abort);
         qCDebug(lcPool) << "waiting for a connection:" << m_state.summary();
         co_await wait.untilServed();
         const PoolWaiter &waiter = wait.waiter();
+        if (waiter.state == PoolWaiter::State::Aborted) {
+            Transport::throwAborted(
+                QStringLiteral("waiting for a connection to %1").arg(endpoint.description()),
+                endpoint.toUrl());
+        }
         if (waiter.state == PoolWaiter::State::TimedOut) {
             throw PoolTimeout(QStringLiteral("no connection to %1 became available within %2 ms")
                                   .arg(endpoint.description())
@@ -187,39 +208,52 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(
         }
         outcome = waiter.outcome;
         slot = waiter.slot;
+        if (Transport::isAborted(abort)) {
+            // Served, then aborted before it could resume: the slot goes back.
+            if (outcome == PoolState::Outcome::Reuse) {
+                release(slot, waiter.connection, Millis::zero());
+            } else {
+                m_state.remove(slot);
+                apply(m_state.schedule(now(), m_alive));
+            }
+            Transport::throwAborted(
+                QStringLiteral("waiting for a connection to %1").arg(endpoint.description()),
+                endpoint.toUrl());
+        }
         if (outcome == PoolState::Outcome::Create) {
             if (AsyncConnection *parked = fresh ? nullptr : takeParked(endpoint)) {
                 m_connections.emplace(slot, parked);
                 parked->markUsed();
-                co_return ConnectionLease(q, parked, slot, true);
+                co_return ConnectionLease(m_anchor, parked, slot, true);
             }
-            co_return co_await connect(endpoint, slot, connectTimeout);
+            co_return co_await connect(endpoint, slot, connectTimeout, std::move(abort));
         }
     } else if (outcome == PoolState::Outcome::Create) {
         if (AsyncConnection *parked = fresh ? nullptr : takeParked(requested)) {
             m_connections.emplace(slot, parked);
             parked->markUsed();
-            co_return ConnectionLease(q, parked, slot, true);
+            co_return ConnectionLease(m_anchor, parked, slot, true);
         }
-        co_return co_await connect(requested, slot, connectTimeout);
+        co_return co_await connect(requested, slot, connectTimeout, std::move(abort));
     }
 
     AsyncConnection *const connection = m_connections.at(slot);
     connection->d->m_idleObserver = nullptr;
     connection->markUsed();
-    co_return ConnectionLease(q, connection, slot, true);
+    co_return ConnectionLease(m_anchor, connection, slot, true);
 }
 
-QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::connect(
-    const Endpoint &endpoint, quint64 slot, Millis connectTimeout)
+QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::connect(const Endpoint &endpoint,
+    quint64 slot, Millis connectTimeout, std::shared_ptr<Transport::AbortSignal> abort)
 {
-    // `endpoint` is used before the first suspension only (connectToHost() copies it).
+    // `endpoint` is used before the first suspension only (the connect copies it).
     const QPointer<AsyncConnectionPool> pool(q);
     auto *const connection = new AsyncConnection;
     m_connections.emplace(slot, connection);
     connection->markUsed();
     try {
-        co_await connection->connectToHost(endpoint, connectTimeout);
+        co_await AsyncConnectionPrivate::connectAbortable(
+            connection->d.get(), endpoint, connectTimeout, std::move(abort));
     } catch (...) {
         if (pool) {
             m_connections.erase(slot);
@@ -241,7 +275,38 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::connect(
     }
     qCDebug(lcPool) << "new connection" << connection->id() << "to"
                     << connection->endpoint().description();
-    co_return ConnectionLease(q, connection, slot, false);
+    co_return ConnectionLease(m_anchor, connection, slot, false);
+}
+
+void AsyncConnectionPoolPrivate::handBack(std::shared_ptr<Transport::LeaseAnchor> anchor,
+    AsyncConnection *connection, quint64 slot, bool recycle, Millis keepAlive)
+{
+    if (connection->thread() == QThread::currentThread()) {
+        // The pool's thread, the only one that changes anchor->pool: no lock needed.
+        AsyncConnectionPoolPrivate *const pool = anchor ? anchor->pool : nullptr;
+        if (!pool)
+            delete connection; // the pool is gone: the lease owned it
+        else if (recycle)
+            pool->release(slot, connection, keepAlive);
+        else
+            pool->discard(slot, connection);
+        return;
+    }
+    // Another thread: the connection's socket notifiers and timers, and the pool's state,
+    // belong to the pool's thread, so the hand-back is posted there.
+    if (anchor) {
+        const QMutexLocker lock(&anchor->mutex);
+        if (anchor->pool) {
+            QCoreApplication::postEvent(connection->d.get(),
+                new Transport::ConnectionCallEvent([anchor, connection, slot, recycle, keepAlive] {
+                    handBack(anchor, connection, slot, recycle, keepAlive);
+                }));
+            return;
+        }
+    }
+    // The pool is gone and left the connection inert (teardown()): nothing of its thread
+    // refers to it any more.
+    delete connection;
 }
 
 void AsyncConnectionPoolPrivate::release(
@@ -445,6 +510,22 @@ void AsyncConnectionPoolPrivate::timerEvent(QTimerEvent *event)
 void AsyncConnectionPoolPrivate::teardown()
 {
     m_expiryTimer.stop();
+    // Under the anchor's lock, so that no lease in another thread posts a hand-back or deletes
+    // its connection while this runs (see the header comment).
+    const QMutexLocker lock(&m_anchor->mutex);
+    // Hand-backs posted by leases that ended in other threads run now, while the pool can
+    // still take their connections back.
+    std::vector<AsyncConnection *> leased;
+    for (const auto &[slot, connection] : m_connections) {
+        if (!m_state.isIdle(slot))
+            leased.push_back(connection);
+    }
+    for (AsyncConnection *connection : leased) {
+        QCoreApplication::sendPostedEvents(
+            connection->d.get(), Transport::ConnectionCallEvent::eventType());
+    }
+    m_anchor->pool = nullptr;
+
     for (const auto &[id, waiter] : m_waiters) {
         waiter->timer.stop();
         waiter->state = PoolWaiter::State::PoolDestroyed;
@@ -458,7 +539,7 @@ void AsyncConnectionPoolPrivate::teardown()
         if (m_state.isIdle(slot))
             delete connection;
         else
-            connection->abort(); // its lease (or the coroutine connecting it) owns it now
+            connection->d->makeInert(); // its lease (or the coroutine connecting it) owns it now
     }
 }
 
@@ -478,13 +559,13 @@ AsyncConnectionPool::~AsyncConnectionPool()
 QCoro::Task<ConnectionLease> AsyncConnectionPool::acquire(const Endpoint &endpoint,
     std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout)
 {
-    return d->acquire(endpoint, connectTimeout, acquireTimeout, false);
+    return d->acquire(endpoint, connectTimeout, acquireTimeout, false, {});
 }
 
 QCoro::Task<ConnectionLease> AsyncConnectionPool::connectFresh(const Endpoint &endpoint,
     std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout)
 {
-    return d->acquire(endpoint, connectTimeout, acquireTimeout, true);
+    return d->acquire(endpoint, connectTimeout, acquireTimeout, true, {});
 }
 
 void AsyncConnectionPool::clear()
@@ -525,9 +606,9 @@ int AsyncConnectionPool::waitingCount() const
     return d->m_state.waitingCount();
 }
 
-void AsyncConnectionPool::setSharedStore(Transport::SharedConnectionStore *store)
+void AsyncConnectionPool::setSharedStore(std::shared_ptr<Transport::SharedConnectionStore> store)
 {
-    d->m_store = store;
+    d->m_store = std::move(store);
 }
 
 QString AsyncConnectionPool::debugSummary() const

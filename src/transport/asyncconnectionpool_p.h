@@ -6,8 +6,17 @@
 // lease alone. Waiting callers are PoolWaiter records in their coroutine frames, registered
 // here by waiter id. They are always resumed from the event loop, never from inside a pool
 // call, so serving a waiter cannot re-enter the pool while it is updating itself.
+//
+// Threads: the pool and its connections live in one thread. A lease may end in another (the
+// last copy of a streamed Response dropped there); it then reaches the pool through its
+// LeaseAnchor, under the anchor's mutex: while the pool exists, the hand-back is posted to the
+// connection (a Transport::ConnectionCallEvent) and runs in the pool's thread; the pool's
+// destructor runs the hand-backs still queued, then, still under the mutex, clears the anchor
+// and makes its checked-out connections inert (AsyncConnectionPrivate::makeInert()), so a lease
+// that finds the anchor empty may delete its connection wherever it is.
 #pragma once
 
+#include "abortsignal_p.h"
 #include "asyncconnection_p.h"
 #include "poolstate_p.h"
 #include "sharedconnectionstore.h"
@@ -16,13 +25,27 @@
 
 #include <QBasicTimer>
 #include <QElapsedTimer>
+#include <QMutex>
 #include <QObject>
 
 #include <coroutine>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
 namespace Reqivo {
+
+class AsyncConnectionPoolPrivate;
+
+namespace Transport {
+//! What a lease knows of its pool, safely from any thread (see the header comment).
+struct LeaseAnchor
+{
+    QMutex mutex;
+    //! The pool; null once it is destroyed. Written only in the pool's thread, under the mutex.
+    AsyncConnectionPoolPrivate *pool = nullptr;
+};
+} // namespace Transport
 
 class AsyncConnectionPoolPrivate : public QObject, public Transport::IdleObserver
 {
@@ -32,7 +55,7 @@ public:
 
     struct PoolWaiter
     {
-        enum class State { Waiting, Granted, TimedOut, PoolDestroyed };
+        enum class State { Waiting, Granted, TimedOut, PoolDestroyed, Aborted };
         std::coroutine_handle<> handle;
         State state = State::Waiting;
         PoolState::Outcome outcome = PoolState::Outcome::Create;
@@ -56,7 +79,9 @@ public:
             void await_resume() const noexcept { }
         };
 
-        SlotWait(AsyncConnectionPoolPrivate *d, quint64 id, Millis timeout);
+        //! While it waits, \a abort (if any) takes the caller out of the queue (State::Aborted).
+        SlotWait(AsyncConnectionPoolPrivate *d, quint64 id, Millis timeout,
+            std::shared_ptr<Transport::AbortSignal> abort);
         SlotWait(const SlotWait &) = delete;
         SlotWait &operator=(const SlotWait &) = delete;
         ~SlotWait();
@@ -67,10 +92,13 @@ public:
         const PoolWaiter &waiter() const { return m_waiter; }
 
     private:
+        void abortWait();
+
         AsyncConnectionPoolPrivate *m_d;
         quint64 m_id;
         Millis m_timeout;
         PoolWaiter m_waiter;
+        Transport::AbortScope m_abortScope; // last: its handler uses the members above
     };
 
     AsyncConnectionPoolPrivate(AsyncConnectionPool *q, const PoolOptions &options);
@@ -79,10 +107,27 @@ public:
     static PoolOptions sanitized(PoolOptions options);
     Millis now() const { return Millis(m_clock.elapsed()); }
 
-    QCoro::Task<ConnectionLease> acquire(
-        const Endpoint &requested, Millis connectTimeout, Millis acquireTimeout, bool fresh);
-    QCoro::Task<ConnectionLease> connect(
-        const Endpoint &endpoint, quint64 slot, Millis connectTimeout);
+    //! AsyncConnectionPool::acquire() (\a fresh false) or connectFresh() (\a fresh true) that
+    //! \a abort can end at once: while the caller waits for a slot (it leaves the queue) and
+    //! while its new connection is being made (name lookup, TCP connect, proxy and TLS
+    //! handshakes; the socket is aborted). The call then throws RequestError with detail
+    //! "aborted" and the pool's counts are as before it. A null \a abort is acquire() itself.
+    //! The entry point for src/client: the public API does not show Transport::AbortSignal.
+    static QCoro::Task<ConnectionLease> acquireAbortable(AsyncConnectionPool &pool,
+        const Endpoint &endpoint, Millis connectTimeout, Millis acquireTimeout,
+        std::shared_ptr<Transport::AbortSignal> abort, bool fresh = false)
+    {
+        return pool.d->acquire(endpoint, connectTimeout, acquireTimeout, fresh, std::move(abort));
+    }
+
+    QCoro::Task<ConnectionLease> acquire(const Endpoint &requested, Millis connectTimeout,
+        Millis acquireTimeout, bool fresh, std::shared_ptr<Transport::AbortSignal> abort);
+    QCoro::Task<ConnectionLease> connect(const Endpoint &endpoint, quint64 slot,
+        Millis connectTimeout, std::shared_ptr<Transport::AbortSignal> abort);
+    //! Ends a lease (ConnectionLease::recycle() or discard()), from any thread: see the header
+    //! comment.
+    static void handBack(std::shared_ptr<Transport::LeaseAnchor> anchor,
+        AsyncConnection *connection, quint64 slot, bool recycle, Millis keepAlive);
     void release(quint64 slot, AsyncConnection *connection, Millis keepAlive);
     void discard(quint64 slot, AsyncConnection *connection);
     void idleConnectionLost(quint64 slot) override;
@@ -96,6 +141,7 @@ public:
     void timerEvent(QTimerEvent *event) override;
 
     AsyncConnectionPool *const q;
+    const std::shared_ptr<Transport::LeaseAnchor> m_anchor;
     PoolState m_state;
     //! Endpoint::key() builds several strings; a session asks for the same endpoint over and
     //! over, so the last one's key is kept.
@@ -112,7 +158,7 @@ public:
     PoolState::AliveCheck m_alive;
     //! Where idle connections go instead of m_connections when sessions in several threads
     //! share them (Reqivo::ConnectionPool); null for a pool of its own.
-    Transport::SharedConnectionStore *m_store = nullptr;
+    std::shared_ptr<Transport::SharedConnectionStore> m_store;
 
     //! A parked connection for \a endpoint pulled into this thread and found usable, or null.
     AsyncConnection *takeParked(const Endpoint &endpoint);

@@ -9,6 +9,16 @@
 #   expired.pem expired.key     server cert (same SANs) signed by the CA, valid only in 2020
 #   wronghost.pem wronghost.key server cert signed by the CA; SAN only DNS:example.invalid
 #
+# Host-name verification (RFC 9525) cases, all signed by the CA; Qt 6.4 alone accepts the
+# first four for the host in brackets, Reqivo must refuse them:
+#   cn-not-san.pem/.key         CN=localhost, SAN only DNS:other.invalid      [localhost]
+#   cn-only.pem/.key            CN=localhost, no SAN at all                   [localhost]
+#   ip-in-cn.pem/.key           CN=127.0.0.1, no SAN                          [127.0.0.1]
+#   ip-as-dns.pem/.key          SAN DNS:127.0.0.1 (a DNS-type entry, not IP)  [127.0.0.1]
+#   partial-wildcard.pem/.key   SAN DNS:f*.wild.reqivo.test                   [foo.wild.reqivo.test]
+#   wildcard.pem/.key           SAN DNS:*.wild.reqivo.test (tests resolve *.reqivo.test to
+#                               127.0.0.1 inside the test process)
+#
 # EC P-256 keys, so the whole set takes well under a second. Idempotent: an existing, complete
 # set that is valid for at least another day is left alone. The files appear atomically (made
 # in a temporary directory, then moved), so concurrent runs never see half a set.
@@ -19,7 +29,10 @@ command -v openssl >/dev/null || { echo "make-certs.sh: openssl not found (Debia
 mkdir -p "$out"
 
 files=(ca.pem ca.key server.pem server.key client.pem client.key other-ca.pem other-ca.key
-       other-server.pem other-server.key expired.pem expired.key wronghost.pem wronghost.key)
+       other-server.pem other-server.key expired.pem expired.key wronghost.pem wronghost.key
+       cn-not-san.pem cn-not-san.key cn-only.pem cn-only.key ip-in-cn.pem ip-in-cn.key
+       ip-as-dns.pem ip-as-dns.key partial-wildcard.pem partial-wildcard.key
+       wildcard.pem wildcard.key)
 complete=1
 for f in "${files[@]}"; do [[ -s $out/$f ]] || complete=0; done
 if ((complete)) && openssl x509 -in "$out/server.pem" -noout -checkend 86400 >/dev/null 2>&1; then
@@ -57,6 +70,12 @@ if ! {
     leaf client ca "reqivo-client" "" clientAuth &&
     leaf other-server other-ca localhost "$local_sans" serverAuth &&
     leaf wronghost ca example.invalid "DNS:example.invalid" serverAuth &&
+    leaf cn-not-san ca localhost "DNS:other.invalid" serverAuth &&
+    leaf cn-only ca localhost "" serverAuth &&
+    leaf ip-in-cn ca 127.0.0.1 "" serverAuth &&
+    leaf ip-as-dns ca "reqivo test" "DNS:127.0.0.1" serverAuth &&
+    leaf partial-wildcard ca "partial wildcard" "DNS:f*.wild.reqivo.test" serverAuth &&
+    leaf wildcard ca "*.wild.reqivo.test" "DNS:*.wild.reqivo.test" serverAuth &&
     # openssl x509 in 3.0 cannot back-date a certificate, `openssl ca` can (-startdate/-enddate).
     newkey expired.key &&
     openssl req -new -key expired.key -out expired.csr -subj "/O=Reqivo tests/CN=localhost" &&

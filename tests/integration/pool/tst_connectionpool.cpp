@@ -313,6 +313,29 @@ private Q_SLOTS:
         QCOMPARE(shared.idleCount(), 1);
     }
 
+    // Attached pools share the parking place with the ConnectionPool, so one destroyed before
+    // the sessions that use it closes what was parked and leaves them working (they used to
+    // keep a dangling pointer to it).
+    void sessionsOutliveTheConnectionPool()
+    {
+        KeepAliveServer server;
+        server.start();
+        const QUrl url(u"http://127.0.0.1:%1/x"_s.arg(server.port));
+        auto shared = std::make_unique<Reqivo::ConnectionPool>();
+        Reqivo::Session session(shared.get());
+        QCOMPARE(session.get(url).status(), 200);
+        QCOMPARE(shared->idleCount(), 1);
+        shared.reset(); // closes the parked connection
+        const Reqivo::Response second = session.get(url);
+        QCOMPARE(second.status(), 200);
+        QVERIFY(!second.connectionReused());
+        const Reqivo::Response third = session.get(url);
+        QCOMPARE(third.status(), 200);
+        QVERIFY(third.connectionReused()); // parked and taken back as before
+        QCOMPARE(server.accepted.load(), 2);
+        QCOMPARE(server.violations.load(), 0);
+    }
+
     void expiredParkedConnectionsAreClosed()
     {
         KeepAliveServer server;

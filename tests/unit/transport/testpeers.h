@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -237,6 +238,20 @@ public:
 
     quint16 port() const { return m_port; }
     Reqivo::Endpoint endpoint() const { return loopbackEndpoint(m_port); }
+    //! True once the first filler's connection is established (the kernel completed its
+    //! handshake, so it occupies the accept queue), waiting up to \a timeoutMs for it.
+    bool waitUntilFull(int timeoutMs = 5000) const
+    {
+        if (m_fillers.isEmpty())
+            return false;
+        pollfd waitFor {m_fillers.first(), POLLOUT, 0};
+        if (::poll(&waitFor, 1, timeoutMs) != 1)
+            return false;
+        int error = 0;
+        socklen_t length = sizeof error;
+        return ::getsockopt(m_fillers.first(), SOL_SOCKET, SO_ERROR, &error, &length) == 0
+            && error == 0;
+    }
     //! Opens \a count non-blocking connections that just sit in the accept queue.
     void fill(int count)
     {

@@ -5,13 +5,22 @@
 #include "testpeers.h"
 #include "testproxies.h"
 
+#include "transport/sharedconnectionstore.h"
+
 #include <Reqivo/asyncconnectionpool.h>
 #include <Reqivo/errors.h>
 
+#include <QRegularExpression>
+#include <QSemaphore>
 #include <QTest>
+#include <QThread>
 
+#include <atomic>
 #include <memory>
 #include <optional>
+#include <thread>
+
+#include <poll.h>
 
 using namespace std::chrono_literals;
 using namespace ReqivoTest;
@@ -62,6 +71,91 @@ QCoro::Task<void> call(AsyncConnectionPool &pool, Reqivo::Endpoint endpoint, Cal
     caller.done = true;
     if (order)
         order->append(tag);
+}
+
+// A TLS echo server in a thread of its own, so that the test's thread can block (its event
+// loop not running, like a blocking Session between two calls) while the server acts.
+class ThreadedTlsEchoServer : public QObject
+{
+public:
+    std::atomic<int> accepted {0};
+
+    ThreadedTlsEchoServer() { moveToThread(&m_thread); }
+    ~ThreadedTlsEchoServer() override
+    {
+        QMetaObject::invokeMethod(
+            this, [this] { m_server.reset(); }, Qt::BlockingQueuedConnection);
+        m_thread.quit();
+        m_thread.wait();
+    }
+
+    bool start()
+    {
+        m_thread.start();
+        bool listening = false;
+        QMetaObject::invokeMethod(
+            this,
+            [this, &listening] {
+                m_server = std::make_unique<QSslServer>();
+                QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+                config.setLocalCertificate(certificate("server.pem"));
+                config.setPrivateKey(privateKey("server.key"));
+                config.setPeerVerifyMode(QSslSocket::VerifyNone);
+                m_server->setSslConfiguration(config);
+                QObject::connect(
+                    m_server.get(), &QTcpServer::pendingConnectionAvailable, this, [this] {
+                        while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+                            ++accepted;
+                            m_sockets << QPointer<QTcpSocket>(socket);
+                            const auto echo = [socket] { socket->write(socket->readAll()); };
+                            QObject::connect(socket, &QIODevice::readyRead, socket, echo);
+                            if (socket->bytesAvailable() > 0)
+                                echo();
+                        }
+                    });
+                listening = m_server->listen(QHostAddress::LocalHost, 0);
+                m_port = m_server->serverPort();
+            },
+            Qt::BlockingQueuedConnection);
+        return listening;
+    }
+
+    quint16 port() const { return m_port; }
+
+    //! Shuts every connection down with close_notify (QSslSocket::disconnectFromHost()) and
+    //! returns once the server has seen each one closed. The calling thread only blocks.
+    bool closeAllGracefully()
+    {
+        QSemaphore closed;
+        int count = 0;
+        QMetaObject::invokeMethod(
+            this,
+            [this, &closed, &count] {
+                for (const QPointer<QTcpSocket> &socket : std::as_const(m_sockets)) {
+                    if (!socket || socket->state() != QAbstractSocket::ConnectedState)
+                        continue;
+                    ++count;
+                    QObject::connect(socket, &QAbstractSocket::disconnected, socket,
+                        [&closed] { closed.release(); });
+                    socket->disconnectFromHost();
+                }
+            },
+            Qt::BlockingQueuedConnection);
+        return count > 0 && closed.tryAcquire(count, 10000);
+    }
+
+private:
+    QThread m_thread;
+    std::unique_ptr<QSslServer> m_server;
+    QList<QPointer<QTcpSocket>> m_sockets;
+    quint16 m_port = 0;
+};
+
+// Waits in the kernel, not in an event loop, until \a fd has something to read.
+bool waitReadable(int fd)
+{
+    pollfd readable {fd, POLLIN, 0};
+    return ::poll(&readable, 1, 10000) == 1;
 }
 
 } // namespace
@@ -278,6 +372,52 @@ private Q_SLOTS:
             ConnectionLease next = co_await pool.acquire(server.endpoint(), 5s, 5s);
             CO_VERIFY(!next.isReused());
             CO_COMPARE(pool.debugSummary(), summary(server, 0, 1, 1));
+        }());
+    }
+
+    // Review A7: a TLS server that shuts an idle connection down (close_notify, then FIN)
+    // while the client runs no event loop. Only the kernel knows, and what it holds is a TLS
+    // record: readable-while-idle must mean dropped, for TLS as for plain TCP.
+    void tlsCloseNotifyWhileNoEventLoopRanIsNeverReused_data()
+    {
+        QTest::addColumn<bool>("shared");
+        QTest::newRow("idle in the pool") << false;
+        QTest::newRow("parked in a shared store") << true;
+    }
+
+    void tlsCloseNotifyWhileNoEventLoopRanIsNeverReused()
+    {
+        QFETCH(bool, shared);
+        ThreadedTlsEchoServer server;
+        QVERIFY(server.start());
+        AsyncConnectionPool pool;
+        if (shared)
+            pool.setSharedStore(std::make_shared<Reqivo::Transport::SharedConnectionStore>());
+        RUN_CORO([&]() -> QCoro::Task<> {
+            Reqivo::Endpoint endpoint = loopbackEndpoint(server.port(), true);
+            endpoint.tlsOptions = testCaOptions();
+            ConnectionLease lease = co_await pool.acquire(endpoint, 5s, 5s);
+            co_await lease->write("ping", 5s);
+            QByteArray echoed;
+            while (echoed.size() < 4)
+                echoed += co_await lease->read(5s);
+            CO_COMPARE(echoed, QByteArray("ping"));
+            const int fd = int(lease->socket()->socketDescriptor());
+            const quint64 staleId = lease->id();
+            lease.recycle();
+            // No co_await from here to the next acquire(): this thread's event loop does not
+            // run while the server closes and the close_notify reaches the kernel.
+            CO_VERIFY(server.closeAllGracefully());
+            CO_VERIFY(waitReadable(fd));
+            ConnectionLease next = co_await pool.acquire(endpoint, 5s, 5s);
+            CO_VERIFY2(!next.isReused(), "a connection the server had closed was handed out");
+            CO_VERIFY(next->id() != staleId);
+            co_await next->write("pong", 5s);
+            echoed.clear();
+            while (echoed.size() < 4)
+                echoed += co_await next->read(5s);
+            CO_COMPARE(echoed, QByteArray("pong"));
+            CO_COMPARE(server.accepted.load(), 2);
         }());
     }
 
@@ -528,6 +668,138 @@ private Q_SLOTS:
             CO_VERIFY(!held);
             co_await settle();
         }());
+    }
+
+    // Review A9: a lease (the connection of a streamed response) ended in another thread. The
+    // pool's state and the connection's socket notifiers belong to the pool's thread: the
+    // hand-back must happen there, never in the other thread (Qt would warn about notifiers
+    // touched from another thread; any warning fails these tests).
+    // The pool is the one place that counts uses (review A13a): once per lease, however the
+    // lease was made.
+    void useCountCountsLeases()
+    {
+        LoopbackServer server;
+        QVERIFY(server.listen());
+        AsyncConnectionPool pool(options(1));
+        auto store = std::make_shared<Reqivo::Transport::SharedConnectionStore>();
+        RUN_CORO([&]() -> QCoro::Task<> {
+            const auto endpoint = server.endpoint();
+            ConnectionLease lease = co_await pool.acquire(endpoint, 5s, 5s); // new
+            CO_COMPARE(lease->useCount(), 1);
+            lease.recycle();
+            lease = co_await pool.acquire(endpoint, 5s, 5s); // idle, reused
+            CO_COMPARE(lease->useCount(), 2);
+            Caller waiter;
+            call(pool, endpoint, waiter);
+            lease.recycle(); // served to the waiter
+            CO_VERIFY(co_await eventually([&] { return waiter.done; }));
+            CO_VERIFY(waiter.lease && waiter.lease->isReused());
+            CO_COMPARE(waiter.lease->connection()->useCount(), 3);
+            pool.setSharedStore(store);
+            waiter.lease->recycle(); // parked
+            CO_COMPARE(store->parkedCount(), 1);
+            lease = co_await pool.acquire(endpoint, 5s, 5s); // taken from the store
+            CO_VERIFY(lease.isReused());
+            CO_COMPARE(lease->useCount(), 4);
+            lease.recycle();
+            lease = co_await pool.connectFresh(endpoint, 5s, 5s);
+            CO_COMPARE(lease->useCount(), 1);
+        }());
+    }
+
+    void leaseEndedInAnotherThread_data()
+    {
+        QTest::addColumn<QString>("how");
+        QTest::newRow("recycle()") << QStringLiteral("recycle");
+        QTest::newRow("discard()") << QStringLiteral("discard");
+        QTest::newRow("destroyed") << QStringLiteral("destroy");
+    }
+
+    void leaseEndedInAnotherThread()
+    {
+        QFETCH(QString, how);
+        QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
+        LoopbackServer server(LoopbackServer::echo());
+        QVERIFY(server.listen());
+        AsyncConnectionPool pool;
+        const Reqivo::Endpoint endpoint = server.endpoint();
+        std::optional<ConnectionLease> lease;
+        RUN_CORO([&]() -> QCoro::Task<> {
+            lease = co_await pool.acquire(endpoint, 5s, 5s);
+            co_await (*lease)->write("x", 5s);
+            CO_COMPARE(co_await (*lease)->read(5s), QByteArray("x"));
+        }());
+        QVERIFY(lease && *lease);
+        const quint64 id = (*lease)->id();
+        QPointer<Reqivo::AsyncConnection> connection = lease->connection();
+
+        std::thread other([how, moved = std::move(*lease)]() mutable {
+            ConnectionLease local = std::move(moved);
+            if (how == QLatin1String("recycle"))
+                local.recycle();
+            else if (how == QLatin1String("discard"))
+                local.discard();
+        }); // "destroy": the lease's destructor runs in the other thread
+        other.join();
+        lease.reset();
+
+        // Nothing changed yet: the hand-back waits for this thread's event loop.
+        QCOMPARE(pool.debugSummary(), summary(server, 0, 1, 1));
+        QVERIFY(connection);
+        if (how == QLatin1String("recycle")) {
+            QTRY_COMPARE_WITH_TIMEOUT(pool.debugSummary(), summary(server, 1, 0, 1), 5000);
+            RUN_CORO([&]() -> QCoro::Task<> {
+                ConnectionLease again = co_await pool.acquire(endpoint, 5s, 5s);
+                CO_VERIFY(again.isReused());
+                CO_COMPARE(again->id(), id);
+            }());
+        } else {
+            QTRY_COMPARE_WITH_TIMEOUT(pool.debugSummary(),
+                QStringLiteral("no connections | total=0/100 waiting=0"), 5000);
+            QVERIFY(!connection);
+            QTRY_VERIFY_WITH_TIMEOUT(server.sockets().isEmpty(), 5000);
+        }
+    }
+
+    void leaseEndedInAnotherThreadAfterThePoolIsGone()
+    {
+        QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
+        LoopbackServer server(LoopbackServer::echo());
+        QVERIFY(server.listen());
+        auto pool = std::make_unique<AsyncConnectionPool>();
+        std::optional<ConnectionLease> lease;
+        RUN_CORO([&]() -> QCoro::Task<> {
+            lease = co_await pool->acquire(server.endpoint(), 5s, 5s);
+        }());
+        QPointer<Reqivo::AsyncConnection> connection = lease->connection();
+        pool.reset(); // the connection is closed; the lease owns it now
+        QVERIFY(connection);
+        std::thread other([moved = std::move(*lease)]() mutable { moved.recycle(); });
+        other.join();
+        lease.reset();
+        QVERIFY(!connection); // freed in the other thread, safely: the pool left it inert
+        QTRY_VERIFY_WITH_TIMEOUT(server.sockets().isEmpty(), 5000);
+    }
+
+    void poolDestroyedBeforeAHandBackFromAnotherThreadRan()
+    {
+        QTest::failOnWarning(QRegularExpression(QStringLiteral(".*")));
+        LoopbackServer server(LoopbackServer::echo());
+        QVERIFY(server.listen());
+        auto pool = std::make_unique<AsyncConnectionPool>();
+        std::optional<ConnectionLease> lease;
+        RUN_CORO([&]() -> QCoro::Task<> {
+            lease = co_await pool->acquire(server.endpoint(), 5s, 5s);
+        }());
+        QPointer<Reqivo::AsyncConnection> connection = lease->connection();
+        std::thread other([moved = std::move(*lease)]() mutable { moved.recycle(); });
+        other.join();
+        lease.reset();
+        QVERIFY(connection); // handed back, but not yet run
+        pool.reset(); // runs the queued hand-back, then closes the now idle connection
+        QVERIFY(!connection);
+        QCoreApplication::sendPostedEvents();
+        QTRY_VERIFY_WITH_TIMEOUT(server.sockets().isEmpty(), 5000);
     }
 
     void leaseOutlivesPoolAndConnectionStaysUsable()
