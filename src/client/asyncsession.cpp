@@ -1,9 +1,9 @@
-// AsyncSession: state and decisions. request() prepares the request once (URL, merged headers,
-// hooks), then loops over redirect hops; each hop derives its wire headers (Host, auth, cookies,
-// Accept-Encoding, Content-Type), validates and serialises the head before touching the pool,
-// and runs one exchange, retried once on a fresh connection when a reused one turned out stale.
-// A hop runs inside the request coroutine itself: each coroutine level costs a frame and a
-// continuation allocation per request.
+// AsyncSession: state and decisions. A request passes through the pipeline's stages (see
+// docs/architecture.md): prepare (prepare_p.h: URL, query, fields, Host, credentials, cookies;
+// a plain function shared with the WebSocket handshake) → request hooks → redirects (this file's
+// run(): one hop after the other, each hop's fields derived again) → one exchange (sendHop():
+// serialise, lease a connection, exchange, and retry once on a fresh connection when a reused one
+// turned out stale) → exchange.cpp (bytes on the socket and back).
 //
 // In-flight requests share the session's state through a shared_ptr, so destroying the session
 // while they are suspended is safe: the pool is destroyed (aborting their connections) and each
@@ -14,6 +14,7 @@
 
 #include "asyncsession_p.h"
 #include "exchange_p.h"
+#include "prepare_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
 
@@ -30,18 +31,6 @@ bool isIdempotent(QByteArrayView method)
 {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT"
             || method == "DELETE" || method == "TRACE";
-}
-
-QByteArray hostHeader(const QUrl &url)
-{
-    QByteArray host = url.host(QUrl::FullyEncoded).toLatin1();
-    if (host.contains(':'))
-        host = '[' + host + ']';
-    const int port = url.port();
-    const int defaultPort = url.scheme() == QLatin1String("https") ? 443 : 80;
-    if (port > 0 && port != defaultPort)
-        host += ':' + QByteArray::number(port);
-    return host;
 }
 
 Protocol::RequestWriter::BodyFraming framingFor(QByteArrayView method, const Body &body)
@@ -77,7 +66,7 @@ const SessionCore::Origin &SessionCore::originFor(const QUrl &url)
     constexpr QUrl::FormattingOptions originOnly = QUrl::RemoveUserInfo | QUrl::RemovePath
             | QUrl::RemoveQuery | QUrl::RemoveFragment;
     if (!m_lastOrigin || !url.matches(m_lastOriginUrl, originOnly)) {
-        Origin o{Endpoint::fromUrl(url), hostHeader(url)};
+        Origin o{Endpoint::fromUrl(url), Client::hostField(url)};
         o.endpoint.proxy = proxy;
         if (o.endpoint.tls)
             o.endpoint.tlsOptions = tlsOptions;
@@ -139,15 +128,21 @@ void AsyncSession::setMaxRedirects(int max) { d->core->maxRedirects = max; }
 bool AsyncSession::decompress() const { return d->core->decompress; }
 void AsyncSession::setDecompress(bool on) { d->core->decompress = on; }
 
+// Credentials are checked here, and a bad value is remembered so that every request fails
+// before sending anything (a setter has no error channel of its own).
 void AsyncSession::setBasicAuth(const QString &user, const QString &password)
 {
-    d->core->authorization = "Basic " + (user + QLatin1Char(':') + password).toUtf8().toBase64();
+    d->core->setAuthorization([&] { return Client::basicAuthorization(user, password); });
 }
 void AsyncSession::setBearerToken(const QString &token)
 {
-    d->core->authorization = "Bearer " + token.toUtf8();
+    d->core->setAuthorization([&] { return Client::bearerAuthorization(token); });
 }
-void AsyncSession::clearAuth() { d->core->authorization.clear(); }
+void AsyncSession::clearAuth()
+{
+    d->core->authorization.clear();
+    d->core->authorizationError.clear();
+}
 
 TlsOptions AsyncSession::tlsOptions() const { return d->core->tlsOptions; }
 void AsyncSession::setTlsOptions(const TlsOptions &options)
@@ -238,63 +233,147 @@ QCoro::Task<Response> AsyncSession::patch(QUrl url, Body body, RequestOptions op
     return request(QByteArrayLiteral("PATCH"), std::move(url), std::move(opts));
 }
 
-QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core,
-                                               QByteArray method, QUrl url, RequestOptions opts,
-                                               CallControl control)
+namespace {
+
+// The prepare stage for the HTTP path: URL, then prepareRequest(). Plain, no frame.
+Client::Prepared prepareHttp(SessionCore &core, QByteArray method, QUrl url,
+                             const RequestOptions &opts, bool decompress)
 {
-    // --- the URL --------------------------------------------------------------------------
-    if (url.isRelative() && core->baseUrl.isValid())
-        url = core->baseUrl.resolved(url);
-    if (!opts.query.isEmpty()) {
-        QUrlQuery q(url);
-        for (const auto &[k, v] : opts.query.queryItems(QUrl::FullyDecoded))
-            q.addQueryItem(k, v);
-        url.setQuery(q);
-    }
+    url = Client::requestUrl(core.baseUrl, std::move(url), opts.query);
     const QString scheme = url.scheme();
     if (!url.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
         || url.host().isEmpty())
         throw RequestError(QStringLiteral("not an http or https URL: \"%1\"")
                                    .arg(withoutUserInfo(url).toString()),
-                           url);
+                           withoutUserInfo(url));
+    if (!core.authorizationError.isEmpty())
+        throw RequestError(core.authorizationError, withoutUserInfo(url));
+    Client::PrepareInput in;
+    in.method = std::move(method);
+    in.host = core.originFor(url).hostHeader;
+    in.url = std::move(url);
+    in.defaults = core.defaultHeaders;
+    in.overrides = opts.headers;
+    in.sessionAuthorization = core.authorization;
+    in.jar = core.jar.get();
+    in.acceptEncoding = decompress;
+    if (!opts.body.isEmpty())
+        in.contentType = opts.body.contentType();
+    return Client::prepareRequest(std::move(in));
+}
 
-    // --- headers: session defaults, overridden name by name by the request's ---------------
-    PreparedRequest prepared{std::move(method), url, core->defaultHeaders};
-    for (qsizetype i = 0; i < opts.headers.size(); ++i) {
-        const QByteArrayView name = opts.headers.nameAt(i);
-        bool first = true;
-        for (qsizetype j = 0; j < i; ++j) {
-            if (Headers::nameEquals(opts.headers.nameAt(j), name)) {
-                first = false;
-                break;
-            }
-        }
-        if (first)
-            prepared.headers.remove(name);
-    }
-    prepared.headers.append(opts.headers);
-    if (!url.userInfo().isEmpty() && !prepared.headers.contains("authorization")) {
-        // http://user:pass@host/ → Basic auth, and the credentials never appear in a URL again.
-        prepared.headers.add("Authorization",
-                             "Basic "
-                                     + (url.userName(QUrl::FullyDecoded) + QLatin1Char(':')
-                                        + url.password(QUrl::FullyDecoded))
-                                               .toUtf8()
-                                               .toBase64());
-        prepared.url = withoutUserInfo(url);
-    }
-    for (const AsyncSession::RequestHook &hook : QList(core->requestHooks))
-        co_await hook(prepared);
-    core->checkOpen(prepared.url);
-
+// What one request's exchanges share: timeouts, limits, cancellation, progress.
+Client::ExchangeSettings exchangeSettings(const SessionCore &core, const RequestOptions &opts,
+                                          AsyncSessionPrivate::CallControl &control,
+                                          bool decompress, bool follow)
+{
     Client::ExchangeSettings settings;
-    settings.timeout = opts.timeout.value_or(core->timeout);
-    settings.limits = opts.limits.value_or(core->limits);
-    settings.decompress = opts.decompress.value_or(core->decompress);
+    settings.timeout = opts.timeout.value_or(core.timeout);
+    settings.limits = opts.limits.value_or(core.limits);
+    settings.decompress = decompress;
     settings.stream = opts.stream;
     if (opts.stream)
-        settings.keepAlive = core->streamOwner.lock();
+        settings.keepAlive = core.streamOwner.lock();
     settings.cancel = std::move(control.cancel);
+    settings.uploadProgress = std::move(control.uploadProgress);
+    settings.downloadProgress = std::move(control.downloadProgress);
+    settings.redirectsFollowed = follow;
+    if (settings.timeout.total > milliseconds::zero())
+        settings.deadline = Clock::now() + settings.timeout.total;
+    return settings;
+}
+
+QByteArray serializeHead(const QByteArray &method, const QUrl &url, const Headers &fields,
+                         const Body &body)
+{
+    QByteArray head;
+    QString error;
+    if (!Protocol::RequestWriter::writeHead(head, method, requestTarget(url), fields,
+                                            framingFor(method, body),
+                                            body.isEmpty() ? 0 : body.size(), &error))
+        throw RequestError(error, url);
+    return head;
+}
+
+} // namespace
+
+// The exchange stage for one hop: serialised and checked before a connection is taken (a
+// rejected request sends nothing), then one exchange, retried once on a fresh connection when a
+// reused one failed before any response byte (the server probably closed it while idle), if
+// resending is harmless and possible.
+QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> core,
+                                                   QByteArray method, QUrl url, Headers fields,
+                                                   Body body, Client::ExchangeSettings settings)
+{
+    const QByteArray head = serializeHead(method, url, fields, body);
+    core->checkOpen(url);
+    const std::shared_ptr<Client::CancelToken> cancel = settings.cancel;
+    if (cancel)
+        cancel->check(url);
+    ConnectionLease leased = co_await lease(*core, url, settings, false);
+    core->checkOpen(url);
+    if (cancel)
+        cancel->check(url);
+    const bool reused = leased.isReused();
+    Client::ExchangeProgress progress;
+    std::exception_ptr failure;
+    try {
+        co_return co_await Client::runExchange(std::move(leased), head, body, method, url,
+                                               settings, &progress);
+    } catch (const NetworkError &) {
+        failure = std::current_exception();
+    } catch (const ProtocolError &) {
+        failure = std::current_exception();
+    }
+    core->checkOpen(url);
+    if (cancel)
+        cancel->check(url);
+    if (!reused || progress.responseStarted || !isIdempotent(method) || !body.isReplayable())
+        std::rethrow_exception(failure);
+    ConnectionLease fresh = co_await lease(*core, url, settings, true);
+    core->checkOpen(url);
+    if (cancel)
+        cancel->check(url);
+    Client::ExchangeProgress again;
+    co_return co_await Client::runExchange(std::move(fresh), head, body, method, url, settings,
+                                           &again);
+}
+
+// A connection for \a url: pooled (or a fresh one when \a fresh), within the connect and
+// pool-acquire budgets. A plain function handing on the pool's task: no frame of its own.
+QCoro::Task<ConnectionLease> AsyncSessionPrivate::lease(SessionCore &core, const QUrl &url,
+                                                        const Client::ExchangeSettings &settings,
+                                                        bool fresh)
+{
+    const milliseconds connect
+            = Client::waitBudget(settings.timeout.connect, settings.deadline, url);
+    const milliseconds wait
+            = Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, url);
+    // acquire() copies the endpoint before it first suspends.
+    const Endpoint &endpoint = core.originFor(url).endpoint;
+    return fresh ? core.pool->connectFresh(endpoint, connect, wait)
+                 : core.pool->acquire(endpoint, connect, wait);
+}
+
+QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core,
+                                               QByteArray method, QUrl url, RequestOptions opts,
+                                               CallControl control)
+{
+    // --- prepare ----------------------------------------------------------------------------
+    const bool decompress = opts.decompress.value_or(core->decompress);
+    Client::Prepared prepared = prepareHttp(*core, std::move(method), std::move(url), opts,
+                                            decompress);
+    // --- request hooks: they see the fields as they will be sent ---------------------------
+    if (!core->requestHooks.isEmpty()) {
+        const QUrl before = prepared.request.url;
+        for (const AsyncSession::RequestHook &hook : QList(core->requestHooks))
+            co_await hook(prepared.request);
+        core->checkOpen(prepared.request.url);
+        Client::finishPrepared(prepared, before);
+    }
+
+    const bool follow = opts.followRedirects.value_or(core->followRedirects);
+    Client::ExchangeSettings settings = exchangeSettings(*core, opts, control, decompress, follow);
     // cancelWith(owner): the owner's destruction cancels the request like Reply::abort().
     struct OwnerWatch
     {
@@ -310,29 +389,21 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
         } else if (owner->thread() != QThread::currentThread()) {
             throw RequestError(QStringLiteral("RequestOptions::cancelWith(): the owner must live "
                                               "in the session's thread"),
-                               prepared.url);
+                               prepared.request.url);
         } else {
             ownerWatch.connection = QObject::connect(
                     owner.data(), &QObject::destroyed,
                     [token = settings.cancel] { token->cancel(); });
         }
-        settings.cancel->check(prepared.url);
+        settings.cancel->check(prepared.request.url);
     }
-    settings.uploadProgress = std::move(control.uploadProgress);
-    settings.downloadProgress = std::move(control.downloadProgress);
-    if (settings.timeout.total > milliseconds::zero())
-        settings.deadline = Clock::now() + settings.timeout.total;
-    const bool follow = opts.followRedirects.value_or(core->followRedirects);
-    const int maxRedirects = opts.maxRedirects.value_or(core->maxRedirects);
 
-    QByteArray currentMethod = prepared.method;
-    QUrl currentUrl = prepared.url;
-    Headers currentHeaders = prepared.headers;
+    // --- redirects: one hop after the other --------------------------------------------------
+    const int maxRedirects = opts.maxRedirects.value_or(core->maxRedirects);
+    QByteArray currentMethod = prepared.request.method;
+    QUrl currentUrl = prepared.request.url;
+    Headers currentFields = prepared.request.headers;
     Body body = opts.body;
-    // Session credentials go only to the origin the request was made for.
-    const QUrl authOrigin = currentUrl;
-    const bool sendSessionAuth = !core->authorization.isEmpty()
-            && !currentHeaders.contains("authorization");
     QList<Response> history;
     Client::RedirectTracker tracker(maxRedirects);
     const auto bodyDigest = [](const Body &b) {
@@ -340,126 +411,56 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
                 ? QCryptographicHash::hash(b.bytes(), QCryptographicHash::Sha1)
                 : QByteArray();
     };
-    const auto cookieFor = [&](const Headers &h, const QUrl &u) {
-        const QByteArrayView own = h.value("cookie");
-        return own.isEmpty() ? core->jar->cookieHeaderFor(u) : own.toByteArray();
-    };
     // The original request counts as seen, so a redirect straight back to it is a loop at once.
     // It is registered when the first redirect comes: most requests never need the tracker.
     const QByteArray firstMethod = currentMethod;
     const QUrl firstUrl = currentUrl;
-    QByteArray firstCookie;
+    const QByteArray firstCookie = currentFields.value("cookie").toByteArray();
 
     while (true) {
-        // The wire fields, built once: Host first, then the request's, then derived ones.
-        Headers wire;
-        wire.reserve(currentHeaders.size() + 6, 256);
-        wire.add("Host", core->originFor(currentUrl).hostHeader);
-        wire.append(currentHeaders);
-        if (sendSessionAuth && Client::isSameOrigin(currentUrl, authOrigin))
-            wire.add("Authorization", core->authorization);
-        if (!wire.contains("cookie")) {
-            const QByteArray cookies = core->jar->cookieHeaderFor(currentUrl);
-            if (!cookies.isEmpty())
-                wire.add("Cookie", cookies);
-        }
-        if (history.isEmpty())
-            firstCookie = wire.value("cookie").toByteArray();
-        if (settings.decompress && !wire.contains("accept-encoding"))
-            wire.add("Accept-Encoding", "gzip, deflate");
-        if (!body.isEmpty() && !wire.contains("content-type") && !body.contentType().isEmpty())
-            wire.add("Content-Type", body.contentType());
-
-        // --- one exchange ------------------------------------------------------------------
-        // Validated and serialised before a connection is taken: a rejected request sends
-        // nothing. Written out here rather than in a coroutine of its own: every coroutine
-        // level costs a frame and a continuation allocation per request.
-        QByteArray head;
-        {
-            QString error;
-            if (!Protocol::RequestWriter::writeHead(head, currentMethod,
-                                                    requestTarget(currentUrl), wire,
-                                                    framingFor(currentMethod, body),
-                                                    body.isEmpty() ? 0 : body.size(), &error))
-                throw RequestError(error, currentUrl);
-        }
-        core->checkOpen(currentUrl);
-        if (settings.cancel)
-            settings.cancel->check(currentUrl);
-        // acquire() copies the endpoint before it first suspends.
-        ConnectionLease lease = co_await core->pool->acquire(
-                core->originFor(currentUrl).endpoint,
-                Client::waitBudget(settings.timeout.connect, settings.deadline, currentUrl),
-                Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, currentUrl));
-        core->checkOpen(currentUrl);
-        const bool reused = lease.isReused();
-        Client::ExchangeProgress progress;
-        std::exception_ptr failure;
-        std::optional<Response> received;
-        try {
-            received = co_await Client::runExchange(std::move(lease), head, body, currentMethod,
-                                                    currentUrl, settings, &progress);
-        } catch (const NetworkError &) {
-            failure = std::current_exception();
-        } catch (const ProtocolError &) {
-            failure = std::current_exception();
-        } catch (const ReadTimeout &) {
-            // A stale connection can also look like one that never answers; never retried.
-            throw;
-        }
-        if (failure) {
-            // A reused connection that failed before any response byte arrived was probably
-            // closed by the server while idle: retry once on a fresh one, if resending is
-            // harmless and possible.
-            core->checkOpen(currentUrl);
-            if (settings.cancel)
-                settings.cancel->check(currentUrl);
-            if (!reused || progress.responseStarted || !isIdempotent(currentMethod)
-                || !body.isReplayable())
-                std::rethrow_exception(failure);
-            ConnectionLease fresh = co_await core->pool->connectFresh(
-                    core->originFor(currentUrl).endpoint,
-                    Client::waitBudget(settings.timeout.connect, settings.deadline, currentUrl),
-                    Client::waitBudget(settings.timeout.poolAcquire, settings.deadline,
-                                       currentUrl));
-            core->checkOpen(currentUrl);
-            Client::ExchangeProgress again;
-            received = co_await Client::runExchange(std::move(fresh), head, body, currentMethod,
-                                                    currentUrl, settings, &again);
-        }
-        Response response = std::move(*received);
+        Response response = co_await sendHop(core, currentMethod, currentUrl, currentFields,
+                                             body, settings);
         core->checkOpen(currentUrl);
         if (core->keepCookies)
             core->jar->storeFromResponse(currentUrl, response.headers());
 
-        if (!follow || !response.isRedirect()) {
-            response.setHistory(history);
-            for (const AsyncSession::ResponseHook &hook : QList(core->responseHooks))
-                response = co_await hook(std::move(response));
-            co_return response;
+        Client::RedirectDecision next;
+        if (follow && response.isRedirect()) {
+            next = Client::decideRedirect(currentMethod, currentUrl, currentFields,
+                                          body.isReplayable(), !body.isEmpty(),
+                                          response.status(), response.headers());
         }
-
-        const Client::RedirectDecision next = Client::decideRedirect(
-                currentMethod, currentUrl, currentHeaders, body.isReplayable(), !body.isEmpty(),
-                response.status(), response.headers());
-        if (next.error)
+        if (next.error) {
+            if (const std::shared_ptr<BodyStream> stream = response.bodyStream())
+                stream->close();
             next.error.raise();
+        }
         if (!next.follow) {
+            // A redirect kept back by the exchange is read now, as any other response.
+            if (follow && !opts.stream && response.isStreaming()) {
+                const QByteArray all = co_await Client::readWholeBody(response.bodyStream());
+                core->checkOpen(currentUrl);
+                response.setBody(all);
+                response.setBodyStream(nullptr);
+            }
             response.setHistory(history);
             for (const AsyncSession::ResponseHook &hook : QList(core->responseHooks))
                 response = co_await hook(std::move(response));
             co_return response;
         }
-        // The redirect's own body is read (and dropped) so its connection can be reused.
-        if (response.isStreaming()) {
-            co_await response.readAll();
+        // Following never waits for the redirect's body: a little is drained for the
+        // connection's sake, the rest costs the connection.
+        if (const std::shared_ptr<BodyStream> stream = response.bodyStream()) {
+            co_await Client::drainRedirectBody(stream);
             core->checkOpen(currentUrl);
         }
         if (history.isEmpty())
             tracker.start(firstMethod, firstUrl, bodyDigest(opts.body), firstCookie);
+        const Headers nextFields = Client::hopHeaders(prepared, next.headers, next.url,
+                                                      core->jar.get());
         const Error hopError = tracker.addHop(next.method, next.url,
                                               next.dropBody ? QByteArray() : bodyDigest(body),
-                                              cookieFor(next.headers, next.url));
+                                              nextFields.value("cookie").toByteArray());
         if (hopError)
             hopError.raise();
 
@@ -469,7 +470,7 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
         history.append(hop);
         currentMethod = next.method;
         currentUrl = next.url;
-        currentHeaders = next.headers;
+        currentFields = nextFields;
         if (next.dropBody)
             body = Body();
     }

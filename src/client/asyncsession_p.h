@@ -28,6 +28,8 @@ struct SessionCore
     int maxRedirects = defaultMaxRedirects;
     bool decompress = true;
     QByteArray authorization; // "Basic ..." / "Bearer ..."; empty: none
+    //! Why the credentials last set were refused; every request fails with it until replaced.
+    QString authorizationError;
     TlsOptions tlsOptions;
     QNetworkProxy proxy{QNetworkProxy::DefaultProxy};
     QList<AsyncSession::RequestHook> requestHooks;
@@ -55,6 +57,19 @@ struct SessionCore
     std::optional<Origin> m_lastOrigin;
     QUrl m_lastOriginUrl;
 
+    //! Sets the credentials \a build returns, or remembers why it threw.
+    template<typename F>
+    void setAuthorization(F build)
+    {
+        authorization.clear();
+        authorizationError.clear();
+        try {
+            authorization = build();
+        } catch (const RequestError &e) {
+            authorizationError = e.message();
+        }
+    }
+
     void checkOpen(const QUrl &url) const
     {
         if (closed || !pool)
@@ -81,8 +96,17 @@ public:
         return session->d->core;
     }
 
+    //! The request pipeline (see docs/architecture.md).
     static QCoro::Task<Response> run(std::shared_ptr<SessionCore> core, QByteArray method,
                                      QUrl url, RequestOptions opts, CallControl control = {});
+
+private:
+    static QCoro::Task<Response> sendHop(std::shared_ptr<SessionCore> core, QByteArray method,
+                                         QUrl url, Headers fields, Body body,
+                                         Client::ExchangeSettings settings);
+    static QCoro::Task<ConnectionLease> lease(SessionCore &core, const QUrl &url,
+                                              const Client::ExchangeSettings &settings,
+                                              bool fresh);
 };
 
 } // namespace Reqivo

@@ -1,14 +1,19 @@
 // Exchange implementation. The one idea: a single non-suspending step() turns parser events
-// into decoded bytes, and two thin coroutines (buffer everything / hand out a piece) call it,
-// reading from the connection only when the parser says NeedData.
+// into decoded bytes, and thin coroutines (read the head / buffer everything / hand out a piece)
+// call it, reading from the connection through one function, fill(), only when the parser says
+// NeedData.
 #include "exchange_p.h"
 
 #include <Reqivo/asyncconnection.h>
 
+#include "devicesource_p.h"
 #include "protocol/bytes_p.h"
 #include "protocol/requestwriter.h"
+#include "redirectpolicy.h"
 
 #include <QIODevice>
+#include <QScopeGuard>
+#include <QTimer>
 
 namespace Reqivo::Client {
 
@@ -22,13 +27,14 @@ constexpr qsizetype coalesceBodyBytes = 64 * 1024;
 // Streamed uploads are read from devices in blocks of this size.
 constexpr qint64 uploadBlockBytes = 64 * 1024;
 
-milliseconds keepAliveTimeout(const Headers &headers)
+// Keep-Alive: timeout=5, max=100. The timeout, or nullopt when the field gives none;
+// "timeout=0" asks that the connection not be kept at all.
+std::optional<milliseconds> keepAliveTimeout(const Headers &headers)
 {
-    // Keep-Alive: timeout=5, max=100
     const QByteArrayView v = headers.value("keep-alive");
     const qsizetype at = v.indexOf("timeout=");
-    if (at < 0)
-        return milliseconds::zero();
+    if (at < 0 || at + 8 >= v.size() || v[at + 8] < '0' || v[at + 8] > '9')
+        return std::nullopt;
     qint64 seconds = 0;
     for (qsizetype i = at + 8; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i) {
         seconds = seconds * 10 + (v[i] - '0');
@@ -41,9 +47,21 @@ milliseconds keepAliveTimeout(const Headers &headers)
 
 void CancelToken::cancel()
 {
+    if (cancelled)
+        return;
     cancelled = true;
-    if (active)
-        active->abort();
+    if (auto handler = std::exchange(m_handler, nullptr))
+        handler();
+}
+
+void CancelToken::setHandler(std::function<void()> handler)
+{
+    if (cancelled) {
+        if (handler)
+            handler();
+        return;
+    }
+    m_handler = std::move(handler);
 }
 
 void CancelToken::check(const QUrl &url) const
@@ -84,9 +102,23 @@ void throwParseError(const ResponseParser &parser, const QUrl &url)
 
 namespace {
 
+bool tlsEndedCleanly(AsyncConnection *)
+{
+    return true; // PENDING: the transport's close_notify query
+}
+
+std::function<void()> abortHandler(AsyncConnection *c)
+{
+    return [c = QPointer<AsyncConnection>(c)] {
+        if (c)
+            c->abort();
+    };
+}
+
 // One exchange's state from the first byte sent to the last byte of the body: the lease, the
 // parser and the settings live in one allocation; a streamed Response keeps it as its body.
-class HttpBodyStream final : public BodyStream
+class HttpBodyStream final : public BodyStream,
+                             public std::enable_shared_from_this<HttpBodyStream>
 {
 public:
     HttpBodyStream(ConnectionLease lease, ExchangeSettings settings, QUrl url)
@@ -96,7 +128,12 @@ public:
         , m_url(std::move(url))
     {
     }
-    ~HttpBodyStream() override { close(); }
+    ~HttpBodyStream() override
+    {
+        close();
+        if (m_idleGuard)
+            m_idleGuard.release()->deleteLater(); // its thread may not be this one
+    }
 
     ResponseParser &parser() { return m_parser; }
     const ExchangeSettings &settings() const { return m_settings; }
@@ -138,9 +175,7 @@ public:
             case ResponseParser::EventType::NeedData:
                 return Step::NeedData;
             case ResponseParser::EventType::Error:
-                m_lease.discard();
-                m_done = true;
-                throwParseError(m_parser, m_url);
+                closeAndThrowParseError();
             case ResponseParser::EventType::Head:
             case ResponseParser::EventType::Paused:
                 continue; // cannot happen inside a body
@@ -148,7 +183,10 @@ public:
         }
     }
 
-    QCoro::Task<void> fill()
+    // The one read of the exchange, for the head and the body alike: waits at most \a budget
+    // (the read timeout when none is given) for bytes and feeds them, or the end of the
+    // stream, to the parser. On any failure the connection is closed first.
+    QCoro::Task<void> fill(std::optional<milliseconds> budget = std::nullopt)
     {
         AsyncConnection *c = m_lease.connection();
         if (!c) {
@@ -156,24 +194,56 @@ public:
             throw NetworkError(QStringLiteral("the connection was closed (session destroyed?)"),
                                m_url);
         }
+        // The token's handler (set by runExchange) aborts this connection, ending the read.
+        const std::shared_ptr<CancelToken> cancel = m_settings.cancel;
         QByteArray bytes;
         try {
-            if (m_settings.cancel)
-                m_settings.cancel->active = c;
-            bytes = co_await c->read(waitBudget(m_settings.timeout.read, m_settings.deadline, m_url));
-            if (m_settings.cancel)
-                m_settings.cancel->check(m_url);
+            bytes = co_await c->read(
+                    budget ? *budget
+                           : waitBudget(m_settings.timeout.read, m_settings.deadline, m_url));
+            if (cancel)
+                cancel->check(m_url);
         } catch (...) {
             m_lease.discard();
             m_done = true;
-            if (m_settings.cancel)
-                m_settings.cancel->check(m_url);
+            if (cancel)
+                cancel->check(m_url);
             throw;
         }
-        if (bytes.isEmpty())
-            m_parser.receiveEof();
-        else
+        if (!bytes.isEmpty()) {
             m_parser.receiveData(bytes);
+            co_return;
+        }
+        // Over TLS, a body that ends with the connection must end with close_notify: a bare
+        // FIN may be an attacker cutting it short (RFC 8446 §6.1, RFC 9112 §9.8).
+        if (m_parser.framing() == ResponseParser::Framing::UntilClose && c->isEncrypted()
+            && !tlsEndedCleanly(c)) {
+            m_lease.discard();
+            m_done = true;
+            throw NetworkError(QStringLiteral("the TLS connection ended without close_notify: "
+                                              "the response body may be truncated"),
+                               m_url, QStringLiteral("truncated"));
+        }
+        m_parser.receiveEof();
+    }
+
+    //! Reads up to the final response's head (interim 1xx responses are skipped).
+    QCoro::Task<void> readHead(ExchangeProgress *progress)
+    {
+        while (true) {
+            const ResponseParser::Event e = m_parser.nextEvent();
+            if (e.type == ResponseParser::EventType::Head) {
+                if (m_parser.head().isInterim())
+                    continue; // 100 Continue and friends: the final response follows
+                progress->responseStarted = true;
+                co_return;
+            }
+            if (e.type == ResponseParser::EventType::Error)
+                closeAndThrowParseError();
+            co_await fill();
+            if (m_parser.hasReceivedAnything())
+                progress->responseStarted = true;
+        }
     }
 
     //! Buffers the whole body into out.
@@ -190,13 +260,28 @@ public:
 
     QCoro::Task<QByteArray> read(qint64 maxBytes) override
     {
-        while (m_pending.isEmpty() && !m_done) {
-            const Step r = step(m_pending);
-            if (r == Step::End)
-                break;
-            if (r == Step::NeedData)
-                co_await fill();
+        // `this` is kept alive by the caller's shared_ptr for the whole call.
+        const std::shared_ptr<HttpBodyStream> self = shared_from_this();
+        if (m_idleClosed)
+            throw ReadTimeout(QStringLiteral("the streamed response body was not read for %1 "
+                                             "ms; its connection was closed")
+                                      .arg(m_settings.timeout.streamIdle.count()),
+                              m_url, QStringLiteral("stream idle"));
+        ++m_reading;
+        try {
+            while (m_pending.isEmpty() && !m_done) {
+                const Step r = step(m_pending);
+                if (r == Step::End)
+                    break;
+                if (r == Step::NeedData)
+                    co_await fill();
+            }
+        } catch (...) {
+            --m_reading;
+            throw;
         }
+        --m_reading;
+        armIdleGuard();
         if (maxBytes <= 0 || m_pending.size() <= maxBytes)
             co_return std::exchange(m_pending, QByteArray());
         QByteArray piece = m_pending.first(maxBytes);
@@ -204,10 +289,43 @@ public:
         co_return piece;
     }
 
+    //! Reads and drops what arrives within the drain bounds, then lets the connection go:
+    //! recycled when the body ended, closed otherwise.
+    QCoro::Task<void> drain()
+    {
+        const std::shared_ptr<HttpBodyStream> self = shared_from_this();
+        const auto until = Clock::now() + redirectDrainTime;
+        QByteArray sink;
+        try {
+            while (!m_done && m_received <= redirectDrainBytes) {
+                sink.clear();
+                const Step r = step(sink);
+                if (r == Step::End)
+                    break;
+                if (r == Step::Data)
+                    continue;
+                const auto left = duration_cast<milliseconds>(until - Clock::now());
+                if (left <= milliseconds::zero())
+                    break;
+                milliseconds budget = left;
+                const milliseconds read
+                        = waitBudget(m_settings.timeout.read, m_settings.deadline, m_url);
+                if (read > milliseconds::zero())
+                    budget = std::min(budget, read);
+                co_await fill(budget);
+            }
+        } catch (...) {
+            // A failed drain costs the connection, never the redirect.
+        }
+        close();
+    }
+
     void close() override
     {
         if (!m_done) {
             m_done = true;
+            if (m_settings.cancel)
+                m_settings.cancel->clearHandler();
             m_lease.discard();
         }
     }
@@ -215,7 +333,42 @@ public:
     qint64 bytesReceived() const override { return m_received; }
     qint64 expectedSize() const override { return m_parser.contentLength(); }
 
+    //! A streamed body nobody reads must not hold its connection (and pool slot) for ever:
+    //! after Timeout::streamIdle without a read, the connection is closed and the next read
+    //! fails with ReadTimeout.
+    void armIdleGuard()
+    {
+        const milliseconds idle = m_settings.timeout.streamIdle;
+        if (m_done || idle <= milliseconds::zero())
+            return;
+        if (!m_idleGuard) {
+            m_idleGuard = std::make_unique<QTimer>();
+            m_idleGuard->setSingleShot(true);
+            QObject::connect(m_idleGuard.get(), &QTimer::timeout,
+                             [weak = weak_from_this()] {
+                                 if (const auto stream = weak.lock())
+                                     stream->idleExpired();
+                             });
+        }
+        m_idleGuard->start(idle);
+    }
+
 private:
+    void idleExpired()
+    {
+        if (m_reading > 0 || m_done)
+            return;
+        m_idleClosed = true;
+        close();
+    }
+
+    [[noreturn]] void closeAndThrowParseError()
+    {
+        m_lease.discard();
+        m_done = true;
+        throwParseError(m_parser, m_url);
+    }
+
     [[noreturn]] void fail(const QString &error)
     {
         m_lease.discard();
@@ -228,13 +381,18 @@ private:
     {
         m_done = true;
         if (m_settings.cancel)
-            m_settings.cancel->active = nullptr; // an abort from now on must not hit the pool
+            m_settings.cancel->clearHandler(); // an abort from now on must not hit the pool
+        if (m_idleGuard)
+            m_idleGuard->stop();
 
-        // Bytes after the message that nobody asked for mean the connection is out of step.
-        if (m_parser.isReusable() && m_parser.unconsumed().isEmpty()) {
+        // Bytes after the message that nobody asked for mean the connection is out of step;
+        // "Keep-Alive: timeout=0" asks that it not be kept.
+        const std::optional<milliseconds> keepAlive = keepAliveTimeout(m_parser.head().headers);
+        if (m_parser.isReusable() && m_parser.unconsumed().isEmpty()
+            && keepAlive.value_or(milliseconds(1)) > milliseconds::zero()) {
             if (AsyncConnection *c = m_lease.connection())
                 c->setReadBufferLimit(0);
-            m_lease.recycle(keepAliveTimeout(m_parser.head().headers));
+            m_lease.recycle(keepAlive.value_or(milliseconds::zero()));
         } else {
             m_lease.discard();
         }
@@ -246,8 +404,11 @@ private:
     ExchangeSettings m_settings;
     QUrl m_url;
     QByteArray m_pending;
+    std::unique_ptr<QTimer> m_idleGuard;
     qint64 m_received = 0;
+    int m_reading = 0;
     bool m_done = false;
+    bool m_idleClosed = false;
 };
 
 QCoro::Task<void> writeBody(AsyncConnection *c, const Body &body, const ExchangeSettings &s,
@@ -281,12 +442,26 @@ QCoro::Task<void> writeBody(AsyncConnection *c, const Body &body, const Exchange
             throw RequestError(QStringLiteral("the request body's device was destroyed"), url);
         if (!device->isSequential() && !device->seek(body.devicePosition()))
             throw RequestError(QStringLiteral("cannot rewind the request body's device"), url);
+        // Waits for a pausing producer on the event loop; an abort ends the wait too.
+        DeviceSource source(device);
+        const std::shared_ptr<CancelToken> &cancel = s.cancel;
+        if (cancel)
+            cancel->setHandler([c = QPointer<AsyncConnection>(c),
+                                src = QPointer<DeviceSource>(&source)] {
+                if (src)
+                    src->wake();
+                if (c)
+                    c->abort();
+            });
+        const auto restoreHandler = qScopeGuard([&cancel, c] {
+            if (cancel)
+                cancel->setHandler(abortHandler(c));
+        });
         qint64 left = body.size();
         while (left != 0) {
-            if (device->bytesAvailable() <= 0 && device->isSequential() && !device->atEnd())
-                device->waitForReadyRead(int(waitBudget(s.timeout.write, s.deadline, url).count()));
             const qint64 want = left < 0 ? uploadBlockBytes : std::min(left, uploadBlockBytes);
-            const QByteArray block = device->read(want);
+            const QByteArray block
+                    = co_await source.next(want, waitBudget(s.timeout.write, s.deadline, url), url);
             if (block.isEmpty()) {
                 if (left > 0)
                     throw RequestError(
@@ -329,7 +504,6 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     const auto started = Clock::now();
     AsyncConnection *c = lease.connection();
     const bool reused = lease.isReused();
-    c->markUsed();
     const bool stream = settings.stream;
     // From here on the exchange owns the lease: closing it (on any error) discards the
     // connection, reading the body to its end recycles it.
@@ -340,12 +514,12 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     const std::shared_ptr<CancelToken> &cancel = s.cancel;
     if (cancel) {
         cancel->check(url);
-        cancel->active = c;
+        cancel->setHandler(abortHandler(c)); // until the body ends or the exchange fails
     }
 
     // A streamed body's memory is bounded by its reader from the first read on: the read for
     // the head could otherwise pull in megabytes of body. Lifted when the body ends.
-    if (stream)
+    if (stream || s.redirectsFollowed)
         c->setReadBufferLimit(AsyncConnection::readBufferBytes);
 
     // --- send ------------------------------------------------------------------------------
@@ -361,47 +535,18 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
             co_await c->write(head, waitBudget(s.timeout.write, s.deadline, url));
             co_await writeBody(c, body, s, url);
         }
+        if (cancel)
+            cancel->check(url);
     } catch (...) {
         exchange->close();
         if (cancel)
             cancel->check(url);
         throw;
     }
-    progress->requestSent = true;
 
     // --- read the head ----------------------------------------------------------------------
     parser.setRequestMethod(method);
-    while (true) {
-        const ResponseParser::Event e = parser.nextEvent();
-        if (e.type == ResponseParser::EventType::Head) {
-            if (parser.head().isInterim())
-                continue; // 100 Continue and friends: the final response follows
-            break;
-        }
-        if (e.type == ResponseParser::EventType::Error) {
-            exchange->close();
-            throwParseError(parser, url);
-        }
-        // NeedData
-        QByteArray bytes;
-        try {
-            bytes = co_await c->read(waitBudget(s.timeout.read, s.deadline, url));
-            if (cancel)
-                cancel->check(url);
-        } catch (...) {
-            exchange->close();
-            if (cancel)
-                cancel->check(url);
-            throw;
-        }
-        if (bytes.isEmpty())
-            parser.receiveEof();
-        else
-            parser.receiveData(bytes);
-        if (parser.hasReceivedAnything())
-            progress->responseStarted = true;
-    }
-    progress->responseStarted = true;
+    co_await exchange->readHead(progress);
 
     const Protocol::ResponseHead &h = parser.head();
     Response response;
@@ -429,9 +574,14 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         }
     }
 
-    if (stream) {
+    // A redirect that may be followed goes back with its body unread: the redirect stage
+    // decides whether to follow (then drains it, bounded) or to hand it to the caller.
+    const bool redirect = s.redirectsFollowed && hasBody && isFollowableRedirect(h.status)
+            && h.headers.contains("location");
+    if (stream || redirect) {
         response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
         response.setBodyStream(exchange);
+        exchange->armIdleGuard();
         co_return response;
     }
     // Small bodies usually came with the head: decode what is buffered before suspending.
@@ -445,6 +595,26 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     response.setBody(all);
     response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
     co_return response;
+}
+
+QCoro::Task<void> drainRedirectBody(std::shared_ptr<BodyStream> body)
+{
+    if (auto *http = dynamic_cast<HttpBodyStream *>(body.get()))
+        co_await http->drain();
+    else if (body)
+        body->close();
+}
+
+QCoro::Task<QByteArray> readWholeBody(std::shared_ptr<BodyStream> body)
+{
+    QByteArray all;
+    if (auto *http = dynamic_cast<HttpBodyStream *>(body.get())) {
+        co_await http->readToEnd(all);
+        co_return all;
+    }
+    while (body && !body->atEnd())
+        all += co_await body->read(0);
+    co_return all;
 }
 
 } // namespace Reqivo::Client

@@ -31,15 +31,22 @@ namespace Reqivo::Client {
 using Clock = std::chrono::steady_clock;
 using ProgressCallback = std::function<void(qint64 done, qint64 total)>;
 
-//! Lets a Reply (or anything else) stop a request: cancel() aborts the connection the request
-//! is using, which wakes it; every resumption point then sees `cancelled` and unwinds.
+//! Lets a Reply, an owner's destruction or a session's end stop a request at once, in any
+//! phase: each phase that waits installs a handler that ends its wait (aborts the connecting or
+//! reading connection, leaves the pool's queue, wakes an upload's device wait); every resumption
+//! point then sees `cancelled` and unwinds with RequestError ("aborted").
 struct CancelToken
 {
     bool cancelled = false;
-    QPointer<AsyncConnection> active;
     void cancel();
+    //! The running phase's way to stop; run at once when already cancelled.
+    void setHandler(std::function<void()> handler);
+    void clearHandler() { m_handler = nullptr; }
     //! Throws RequestError("aborted") when cancelled.
     void check(const QUrl &url) const;
+
+private:
+    std::function<void()> m_handler;
 };
 
 struct ExchangeSettings
@@ -55,12 +62,14 @@ struct ExchangeSettings
     //! Kept alive for as long as a streamed body is (AsyncRequest's private session).
     std::shared_ptr<void> keepAlive;
     std::shared_ptr<CancelToken> cancel;
+    //! Redirects are followed: a followable 3xx with a Location comes back with its body unread
+    //! (a body stream), whatever `stream` says, so that the redirect stage decides about it.
+    bool redirectsFollowed = false;
 };
 
 //! How far an exchange got, for the retry-once decision.
 struct ExchangeProgress
 {
-    bool requestSent = false;
     bool responseStarted = false;
 };
 
@@ -75,9 +84,18 @@ std::chrono::milliseconds waitBudget(std::chrono::milliseconds phase,
 
 //! Sends \a head (request line + fields, already validated) and \a body over \a lease, reads the
 //! response. \a progress must outlive the call.
-REQIVO_EXPORT QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body body,
-                                                QByteArray method, QUrl url,
-                                                ExchangeSettings settings,
-                                                ExchangeProgress *progress);
+QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body body,
+                                  QByteArray method, QUrl url, ExchangeSettings settings,
+                                  ExchangeProgress *progress);
+
+//! A redirect's body is never waited for: what arrives within redirectDrainBytes and
+//! redirectDrainTime (or the read timeout, when shorter) is read and dropped so the connection
+//! can be reused; otherwise the connection is closed. Never throws.
+constexpr qint64 redirectDrainBytes = 64 * 1024;
+constexpr std::chrono::milliseconds redirectDrainTime{1000};
+QCoro::Task<void> drainRedirectBody(std::shared_ptr<BodyStream> body);
+
+//! Reads a streamed body to its end into one buffer (the decoded bytes).
+QCoro::Task<QByteArray> readWholeBody(std::shared_ptr<BodyStream> body);
 
 } // namespace Reqivo::Client

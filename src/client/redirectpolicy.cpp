@@ -47,16 +47,19 @@ QString schemeOf(const QUrl &url)
 }
 
 // The Location field as a URL, or an invalid QUrl when it is absent or not a URL. Several
-// different Location fields are ambiguous, so they count as unusable too.
-QUrl locationOf(const Headers &responseHeaders)
+// Location fields with different values make \a ambiguous true: the caller refuses the response.
+QUrl locationOf(const Headers &responseHeaders, bool *ambiguous)
 {
+    *ambiguous = false;
     const QList<QByteArray> values = responseHeaders.values("Location");
     if (values.isEmpty())
         return {};
     const QByteArray value = values.first().trimmed();
     for (const QByteArray &other : values) {
-        if (other.trimmed() != value)
+        if (other.trimmed() != value) {
+            *ambiguous = true;
             return {};
+        }
     }
     if (value.isEmpty())
         return {};
@@ -110,7 +113,16 @@ RedirectDecision decideRedirect(const QByteArray &method, const QUrl &currentUrl
 {
     if (!isFollowableRedirect(status))
         return {};
-    const QUrl location = locationOf(responseHeaders);
+    bool ambiguous = false;
+    const QUrl location = locationOf(responseHeaders, &ambiguous);
+    if (ambiguous) {
+        // RFC 9110 §10.2.2 allows one Location; two different ones leave no safe choice.
+        return refuse(Error::Kind::InvalidResponse,
+            QStringLiteral("the %1 response has several Location fields with different "
+                           "values; not following it")
+                .arg(status),
+            currentUrl);
+    }
     if (!location.isValid())
         return {}; // nothing to follow: the 3xx response is the answer
 

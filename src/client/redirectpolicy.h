@@ -4,7 +4,8 @@
 // does the I/O. RedirectTracker watches a whole chain for too many hops and for true cycles.
 //
 // Rules of decideRedirect():
-//   - Only 301, 302, 303, 307 and 308 with a usable Location are followed. No Location, or one
+//   - Only 301, 302, 303, 307 and 308 with a usable Location are followed. Several Location
+//     fields with different values are an InvalidResponseError (nothing followed). No Location, or one
 //     that is not a URL, means the response is returned as it is (follow = false, no error).
 //   - Location is resolved against the current URL (QUrl::resolved); a Location without a
 //     fragment inherits the current URL's fragment (RFC 9110 §10.2.2).

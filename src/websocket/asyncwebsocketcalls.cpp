@@ -4,6 +4,7 @@
 // destroyed meanwhile.
 #include "asyncwebsocket_p.h"
 
+#include "client/prepare_p.h"
 #include "handshake_p.h"
 
 #include <QLoggingCategory>
@@ -81,15 +82,29 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
     const QUrl wsUrl = toWebSocketUrl(s ? s->baseUrl : QUrl(), d->url, &error);
     if (!wsUrl.isValid())
         co_return failure(Ending::Invalid, error);
-    QUrl cookieUrl = wsUrl;
-    cookieUrl.setUserInfo(QString());
-    d->handshakeUrl = cookieUrl;
-    PreparedRequest prepared {QByteArray("GET"), wsUrl,
-        mergeHeaders(s ? s->defaultHeaders : Headers(), d->options.headers)};
-    addCredentials(prepared, s ? s->authorization : QByteArray(),
-        core ? SessionAccess::cookieHeaderFor(*core, cookieUrl) : QByteArray());
+    QUrl plainUrl = wsUrl;
+    plainUrl.setUserInfo(QString());
+    d->handshakeUrl = plainUrl;
+    // The same preparation as an HTTP request: Host, defaults < options, credentials, cookies.
+    if (s && !s->authorizationError.isEmpty())
+        co_return failure(Ending::Invalid, s->authorizationError);
+    Client::Prepared ready;
+    try {
+        Client::PrepareInput in;
+        in.method = QByteArray("GET");
+        in.url = wsUrl;
+        in.host = Client::hostField(wsUrl);
+        in.defaults = s ? s->defaultHeaders : Headers();
+        in.overrides = d->options.headers;
+        in.sessionAuthorization = s ? s->authorization : QByteArray();
+        in.jar = core ? core->jar.get() : nullptr;
+        ready = Client::prepareRequest(std::move(in));
+    } catch (const RequestError &e) {
+        co_return failure(Ending::Invalid, e.message());
+    }
+    PreparedRequest &prepared = ready.request;
     core.reset(); // hooks may run for a while; the session may go meanwhile
-    if (s) {
+    if (s && !s->requestHooks.isEmpty()) {
         const QList<AsyncSession::RequestHook> hooks = s->requestHooks;
         for (const AsyncSession::RequestHook &hook : hooks) {
             Error hookError;
@@ -104,6 +119,11 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
                         .arg(hookError.message()));
             if (cancelled())
                 co_return failure(Ending::Invalid, QStringLiteral("the open was cancelled"));
+        }
+        try {
+            Client::finishPrepared(ready, plainUrl);
+        } catch (const RequestError &e) {
+            co_return failure(Ending::Invalid, e.message());
         }
     }
     Handshake handshake;

@@ -2,6 +2,7 @@
 // strings from turning into extra header lines.
 #include "handshake_p.h"
 
+#include "client/prepare_p.h"
 #include "protocol/requestwriter.h"
 
 #include <QSet>
@@ -71,32 +72,6 @@ QUrl toWebSocketUrl(const QUrl &base, const QUrl &url, QString *error)
     return resolved;
 }
 
-Headers mergeHeaders(const Headers &defaults, const Headers &overrides)
-{
-    Headers merged = defaults;
-    for (const Headers::Field field : overrides)
-        merged.remove(field.name);
-    merged.append(overrides);
-    return merged;
-}
-
-void addCredentials(PreparedRequest &request, const QByteArray &sessionAuthorization,
-    const QByteArray &cookieHeader)
-{
-    if (!request.url.userInfo().isEmpty()) {
-        if (!request.headers.contains("authorization")) {
-            const QString pair = request.url.userName(QUrl::FullyDecoded) + QLatin1Char(':')
-                + request.url.password(QUrl::FullyDecoded);
-            request.headers.add("Authorization", "Basic " + pair.toUtf8().toBase64());
-        }
-        request.url = withoutUserInfo(request.url);
-    }
-    if (!sessionAuthorization.isEmpty() && !request.headers.contains("authorization"))
-        request.headers.add("Authorization", sessionAuthorization);
-    if (!cookieHeader.isEmpty() && !request.headers.contains("cookie"))
-        request.headers.add("Cookie", cookieHeader);
-}
-
 bool buildHandshake(const PreparedRequest &prepared, const QStringList &subprotocols,
     Handshake *out, QString *error)
 {
@@ -125,6 +100,9 @@ bool buildHandshake(const PreparedRequest &prepared, const QStringList &subproto
             return fail(QStringLiteral("invalid value for header \"%1\" (control characters or "
                                        "surrounding whitespace)")
                             .arg(QString::fromLatin1(field.name)));
+        // Hooks saw the Host the request goes to; QWebSocket writes that same field itself.
+        if (Headers::nameEquals(field.name, "host") && field.value == Client::hostField(url))
+            continue;
         if (isReserved(field.name)) {
             if (Headers::nameEquals(field.name, "sec-websocket-protocol"))
                 return fail(QStringLiteral("set subprotocols through WebSocketOptions::"

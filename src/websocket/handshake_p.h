@@ -1,7 +1,7 @@
 // The opening handshake as data: which URL, which header fields, which subprotocols.
 //
-// Everything here is decided before a socket exists, so a refused header sends nothing and the
-// merge rules (session defaults < options < hooks) are tested without a server. QWebSocket then
+// Everything here is decided before a socket exists, so a refused header sends nothing. The fields
+// come from the client's preparation stage (client/prepare_p.h), the same as for HTTP requests. QWebSocket then
 // writes the request line, Host, Upgrade, Connection, Sec-WebSocket-Key/-Version and the
 // subprotocol offer itself; the fields built here are added after them.
 #pragma once
@@ -21,15 +21,6 @@ namespace Reqivo::WebSocketDetail {
 //! \a url resolved against \a base when relative, with http → ws and https → wss. Returns an
 //! invalid URL and sets \a error when the result is not an absolute ws:// or wss:// URL.
 QUrl toWebSocketUrl(const QUrl &base, const QUrl &url, QString *error);
-
-//! \a defaults with every field that \a overrides names replaced by the overrides' fields.
-Headers mergeHeaders(const Headers &defaults, const Headers &overrides);
-
-//! Adds Authorization (from the URL's user info, else \a sessionAuthorization) and Cookie
-//! (\a cookieHeader) unless the headers already have them, and removes the user info from the
-//! URL so that credentials never reach a log or an error message.
-void addCredentials(PreparedRequest &request, const QByteArray &sessionAuthorization,
-    const QByteArray &cookieHeader);
 
 struct Handshake
 {

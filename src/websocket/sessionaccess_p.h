@@ -24,6 +24,7 @@ struct SessionSettings
     QUrl baseUrl;
     Headers defaultHeaders;
     QByteArray authorization; // "Basic ..." / "Bearer ..."; empty: none
+    QString authorizationError; // why the session's credentials were refused; empty: they weren't
     TlsOptions tlsOptions;
     QNetworkProxy proxy {QNetworkProxy::DefaultProxy};
     QList<AsyncSession::RequestHook> requestHooks;
@@ -43,17 +44,11 @@ public:
         s.baseUrl = core.baseUrl;
         s.defaultHeaders = core.defaultHeaders;
         s.authorization = core.authorization;
+        s.authorizationError = core.authorizationError;
         s.tlsOptions = core.tlsOptions;
         s.proxy = core.proxy;
         s.requestHooks = core.requestHooks;
         return s;
-    }
-
-    //! The Cookie header value the session's jar has for \a url (ws/wss URLs are matched like
-    //! http/https; Secure cookies only go to wss://).
-    static QByteArray cookieHeaderFor(const SessionCore &core, const QUrl &url)
-    {
-        return core.jar ? core.jar->cookieHeaderFor(url) : QByteArray();
     }
 };
 

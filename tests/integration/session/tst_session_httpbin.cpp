@@ -69,6 +69,8 @@ public:
 protected:
     qint64 readData(char *data, qint64 maxSize) override
     {
+        if (m_pos == m_data.size())
+            return -1; // the end: QIODevice's "no more data"
         const qint64 n = std::min(maxSize, qint64(m_data.size()) - m_pos);
         std::memcpy(data, m_data.constData() + m_pos, size_t(n));
         m_pos += n;

@@ -2,6 +2,7 @@
 // retried, the backoff, what a failed handshake said, and how the handshake is assembled from
 // a URL, a session's state and the options.
 #include "websocket/closepolicy_p.h"
+#include "client/prepare_p.h"
 #include "websocket/handshake_p.h"
 
 #include <Reqivo/websocketmessage.h>
@@ -287,31 +288,49 @@ void TestWebSocketPolicy::headersMergeNameByName()
 {
     const Headers defaults {{"User-Agent", "Reqivo"}, {"X-A", "1"}, {"X-A", "2"}, {"X-B", "b"}};
     const Headers overrides {{"x-a", "3"}, {"X-C", "c"}};
-    const Headers merged = mergeHeaders(defaults, overrides);
+    const Headers merged = Reqivo::Client::mergeHeaders(defaults, overrides);
     const Headers expected {{"User-Agent", "Reqivo"}, {"X-B", "b"}, {"x-a", "3"}, {"X-C", "c"}};
     QCOMPARE(merged, expected);
 }
 
+// The handshake is prepared like an HTTP request (client/prepare_p.h).
 void TestWebSocketPolicy::credentials()
 {
+    using Reqivo::Client::PrepareInput;
+    const auto prepare = [](QUrl url, Headers overrides, QByteArray session) {
+        PrepareInput in;
+        in.method = "GET";
+        in.url = url;
+        in.host = Reqivo::Client::hostField(url);
+        in.overrides = std::move(overrides);
+        in.sessionAuthorization = std::move(session);
+        return Reqivo::Client::prepareRequest(std::move(in)).request;
+    };
     // URL user info wins over the session's auth, and leaves the URL.
-    PreparedRequest r {"GET", QUrl(QStringLiteral("ws://alice:s3cret@h/x")), {}};
-    addCredentials(r, "Bearer session", "a=1");
+    const PreparedRequest r
+        = prepare(QUrl(QStringLiteral("ws://alice:s3cret@h/x")), {}, "Bearer session");
     QCOMPARE(r.url.toString(), QStringLiteral("ws://h/x"));
     QCOMPARE(r.headers.value("authorization"), QByteArrayView("Basic YWxpY2U6czNjcmV0"));
     QCOMPARE(r.headers.values("authorization").size(), 1);
-    QCOMPARE(r.headers.value("cookie"), QByteArrayView("a=1"));
+    QCOMPARE(r.headers.nameAt(0), QByteArrayView("Host"));
+    QCOMPARE(r.headers.valueAt(0), QByteArrayView("h"));
 
     // The session's auth when the headers have none; an explicit header is left alone.
-    PreparedRequest s {"GET", QUrl(QStringLiteral("ws://h/x")), {}};
-    addCredentials(s, "Bearer session", {});
+    const PreparedRequest s = prepare(QUrl(QStringLiteral("wss://h:444/x")), {}, "Bearer session");
     QCOMPARE(s.headers.value("authorization"), QByteArrayView("Bearer session"));
+    QCOMPARE(s.headers.value("host"), QByteArrayView("h:444"));
     QVERIFY(!s.headers.contains("cookie"));
-    PreparedRequest t {"GET", QUrl(QStringLiteral("ws://h/x")),
-        {{"Authorization", "Bearer mine"}, {"Cookie", "b=2"}}};
-    addCredentials(t, "Bearer session", "a=1");
+    const PreparedRequest t = prepare(QUrl(QStringLiteral("ws://h/x")),
+        {{"Authorization", "Bearer mine"}, {"Cookie", "b=2"}}, "Bearer session");
     QCOMPARE(t.headers.value("authorization"), QByteArrayView("Bearer mine"));
     QCOMPARE(t.headers.value("cookie"), QByteArrayView("b=2"));
+
+    // The derived Host passes the handshake (QWebSocket writes that same field); another is
+    // refused.
+    Handshake h;
+    QString error;
+    QVERIFY2(buildHandshake(s, {}, &h, &error), qPrintable(error));
+    QVERIFY(h.request.rawHeader("Host").isEmpty());
 }
 
 void TestWebSocketPolicy::handshakeRefuses_data()

@@ -54,6 +54,7 @@ private Q_SLOTS:
     void locationResolution();
     void unusableLocation_data();
     void unusableLocation();
+    void conflictingLocations();
     void nonHttpScheme_data();
     void nonHttpScheme();
     void nonReplayableBody_data();
@@ -260,8 +261,7 @@ void TestRedirectPolicy::unusableLocation_data()
     QTest::newRow("blank Location") << location("   ");
     QTest::newRow("unparsable Location (bad IPv6 literal)") << location("http://[::1/x");
     QTest::newRow("unparsable Location (bad port)") << location("http://h.test:99999999/");
-    QTest::newRow("two different Location fields")
-        << Headers {{"Location", "/a"}, {"Location", "/b"}};
+    QTest::newRow("two equal Location fields, both blank") << Headers {{"Location", " "}, {"Location", ""}};
 }
 
 void TestRedirectPolicy::unusableLocation()
@@ -273,6 +273,24 @@ void TestRedirectPolicy::unusableLocation()
         QVERIFY(!d.follow);
         QVERIFY2(d.error.isNull(), qPrintable(d.error.toString())); // the 3xx is the answer
     }
+}
+
+void TestRedirectPolicy::conflictingLocations()
+{
+    // RFC 9110 §10.2.2 allows one Location: two different ones are an invalid response and
+    // nothing is followed.
+    const Headers twice {{"Location", "/a"}, {"Location", "/b"}};
+    for (const int status : {301, 302, 303, 307, 308}) {
+        const RedirectDecision d
+            = decideRedirect("GET", url("http://h.test/"), {}, true, false, status, twice);
+        QVERIFY(!d.follow);
+        QCOMPARE(d.error.kind(), Error::Kind::InvalidResponse);
+    }
+    // The same value twice is one Location.
+    const RedirectDecision same = decideRedirect("GET", url("http://h.test/"), {}, true, false,
+        302, Headers {{"Location", "/a"}, {"Location", " /a"}});
+    QVERIFY(same.follow);
+    QCOMPARE(same.url, url("http://h.test/a"));
 }
 
 void TestRedirectPolicy::nonHttpScheme_data()
