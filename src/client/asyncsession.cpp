@@ -17,6 +17,7 @@
 #include "prepare_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
+#include "transport/asyncconnectionpool_p.h"
 
 #include <QCryptographicHash>
 #include <QThread>
@@ -306,6 +307,7 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
                                                    Body body, Client::ExchangeSettings settings)
 {
     const QByteArray head = serializeHead(method, url, fields, body);
+    settings.upgradeRequested = fields.contains("upgrade");
     core->checkOpen(url);
     const std::shared_ptr<Client::CancelToken> cancel = settings.cancel;
     if (cancel)
@@ -351,8 +353,9 @@ QCoro::Task<ConnectionLease> AsyncSessionPrivate::lease(SessionCore &core, const
             = Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, url);
     // acquire() copies the endpoint before it first suspends.
     const Endpoint &endpoint = core.originFor(url).endpoint;
-    return fresh ? core.pool->connectFresh(endpoint, connect, wait)
-                 : core.pool->acquire(endpoint, connect, wait);
+    // The request's token ends a wait for a slot or a connect under way at once.
+    return AsyncConnectionPoolPrivate::acquireAbortable(*core.pool, endpoint, connect, wait,
+                                                        settings.cancel, fresh);
 }
 
 QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core,

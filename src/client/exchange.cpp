@@ -45,28 +45,9 @@ std::optional<milliseconds> keepAliveTimeout(const Headers &headers)
 }
 } // namespace
 
-void CancelToken::cancel()
-{
-    if (cancelled)
-        return;
-    cancelled = true;
-    if (auto handler = std::exchange(m_handler, nullptr))
-        handler();
-}
-
-void CancelToken::setHandler(std::function<void()> handler)
-{
-    if (cancelled) {
-        if (handler)
-            handler();
-        return;
-    }
-    m_handler = std::move(handler);
-}
-
 void CancelToken::check(const QUrl &url) const
 {
-    if (cancelled)
+    if (isAborted())
         throw RequestError(QStringLiteral("the request was aborted"), url,
                            QStringLiteral("aborted"));
 }
@@ -101,11 +82,6 @@ void throwParseError(const ResponseParser &parser, const QUrl &url)
 }
 
 namespace {
-
-bool tlsEndedCleanly(AsyncConnection *)
-{
-    return true; // PENDING: the transport's close_notify query
-}
 
 std::function<void()> abortHandler(AsyncConnection *c)
 {
@@ -217,7 +193,7 @@ public:
         // Over TLS, a body that ends with the connection must end with close_notify: a bare
         // FIN may be an attacker cutting it short (RFC 8446 §6.1, RFC 9112 §9.8).
         if (m_parser.framing() == ResponseParser::Framing::UntilClose && c->isEncrypted()
-            && !tlsEndedCleanly(c)) {
+            && c->endedWithoutCloseNotify()) {
             m_lease.discard();
             m_done = true;
             throw NetworkError(QStringLiteral("the TLS connection ended without close_notify: "
@@ -374,7 +350,7 @@ private:
         m_lease.discard();
         m_done = true;
         throw InvalidResponseError(QStringLiteral("cannot decode the response body: ") + error,
-                                   m_url, QStringLiteral("Content-Encoding"));
+                                   m_url, m_decoder->errorDetail());
     }
 
     void finishConnection()
@@ -546,6 +522,7 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
 
     // --- read the head ----------------------------------------------------------------------
     parser.setRequestMethod(method);
+    parser.setUpgradeRequested(s.upgradeRequested);
     co_await exchange->readHead(progress);
 
     const Protocol::ResponseHead &h = parser.head();

@@ -18,6 +18,7 @@
 #include "bodystream_p.h"
 #include "decompressor.h"
 #include "protocol/responseparser.h"
+#include "transport/abortsignal_p.h"
 
 #include <chrono>
 #include <functional>
@@ -32,21 +33,15 @@ using Clock = std::chrono::steady_clock;
 using ProgressCallback = std::function<void(qint64 done, qint64 total)>;
 
 //! Lets a Reply, an owner's destruction or a session's end stop a request at once, in any
-//! phase: each phase that waits installs a handler that ends its wait (aborts the connecting or
-//! reading connection, leaves the pool's queue, wakes an upload's device wait); every resumption
-//! point then sees `cancelled` and unwinds with RequestError ("aborted").
-struct CancelToken
+//! phase: each phase that waits installs a handler (Transport::AbortSignal) that ends its wait —
+//! the pool takes the caller out of its queue, a connecting socket is aborted (name lookup, TCP,
+//! proxy, TLS), the exchange aborts its connection, an upload's device wait wakes up. Every
+//! resumption point then checks the token and unwinds with RequestError ("aborted").
+struct CancelToken : Transport::AbortSignal
 {
-    bool cancelled = false;
-    void cancel();
-    //! The running phase's way to stop; run at once when already cancelled.
-    void setHandler(std::function<void()> handler);
-    void clearHandler() { m_handler = nullptr; }
+    void cancel() { abort(); }
     //! Throws RequestError("aborted") when cancelled.
     void check(const QUrl &url) const;
-
-private:
-    std::function<void()> m_handler;
 };
 
 struct ExchangeSettings
@@ -65,6 +60,8 @@ struct ExchangeSettings
     //! Redirects are followed: a followable 3xx with a Location comes back with its body unread
     //! (a body stream), whatever `stream` says, so that the redirect stage decides about it.
     bool redirectsFollowed = false;
+    //! The request asked for a protocol upgrade (an Upgrade field): only then is a 101 valid.
+    bool upgradeRequested = false;
 };
 
 //! How far an exchange got, for the retry-once decision.

@@ -5,10 +5,12 @@
 #include "asyncwebsocket_p.h"
 
 #include "client/prepare_p.h"
+#include "transport/hostnamecheck.h"
 #include "handshake_p.h"
 
 #include <QLoggingCategory>
 #include <QRandomGenerator>
+#include <QSslSocket>
 #include <QWebSocket>
 
 #include <algorithm>
@@ -146,6 +148,30 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
     d->attachSocket(socket);
     const quint64 id = d->connectionId;
     socket->open(handshake.request, handshake.options);
+#ifndef QT_NO_SSL
+    if (handshake.url.scheme() == QLatin1String("wss")
+        && d->options.tlsOptions.value_or(s ? s->tlsOptions : TlsOptions()).verifyPeer) {
+        // Qt 6.4 accepts a CN beside SANs and compares IPs as strings: the name is checked
+        // again per RFC 9525 once the TLS handshake is done, before the upgrade request (queued
+        // by QWebSocket, sent only after encryption) leaves; a mismatch aborts the socket,
+        // dropping that request. QWebSocket's TLS socket is its child.
+        if (auto *ssl = socket->findChild<QSslSocket *>()) {
+            const QString host = handshake.url.host();
+            const std::weak_ptr<AsyncWebSocketPrivate> weak = d;
+            QObject::connect(ssl, &QSslSocket::encrypted, socket, [weak, id, ssl, socket, host] {
+                QString why;
+                if (Transport::certificateMatchesHostName(ssl->peerCertificate(), host, &why))
+                    return;
+                if (const auto dd = weak.lock(); dd && dd->connectionId == id) {
+                    dd->attempt.tlsFailed = true;
+                    dd->attempt.errorString
+                        = QStringLiteral("host name verification failed: ") + why;
+                }
+                socket->abort();
+            });
+        }
+    }
+#endif
 
     const auto deadline = d->options.openTimeout > milliseconds::zero()
         ? deadlineAfter(d->options.openTimeout)

@@ -360,9 +360,10 @@ void AsyncWebSocketPrivate::connectionEnded(quint64 id)
     if (!attempt.ok) {
         // The attempt ended before the handshake finished: connectOnce() reports it.
         if (!attempt.done) {
-            attempt.errorString = ws->errorString().isEmpty()
-                ? QStringLiteral("the connection closed during the handshake")
-                : ws->errorString();
+            if (!attempt.tlsFailed || attempt.errorString.isEmpty())
+                attempt.errorString = ws->errorString().isEmpty()
+                    ? QStringLiteral("the connection closed during the handshake")
+                    : ws->errorString();
             attempt.done = true;
         }
         stateWaiters.wakeAll();

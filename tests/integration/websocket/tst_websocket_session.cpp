@@ -184,6 +184,8 @@ private Q_SLOTS:
     void handshakeCarriesTheSession();
     void untrustedCertificateFails_data();
     void untrustedCertificateFails();
+    void hostNameCheckedPerRfc9525_data();
+    void hostNameCheckedPerRfc9525();
     void optionsReachTheSocket();
     void asyncSocketsBelongToTheSessionOrTheGivenParent();
     void destroyingTheSessionClosesItsSockets();
@@ -191,7 +193,7 @@ private Q_SLOTS:
 private:
     QString cert(const QString &name) const { return m_certs.filePath(name); }
     //! The server side of wss://: the CA-signed certificate for 127.0.0.1 and localhost.
-    QSslConfiguration serverTls() const;
+    QSslConfiguration serverTls(const QString &name = QStringLiteral("server")) const;
     //! Client options that trust only the CA in \a caFile (empty: the system's CAs only).
     Reqivo::TlsOptions trusting(const QString &caFile) const;
 
@@ -212,11 +214,11 @@ void TestWebSocketSession::initTestCase()
     QVERIFY(!serverTls().localCertificate().isNull());
 }
 
-QSslConfiguration TestWebSocketSession::serverTls() const
+QSslConfiguration TestWebSocketSession::serverTls(const QString &name) const
 {
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.setLocalCertificate(QSslCertificate::fromPath(cert(QStringLiteral("server.pem"))).value(0));
-    QFile key(cert(QStringLiteral("server.key")));
+    tls.setLocalCertificate(QSslCertificate::fromPath(cert(name + QStringLiteral(".pem"))).value(0));
+    QFile key(cert(name + QStringLiteral(".key")));
     if (key.open(QIODevice::ReadOnly))
         tls.setPrivateKey(QSslKey(key.readAll(), QSsl::Ec));
     tls.setPeerVerifyMode(QSslSocket::VerifyNone); // no client certificate asked for
@@ -323,6 +325,50 @@ void TestWebSocketSession::untrustedCertificateFails()
     QVERIFY2(!out.error.detail().isEmpty(), qPrintable(out.error.toString()));
     QVERIFY(out.echoed.isEmpty());
     QCOMPARE(server.connections, 0);
+}
+
+// Qt 6.4 alone accepts these certificates for the host named (it reads the CN beside the SANs
+// and compares IPs as strings); the name is checked again per RFC 9525 before the upgrade
+// request, with its credentials, leaves.
+void TestWebSocketSession::hostNameCheckedPerRfc9525_data()
+{
+    QTest::addColumn<Entry>("entry");
+    QTest::addColumn<QString>("certificate");
+    QTest::addColumn<QString>("host");
+    for (const Entry entry : allEntries) {
+        QTest::addRow("%s, CN matches but the SAN does not", entryName(entry))
+            << entry << QStringLiteral("cn-not-san") << QStringLiteral("localhost");
+        QTest::addRow("%s, CN only, no SAN", entryName(entry))
+            << entry << QStringLiteral("cn-only") << QStringLiteral("localhost");
+        QTest::addRow("%s, IP only in the CN", entryName(entry))
+            << entry << QStringLiteral("ip-in-cn") << QStringLiteral("127.0.0.1");
+        QTest::addRow("%s, IP as a DNS-type SAN", entryName(entry))
+            << entry << QStringLiteral("ip-as-dns") << QStringLiteral("127.0.0.1");
+    }
+}
+
+void TestWebSocketSession::hostNameCheckedPerRfc9525()
+{
+    QFETCH(Entry, entry);
+    QFETCH(QString, certificate);
+    QFETCH(QString, host);
+    TestServer server;
+    server.ssl = serverTls(certificate);
+    QVERIFY(server.listen());
+
+    Config config;
+    config.base = QUrl(QStringLiteral("https://%1:%2/").arg(host).arg(server.port()));
+    config.tls = trusting(QStringLiteral("ca.pem"));
+    const Outcome out = converse(entry, config, QUrl(QStringLiteral("/feed")));
+    QVERIFY2(out.problem.isEmpty(), qPrintable(out.problem));
+    QCOMPARE(out.error.kind(), Reqivo::Error::Kind::WebSocket);
+    QVERIFY2(out.error.message().contains(QLatin1String("TLS handshake failed")),
+        qPrintable(out.error.toString()));
+    QVERIFY2(out.error.detail().contains(QLatin1String("host name")),
+        qPrintable(out.error.toString()));
+    QVERIFY(out.echoed.isEmpty());
+    QCOMPARE(server.connections, 0);
+    QVERIFY(server.requests.isEmpty());
 }
 
 void TestWebSocketSession::optionsReachTheSocket()
