@@ -20,6 +20,7 @@
 #include "transport/asyncconnectionpool_p.h"
 
 #include <QCryptographicHash>
+#include <QScopeGuard>
 #include <QThread>
 
 namespace Reqivo {
@@ -106,6 +107,12 @@ AsyncSession::~AsyncSession()
     // Requests still suspended hold the core; they wake up to aborted connections, see
     // `closed` and end with a RequestError.
     d->core->closed = true;
+    // Cancelling may resume a request, which then leaves the list: work on a copy.
+    const auto inflight = std::exchange(d->core->inflight, {});
+    for (const std::weak_ptr<Client::CancelToken> &weak : inflight) {
+        if (const auto token = weak.lock())
+            token->cancel();
+    }
     d->core->ownedPool.reset();
     d->core->pool = nullptr;
 }
@@ -377,6 +384,15 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
 
     const bool follow = opts.followRedirects.value_or(core->followRedirects);
     Client::ExchangeSettings settings = exchangeSettings(*core, opts, control, decompress, follow);
+    // Every request can be cancelled: by its Reply, its owner (cancelWith) or the session's end.
+    if (!settings.cancel)
+        settings.cancel = std::make_shared<Client::CancelToken>();
+    core->inflight.push_back(settings.cancel);
+    const auto leaveInflight = qScopeGuard([&core, token = settings.cancel.get()] {
+        std::erase_if(core->inflight, [token](const std::weak_ptr<Client::CancelToken> &w) {
+            return w.expired() || w.lock().get() == token;
+        });
+    });
     // cancelWith(owner): the owner's destruction cancels the request like Reply::abort().
     struct OwnerWatch
     {
@@ -385,8 +401,6 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
     } ownerWatch;
     if (opts.owner) {
         const QPointer<const QObject> &owner = *opts.owner;
-        if (!settings.cancel)
-            settings.cancel = std::make_shared<Client::CancelToken>();
         if (!owner) {
             settings.cancel->cancel(); // gone before the request started
         } else if (owner->thread() != QThread::currentThread()) {

@@ -41,6 +41,9 @@ struct SessionCore
     std::unique_ptr<AsyncConnectionPool> ownedPool;
     std::weak_ptr<void> streamOwner;
     bool closed = false;
+    //! The requests in flight: destroying the session cancels each of them, in whatever phase
+    //! it is (a borrowed pool outlives the session; an upload may wait on its device).
+    std::vector<std::weak_ptr<Client::CancelToken>> inflight;
 
     //! What a request needs of its URL's origin: the pool's endpoint and the Host field.
     struct Origin
