@@ -5,12 +5,16 @@
 // fail with WriteTimeout), and an unread streamed body gives its connection back.
 #include "faultserver.h"
 #include "sessiontest.h"
+#include "support/peers.h"
 
 #include <Reqivo/AsyncSession>
 #include <Reqivo/Body>
 #include <Reqivo/asyncconnectionpool.h>
 
+#include <QFile>
 #include <QProcess>
+#include <QSslConfiguration>
+#include <QSslKey>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QUrlQuery>
@@ -403,6 +407,63 @@ private Q_SLOTS:
             const Outcome o = co_await attempt(std::move(task));
             CO_EXPECT_OK(o);
             CO_COMPARE(o.response.body(), QByteArray("part one, part two"));
+        }());
+    }
+
+    // Over TLS a body delimited by the connection's end must end with close_notify: a bare FIN
+    // may be anyone on the path cutting it short (RFC 9112 §9.8).
+    void tlsBodyEndsWithCloseNotify_data()
+    {
+        QTest::addColumn<bool>("closeNotify");
+        QTest::addColumn<bool>("contentLength");
+        QTest::addColumn<QString>("expected"); // empty: a response
+        QTest::newRow("close-delimited, close_notify then FIN") << true << false << QString();
+        QTest::newRow("close-delimited, FIN without close_notify")
+            << false << false << u"NetworkError"_s;
+        QTest::newRow("Content-Length, FIN without close_notify") << false << true << QString();
+    }
+    void tlsBodyEndsWithCloseNotify()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(bool, closeNotify);
+            QFETCH(bool, contentLength);
+            QFETCH(QString, expected);
+            const auto nginx = ReqivoTest::loadPeerEnv(u"nginx"_s);
+            QSslConfiguration serverTls = QSslConfiguration::defaultConfiguration();
+            serverTls.setLocalCertificate(
+                QSslCertificate::fromPath(ReqivoTest::peerValue(nginx, u"NGINX_SERVER_CERT"_s))
+                    .value(0));
+            QFile keyFile(ReqivoTest::peerValue(nginx, u"NGINX_CERTS_DIR"_s) + u"/server.key"_s);
+            CO_VERIFY(keyFile.open(QIODevice::ReadOnly));
+            serverTls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Ec));
+            const QByteArray body(5000, 'b');
+            FaultServer server(
+                [=](ServerConnection &c, const ReceivedRequest &) {
+                    c.write(contentLength
+                            ? httpResponse(200, body, "Connection: close\r\n")
+                            : "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body);
+                    if (closeNotify) {
+                        c.close(); // TLS shutdown: close_notify, then FIN
+                    } else {
+                        c.socket()->flush(); // to the kernel, then the TCP connection only
+                        c.socket()->abort();
+                    }
+                });
+            server.enableTls(serverTls);
+            AsyncSession session;
+            Reqivo::TlsOptions tls;
+            CO_VERIFY(
+                tls.addCaCertificatesFromFile(ReqivoTest::peerValue(nginx, u"NGINX_CA_FILE"_s)));
+            session.setTlsOptions(tls);
+            const Outcome o = co_await attempt(session.get(server.httpsUrl()));
+            if (expected.isEmpty()) {
+                CO_EXPECT_OK(o);
+                CO_COMPARE(o.response.body(), body);
+            } else {
+                CO_VERIFY2(!o.ok(), "a truncatable body was taken as whole");
+                CO_COMPARE(o.error.typeName(), expected);
+                CO_COMPARE(o.error.detail(), u"truncated"_s);
+            }
         }());
     }
 
