@@ -39,7 +39,7 @@ public:
     Response &operator=(Response &&other) noexcept;
     ~Response();
 
-    bool isNull() const noexcept; //!< a default-constructed Response
+    bool isNull() const noexcept; //!< a default-constructed Response (no status set)
     int status() const noexcept;
     QByteArray reason() const;
     //! "1.1" or "1.0".
@@ -58,7 +58,8 @@ public:
 
     bool isSuccess() const noexcept { return status() >= 200 && status() < 300; }
     bool isRedirect() const noexcept;
-    //! Throws StatusError (code() = status) for 4xx and 5xx; does nothing otherwise.
+    //! Throws StatusError (code() = status) for 4xx and 5xx, and for a code outside 100-599,
+    //! which RFC 9110 §15 says to process as a server error; does nothing otherwise.
     void raiseForStatus() const;
 
     //! The whole body (decoded: de-chunked and decompressed). In streaming mode: what readAll()

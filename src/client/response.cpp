@@ -16,6 +16,7 @@ class ResponseData : public QSharedData
 {
 public:
     int status = 0;
+    bool hasStatus = false; // a received "000" is a status too
     int versionMinor = 1;
     bool connectionReused = false;
     QByteArray reason;
@@ -35,7 +36,7 @@ Response &Response::operator=(const Response &other) = default;
 Response &Response::operator=(Response &&other) noexcept = default;
 Response::~Response() = default;
 
-bool Response::isNull() const noexcept { return d->status == 0; }
+bool Response::isNull() const noexcept { return !d->hasStatus; }
 int Response::status() const noexcept { return d->status; }
 QByteArray Response::reason() const { return d->reason; }
 QString Response::httpVersion() const { return QStringLiteral("1.%1").arg(d->versionMinor); }
@@ -55,10 +56,12 @@ bool Response::isRedirect() const noexcept
 
 void Response::raiseForStatus() const
 {
-    if (d->status < 400)
+    // A code outside 100-599 is processed as a server error (RFC 9110 §15).
+    const bool invalid = d->hasStatus && (d->status < 100 || d->status > 599);
+    if (d->status < 400 && !invalid)
         return;
-    const QString kind = d->status < 500 ? QStringLiteral("client error")
-                                         : QStringLiteral("server error");
+    const QString kind = d->status >= 400 && d->status < 500 ? QStringLiteral("client error")
+                                                             : QStringLiteral("server error");
     throw StatusError(Error(Error::Kind::Status,
                             QStringLiteral("HTTP %1 %2 (%3)")
                                     .arg(d->status)
@@ -193,6 +196,7 @@ void Response::close()
 void Response::setStatus(int status, const QByteArray &reason)
 {
     d->status = status;
+    d->hasStatus = true;
     d->reason = reason;
 }
 void Response::setHttpVersion(int minor) { d->versionMinor = minor; }

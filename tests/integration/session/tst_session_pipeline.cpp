@@ -303,6 +303,41 @@ private Q_SLOTS:
         }());
     }
 
+    // RFC 9110 §15: a three-digit code outside 100-599 is processed as a server error: a
+    // response that is no success and raises, never a rejected message.
+    void statusOutsideTheRange_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::newRow("000") << 0;
+        QTest::newRow("099") << 99;
+        QTest::newRow("600") << 600;
+        QTest::newRow("999") << 999;
+    }
+    void statusOutsideTheRange()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(int, status);
+            FaultServer server([status](ServerConnection &c, const ReceivedRequest &) {
+                c.write("HTTP/1.1 " + QByteArray::number(status).rightJustified(3, '0')
+                    + " Odd\r\nContent-Length: 4\r\n\r\nbody");
+            });
+            AsyncSession session;
+            const Outcome o = co_await attempt(session.get(server.url()));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.status(), status);
+            CO_VERIFY(!o.response.isNull());
+            CO_VERIFY(!o.response.isSuccess());
+            CO_COMPARE(o.response.body(), QByteArray("body"));
+            bool raised = false;
+            try {
+                o.response.raiseForStatus();
+            } catch (const Reqivo::StatusError &e) {
+                raised = e.error().code() == status;
+            }
+            CO_VERIFY(raised);
+        }());
+    }
+
     void keepAliveTimeoutZeroIsNotPooled()
     {
         RUN_CORO([]() -> QCoro::Task<void> {
