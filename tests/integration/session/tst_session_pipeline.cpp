@@ -17,7 +17,11 @@
 #include <QSslKey>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QRegularExpression>
 #include <QUrlQuery>
+
+#include <optional>
+#include <thread>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -499,6 +503,31 @@ private Q_SLOTS:
                 CO_COMPARE(o.error.typeName(), expected);
                 CO_COMPARE(o.error.detail(), u"truncated"_s);
             }
+        }());
+    }
+
+    // A streamed Response released in another thread gives its connection back on the pool's
+    // thread: no Qt object is touched from the wrong thread (any warning fails the test).
+    void streamedResponseReleasedInAnotherThread()
+    {
+        QTest::failOnWarning(QRegularExpression(u".*"_s));
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server([](ServerConnection &c, const ReceivedRequest &) {
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nsome");
+            });
+            AsyncSession session;
+            const Endpoint ep = Endpoint::fromUrl(server.url());
+            std::optional<Response> r = co_await session.get(server.url(),
+                RequestOptions().streaming());
+            CO_COMPARE(session.pool()->activeCount(ep), 1);
+            std::thread other([moved = std::move(*r)]() mutable { moved = Response(); });
+            r.reset();
+            other.join();
+            CO_VERIFY(co_await waitUntil([&] { return session.pool()->activeCount(ep) == 0; }));
+            CO_COMPARE(session.pool()->idleCount(ep), 0); // an unfinished body: not reusable
+            const Outcome next = co_await attempt(session.get(server.url(),
+                RequestOptions().streaming()));
+            CO_EXPECT_OK(next);
         }());
     }
 
