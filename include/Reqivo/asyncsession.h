@@ -67,6 +67,10 @@ public:
     bool decompress() const;
     void setDecompress(bool on);
 
+    //! Credentials for the origin of each request (never sent to another origin a redirect
+    //! leads to). They are checked here: a Basic user-id with a colon, control characters, or a
+    //! Bearer token that is not token68 (RFC 6750) make every request fail with RequestError
+    //! before anything is sent, until valid credentials or clearAuth() replace them.
     void setBasicAuth(const QString &user, const QString &password);
     void setBearerToken(const QString &token);
     void clearAuth();

@@ -46,6 +46,11 @@ public:
     static Body fromForm(const QUrlQuery &query);
     //! Streams \a device from its current position. \a size < 0: device->size() - pos() for a
     //! random-access device, else unknown (chunked). The device must outlive the request.
+    //!
+    //! A sequential device (QProcess, a socket, a pipe, your own) may pause: the upload waits for
+    //! readyRead() on the event loop (never blocking the thread) and ends only at the device's
+    //! real end: read() returning -1, readChannelFinished() or aboutToClose(), a closed socket or
+    //! a finished process. A pause longer than Timeout::write fails with WriteTimeout.
     static Body fromDevice(QIODevice *device, qint64 size = -1,
                            QByteArray contentType = "application/octet-stream");
     //! Streams what the generator yields, chunked. \a factory is called once per send.

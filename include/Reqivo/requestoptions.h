@@ -16,10 +16,14 @@ namespace Reqivo {
 
 struct RequestOptions
 {
-    //! Added to (and overriding, name by name) the session's default headers.
+    //! Added to (and overriding, name by name) the session's default headers. One Host field
+    //! replaces the one derived from the URL (two are refused); Proxy-Authorization is refused
+    //! (set proxy credentials on the QNetworkProxy).
     Headers headers;
     Body body;
-    //! Appended to the URL's query.
+    //! Appended to the URL's query. Each key and value is sent percent-encoded from its decoded
+    //! form, so '+', '%', '&', '=' and spaces reach the server as given (QUrlQuery decodes a
+    //! valid %XX escape you put in a value, as it always does).
     QUrlQuery query;
     std::optional<Timeout> timeout;
     std::optional<Limits> limits;
