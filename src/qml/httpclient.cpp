@@ -1,7 +1,4 @@
 // HttpClient: properties forwarded to an AsyncSession, verbs turned into HttpTasks.
-// Before any Reqivo header: body.h holds a QPointer<QIODevice> but only declares QIODevice.
-#include <QIODevice>
-
 #include "httpclient.h"
 
 #include "httptask.h"

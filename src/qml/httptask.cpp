@@ -1,7 +1,4 @@
 // HttpTask: a Reply's two outcomes delivered to JS callbacks. See httptask.h for the lifetime.
-// Before any Reqivo header: body.h holds a QPointer<QIODevice> but only declares QIODevice.
-#include <QIODevice>
-
 #include "httptask.h"
 
 #include "httpclient.h"
