@@ -15,6 +15,13 @@
 // FAULTSERVER_DEBUG=1 in the environment logs each request.
 #pragma once
 
+#include "support/peers.h"
+
+#include <QFile>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+
 #include "support/scriptedserver.h"
 
 #include <QByteArray>
@@ -139,5 +146,20 @@ private:
     bool m_tlsEnabled = false;
     ReqivoTest::ScriptedConnections m_connections {{"FaultServer", false, "FAULTSERVER_DEBUG"}};
 };
+
+//! A server-side TLS configuration with the nginx fixture's certificate for 127.0.0.1 and
+//! localhost (the test must use the nginx peer); a null private key if it could not be read.
+inline QSslConfiguration nginxServerTls(const QHash<QString, QString> &nginx)
+{
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificate(
+        QSslCertificate::fromPath(ReqivoTest::peerValue(nginx, QStringLiteral("NGINX_SERVER_CERT")))
+            .value(0));
+    QFile keyFile(
+        ReqivoTest::peerValue(nginx, QStringLiteral("NGINX_CERTS_DIR")) + QStringLiteral("/server.key"));
+    if (keyFile.open(QIODevice::ReadOnly))
+        tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Ec));
+    return tls;
+}
 
 } // namespace SessionTest

@@ -468,13 +468,8 @@ private Q_SLOTS:
             QFETCH(bool, contentLength);
             QFETCH(QString, expected);
             const auto nginx = ReqivoTest::loadPeerEnv(u"nginx"_s);
-            QSslConfiguration serverTls = QSslConfiguration::defaultConfiguration();
-            serverTls.setLocalCertificate(
-                QSslCertificate::fromPath(ReqivoTest::peerValue(nginx, u"NGINX_SERVER_CERT"_s))
-                    .value(0));
-            QFile keyFile(ReqivoTest::peerValue(nginx, u"NGINX_CERTS_DIR"_s) + u"/server.key"_s);
-            CO_VERIFY(keyFile.open(QIODevice::ReadOnly));
-            serverTls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Ec));
+            const QSslConfiguration serverTls = nginxServerTls(nginx);
+            CO_VERIFY(!serverTls.privateKey().isNull());
             const QByteArray body(5000, 'b');
             FaultServer server(
                 [=](ServerConnection &c, const ReceivedRequest &) {
