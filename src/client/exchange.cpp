@@ -225,6 +225,7 @@ public:
     //! Buffers the whole body into out.
     QCoro::Task<void> readToEnd(QByteArray &out)
     {
+        const ReadingScope reading(m_reading); // the idle guard waits while this reads
         while (!m_done) {
             const Step r = step(out);
             if (r == Step::End)
@@ -243,8 +244,8 @@ public:
                                              "ms; its connection was closed")
                                       .arg(m_settings.timeout.streamIdle.count()),
                               m_url, QStringLiteral("stream idle"));
-        ++m_reading;
-        try {
+        {
+            const ReadingScope reading(m_reading);
             while (m_pending.isEmpty() && !m_done) {
                 const Step r = step(m_pending);
                 if (r == Step::End)
@@ -252,11 +253,7 @@ public:
                 if (r == Step::NeedData)
                     co_await fill();
             }
-        } catch (...) {
-            --m_reading;
-            throw;
         }
-        --m_reading;
         armIdleGuard();
         if (maxBytes <= 0 || m_pending.size() <= maxBytes)
             co_return std::exchange(m_pending, QByteArray());
@@ -330,6 +327,13 @@ public:
     }
 
 private:
+    struct ReadingScope
+    {
+        explicit ReadingScope(int &count) : m_count(count) { ++m_count; }
+        ~ReadingScope() { --m_count; }
+        int &m_count;
+    };
+
     void idleExpired()
     {
         if (m_reading > 0 || m_done)
@@ -558,7 +562,8 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     if (stream || redirect) {
         response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
         response.setBodyStream(exchange);
-        exchange->armIdleGuard();
+        if (stream)
+            exchange->armIdleGuard(); // a redirect kept back is read or drained right away
         co_return response;
     }
     // Small bodies usually came with the head: decode what is buffered before suspending.
