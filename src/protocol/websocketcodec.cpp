@@ -478,7 +478,13 @@ quint32 FrameWriter::nextMask()
 {
     if (m_maskSource)
         return m_maskSource();
-    return QRandomGenerator::system()->generate();
+    // One read of the system CSPRNG per batch of keys rather than one per frame: a message
+    // written in small fragments would otherwise cost a system call per frame.
+    if (m_keyIndex == keyBatch) {
+        QRandomGenerator::system()->fillRange(m_keys, keyBatch);
+        m_keyIndex = 0;
+    }
+    return m_keys[m_keyIndex++];
 }
 
 bool FrameWriter::writeFrame(QByteArray &out, Opcode opcode, QByteArrayView payload, bool fin)
@@ -515,7 +521,10 @@ bool FrameWriter::writeFrame(QByteArray &out, Opcode opcode, QByteArrayView payl
         h += 4;
     }
     const qsizetype at = out.size();
-    out.reserve(at + h + payload.size());
+    // Grow geometrically: an exact reserve per frame would copy \a out once per fragment.
+    const qsizetype needed = at + h + payload.size();
+    if (out.capacity() < needed)
+        out.reserve(qMax(needed, 2 * out.capacity()));
     out.append(header, h);
     out.append(payload.data(), payload.size());
     if (masked)
@@ -528,6 +537,8 @@ bool FrameWriter::writeMessage(
 {
     if (fragmentSize <= 0 || data.size() <= fragmentSize)
         return writeFrame(out, opcode, data, true);
+    const qsizetype frames = (data.size() + fragmentSize - 1) / fragmentSize;
+    out.reserve(out.size() + data.size() + frames * maxHeaderBytes);
     Opcode op = opcode;
     for (qsizetype at = 0; at < data.size(); at += fragmentSize) {
         const qsizetype n = qMin(fragmentSize, data.size() - at);

@@ -16,8 +16,9 @@
 //  * Masking: a client must fail on a masked frame from the server (§5.1); a server on an
 //    unmasked one. RSV1-3 must be 0 (no extension is ever negotiated). Opcodes 3-7 and 11-15
 //    are errors.
-//  * Control frames (Close, Ping, Pong): payload at most 125 bytes, FIN set; they may arrive
-//    between the fragments of a message and are reported at once.
+//  * Control frames (Close, Ping, Pong): payload at most 125 bytes, so its length must be in
+//    the 7-bit form (a 16-bit length on a control frame fails at once), FIN set; they may
+//    arrive between the fragments of a message and are reported at once.
 //  * Fragmentation: a continuation with no message open, or a new Text/Binary while one is
 //    open, is an error. Fragments are reassembled; a message is reported when its final frame
 //    is complete.
@@ -36,7 +37,8 @@
 // split; tests/fuzz/fuzz_websocket.cpp checks arbitrary ones).
 //
 // Writer rules: a client's frames are always masked with a fresh 4-byte key from
-// QRandomGenerator::system() (a key source can be injected for tests); a server's never are.
+// QRandomGenerator::system(), read in batches of 32 keys (a key source can be injected for
+// tests); a server's never are.
 // Lengths use the minimal form. Messages can be fragmented into frames of at most N payload
 // bytes. Ping/Pong payloads are at most 125 bytes; a Close carries nothing or a sendable code
 // (never 1005, 1006 or 1015) and a UTF-8 reason of at most 123 bytes. Invalid input writes
@@ -252,8 +254,12 @@ private:
     bool writeMessage(QByteArray &out, Opcode opcode, QByteArrayView data, qsizetype fragmentSize);
     quint32 nextMask();
 
+    static constexpr int keyBatch = 32;
+
     Role m_role;
     MaskSource m_maskSource;
+    quint32 m_keys[keyBatch] = {};
+    int m_keyIndex = keyBatch;
 };
 
 //! XORs \a data in place with the 4-byte \a mask, starting at mask byte \a offset % 4.
