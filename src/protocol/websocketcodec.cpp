@@ -228,6 +228,18 @@ void FrameParser::receiveData(QByteArrayView data)
     m_buffer.append(data.data(), data.size());
 }
 
+void FrameParser::receiveData(const QByteArray &data)
+{
+    if (m_state != State::Open || data.isEmpty())
+        return;
+    if (m_pos == m_buffer.size()) {
+        m_buffer = data;
+        m_pos = 0;
+        return;
+    }
+    receiveData(QByteArrayView(data));
+}
+
 void FrameParser::consume(qsizetype n)
 {
     m_pos += n;

@@ -1,18 +1,24 @@
 // WebSocket codec: the sans-I/O RFC 6455 framing layer (QtCore only, no I/O, never throws).
 //
-// WebSocketFrameParser turns received bytes into whole messages and control frames; the caller
-// feeds bytes with receiveData() and pulls events with nextEvent() until it says NeedData, the
-// same model as ResponseParser. WebSocketFrameWriter turns messages into frames. Neither knows
-// about sockets, the handshake or the close handshake's timing: the engine above does.
+// WebSocket::FrameParser turns received bytes into whole messages and control frames; the
+// caller feeds bytes with receiveData() and pulls events with nextEvent() until it says
+// NeedData, the same model as ResponseParser. WebSocket::FrameWriter appends frames for a
+// message or a control frame to a QByteArray. Utf8Validator is the incremental validator both
+// use. None of them knows about sockets, the handshake or the close handshake's timing: the
+// engine above does (it answers a Ping with writePong(), a Close with its own Close, an Error
+// with writeClose(errorCloseCode()), and ignores what follows).
 //
 // Parser rules (a client parses the server's frames; Role::Server parses a client's):
 //  * Payload lengths in all three forms (7-bit, 16-bit, 64-bit). The 64-bit form's most
 //    significant bit must be 0 (RFC 6455 §5.2). A length in a longer form than needed (say 5 in
-//    the 16-bit form) is ACCEPTED: the "minimal encoding" MUST binds the sender, and neither
-//    Python websockets nor QWebSocket refuses it; the limits below bound it anyway.
+//    the 16-bit form) is ACCEPTED: RFC 6455's "minimal number of bytes MUST be used" binds
+//    the sender and asks nothing of the receiver, Python websockets (10.x) accepts it too
+//    (QWebSocket refuses it), and it costs nothing: the limits below bound it anyway. Control
+//    frames are the exception (next rule).
 //  * Limits are checked as soon as the length field is complete, before any payload byte is
-//    buffered: a frame over maxFrameBytes, or a data frame that would take its message over
-//    maxMessageBytes, fails with 1009. A limit of -1 means none.
+//    buffered: a frame over maxFrameBytes (control frames included), or a data frame that
+//    would take its message over maxMessageBytes, fails with 1009. A limit of -1 means none.
+//    Messages are delivered whole, never in pieces, so maxMessageBytes bounds the memory.
 //  * Masking: a client must fail on a masked frame from the server (§5.1); a server on an
 //    unmasked one. RSV1-3 must be 0 (no extension is ever negotiated). Opcodes 3-7 and 11-15
 //    are errors.
@@ -174,6 +180,9 @@ public:
 
     //! Appends bytes. Bytes after a Close or an error are ignored.
     void receiveData(QByteArrayView data);
+    //! The same, sharing \a data instead of copying it when nothing is buffered (the usual
+    //! case: each read is consumed by the events it completes).
+    void receiveData(const QByteArray &data);
     Event nextEvent();
 
     State state() const noexcept { return m_state; }

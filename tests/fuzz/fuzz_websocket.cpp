@@ -127,16 +127,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         const qsizetype at = 1 + qsizetype(h % std::uint32_t(input.size() - 1));
         compare("split in two", whole, WebSocketLog::runSplit(input, at, options), input);
     }
-    // Pieces of 1 to 16 bytes.
+    compare("shared", whole, WebSocketLog::runWholeShared(input, options), input);
+    // Pieces of 1 to 16 bytes, alternating the sharing and the copying overloads.
     {
         WebSocketLog::Recorder r(options);
         std::uint32_t state = h | 1;
+        bool shared = false;
         for (qsizetype at = 0; at < input.size();) {
             state ^= state << 13;
             state ^= state >> 17;
             state ^= state << 5;
             const qsizetype n = qMin(input.size() - at, qsizetype(1 + state % 16));
-            r.feed(QByteArrayView(input).sliced(at, n));
+            if (shared)
+                r.feedShared(input.sliced(at, n));
+            else
+                r.feed(QByteArrayView(input).sliced(at, n));
+            shared = !shared;
             at += n;
         }
         compare("random pieces", whole, r.finish(), input);

@@ -80,6 +80,7 @@ void verifyRow()
 
     const Outcome whole = runWhole(input, options);
     QCOMPARE(whole.log, expected);
+    QCOMPARE(runWholeShared(input, options).log, expected);
     if (whole.failed)
         QVERIFY2(!whole.errorMessage.isEmpty(), "an error without a message");
 

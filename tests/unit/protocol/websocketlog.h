@@ -113,6 +113,16 @@ public:
         drain();
     }
 
+    //! Feeds through the QByteArray overload, which may share \a piece instead of copying it.
+    void feedShared(const QByteArray &piece)
+    {
+        if (piece.isEmpty())
+            return;
+        m_fed += piece.size();
+        m_parser.receiveData(piece);
+        drain();
+    }
+
     Outcome finish()
     {
         Outcome o;
@@ -183,11 +193,20 @@ inline Outcome runWhole(QByteArrayView input, const Options &options = {})
     return r.finish();
 }
 
-inline Outcome runSplit(QByteArrayView input, qsizetype at, const Options &options = {})
+//! Whole, through the sharing overload.
+inline Outcome runWholeShared(const QByteArray &input, const Options &options = {})
 {
     Recorder r(options);
-    r.feed(input.first(at));
-    r.feed(input.sliced(at));
+    r.feedShared(input);
+    return r.finish();
+}
+
+//! Split in two: the first piece shared, the second copied.
+inline Outcome runSplit(const QByteArray &input, qsizetype at, const Options &options = {})
+{
+    Recorder r(options);
+    r.feedShared(input.first(at));
+    r.feed(QByteArrayView(input).sliced(at));
     return r.finish();
 }
 
