@@ -205,6 +205,8 @@ private Q_SLOTS:
     void limitsAreCheckedBeforeThePayload();
     void errorIsFinal();
     void resetStartsOver();
+    void errorNamesAndCodes();
+    void insideMessage();
 
     void writerLengths_data();
     void writerLengths();
@@ -579,6 +581,60 @@ void TestWebSocketCodec::resetStartsOver()
     const WS::FrameParser::Event ev = p.nextEvent();
     QCOMPARE(ev.type, WS::FrameParser::EventType::TextMessage);
     QCOMPARE(ev.payload, QByteArray("cd"));
+}
+
+void TestWebSocketCodec::errorNamesAndCodes()
+{
+    // Every error has its own name (logs and messages tell them apart) and the close code the
+    // RFC asks for.
+    QSet<QString> names;
+    for (int e = int(WS::Error::None); e <= int(WS::Error::BadCloseReason); ++e) {
+        const QString name = WS::errorName(WS::Error(e));
+        QCOMPARE(name, logName(WS::Error(e)));
+        names.insert(name);
+        const quint16 code = WS::errorCloseCode(WS::Error(e));
+        switch (WS::Error(e)) {
+        case WS::Error::None:
+            QCOMPARE(code, quint16(0));
+            break;
+        case WS::Error::FrameTooLarge:
+        case WS::Error::MessageTooLarge:
+            QCOMPARE(code, quint16(1009));
+            break;
+        case WS::Error::InvalidUtf8:
+        case WS::Error::BadCloseReason:
+            QCOMPARE(code, quint16(1007));
+            break;
+        default:
+            QCOMPARE(code, quint16(1002));
+            QVERIFY(WS::isSendableCloseCode(code));
+        }
+    }
+    QCOMPARE(names.size(), int(WS::Error::BadCloseReason) + 1);
+}
+
+void TestWebSocketCodec::insideMessage()
+{
+    // What an engine asks when the connection drops: was anything left unfinished?
+    WS::FrameParser p;
+    QVERIFY(!p.isInsideMessage());
+    p.receiveData(QByteArrayView("\x81"));
+    QCOMPARE(p.nextEvent().type, WS::FrameParser::EventType::NeedData);
+    QVERIFY(p.isInsideMessage()); // half a header
+    p.receiveData(QByteArray(1, '\0'));
+    QCOMPARE(p.nextEvent().type, WS::FrameParser::EventType::TextMessage);
+    QVERIFY(!p.isInsideMessage());
+    p.receiveData(frame(Binary, "ab"));
+    QCOMPARE(p.nextEvent().type, WS::FrameParser::EventType::NeedData);
+    QVERIFY(p.isInsideMessage()); // a fragmented message open
+    p.receiveData(frame(CloseFin, closePayload(1000)));
+    const WS::FrameParser::Event close = p.nextEvent();
+    QCOMPARE(close.type, WS::FrameParser::EventType::Close);
+    QCOMPARE(close.closeCode, quint16(1000));
+    QCOMPARE(p.state(), WS::FrameParser::State::Closed);
+    QVERIFY(!p.isInsideMessage());
+    p.receiveData(frame(TextFin, "late"));
+    QCOMPARE(p.nextEvent().type, WS::FrameParser::EventType::NeedData);
 }
 
 void TestWebSocketCodec::writerLengths_data()
