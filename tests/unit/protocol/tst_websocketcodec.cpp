@@ -503,6 +503,11 @@ void TestWebSocketCodec::closeFrames_data()
     addRow("frames after a close are ignored",
         frame(CloseFin, closePayload(1000)) + frame(TextFin, "late") + frame(PingFin, ""),
         QStringLiteral("close 1000 ''"));
+    addRow("a second close is ignored",
+        frame(CloseFin, closePayload(1000)) + frame(CloseFin, closePayload(1001)),
+        QStringLiteral("close 1000 ''"));
+    addRow("a ping after a close is ignored", frame(CloseFin, "") + frame(PingFin, "p"),
+        QStringLiteral("close 1005 ''"));
     addRow("garbage after a close is ignored",
         frame(CloseFin, "") + QByteArray("\xff\xff\xff\xff", 4), QStringLiteral("close 1005 ''"));
     addRow("close with a 126-byte payload", frame(CloseFin, closePayload(1000, repeated(124))),
