@@ -154,8 +154,7 @@ private Q_SLOTS:
         QVERIFY(first.load());
         bool finArrived = false;
         QMetaObject::invokeMethod(
-            first.load(),
-            [&] { finArrived = closeOnceTheClientHasTheFin(*first.load()); },
+            first.load(), [&] { finArrived = closeOnceTheClientHasTheFin(*first.load()); },
             Qt::BlockingQueuedConnection);
         QVERIFY(finArrived);
         if (pauseMs > 0)
