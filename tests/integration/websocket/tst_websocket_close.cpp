@@ -9,9 +9,113 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 
+#include <memory>
+
 using namespace Reqivo;
 using namespace ReqivoTest;
 using namespace std::chrono_literals;
+
+namespace {
+
+//! A TCP relay in front of a WebSocket peer that counts the ping frames clients send through it.
+//! The heartbeat sends its next ping only once the previous one's pong came back, so the nth
+//! ping passing the relay proves that n - 1 heartbeat pongs were taken in time: a test waits for
+//! that instead of letting time pass.
+class PingCounter : public QObject
+{
+public:
+    explicit PingCounter(quint16 peerPort)
+        : m_peerPort(peerPort)
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] { accept(); });
+    }
+    bool listen() { return m_server.listen(QHostAddress::LocalHost); }
+    QUrl url(const QString &path) const
+    {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(m_server.serverPort()).arg(path));
+    }
+
+    int pings = 0; //!< ping frames from clients, over all connections
+
+private:
+    // The client's side of one connection: the upgrade request, then masked frames.
+    struct ClientStream
+    {
+        QByteArray buffer;
+        bool upgraded = false;
+        QByteArray pending; // for the peer, until the relay's connection to it is up
+    };
+
+    void accept()
+    {
+        while (QTcpSocket *client = m_server.nextPendingConnection()) {
+            client->setParent(this);
+            auto *peer = new QTcpSocket(this);
+            auto stream = std::make_shared<ClientStream>();
+            const auto fromClient = [this, client, peer, stream] {
+                const QByteArray bytes = client->readAll();
+                count(*stream, bytes);
+                if (peer->state() == QAbstractSocket::ConnectedState)
+                    peer->write(bytes);
+                else
+                    stream->pending += bytes;
+            };
+            connect(client, &QTcpSocket::readyRead, this, fromClient);
+            connect(peer, &QTcpSocket::connected, this,
+                [peer, stream] { peer->write(std::exchange(stream->pending, {})); });
+            connect(peer, &QTcpSocket::readyRead, this, [client, peer] {
+                if (client->state() == QAbstractSocket::ConnectedState)
+                    client->write(peer->readAll());
+            });
+            connect(client, &QTcpSocket::disconnected, peer, &QTcpSocket::disconnectFromHost);
+            connect(peer, &QTcpSocket::disconnected, client, &QTcpSocket::disconnectFromHost);
+            peer->connectToHost(QHostAddress::LocalHost, m_peerPort);
+            if (client->bytesAvailable() > 0)
+                fromClient();
+        }
+    }
+
+    // RFC 6455 §5.2 framing, as far as needed to find the opcode of each frame.
+    void count(ClientStream &stream, const QByteArray &bytes)
+    {
+        stream.buffer += bytes;
+        if (!stream.upgraded) {
+            const qsizetype end = stream.buffer.indexOf("\r\n\r\n");
+            if (end < 0)
+                return;
+            stream.buffer.remove(0, end + 4);
+            stream.upgraded = true;
+        }
+        while (stream.buffer.size() >= 2) {
+            const auto byte = [&](qsizetype i) { return quint64(quint8(stream.buffer.at(i))); };
+            quint64 length = byte(1) & 0x7f;
+            qsizetype header = 2;
+            if (length == 126)
+                header = 4;
+            else if (length == 127)
+                header = 10;
+            if (stream.buffer.size() < header)
+                return;
+            if (header > 2) {
+                length = 0;
+                for (qsizetype i = 2; i < header; ++i)
+                    length = (length << 8) | byte(i);
+            }
+            if (byte(1) & 0x80)
+                header += 4; // the masking key
+            if (quint64(stream.buffer.size()) < quint64(header) + length)
+                return;
+            if ((byte(0) & 0x0f) == 0x9)
+                ++pings;
+            stream.buffer.remove(0, header + qsizetype(length));
+        }
+    }
+
+    QTcpServer m_server;
+    quint16 m_peerPort;
+};
+
+} // namespace
 
 class TestWebSocketClose : public QObject
 {
@@ -156,9 +260,11 @@ void TestWebSocketClose::serverCloseFromPython()
         CO_VERIFY(end.isEnd());
         CO_COMPARE(end.closeCode(), 4001);
         CO_COMPARE(end.closeReason(), QStringLiteral("bye now"));
-        co_await settle(50ms);
-        CO_COMPARE(log.count(QStringLiteral("reconnecting 1")), 0);
+        // End comes once the socket is Closed: a reconnect would have been decided, and
+        // announced, by then. Deliver what is queued, then check.
+        co_await eventsFlushed();
         CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+        CO_COMPARE(log.count(QStringLiteral("reconnecting 1")), 0);
     }());
 }
 
@@ -239,7 +345,8 @@ void TestWebSocketClose::abortEndsAtOnce()
         CO_COMPARE(socket.closeCode(), 1006);
         CO_VERIFY(socket.lastError().isNull()); // asked for: not an error
         CO_VERIFY((co_await socket.receive()).isEnd());
-        co_await settle(50ms);
+        co_await eventsFlushed(); // nothing queued behind the abort: no error, no reconnect
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
         CO_COMPARE(log.lines,
             (QStringList {QStringLiteral("connected"), QStringLiteral("disconnected 1006")}));
     }());
@@ -247,12 +354,18 @@ void TestWebSocketClose::abortEndsAtOnce()
 
 void TestWebSocketClose::closeWhileConnecting()
 {
-    QTcpServer silent; // accepts, never answers the upgrade
+    QTcpServer silent; // accepts, reads, never answers the upgrade
     QVERIFY(silent.listen(QHostAddress::LocalHost));
+    QByteArray upgradeRequest;
+    connect(&silent, &QTcpServer::newConnection, this, [&] {
+        while (QTcpSocket *s = silent.nextPendingConnection())
+            connect(s, &QTcpSocket::readyRead, this, [&, s] { upgradeRequest += s->readAll(); });
+    });
     RUN_CORO([&]() -> QCoro::Task<> {
         AsyncWebSocket socket(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(silent.serverPort())));
         auto opening = socket.open();
-        co_await settle(50ms);
+        // Closed in the middle of the handshake: the upgrade request is out, unanswered.
+        CO_VERIFY(co_await eventually([&] { return upgradeRequest.endsWith("\r\n\r\n"); }));
         CO_COMPARE(socket.state(), AsyncWebSocket::State::Connecting);
         co_await socket.close();
         CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
@@ -308,16 +421,18 @@ void TestWebSocketClose::destroyingWakesWaiters()
     TestServer server;
     QVERIFY(server.listen());
     int serverSawCode = 0;
+    bool watching = false;
     server.onText = [&](QWebSocket *peer, const QString &) {
         connect(peer, &QWebSocket::disconnected, this,
             [&, peer] { serverSawCode = peer->closeCode(); });
+        watching = true;
         return true;
     };
     RUN_CORO([&]() -> QCoro::Task<> {
         auto *socket = new AsyncWebSocket(server.url());
         co_await socket->open();
         co_await socket->sendText(QStringLiteral("watch me"));
-        co_await settle(50ms);
+        CO_VERIFY(co_await eventually([&] { return watching; }));
         auto waiting = socket->receive();
         auto pinging = socket->ping(10s);
         delete socket;
@@ -352,6 +467,7 @@ void TestWebSocketClose::destroyedFromItsOwnSlots()
         // Deleted from inside disconnected(), while a reconnect would follow.
         WebSocketOptions options;
         options.reconnect.enabled = true;
+        options.reconnect.initialDelay = 0ms; // a reconnect, if one were started, starts at once
         auto *second = new AsyncWebSocket(server.url(), options);
         connect(second, &AsyncWebSocket::disconnected, this, [&] {
             delete second;
@@ -360,8 +476,13 @@ void TestWebSocketClose::destroyedFromItsOwnSlots()
         co_await second->open();
         server.dropClients(0);
         CO_VERIFY(co_await eventually([&] { return second == nullptr; }));
-        co_await settle(100ms);
-        CO_COMPARE(server.connections, 2); // no reconnect from a destroyed socket
+        // No reconnect from a destroyed socket. One would have begun at once (no delay), before
+        // the connection opened now, and reached the server ahead of it: three, not four.
+        co_await eventsFlushed();
+        AsyncWebSocket third(server.url());
+        co_await third.open();
+        CO_COMPARE(server.connections, 3);
+        co_await third.close();
     }());
 }
 
@@ -380,9 +501,11 @@ void TestWebSocketClose::handshakeRefusedWith401()
         CO_COMPARE(e.code(), 1006);
         CO_VERIFY2(e.message().contains(QLatin1String("HTTP 401")), qPrintable(e.message()));
         CO_VERIFY(!e.toString().contains(QLatin1String("wrong"))); // no secrets in messages
-        co_await settle(100ms);
-        CO_COMPARE(log.lines, QStringList {QStringLiteral("error 1006")});
+        // open() threw once the socket was Closed, the retry decided against: deliver what is
+        // queued, then check that nothing else was announced.
+        co_await eventsFlushed();
         CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
+        CO_COMPARE(log.lines, QStringList {QStringLiteral("error 1006")});
     }());
 }
 
@@ -438,23 +561,27 @@ void TestWebSocketClose::messageTooBigAcrossFragments()
         co_await socket.sendBinary(pattern(100'001));
         const Error e = co_await errorOf(socket.receive(5s));
         CO_COMPARE(e.code(), 1009);
-        co_await settle(50ms);
+        co_await eventsFlushed(); // the error came once the socket was Closed
+        CO_COMPARE(socket.state(), AsyncWebSocket::State::Closed);
         CO_COMPARE(log.count(QStringLiteral("reconnecting 1")), 0);
     }());
 }
 
 void TestWebSocketClose::heartbeatLoss()
 {
+    PingCounter relay(quint16(m_python.url(QStringLiteral("/")).port()));
+    QVERIFY(relay.listen());
     RUN_CORO([&]() -> QCoro::Task<> {
         WebSocketOptions options;
         options.heartbeatInterval = 100ms;
         options.heartbeatTimeout = 200ms;
-        AsyncWebSocket socket(m_python.url(QStringLiteral("/silent")), options);
+        AsyncWebSocket socket(relay.url(QStringLiteral("/silent")), options);
         SignalLog log(&socket);
         co_await socket.open();
         co_await socket.sendText(QStringLiteral("ok"));
         CO_COMPARE((co_await socket.receive(5s)).text(), QStringLiteral("ok"));
-        co_await settle(400ms); // pongs come back while the peer reads
+        // Pongs come back while the peer reads: the third ping means two were taken.
+        CO_VERIFY(co_await eventually([&] { return relay.pings >= 3; }));
         CO_COMPARE(socket.state(), AsyncWebSocket::State::Open);
         co_await socket.sendText(QStringLiteral("silence")); // the peer stops reading
         QElapsedTimer timer;
@@ -473,15 +600,18 @@ void TestWebSocketClose::heartbeatKeepsAHealthyConnection()
 {
     TestServer server;
     QVERIFY(server.listen());
+    PingCounter relay(server.port());
+    QVERIFY(relay.listen());
     RUN_CORO([&]() -> QCoro::Task<> {
         WebSocketOptions options;
-        options.heartbeatInterval = 30ms;
-        AsyncWebSocket socket(server.url(), options);
+        options.heartbeatInterval = 100ms; // and the pong deadline, heartbeatTimeout being 0
+        AsyncWebSocket socket(relay.url(QStringLiteral("/")), options);
         QList<qint64> userPongs;
         connect(
             &socket, &AsyncWebSocket::pongReceived, this, [&](qint64 us) { userPongs.append(us); });
         co_await socket.open();
-        co_await settle(400ms);
+        // The fourth heartbeat ping means three pongs were taken in time.
+        CO_VERIFY(co_await eventually([&] { return relay.pings >= 4; }));
         CO_COMPARE(socket.state(), AsyncWebSocket::State::Open);
         CO_VERIFY(userPongs.isEmpty()); // heartbeat pongs are not the user's
         co_await socket.ping();
