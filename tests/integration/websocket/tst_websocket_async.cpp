@@ -384,18 +384,31 @@ void TestWebSocketAsync::optionsHeadersAndUserInfo()
 
 void TestWebSocketAsync::refusedHeaderSendsNothing()
 {
-    TestServer server;
-    QVERIFY(server.listen());
+    // A plain TCP listener: it sees every connection, with a handshake or without.
+    QTcpServer listener;
+    QVERIFY(listener.listen(QHostAddress::LocalHost));
+    QList<quint16> accepted; // the client port of each connection, in the order accepted
+    connect(&listener, &QTcpServer::newConnection, this, [&] {
+        while (QTcpSocket *s = listener.nextPendingConnection())
+            accepted.append(s->peerPort());
+    });
     RUN_CORO([&]() -> QCoro::Task<> {
         WebSocketOptions options;
         options.headers.add("X-Evil", "a\r\nHost: elsewhere");
-        AsyncWebSocket socket(server.url(), options);
+        AsyncWebSocket socket(
+            QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(listener.serverPort())), options);
         const Error e = co_await errorOf(socket.open());
         CO_COMPARE(e.kind(), Error::Kind::WebSocket);
         CO_VERIFY2(e.message().contains(QLatin1String("invalid value")), qPrintable(e.message()));
-        co_await settle(50ms);
-        CO_COMPARE(server.connections, 0);
+        co_await eventsFlushed(); // what the refused open() left queued runs now
     }());
+    // A connection made now is accepted after any the refused open() made: it must be the only
+    // one the listener ever accepted.
+    QTcpSocket marker;
+    marker.connectToHost(QHostAddress::LocalHost, listener.serverPort());
+    QVERIFY(marker.waitForConnected(5000));
+    QTRY_VERIFY_WITH_TIMEOUT(accepted.contains(marker.localPort()), 5000);
+    QCOMPARE(accepted, QList<quint16> {marker.localPort()});
 }
 
 void TestWebSocketAsync::openTimeout()
