@@ -8,5 +8,14 @@ file(WRITE ${REQIVO_EXPORT_HEADER}.in [=[
 #define REQIVO_EXPORT __attribute__((visibility("default")))
 #define REQIVO_NO_EXPORT __attribute__((visibility("hidden")))
 #define REQIVO_DEPRECATED __attribute__((__deprecated__))
+// Internal classes and functions (headers under src/) that test programs may reach through the
+// shared library. They are exported only when REQIVO_BUILD_INTERNAL_EXPORTS is defined, which
+// the build does when it builds tests, benchmarks or fuzzers; a library built without them
+// exports nothing but the public API of include/Reqivo. (KDE's *_TESTS_EXPORT.)
+#ifdef REQIVO_BUILD_INTERNAL_EXPORTS
+#define REQIVO_TESTS_EXPORT REQIVO_EXPORT
+#else
+#define REQIVO_TESTS_EXPORT
+#endif
 ]=])
 configure_file(${REQIVO_EXPORT_HEADER}.in ${REQIVO_EXPORT_HEADER} COPYONLY)

@@ -12,7 +12,7 @@
 
 namespace Reqivo {
 
-class REQIVO_EXPORT BodyStream
+class REQIVO_TESTS_EXPORT BodyStream
 {
 public:
     virtual ~BodyStream();

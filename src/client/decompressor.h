@@ -26,7 +26,7 @@
 
 namespace Reqivo::Client {
 
-class REQIVO_EXPORT Decompressor
+class REQIVO_TESTS_EXPORT Decompressor
 {
 public:
     enum class Coding { Gzip, Deflate };

@@ -34,7 +34,7 @@
 
 namespace Reqivo::Client {
 
-struct REQIVO_EXPORT RedirectDecision
+struct REQIVO_TESTS_EXPORT RedirectDecision
 {
     //! True: send the next request described below.
     bool follow = false;
@@ -51,16 +51,16 @@ struct REQIVO_EXPORT RedirectDecision
 };
 
 //! True for the statuses decideRedirect() may follow: 301, 302, 303, 307, 308.
-REQIVO_EXPORT bool isFollowableRedirect(int status) noexcept;
+REQIVO_TESTS_EXPORT bool isFollowableRedirect(int status) noexcept;
 
 //! Same origin per RFC 6454: scheme, host and port, with the scheme's default port filled in.
-REQIVO_EXPORT bool isSameOrigin(const QUrl &a, const QUrl &b);
+REQIVO_TESTS_EXPORT bool isSameOrigin(const QUrl &a, const QUrl &b);
 
 //! Decides what to do with a response of \a status and \a responseHeaders to a request
 //! \a method \a currentUrl with \a requestHeaders (and a body when \a hasBody).
-REQIVO_EXPORT RedirectDecision decideRedirect(const QByteArray &method, const QUrl &currentUrl,
-    const Headers &requestHeaders, bool bodyReplayable, bool hasBody, int status,
-    const Headers &responseHeaders);
+REQIVO_TESTS_EXPORT RedirectDecision decideRedirect(const QByteArray &method,
+    const QUrl &currentUrl, const Headers &requestHeaders, bool bodyReplayable, bool hasBody,
+    int status, const Headers &responseHeaders);
 
 //! Counts the redirects of a chain and detects true cycles.
 //!
@@ -75,7 +75,7 @@ REQIVO_EXPORT RedirectDecision decideRedirect(const QByteArray &method, const QU
 //!
 //! Use: start() with the original request (optional, but without it a cycle back to the
 //! original is caught one hop later), then addHop() for each redirect target before it is sent.
-class REQIVO_EXPORT RedirectTracker
+class REQIVO_TESTS_EXPORT RedirectTracker
 {
 public:
     //! \a maxRedirects: redirects that may be followed (the seed's default is 30).

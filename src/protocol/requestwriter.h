@@ -13,7 +13,7 @@
 
 namespace Reqivo::Protocol {
 
-class REQIVO_EXPORT RequestWriter
+class REQIVO_TESTS_EXPORT RequestWriter
 {
 public:
     enum class BodyFraming {

@@ -73,7 +73,7 @@ enum class ParseError {
     UnrequestedUpgrade,  //!< a 101 to a request without setUpgradeRequested(true)
 };
 
-QString REQIVO_EXPORT parseErrorName(ParseError e);
+REQIVO_TESTS_EXPORT QString parseErrorName(ParseError e);
 
 struct ResponseHead
 {
@@ -87,7 +87,7 @@ struct ResponseHead
     bool isInterim() const noexcept { return status >= 100 && status < 200 && status != 101; }
 };
 
-class REQIVO_EXPORT ResponseParser
+class REQIVO_TESTS_EXPORT ResponseParser
 {
 public:
     enum class EventType {

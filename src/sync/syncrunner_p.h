@@ -29,7 +29,7 @@ namespace Reqivo::Sync {
 //! Per-thread re-entry guard and environment checks for one blocking call. Throws ReqivoError
 //! when the call must not run (no QCoreApplication, \a owner living in another thread, or
 //! re-entered).
-class REQIVO_EXPORT BlockingScope
+class REQIVO_TESTS_EXPORT BlockingScope
 {
 public:
     explicit BlockingScope(const char *what, const QObject *owner = nullptr);

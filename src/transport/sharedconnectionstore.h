@@ -35,7 +35,7 @@
 
 namespace Reqivo::Transport {
 
-class REQIVO_EXPORT SharedConnectionStore
+class REQIVO_TESTS_EXPORT SharedConnectionStore
 {
 public:
     using Clock = std::chrono::steady_clock;
