@@ -20,11 +20,14 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <thread>
 #include <utility>
 
 namespace ReqivoTest {
@@ -175,6 +178,31 @@ public:
         if (m_open)
             m_socket->disconnectFromHost();
     }
+    //! Writes \a bytes and returns once the client's kernel acknowledged them (see
+    //! acknowledged()): from then on a peek at the client's socket sees them, though nobody there
+    //! reads. False if that did not happen within \a timeout.
+    bool writeAcknowledged(
+        const QByteArray &bytes, std::chrono::milliseconds timeout = std::chrono::seconds(5))
+    {
+        if (!m_open)
+            return false;
+        m_socket->write(bytes);
+        m_socket->flush();
+        return acknowledged(timeout);
+    }
+    //! Graceful close that returns once the client's kernel acknowledged the FIN (and every byte
+    //! before it): from then on a peek at the client's socket sees the close, though nobody there
+    //! reads. False if that did not happen within \a timeout.
+    bool closeAcknowledged(std::chrono::milliseconds timeout = std::chrono::seconds(5))
+    {
+        if (!m_open)
+            return false;
+        m_socket->flush();
+        ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+        const bool delivered = acknowledged(timeout);
+        m_socket->disconnectFromHost();
+        return delivered;
+    }
     //! Abortive close: SO_LINGER 0 makes the kernel send RST instead of FIN.
     void reset()
     {
@@ -208,6 +236,25 @@ public:
     }
 
 private:
+    // Waits until the peer's kernel acknowledged everything sent, a FIN included (SIOCOUTQ
+    // counts it). It blocks this thread: the peer's kernel acknowledges without anyone's event
+    // loop, and the client's code must not run before this returns.
+    bool acknowledged(std::chrono::milliseconds timeout) const
+    {
+        const int fd = int(m_socket->socketDescriptor());
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (true) {
+            int unacknowledged = 0;
+            if (::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0)
+                return false;
+            if (unacknowledged == 0)
+                return true;
+            if (std::chrono::steady_clock::now() >= deadline)
+                return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+
     friend class ScriptedConnections;
     QTcpSocket *m_socket;
     int m_id;

@@ -99,8 +99,10 @@ private Q_SLOTS:
         }());
     }
 
-    // The server closes the idle connection (FIN) well before the next request: the pool must
-    // notice and never hand it out, so even a POST, which may not be retried, succeeds.
+    // The server closes the idle connection (FIN) before the next request: the pool must notice
+    // and never hand it out, so even a POST, which may not be retried, succeeds. The server
+    // closes once the connection is idle in the pool, and the request goes out only after the
+    // client's kernel acknowledged the FIN.
     void connectionClosedWhileIdleIsNotHandedOut_data()
     {
         QTest::addColumn<QByteArray>("method");
@@ -114,15 +116,12 @@ private Q_SLOTS:
         RUN_CORO([]() -> QCoro::Task<void> {
             QFETCH(QByteArray, method);
             QFETCH(int, body);
-            FaultServer server([](ServerConnection &c, const ReceivedRequest &r) {
-                answerWithWhere(c, r);
-                if (r.connection == 1) // keep-alive announced, then closed 50 ms later
-                    QTimer::singleShot(50ms, &c, [&c] { c.close(); });
-            });
+            FaultServer server(answerWithWhere); // keep-alive announced
             AsyncSession session;
             CO_EXPECT_OK(co_await attempt(session.get(server.url())));
+            CO_COMPARE(session.pool()->idleCount(endpointOf(server)), 1);
+            CO_VERIFY(server.connections().value(0)->closeAcknowledged());
             CO_VERIFY(co_await waitUntil([&] { return server.openConnections() == 0; }));
-            co_await sleep(50ms); // the FIN has reached the client's socket
 
             RequestOptions opts;
             QBuffer device;
@@ -393,14 +392,12 @@ private Q_SLOTS:
     void bytesArrivingWhileIdleDisqualifyTheConnection()
     {
         RUN_CORO([]() -> QCoro::Task<void> {
-            FaultServer server([](ServerConnection &c, const ReceivedRequest &r) {
-                answerWithWhere(c, r);
-                if (r.connection == 1)
-                    QTimer::singleShot(30ms, &c, [&c] { c.write(httpResponse(200, "evil")); });
-            });
+            FaultServer server(answerWithWhere);
             AsyncSession session;
             CO_EXPECT_OK(co_await attempt(session.get(server.url())));
-            co_await sleep(150ms);
+            CO_COMPARE(session.pool()->idleCount(endpointOf(server)), 1);
+            // Once the client's kernel has them, the next request must not take the connection.
+            CO_VERIFY(server.connections().value(0)->writeAcknowledged(httpResponse(200, "evil")));
             const Outcome second = co_await attempt(session.get(server.url()));
             CO_EXPECT_OK(second);
             CO_COMPARE(second.response.body(), QByteArray("2.0"));
