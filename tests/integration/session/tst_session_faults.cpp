@@ -215,7 +215,9 @@ private Q_SLOTS:
                 fillers.push_back(std::make_unique<QTcpSocket>());
                 fillers.back()->connectToHost(QHostAddress::LocalHost, full.serverPort());
             }
-            co_await sleep(100ms);
+            // Full once the first filler's handshake completed: it occupies the accept queue.
+            CO_VERIFY(co_await waitUntil(
+                [&] { return fillers.front()->state() == QAbstractSocket::ConnectedState; }));
             AsyncSession session;
             Timeout t;
             t.connect = 300ms;
@@ -419,7 +421,9 @@ private Q_SLOTS:
                 chunk = streamed.readChunk(); // suspends: the rest never comes
             }
             CO_VERIFY(co_await waitUntil([&] { return server.requests().size() == 1; }));
-            co_await sleep(50ms);
+            // The request is out; what the client had queued behind writing it runs, so it waits
+            // for the head (stage 0) or the rest of the body (stage 1).
+            co_await ReqivoTest::eventsFlushed();
             if (stage == 2)
                 CO_COMPARE(session->pool()->waitingCount(), 1);
 
@@ -590,9 +594,21 @@ private Q_SLOTS:
                     [=](Reqivo::PreparedRequest &r) { r.headers.add(name, value); });
             const Outcome o = co_await attempt(session.request(method, server.url(), opts));
             CO_EXPECT_ERROR(o, "RequestError");
-            co_await sleep(50ms);
+            // Nothing went out: deliver what the refused call left queued, then make a request
+            // (from a session without the bad header). The server accepts in order, so that one
+            // must be its first connection and its only request, with no other byte received.
+            co_await ReqivoTest::eventsFlushed();
             CO_COMPARE(server.bytesReceived(), qint64(0));
             CO_COMPARE(server.connectionCount(), 0);
+            AsyncSession clean;
+            const Outcome after = co_await attempt(clean.get(server.url(u"/after"_s)));
+            CO_EXPECT_OK(after);
+            CO_COMPARE(after.response.body(), QByteArray("sent"));
+            CO_COMPARE(server.connectionCount(), 1);
+            CO_COMPARE(server.requests().size(), qsizetype(1));
+            CO_COMPARE(server.requests().first().target, QByteArray("/after"));
+            CO_COMPARE(
+                server.bytesReceived(), qint64(server.connections().value(0)->received().size()));
         }());
     }
 
