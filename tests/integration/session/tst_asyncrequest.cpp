@@ -106,7 +106,9 @@ private Q_SLOTS:
                     r = o.response;
                 }
                 CO_VERIFY(r.isStreaming());
-                co_await sleep(50ms); // let anything scheduled for deletion go
+                // Let anything scheduled for deletion go: one turn of the loop delivers the
+                // deferred deletions posted so far.
+                co_await ReqivoTest::eventsFlushed();
                 QCryptographicHash sha(QCryptographicHash::Sha256);
                 qint64 total = 0;
                 while (true) {
