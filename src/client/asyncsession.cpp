@@ -388,10 +388,16 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
     if (!settings.cancel)
         settings.cancel = std::make_shared<Client::CancelToken>();
     core->inflight.push_back(settings.cancel);
-    const auto leaveInflight = qScopeGuard([&core, token = settings.cancel.get()] {
-        std::erase_if(core->inflight, [token](const std::weak_ptr<Client::CancelToken> &w) {
-            return w.expired() || w.lock().get() == token;
-        });
+    // Found by owner, without locking each entry: no atomic operation per request in flight.
+    const auto leaveInflight = qScopeGuard([&core, &token = settings.cancel] {
+        const auto same = [&token](const std::weak_ptr<Client::CancelToken> &w) {
+            return !w.owner_before(token) && !token.owner_before(w);
+        };
+        const auto it = std::find_if(core->inflight.begin(), core->inflight.end(), same);
+        if (it != core->inflight.end()) {
+            std::swap(*it, core->inflight.back());
+            core->inflight.pop_back();
+        }
     });
     // cancelWith(owner): the owner's destruction cancels the request like Reply::abort().
     struct OwnerWatch

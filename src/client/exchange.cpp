@@ -314,6 +314,8 @@ public:
         const milliseconds idle = m_settings.timeout.streamIdle;
         if (m_done || idle <= milliseconds::zero())
             return;
+        // A read costs a clock read, not a timer restart: the timer checks when it fires.
+        m_lastRead = Clock::now();
         if (!m_idleGuard) {
             m_idleGuard = std::make_unique<QTimer>();
             m_idleGuard->setSingleShot(true);
@@ -323,7 +325,8 @@ public:
                                      stream->idleExpired();
                              });
         }
-        m_idleGuard->start(idle);
+        if (!m_idleGuard->isActive())
+            m_idleGuard->start(idle);
     }
 
 private:
@@ -336,8 +339,14 @@ private:
 
     void idleExpired()
     {
-        if (m_reading > 0 || m_done)
+        if (m_done)
             return;
+        const milliseconds idle = m_settings.timeout.streamIdle;
+        const auto quiet = duration_cast<milliseconds>(Clock::now() - m_lastRead);
+        if (m_reading > 0 || quiet < idle) {
+            m_idleGuard->start(m_reading > 0 ? idle : idle - quiet);
+            return;
+        }
         m_idleClosed = true;
         close();
     }
@@ -385,6 +394,7 @@ private:
     QUrl m_url;
     QByteArray m_pending;
     std::unique_ptr<QTimer> m_idleGuard;
+    Clock::time_point m_lastRead;
     qint64 m_received = 0;
     int m_reading = 0;
     bool m_done = false;
