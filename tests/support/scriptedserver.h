@@ -20,8 +20,8 @@
 #include <QTcpSocket>
 #include <QTimer>
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
+#include "support/kernelack.h"
+
 #include <sys/socket.h>
 
 #include <atomic>
@@ -241,18 +241,7 @@ private:
     // loop, and the client's code must not run before this returns.
     bool acknowledged(std::chrono::milliseconds timeout) const
     {
-        const int fd = int(m_socket->socketDescriptor());
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (true) {
-            int unacknowledged = 0;
-            if (::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0)
-                return false;
-            if (unacknowledged == 0)
-                return true;
-            if (std::chrono::steady_clock::now() >= deadline)
-                return false;
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
+        return waitUntilPeerAcknowledged(int(m_socket->socketDescriptor()), timeout);
     }
 
     friend class ScriptedConnections;

@@ -4,6 +4,8 @@
 // after a short delay and checks the one property sharing must never break: a connection
 // carries one request at a time. A second request arriving on a connection before the first
 // was answered means two threads wrote on it at once; the server counts that as a violation.
+#include "support/kernelack.h"
+
 #include <Reqivo/ConnectionPool>
 #include <Reqivo/Session>
 
@@ -21,8 +23,6 @@
 #include <thread>
 #include <vector>
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -102,10 +102,7 @@ private:
     static bool acknowledged(QTcpSocket *s)
     {
         const int fd = int(s->socketDescriptor());
-        return QTest::qWaitFor([fd] {
-            int unacknowledged = 0;
-            return ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
-        });
+        return QTest::qWaitFor([fd] { return ReqivoTest::peerAcknowledgedAll(fd); });
     }
 
     void listen()

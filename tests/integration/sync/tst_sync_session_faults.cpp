@@ -20,8 +20,6 @@
 #include <QThread>
 #include <QTimer>
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -82,10 +80,8 @@ bool waitWithoutEvents(Condition condition, std::chrono::milliseconds limit = 5s
 bool closeOnceTheClientHasTheFin(ServerConnection &c)
 {
     const int fd = int(c.socket()->socketDescriptor());
-    bool acknowledged = ::shutdown(fd, SHUT_WR) == 0 && waitWithoutEvents([fd] {
-        int unacknowledged = 0;
-        return ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
-    });
+    bool acknowledged = ::shutdown(fd, SHUT_WR) == 0
+        && waitWithoutEvents([fd] { return ReqivoTest::peerAcknowledgedAll(fd); });
     c.close();
     return acknowledged;
 }

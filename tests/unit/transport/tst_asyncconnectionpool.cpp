@@ -1,6 +1,7 @@
 // AsyncConnectionPool with real connections to in-process servers: reuse order, caps and
 // waiting, timeouts, idle expiry, connections that die while idle, endpoint separation, and
 // leases or waiters that outlive the pool. State is asserted through debugSummary().
+#include "support/kernelack.h"
 #include "support/qcorotest.h"
 #include "testpeers.h"
 #include "testproxies.h"
@@ -20,9 +21,7 @@
 #include <optional>
 #include <thread>
 
-#include <linux/sockios.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 using namespace std::chrono_literals;
@@ -59,18 +58,7 @@ QString summary(
 // it, though nobody there reads.
 bool acknowledgedByPeer(const QTcpSocket *socket)
 {
-    const int fd = int(socket->socketDescriptor());
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (true) {
-        int unacknowledged = 0;
-        if (::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0)
-            return false;
-        if (unacknowledged == 0)
-            return true;
-        if (std::chrono::steady_clock::now() >= deadline)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
+    return ReqivoTest::waitUntilPeerAcknowledged(int(socket->socketDescriptor()), 5s);
 }
 
 // One caller of acquire(), run on the side so a test can line several up and see who is
