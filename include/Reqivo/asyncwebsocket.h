@@ -1,10 +1,12 @@
 // Reqivo::AsyncWebSocket: a WebSocket client for co_await and for signal/slot code.
 //
-// Qt's QWebSocket speaks the wire protocol (framing, masking, UTF-8 checks, close handshake);
-// this class adds what applications otherwise write around it: a handshake built from a
-// session (base URL, headers, cookies, auth, TLS, proxy), co_await receive() next to the
-// signals, reconnects with backoff and a bounded send queue that survives them, a heartbeat
-// with a pong deadline, frame and message limits, and close codes turned into Reqivo errors.
+// It speaks RFC 6455 itself (src/protocol/websocketcodec.h), over the same transport as HTTP
+// requests: the opening handshake is an HTTP/1.1 request built by the session's preparation
+// stage (base URL, headers, cookies, Basic/Bearer auth, hooks, TLS options, proxy) and its answer
+// is checked by RFC 6455 §4.1. On top of the protocol it adds what applications otherwise write
+// around a socket: co_await receive() next to the signals, reconnects with backoff and a bounded
+// send queue that survives them, a heartbeat with a pong deadline, frame and message limits,
+// backpressure both ways, and close codes turned into Reqivo errors.
 //
 //   Reqivo::AsyncWebSocket socket(QUrl(u"ws://127.0.0.1:8080/chat"_s));
 //   co_await socket.open();
@@ -12,13 +14,17 @@
 //   const Reqivo::WebSocketMessage reply = co_await socket.receive();
 //   co_await socket.close();
 //
-// Errors: coroutines throw WebSocketError (Error::code() is the close code: 1006 when the
-// connection was lost or could not be opened) and ReadTimeout when receive() or ping() waited
-// longer than asked; the connection stays usable after a timeout. Signal/slot code gets
+// Errors: coroutines throw WebSocketError and ReadTimeout when receive() or ping() waited longer
+// than asked (the connection stays usable after a timeout). A WebSocketError's Error::code() is
+// the HTTP status when the server refused the opening handshake (100-599: 401, 503, ...; see
+// handshakeStatus()), otherwise a close code (1000-4999): the one received, the one sent when
+// this side failed the connection (1002 protocol error, 1007 invalid UTF-8, 1009 too big), or
+// 1006 when the connection was lost or could not be opened. Signal/slot code gets
 // errorOccurred(Reqivo::Error) instead and may call open()/close() without awaiting them.
 //
 // receive() returns the next message (buffered ones first), or WebSocketMessage::End once the
-// connection closed cleanly (1000, 1001 or an application code 3000–4999). Other endings —
+// connection closed cleanly (1000, 1001, 1005 — a Close without a code — or an application
+// code 3000–4999). Other endings —
 // a lost connection, a protocol error, a limit exceeded, reconnects that ran out — throw.
 //
 // An AsyncWebSocket belongs to the thread that created it. Destroying it closes the connection
@@ -101,6 +107,16 @@ public:
     qsizetype pendingMessageCount() const;
     //! The attempt in progress while Reconnecting, else 0.
     int reconnectAttempt() const;
+    //! Bytes handed to a send but not yet written to the network (the connection's, not the
+    //! reconnect queue's).
+    qint64 bytesToWrite() const;
+
+    //! The HTTP status of the last opening handshake's answer: 101 when it succeeded, the
+    //! server's status when it refused (401, 503, ...), 0 when no answer came (connect, TLS or
+    //! timeout failures). The same value is Error::code() of a refused handshake's error.
+    int handshakeStatus() const;
+    //! The header fields of that answer (empty when none came).
+    Headers handshakeHeaders() const;
 
     // --- coroutines -----------------------------------------------------------------------
     //! Connects and completes the handshake. Throws WebSocketError (code 1006) when that fails
@@ -120,7 +136,10 @@ public:
     QCoro::Task<std::chrono::microseconds> ping(
         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
     //! Closes with \a code (1000, 1001 or 3000–4999) and \a reason (at most 123 UTF-8 bytes)
-    //! and waits for the connection to end. Stops reconnecting; drops queued messages.
+    //! and waits for the server's Close, up to WebSocketOptions::closeTimeout; messages the
+    //! server sent before its Close are still delivered. closeCode() is then the code of the
+    //! server's Close (1005 when it had none), or \a code when the server never answered.
+    //! Stops reconnecting; drops queued messages.
     QCoro::Task<void> close(int code = NormalClosure, QString reason = {});
 
     // --- signal/slot code -----------------------------------------------------------------
@@ -144,6 +163,8 @@ Q_SIGNALS:
     void reconnecting(int attempt, int delayMs);
     void textMessageReceived(const QString &message);
     void binaryMessageReceived(const QByteArray &message);
+    //! \a bytes of sent messages reached the network; bytesToWrite() is what is left.
+    void bytesWritten(qint64 bytes);
     //! A pong answered a ping() (not the heartbeat's), after \a roundTripUs microseconds.
     void pongReceived(qint64 roundTripUs);
     void errorOccurred(const Reqivo::Error &error);

@@ -80,8 +80,15 @@ struct REQIVO_EXPORT WebSocketOptions
     static constexpr qint64 defaultMaxMessageSize = 64 * 1024 * 1024;
     //! How many messages wait for the connection to come back before the queue policy applies.
     static constexpr qsizetype defaultSendQueueSize = 1000;
-    //! How many received messages wait for receive(); older ones are dropped beyond it.
+    //! How many received messages wait for receive() before reading pauses (see below).
     static constexpr qsizetype defaultReceiveQueueSize = 1000;
+    //! The bytes those messages may take: one message of the default maximum size.
+    static constexpr qint64 defaultReceiveQueueBytes = 64 * 1024 * 1024;
+    //! The bytes of the messages waiting for a reconnect.
+    static constexpr qint64 defaultSendQueueBytes = 16 * 1024 * 1024;
+    //! Unsent bytes on an open connection beyond which sendTextMessage()/sendBinaryMessage()
+    //! refuse a message (the coroutine sends wait instead).
+    static constexpr qint64 defaultSendBufferBytes = 16 * 1024 * 1024;
     //! A close handshake the peer never finishes is cut after this long.
     static constexpr ms defaultCloseTimeout {5000};
 
@@ -106,10 +113,26 @@ struct REQIVO_EXPORT WebSocketOptions
     ms heartbeatInterval = ms::zero();
     ms heartbeatTimeout = ms::zero();
 
+    //! The queue of messages sent while not open: at most sendQueueSize messages and
+    //! sendQueueBytes bytes (a single message larger than that is refused); then the
+    //! sendQueuePolicy applies.
     qsizetype sendQueueSize = defaultSendQueueSize;
+    qint64 sendQueueBytes = defaultSendQueueBytes;
     SendQueuePolicy sendQueuePolicy = SendQueuePolicy::Keep;
-    //! Received messages are kept for receive() up to this many; 0 keeps none (signal-only use).
+    //! On an open connection: sendTextMessage()/sendBinaryMessage() refuse a message (false and
+    //! errorOccurred()) while more than this many bytes are still unsent, so a sender that
+    //! outruns the network learns it instead of growing memory; bytesWritten() tells when to
+    //! go on. sendText()/sendBinary() wait instead. A message is never refused for its own
+    //! size when nothing is waiting to be sent.
+    qint64 sendBufferBytes = defaultSendBufferBytes;
+    //! Received messages wait for receive() up to receiveQueueSize messages and
+    //! receiveQueueBytes bytes; when either is reached, reading from the connection pauses
+    //! (TCP then slows the server down) until receive() takes a message: nothing is dropped.
+    //! 0 messages keeps none (signal-only use). Messages are not kept at all while a slot is
+    //! connected to textMessageReceived()/binaryMessageReceived() and receive() has not been
+    //! called since open(): code that uses only the signals never fills the queue.
     qsizetype receiveQueueSize = defaultReceiveQueueSize;
+    qint64 receiveQueueBytes = defaultReceiveQueueBytes;
 
     //! For wss://. Unset: the session's (fromSession()) or the defaults.
     std::optional<TlsOptions> tlsOptions;

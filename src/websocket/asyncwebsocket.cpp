@@ -113,6 +113,21 @@ int AsyncWebSocket::reconnectAttempt() const
     return d->reconnectAttempt;
 }
 
+int AsyncWebSocket::handshakeStatus() const
+{
+    return d->handshakeStatus;
+}
+
+Headers AsyncWebSocket::handshakeHeaders() const
+{
+    return d->handshakeHeaders;
+}
+
+qint64 AsyncWebSocket::bytesToWrite() const
+{
+    return d->unsentBytes();
+}
+
 QCoro::Task<void> AsyncWebSocket::open()
 {
     return AsyncWebSocketPrivate::open(d);

@@ -102,6 +102,7 @@ public:
     Error makeError(const QString &message, int code, const QString &detail = {}) const;
     [[noreturn]] void throwDestroyed() const;
     QUrl displayUrl() const;
+    qint64 unsentBytes() const;
 
     // --- the QWebSocket of the current attempt or connection ---------------------------------
     void attachSocket(QWebSocket *socket);
@@ -152,6 +153,8 @@ public:
     QString closeReason;
     Error lastError;
     bool endedWithError = false;
+    int handshakeStatus = 0;
+    Headers handshakeHeaders;
 
     // The connection, or the attempt in progress.
     QWebSocket *ws = nullptr;

@@ -68,6 +68,11 @@ QUrl AsyncWebSocketPrivate::displayUrl() const
     return clean;
 }
 
+qint64 AsyncWebSocketPrivate::unsentBytes() const
+{
+    return ws ? ws->bytesToWrite() : 0;
+}
+
 Error AsyncWebSocketPrivate::makeError(
     const QString &message, int code, const QString &detail) const
 {
