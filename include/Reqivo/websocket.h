@@ -33,7 +33,9 @@ public:
     explicit WebSocket(const QUrl &url, const WebSocketOptions &options = {});
     //! Opens \a url as \a session would (see AsyncWebSocket::fromSession()).
     WebSocket(Session &session, const QUrl &url, const WebSocketOptions &options = {});
-    //! Closes an open connection with 1001 (going away), waiting at most closeTimeout.
+    //! Sends a Close with 1001 (going away) on an open connection and lets it go: it runs no
+    //! event loop and waits for nothing (the Close is handed to the kernel, then TCP is closed).
+    //! Call close() first to wait for the server's answer.
     ~WebSocket();
     WebSocket(const WebSocket &) = delete;
     WebSocket &operator=(const WebSocket &) = delete;
@@ -60,6 +62,8 @@ public:
     int closeCode() const { return async().closeCode(); }
     QString closeReason() const { return async().closeReason(); }
     Error lastError() const { return async().lastError(); }
+    //! See AsyncWebSocket::handshakeStatus(): 101, or the status of a refused handshake.
+    int handshakeStatus() const { return async().handshakeStatus(); }
 
 private:
     std::unique_ptr<AsyncWebSocket> m_async;

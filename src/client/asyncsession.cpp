@@ -45,16 +45,6 @@ Protocol::RequestWriter::BodyFraming framingFor(QByteArrayView method, const Bod
     return Framing::None;
 }
 
-QByteArray requestTarget(const QUrl &url)
-{
-    QByteArray target = url.path(QUrl::FullyEncoded).toLatin1();
-    if (target.isEmpty())
-        target = "/";
-    if (url.hasQuery())
-        target += '?' + url.query(QUrl::FullyEncoded).toLatin1();
-    return target;
-}
-
 QUrl withoutUserInfo(QUrl url)
 {
     url.setUserInfo(QString());
@@ -296,7 +286,7 @@ QByteArray serializeHead(const QByteArray &method, const QUrl &url, const Header
 {
     QByteArray head;
     QString error;
-    if (!Protocol::RequestWriter::writeHead(head, method, requestTarget(url), fields,
+    if (!Protocol::RequestWriter::writeHead(head, method, Client::requestTarget(url), fields,
                                             framingFor(method, body),
                                             body.isEmpty() ? 0 : body.size(), &error))
         throw RequestError(error, url);

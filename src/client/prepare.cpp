@@ -105,6 +105,16 @@ QUrl requestUrl(const QUrl &base, QUrl url, const QUrlQuery &query)
     return url;
 }
 
+QByteArray requestTarget(const QUrl &url)
+{
+    QByteArray target = url.path(QUrl::FullyEncoded).toLatin1();
+    if (target.isEmpty())
+        target = "/";
+    if (url.hasQuery())
+        target += '?' + url.query(QUrl::FullyEncoded).toLatin1();
+    return target;
+}
+
 QByteArray hostField(const QUrl &url)
 {
     QByteArray host = url.host(QUrl::FullyEncoded).toLatin1();

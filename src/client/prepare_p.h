@@ -44,6 +44,9 @@ QUrl requestUrl(const QUrl &base, QUrl url, const QUrlQuery &query);
 //! default (http/ws 80, https/wss 443).
 QByteArray hostField(const QUrl &url);
 
+//! The origin-form request target of \a url: its encoded path ("/" when empty) and query.
+QByteArray requestTarget(const QUrl &url);
+
 //! \a defaults, minus every name \a overrides has, plus \a overrides.
 Headers mergeHeaders(const Headers &defaults, const Headers &overrides);
 

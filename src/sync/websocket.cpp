@@ -22,18 +22,9 @@ std::unique_ptr<WebSocket> Session::webSocket(const QUrl &url, const WebSocketOp
     return std::make_unique<WebSocket>(*this, url, options);
 }
 
-WebSocket::~WebSocket()
-{
-    // Close while this thread can still run the close handshake; a failure here has nowhere to
-    // go, and the async socket's destructor drops whatever is left.
-    if (m_async->state() == State::Open && !Sync::BlockingScope::isActive()) {
-        try {
-            Sync::runBlocking([&] { return m_async->close(AsyncWebSocket::GoingAway); },
-                "Reqivo::WebSocket::~WebSocket()");
-        } catch (...) {
-        }
-    }
-}
+// A destructor never spins an event loop (a nested loop there runs arbitrary code while the
+// caller is tearing down): the async socket's destructor sends the Close (1001) and lets go.
+WebSocket::~WebSocket() = default;
 
 AsyncWebSocket &WebSocket::async() const
 {

@@ -160,7 +160,7 @@ QCoro::Task<void> AsyncWebSocket::close(int code, QString reason)
 
 bool AsyncWebSocket::sendTextMessage(const QString &message)
 {
-    Error error = d->submit({false, message, {}});
+    Error error = d->submit({false, message, {}}, true);
     if (!error)
         return true;
     d->lastError = error;
@@ -170,7 +170,7 @@ bool AsyncWebSocket::sendTextMessage(const QString &message)
 
 bool AsyncWebSocket::sendBinaryMessage(const QByteArray &data)
 {
-    Error error = d->submit({true, {}, data});
+    Error error = d->submit({true, {}, data}, true);
     if (!error)
         return true;
     d->lastError = error;

@@ -1,24 +1,30 @@
 // AsyncWebSocketPrivate: the state of one AsyncWebSocket, shared with its running coroutines.
 //
 // The public object holds it through a shared_ptr, and so does every coroutine of the socket
-// (open, receive, the reconnect loop, ...): destroying the AsyncWebSocket while one of them is
-// suspended leaves the state alive, marks it destroyed and wakes the coroutine, which then
-// throws instead of touching freed memory. Signals are emitted through q, which is null once
+// (open, receive, the reader, the reconnect loop, ...): destroying the AsyncWebSocket while one
+// of them is suspended leaves the state alive, marks it destroyed and wakes the coroutine, which
+// then throws instead of touching freed memory. Signals are emitted through q, which is null once
 // the public object is gone.
 //
-// One QWebSocket per connection attempt: a reconnect never reuses a socket whose close code,
-// error string or buffers belong to the previous connection. A QWebSocket that ended is never
-// deleted while one of its own signals is being delivered (dispatchDepth > 0): a slot or a
-// coroutine resumed from there may do anything, including ending the socket.
+// The engine: one Link per connection attempt, an AsyncConnection (TCP or TLS, through the
+// proxy) with the sans-I/O RFC 6455 codec on it. connectOnce() writes the upgrade request and
+// checks the answer; once open, one reader coroutine (readLoop()) turns received bytes into codec
+// events and hands each to the handlers here. Writes go straight into the connection's socket:
+// frames are encoded by the codec and queued there, so sending never waits except for
+// backpressure. A reconnect never reuses a Link: a new connection starts with a fresh codec. A
+// connection that ended is never deleted while a handler of ours is on the stack
+// (dispatchDepth > 0): a slot or a coroutine resumed from there may do anything, including
+// ending the socket.
 #pragma once
 
 #include <Reqivo/asyncwebsocket.h>
 
 #include "closepolicy_p.h"
+#include "handshake_p.h"
+#include "protocol/websocketcodec.h"
 #include "sessionaccess_p.h"
 #include "waitqueue_p.h"
 
-#include <QAbstractSocket>
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QObject>
@@ -30,9 +36,9 @@
 #include <memory>
 #include <optional>
 
-class QWebSocket;
-
 namespace Reqivo {
+
+class AsyncConnection;
 
 Q_DECLARE_LOGGING_CATEGORY(lcWebSocket)
 
@@ -56,6 +62,25 @@ public:
         bool binary = false;
         QString text;
         QByteArray data;
+        qint64 size() const { return binary ? data.size() : text.size() * 2; }
+    };
+
+    //! One connection: the transport and the codec's state on it.
+    struct Link
+    {
+        QPointer<AsyncConnection> conn;
+        quint64 id = 0;
+        Protocol::WebSocket::FrameParser parser;
+        Protocol::WebSocket::FrameWriter writer {Protocol::WebSocket::Role::Client};
+        bool open = false; //!< the handshake succeeded
+        bool closeSent = false;
+        bool closeReceived = false;
+        int receivedCode = 0;
+        QString receivedReason;
+        //! This side failed the connection (a protocol error, a limit): the code it sent.
+        int failCode = 0;
+        QString failReason;
+        bool readerPaused = false; //!< the receive queue is full
     };
 
     struct AttemptResult
@@ -83,6 +108,8 @@ public:
     static QCoro::Task<void> close(
         std::shared_ptr<AsyncWebSocketPrivate> d, int code, QString reason);
     static QCoro::Task<AttemptResult> connectOnce(std::shared_ptr<AsyncWebSocketPrivate> d);
+    //! Reads the connection \a id until it ends; started by becameOpen().
+    static QCoro::Task<void> readLoop(std::shared_ptr<AsyncWebSocketPrivate> d, quint64 id);
     //! Runs while the state is Reconnecting and \a run is current; true when open again.
     static QCoro::Task<bool> reconnect(
         std::shared_ptr<AsyncWebSocketPrivate> d, quint64 run, Error lastFailure);
@@ -91,10 +118,20 @@ public:
     static QString stateName(State state);
     bool isActive() const;
     void setState(State state);
-    Error submit(Outgoing message);
+    //! \a bounded: refuse when more than sendBufferBytes are unsent (the signal/slot sends).
+    Error submit(Outgoing message, bool bounded);
     void writeNow(const Outgoing &message);
+    //! Queues \a frame on the connection; false when there is none.
+    bool writeFrame(const QByteArray &frame);
     void becameOpen();
-    void connectionEnded(quint64 id);
+    //! Handles the codec's events until it needs data; false when the connection ended.
+    bool dispatchEvents(quint64 id);
+    void onFrameEvent(quint64 id, Protocol::WebSocket::FrameParser::Event &event);
+    //! Fails the connection from this side (RFC 6455 §7.1.7): sends \a code, then ends it.
+    void failConnection(int code, const QString &reason);
+    bool receiveQueueFull() const;
+    void resumeReading();
+    void connectionEnded(quint64 id, const QString &lostBecause = {});
     void finish(int code, const QString &reason, Error error);
     void abortConnection(int code, const QString &reason);
     void teardown();
@@ -104,17 +141,14 @@ public:
     QUrl displayUrl() const;
     qint64 unsentBytes() const;
 
-    // --- the QWebSocket of the current attempt or connection ---------------------------------
-    void attachSocket(QWebSocket *socket);
-    void retireSocket();
+    // --- the connection of the current attempt or connection ---------------------------------
+    void attachLink(AsyncConnection *conn);
+    //! Lets the connection go: \a graceful flushes what is queued (a Close) and closes, else
+    //! aborts. Deleted later (disposeRetired()).
+    void retireLink(bool graceful);
     void disposeRetired();
-    void onConnected(quint64 id);
-    void onSocketError(quint64 id, QAbstractSocket::SocketError error);
-    void onAboutToClose(quint64 id);
-    void onTextMessage(quint64 id, const QString &message);
-    void onBinaryMessage(quint64 id, const QByteArray &message);
-    void onPong(quint64 id, const QByteArray &payload);
-    void onBytesWritten(quint64 id);
+    void onPong(const QByteArray &payload);
+    void onBytesWritten(quint64 id, qint64 bytes);
     void keepIncoming(WebSocketMessage message);
 
     // --- heartbeat ------------------------------------------------------------------------------
@@ -124,7 +158,7 @@ public:
     void heartbeatExpired();
     ms heartbeatDeadlineValue() const;
 
-    //! Counts the frames of QWebSocket signal delivery on the stack.
+    //! Counts our handlers on the stack.
     struct DispatchScope
     {
         explicit DispatchScope(AsyncWebSocketPrivate *d)
@@ -157,33 +191,26 @@ public:
     Headers handshakeHeaders;
 
     // The connection, or the attempt in progress.
-    QWebSocket *ws = nullptr;
+    std::unique_ptr<Link> link;
     quint64 connectionId = 0;
-    struct Attempt
-    {
-        bool done = false;
-        bool ok = false;
-        bool tlsFailed = false;
-        QString errorString;
-    } attempt;
-    bool closeFrameSeen = false;
-    //! Set before this side aborts the TCP connection (whose close also emits aboutToClose()).
-    bool abortingLocally = false;
     bool heartbeatLost = false;
     //! While disconnected() is emitted for a connection that will be reopened.
     bool reconnectPending = false;
     bool userClose = false;
     int userCloseCode = 1000;
     QString userCloseReason;
-    QList<QPointer<QWebSocket>> retired;
+    QList<QPointer<AsyncConnection>> retired;
     int dispatchDepth = 0;
     //! Bumped to cancel the reconnect loop and the open() in progress.
     quint64 run = 0;
     int reconnectAttempt = 0;
 
     std::deque<WebSocketMessage> incoming;
-    bool warnedIncomingOverflow = false;
+    qint64 incomingBytes = 0;
+    //! receive() was called since open(): messages are kept even with slots connected.
+    bool receiveUsed = false;
     std::deque<Outgoing> outgoing;
+    qint64 outgoingBytes = 0;
     quint64 droppedOutgoing = 0;
 
     QTimer heartbeatTimer;
@@ -196,8 +223,9 @@ public:
     WebSocketDetail::WaitQueue stateWaiters; // attempt results, state changes, delays
     WebSocketDetail::WaitQueue pongWaiters;
     WebSocketDetail::WaitQueue writeWaiters;
+    WebSocketDetail::WaitQueue readerWaiters; // a paused reader
 
-    //! Context of the connections to the QWebSocket's signals.
+    //! Context of the connections to the sockets' signals.
     QObject context;
 };
 

@@ -5,13 +5,15 @@
 #include "asyncwebsocket_p.h"
 
 #include "client/prepare_p.h"
-#include "transport/hostnamecheck.h"
 #include "handshake_p.h"
+#include "protocol/responseparser.h"
+#include "transport/asyncconnection_p.h"
+
+#include <Reqivo/asyncconnection.h>
+#include <Reqivo/cookiejar.h>
 
 #include <QLoggingCategory>
 #include <QRandomGenerator>
-#include <QSslSocket>
-#include <QWebSocket>
 
 #include <algorithm>
 
@@ -38,11 +40,19 @@ std::optional<Clock::time_point> deadlineAfter(milliseconds timeout)
     return Clock::now() + timeout;
 }
 
-quint64 clampedLimit(qint64 value, quint64 max)
+//! A timeout for the transport: the time left, at least 1 ms once a deadline exists (0 there
+//! means "no limit"), 0 without a deadline.
+milliseconds transportTimeout(std::optional<Clock::time_point> deadline)
 {
-    if (value <= 0)
-        return max;
-    return std::min<quint64>(quint64(value), max);
+    if (!deadline)
+        return milliseconds::zero();
+    return std::max(remaining(deadline), milliseconds(1));
+}
+
+QString statusText(int status, const QByteArray &reason)
+{
+    return reason.isEmpty() ? QString::number(status)
+                            : QStringLiteral("%1 %2").arg(status).arg(QString::fromLatin1(reason));
 }
 
 } // namespace
@@ -51,11 +61,11 @@ QCoro::Task<void> AsyncWebSocketPrivate::send(
 {
     if (d->destroyed)
         d->throwDestroyed();
-    if (Error error = d->submit(std::move(message)))
+    if (Error error = d->submit(std::move(message), false))
         error.raise();
     // Backpressure: a sender in a loop must not grow the socket's buffer without bound.
-    while (
-        !d->destroyed && d->state == State::Open && d->ws && d->ws->bytesToWrite() > sendHighWater)
+    while (!d->destroyed && d->state == State::Open && d->link
+        && d->unsentBytes() > sendHighWater)
         co_await d->writeWaiters.wait();
 }
 
@@ -129,102 +139,168 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
         }
     }
     Handshake handshake;
-    if (!buildHandshake(prepared, d->options.subprotocols, &handshake, &error))
+    if (!buildHandshake(prepared, d->options.subprotocols, makeHandshakeKey(), &handshake, &error))
         co_return failure(Ending::Invalid, error);
     d->handshakeUrl = handshake.url;
 
-    // --- the socket -------------------------------------------------------------------------
-    auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest);
-    socket->setMaxAllowedIncomingFrameSize(
-        clampedLimit(d->options.maxFrameSize, QWebSocket::maxIncomingFrameSize()));
-    socket->setMaxAllowedIncomingMessageSize(
-        clampedLimit(d->options.maxMessageSize, QWebSocket::maxIncomingMessageSize()));
-    if (handshake.url.scheme() == QLatin1String("wss")) {
-        const TlsOptions tls = d->options.tlsOptions.value_or(s ? s->tlsOptions : TlsOptions());
-        socket->setSslConfiguration(tls.toSslConfiguration());
-    }
-    socket->setProxy(
-        d->options.proxy.value_or(s ? s->proxy : QNetworkProxy(QNetworkProxy::DefaultProxy)));
-    d->attachSocket(socket);
-    const quint64 id = d->connectionId;
-    socket->open(handshake.request, handshake.options);
-#ifndef QT_NO_SSL
-    if (handshake.url.scheme() == QLatin1String("wss")
-        && d->options.tlsOptions.value_or(s ? s->tlsOptions : TlsOptions()).verifyPeer) {
-        // Qt 6.4 accepts a CN beside SANs and compares IPs as strings: the name is checked
-        // again per RFC 9525 once the TLS handshake is done, before the upgrade request (queued
-        // by QWebSocket, sent only after encryption) leaves; a mismatch aborts the socket,
-        // dropping that request. QWebSocket's TLS socket is its child.
-        if (auto *ssl = socket->findChild<QSslSocket *>()) {
-            const QString host = handshake.url.host();
-            const std::weak_ptr<AsyncWebSocketPrivate> weak = d;
-            QObject::connect(ssl, &QSslSocket::encrypted, socket, [weak, id, ssl, socket, host] {
-                QString why;
-                if (Transport::certificateMatchesHostName(ssl->peerCertificate(), host, &why))
-                    return;
-                if (const auto dd = weak.lock(); dd && dd->connectionId == id) {
-                    dd->attempt.tlsFailed = true;
-                    dd->attempt.errorString
-                        = QStringLiteral("host name verification failed: ") + why;
-                }
-                socket->abort();
-            });
-        }
-    }
-#endif
-
+    // --- the connection: TCP or TLS, through the proxy ---------------------------------------
+    Endpoint endpoint = Endpoint::fromUrl(handshake.url);
+    endpoint.proxy
+        = d->options.proxy.value_or(s ? s->proxy : QNetworkProxy(QNetworkProxy::DefaultProxy));
+    if (endpoint.tls)
+        endpoint.tlsOptions = d->options.tlsOptions.value_or(s ? s->tlsOptions : TlsOptions());
+    const QPointer<AsyncConnection> conn = new AsyncConnection();
+    d->attachLink(conn);
+    const quint64 id = d->link->id;
+    const auto current = [&] { return !cancelled() && conn && d->link && d->link->id == id; };
     const auto deadline = d->options.openTimeout > milliseconds::zero()
         ? deadlineAfter(d->options.openTimeout)
         : std::nullopt;
-    bool timedOut = false;
-    while (!d->attempt.done && !cancelled() && d->connectionId == id) {
-        if (!co_await d->stateWaiters.wait(remaining(deadline))) {
-            timedOut = !d->attempt.done;
-            break;
+
+    Protocol::ResponseParser answer;
+    answer.setUpgradeRequested(true);
+    Error transportError;
+    QString problem;
+    try {
+        co_await conn->connectToHost(endpoint, transportTimeout(deadline));
+        if (current())
+            co_await conn->write(handshake.request, transportTimeout(deadline));
+        while (current() && answer.state() == Protocol::ResponseParser::State::Head) {
+            const QByteArray bytes = co_await conn->read(transportTimeout(deadline));
+            if (!current())
+                break;
+            if (bytes.isEmpty())
+                answer.receiveEof();
+            else
+                answer.receiveData(bytes);
+            for (bool more = true; more;) {
+                const auto event = answer.nextEvent();
+                switch (event.type) {
+                case Protocol::ResponseParser::EventType::Error:
+                    problem = answer.errorMessage();
+                    more = false;
+                    break;
+                case Protocol::ResponseParser::EventType::NeedData:
+                    more = false;
+                    break;
+                default:
+                    // Interim heads (100, 103) are skipped; the final head ends the loop.
+                    more = answer.state() == Protocol::ResponseParser::State::Head;
+                    break;
+                }
+            }
+            if (!problem.isEmpty())
+                break;
+            if (bytes.isEmpty() && answer.state() == Protocol::ResponseParser::State::Head) {
+                problem = QStringLiteral("the connection closed before the handshake answer");
+                break;
+            }
         }
+    } catch (...) {
+        transportError = Error::fromException(std::current_exception());
     }
 
-    if (d->connectionId == id && d->attempt.done && d->attempt.ok && !cancelled()) {
-        d->subprotocol = d->ws->subprotocol();
-        co_return AttemptResult {true, Ending::CloseCode, 0, {}};
-    }
-
-    // --- it failed: say why ------------------------------------------------------------------
-    const QString detail = d->attempt.errorString;
-    if (d->connectionId == id)
-        d->retireSocket();
-    d->disposeRetired();
-    if (cancelled())
+    // --- what came back -----------------------------------------------------------------------
+    if (cancelled() || !d->link || d->link->id != id) {
+        if (d->link && d->link->id == id)
+            d->retireLink(false);
+        d->disposeRetired();
         co_return failure(Ending::Invalid, QStringLiteral("the open was cancelled"));
-    if (timedOut)
-        co_return failure(Ending::ConnectTimedOut,
-            QStringLiteral("opening the WebSocket timed out after %1 ms")
-                .arg(d->options.openTimeout.count()),
-            detail);
-    if (d->attempt.tlsFailed)
-        co_return failure(Ending::TlsFailed, QStringLiteral("TLS handshake failed"), detail);
-    const HandshakeFailure f = classifyHandshakeError(detail);
-    switch (f.ending) {
-    case Ending::HandshakeRefused:
-        if (f.httpStatus >= 200)
-            co_return failure(f.ending,
-                QStringLiteral("the server refused the WebSocket handshake with "
-                               "HTTP %1")
-                    .arg(f.httpStatus),
-                detail, f.httpStatus);
-        co_return failure(f.ending, QStringLiteral("invalid WebSocket handshake answer"), detail);
-    case Ending::SubprotocolRefused:
-        co_return failure(f.ending,
-            QStringLiteral("the server chose a subprotocol that was not offered"), detail);
-    case Ending::Invalid:
-        co_return failure(f.ending, QStringLiteral("invalid WebSocket request"), detail);
-    default:
-        break;
     }
-    co_return failure(Ending::ConnectFailed,
-        QStringLiteral("could not connect the WebSocket")
-            + (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail),
-        detail);
+    const auto fail = [&](Ending ending, const QString &message, const QString &detail = {},
+                          int httpStatus = 0, int code = AsyncWebSocket::AbnormalClosure) {
+        d->retireLink(false);
+        d->disposeRetired();
+        AttemptResult r = failure(ending, message, detail, httpStatus);
+        if (code != AsyncWebSocket::AbnormalClosure)
+            r.error = d->makeError(message, code, detail);
+        return r;
+    };
+    if (transportError) {
+        const QString detail = transportError.message();
+        if (transportError.isA(Error::Kind::Timeout))
+            co_return fail(Ending::ConnectTimedOut,
+                QStringLiteral("opening the WebSocket timed out after %1 ms")
+                    .arg(d->options.openTimeout.count()),
+                detail);
+        if (transportError.isA(Error::Kind::Tls))
+            co_return fail(Ending::TlsFailed,
+                QStringLiteral("TLS handshake failed: %1").arg(detail),
+                transportError.detail());
+        co_return fail(Ending::ConnectFailed,
+            QStringLiteral("could not connect the WebSocket: %1").arg(detail),
+            transportError.detail());
+    }
+    if (!problem.isEmpty())
+        co_return fail(Ending::HandshakeRefused,
+            QStringLiteral("invalid answer to the WebSocket handshake: %1").arg(problem),
+            problem);
+
+    const Protocol::ResponseHead &head = answer.head();
+    d->handshakeStatus = head.status;
+    d->handshakeHeaders = head.headers;
+    // Cookies set by the answer count, whatever its status (the session's jar, as for HTTP).
+    if (const std::shared_ptr<SessionCore> owner = d->session.lock(); owner && owner->jar)
+        owner->jar->storeFromResponse(handshake.url, head.headers);
+    if (head.status != 101)
+        co_return fail(Ending::HandshakeRefused,
+            QStringLiteral("the server refused the WebSocket handshake with HTTP %1")
+                .arg(statusText(head.status, head.reason)),
+            {}, head.status, head.status);
+    QString chosen;
+    if (!checkHandshakeAnswer(head.headers, handshake, &chosen, &problem))
+        co_return fail(Ending::HandshakeRefused,
+            QStringLiteral("invalid answer to the WebSocket handshake: %1").arg(problem),
+            problem);
+
+    // Open: bytes that came with the 101 are the first frames.
+    d->link->open = true;
+    d->subprotocol = chosen;
+    const QByteArrayView early = answer.unconsumed();
+    if (!early.isEmpty())
+        d->link->parser.receiveData(early);
+    co_return AttemptResult {true, Ending::CloseCode, 101, {}};
+}
+
+QCoro::Task<void> AsyncWebSocketPrivate::readLoop(
+    std::shared_ptr<AsyncWebSocketPrivate> d, quint64 id)
+{
+    const auto current = [&] { return !d->destroyed && d->link && d->link->id == id; };
+    while (current()) {
+        if (!d->dispatchEvents(id))
+            co_return;
+        d->disposeRetired();
+        if (!current())
+            co_return;
+        if (d->link->readerPaused) {
+            // receive() has not kept up: leave the bytes in the kernel (TCP then slows the
+            // server down) until it takes a message.
+            const QPointer<AsyncConnection> paused = d->link->conn;
+            if (paused)
+                paused->setReadBufferLimit(AsyncConnection::readBufferBytes);
+            co_await d->readerWaiters.wait();
+            if (paused)
+                paused->setReadBufferLimit(0);
+            continue;
+        }
+        const QPointer<AsyncConnection> conn = d->link->conn;
+        QByteArray bytes;
+        QString lost;
+        try {
+            bytes = co_await conn->read(milliseconds::zero());
+        } catch (const ReqivoError &e) {
+            lost = e.message();
+        }
+        if (!current())
+            co_return; // retired meanwhile (closed, aborted, destroyed)
+        if (!lost.isEmpty() || bytes.isEmpty()) {
+            // The peer closed TCP (or it failed) without completing a close handshake.
+            d->connectionEnded(id, lost);
+            d->disposeRetired();
+            co_return;
+        }
+        d->link->parser.receiveData(bytes);
+    }
 }
 
 QCoro::Task<void> AsyncWebSocketPrivate::open(std::shared_ptr<AsyncWebSocketPrivate> d)
@@ -243,10 +319,12 @@ QCoro::Task<void> AsyncWebSocketPrivate::open(std::shared_ptr<AsyncWebSocketPriv
     d->lastError = {};
     d->endedWithError = false;
     d->incoming.clear();
+    d->incomingBytes = 0;
+    d->receiveUsed = false;
     d->outgoing.clear();
+    d->outgoingBytes = 0;
     d->userClose = false;
     d->reconnectAttempt = 0;
-    d->warnedIncomingOverflow = false;
     const quint64 myRun = ++d->run;
     d->setState(State::Connecting);
 
@@ -306,8 +384,8 @@ QCoro::Task<bool> AsyncWebSocketPrivate::reconnect(
 
         AttemptResult result = co_await connectOnce(d);
         if (cancelled()) {
-            if (result.ok && d->run != myRun && d->ws && d->state != State::Open)
-                d->retireSocket();
+            if (result.ok && d->run != myRun && d->link && d->state != State::Open)
+                d->retireLink(false);
             co_return false;
         }
         if (result.ok) {
@@ -338,10 +416,13 @@ QCoro::Task<WebSocketMessage> AsyncWebSocketPrivate::receive(
         throw WebSocketError(d->makeError(
             QStringLiteral("receive() needs WebSocketOptions::receiveQueueSize > 0"), 0));
     const auto deadline = deadlineAfter(timeout);
+    d->receiveUsed = true;
     while (true) {
         if (!d->incoming.empty()) {
             WebSocketMessage message = std::move(d->incoming.front());
             d->incoming.pop_front();
+            d->incomingBytes -= message.data().size();
+            d->resumeReading();
             co_return message;
         }
         if (d->destroyed)
@@ -368,20 +449,22 @@ QCoro::Task<std::chrono::microseconds> AsyncWebSocketPrivate::ping(
 {
     if (d->destroyed)
         d->throwDestroyed();
-    if (d->state != State::Open || !d->ws)
+    if (d->state != State::Open || !d->link || d->link->closeSent)
         throw WebSocketError(d->makeError(
             QStringLiteral("cannot ping: the WebSocket is %1").arg(stateName(d->state)),
             d->closeCode));
     auto pending = std::make_shared<PendingPing>();
     pending->payload = QByteArrayLiteral("reqivo-ping-") + QByteArray::number(++d->pingCounter);
     d->pings.push_back(pending);
-    const quint64 id = d->connectionId;
+    const quint64 id = d->link->id;
     pending->timer.start();
-    d->ws->ping(pending->payload);
+    QByteArray frame;
+    d->link->writer.writePing(frame, pending->payload);
+    d->writeFrame(frame);
 
     const auto deadline = deadlineAfter(timeout);
     bool timedOut = false;
-    while (!pending->roundTrip && !d->destroyed && d->connectionId == id && d->ws
+    while (!pending->roundTrip && !d->destroyed && d->link && d->link->id == id
         && d->state == State::Open) {
         if (!co_await d->pongWaiters.wait(remaining(deadline))) {
             timedOut = !pending->roundTrip;
@@ -422,9 +505,11 @@ QCoro::Task<void> AsyncWebSocketPrivate::close(
         d->userCloseCode = code;
         d->userCloseReason = reason;
         d->setState(State::Closing);
-        if (d->ws && d->state == State::Closing) {
-            DispatchScope scope(d.get());
-            d->ws->close(QWebSocketProtocol::CloseCode(code), reason);
+        if (d->link && d->state == State::Closing && !d->link->closeSent) {
+            QByteArray frame;
+            d->link->writer.writeClose(frame, quint16(code), QStringView(reason));
+            d->link->closeSent = true;
+            d->writeFrame(frame);
         }
     }
     const auto deadline = deadlineAfter(d->options.closeTimeout > milliseconds::zero()

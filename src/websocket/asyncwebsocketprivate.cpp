@@ -1,14 +1,20 @@
 // AsyncWebSocketPrivate: the state of one socket and everything that changes it.
 //
-// Everything that happens to a connection arrives as a QWebSocket signal and lands in one of
-// the on*() handlers, which update the state and wake the coroutines waiting for that kind of
-// change (WaitQueue); the coroutines themselves are in asyncwebsocketcalls.cpp and only ever
-// look at the state. How a connection ended is decided in one place, connectionEnded(): from
-// the close frame if one was exchanged, 1006 otherwise (see ADR 0003 for how that is read).
+// Everything that happens to a connection arrives as a codec event (from readLoop()) or a socket
+// signal and lands in one of the handlers here, which update the state and wake the coroutines
+// waiting for that kind of change (WaitQueue); the coroutines themselves are in
+// asyncwebsocketcalls.cpp and only ever look at the state. How a connection ended is decided in
+// one place, connectionEnded(): the code this side failed it with, else the server's Close, else
+// the user's close() when the server never answered it, else 1006 (ADR 0007).
 #include "asyncwebsocket_p.h"
 
+#include "transport/asyncconnection_p.h"
+
+#include <Reqivo/asyncconnection.h>
+
+#include <QAbstractSocket>
 #include <QLoggingCategory>
-#include <QWebSocket>
+#include <QMetaMethod>
 
 #include <algorithm>
 
@@ -45,11 +51,16 @@ AsyncWebSocketPrivate::AsyncWebSocketPrivate(AsyncWebSocket *q)
 
 AsyncWebSocketPrivate::~AsyncWebSocketPrivate()
 {
-    // The last reference can go inside a QWebSocket signal: never delete a socket here.
-    if (ws) {
-        QObject::disconnect(ws, nullptr, &context, nullptr);
-        ws->abort();
-        ws->deleteLater();
+    // The last reference can go inside a handler of the connection: never delete it here.
+    if (link && link->conn) {
+        if (QAbstractSocket *socket = link->conn->socket())
+            QObject::disconnect(socket, nullptr, &context, nullptr);
+        link->conn->abort();
+        link->conn->deleteLater();
+    }
+    for (const QPointer<AsyncConnection> &conn : std::as_const(retired)) {
+        if (conn)
+            conn->deleteLater();
     }
 }
 
@@ -70,7 +81,9 @@ QUrl AsyncWebSocketPrivate::displayUrl() const
 
 qint64 AsyncWebSocketPrivate::unsentBytes() const
 {
-    return ws ? ws->bytesToWrite() : 0;
+    if (!link || !link->conn)
+        return 0;
+    return AsyncConnectionPrivate::get(link->conn)->pendingWriteBytes();
 }
 
 Error AsyncWebSocketPrivate::makeError(
@@ -96,11 +109,19 @@ void AsyncWebSocketPrivate::setState(State newState)
 
 // --- sending ---------------------------------------------------------------------------------
 
-Error AsyncWebSocketPrivate::submit(Outgoing message)
+Error AsyncWebSocketPrivate::submit(Outgoing message, bool bounded)
 {
     switch (state) {
     case State::Open:
-        if (ws) {
+        if (link && link->conn && !link->closeSent) {
+            const qint64 unsent = unsentBytes();
+            if (bounded && unsent > 0 && unsent + message.size() > options.sendBufferBytes)
+                return makeError(QStringLiteral("cannot send: %1 bytes are still waiting to go "
+                                                "out (WebSocketOptions::sendBufferBytes is %2); "
+                                                "send again after bytesWritten()")
+                                     .arg(unsent)
+                                     .arg(options.sendBufferBytes),
+                    0);
             writeNow(message);
             return {};
         }
@@ -118,16 +139,32 @@ Error AsyncWebSocketPrivate::submit(Outgoing message)
                                  .arg(why),
                 closeCode);
         const qsizetype capacity = std::max<qsizetype>(options.sendQueueSize, 0);
-        if (qsizetype(outgoing.size()) >= capacity) {
-            if (options.sendQueuePolicy == SendQueuePolicy::Keep || capacity == 0)
-                return makeError(QStringLiteral("cannot send while %1: the send queue is full "
-                                                "(%2 messages)")
-                                     .arg(why)
-                                     .arg(capacity),
-                    closeCode);
+        const qint64 byteCapacity = std::max<qint64>(options.sendQueueBytes, 0);
+        const qint64 size = message.size();
+        if (size > byteCapacity || capacity == 0)
+            return makeError(QStringLiteral("cannot send while %1: the message (%2 bytes) is "
+                                            "larger than the send queue (%3 messages, %4 bytes)")
+                                 .arg(why)
+                                 .arg(size)
+                                 .arg(capacity)
+                                 .arg(byteCapacity),
+                closeCode);
+        const auto full = [&] {
+            return qsizetype(outgoing.size()) >= capacity || outgoingBytes + size > byteCapacity;
+        };
+        if (full() && options.sendQueuePolicy == SendQueuePolicy::Keep)
+            return makeError(QStringLiteral("cannot send while %1: the send queue is full "
+                                            "(%2 messages, %3 bytes)")
+                                 .arg(why)
+                                 .arg(outgoing.size())
+                                 .arg(outgoingBytes),
+                closeCode);
+        while (full() && !outgoing.empty()) {
+            outgoingBytes -= outgoing.front().size();
             outgoing.pop_front();
             ++droppedOutgoing;
         }
+        outgoingBytes += size;
         outgoing.push_back(std::move(message));
         return {};
     }
@@ -142,181 +179,102 @@ Error AsyncWebSocketPrivate::submit(Outgoing message)
 
 void AsyncWebSocketPrivate::writeNow(const Outgoing &message)
 {
+    QByteArray frame;
     if (message.binary)
-        ws->sendBinaryMessage(message.data);
+        link->writer.writeBinary(frame, message.data);
     else
-        ws->sendTextMessage(message.text);
+        link->writer.writeText(frame, QStringView(message.text));
+    writeFrame(frame);
 }
 
-// --- opening ---------------------------------------------------------------------------------
-
-void AsyncWebSocketPrivate::attachSocket(QWebSocket *socket)
+bool AsyncWebSocketPrivate::writeFrame(const QByteArray &frame)
 {
-    ws = socket;
-    const quint64 id = ++connectionId;
-    attempt = {};
-    closeFrameSeen = false;
-    abortingLocally = false;
+    if (!link || !link->conn || !link->conn->socket() || frame.isEmpty())
+        return false;
+    link->conn->socket()->write(frame);
+    return true;
+}
+
+// --- the connection ----------------------------------------------------------------------------
+
+void AsyncWebSocketPrivate::attachLink(AsyncConnection *conn)
+{
+    link = std::make_unique<Link>();
+    link->conn = conn;
+    link->id = ++connectionId;
+    Protocol::WebSocket::Limits limits;
+    limits.maxFrameBytes = options.maxFrameSize > 0 ? options.maxFrameSize : -1;
+    limits.maxMessageBytes = options.maxMessageSize > 0 ? options.maxMessageSize : -1;
+    link->parser.setLimits(limits);
     heartbeatLost = false;
     heartbeatPayload.clear();
     subprotocol.clear();
-    const std::weak_ptr<AsyncWebSocketPrivate> weak = weak_from_this();
-    // Each handler holds the state for its duration: a slot may drop the last other reference.
-    QObject::connect(socket, &QWebSocket::connected, &context, [weak, id] {
-        if (auto d = weak.lock())
-            d->onConnected(id);
-    });
-    QObject::connect(socket, &QWebSocket::disconnected, &context, [weak, id] {
-        if (auto d = weak.lock()) {
-            DispatchScope scope(d.get());
-            d->connectionEnded(id);
-        }
-    });
-    QObject::connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), &context,
-        [weak, id](QAbstractSocket::SocketError error) {
-            if (auto d = weak.lock())
-                d->onSocketError(id, error);
-        });
-    QObject::connect(socket, &QWebSocket::aboutToClose, &context, [weak, id] {
-        if (auto d = weak.lock())
-            d->onAboutToClose(id);
-    });
-    QObject::connect(
-        socket, &QWebSocket::textMessageReceived, &context, [weak, id](const QString &message) {
-            if (auto d = weak.lock())
-                d->onTextMessage(id, message);
-        });
-    QObject::connect(socket, &QWebSocket::binaryMessageReceived, &context,
-        [weak, id](const QByteArray &message) {
-            if (auto d = weak.lock())
-                d->onBinaryMessage(id, message);
-        });
-    QObject::connect(
-        socket, &QWebSocket::pong, &context, [weak, id](quint64, const QByteArray &payload) {
-            if (auto d = weak.lock())
-                d->onPong(id, payload);
-        });
-    QObject::connect(socket, &QWebSocket::bytesWritten, &context, [weak, id](qint64) {
-        if (auto d = weak.lock())
-            d->onBytesWritten(id);
-    });
-#ifndef QT_NO_SSL
-    QObject::connect(
-        socket, &QWebSocket::sslErrors, &context, [weak, id](const QList<QSslError> &errors) {
-            auto d = weak.lock();
-            if (!d || id != d->connectionId)
-                return;
-            d->attempt.tlsFailed = true;
-            QStringList texts;
-            for (const QSslError &e : errors)
-                texts.append(e.errorString());
-            d->attempt.errorString = texts.join(QStringLiteral("; "));
-        });
-#endif
+    handshakeStatus = 0;
+    handshakeHeaders.clear();
 }
 
-void AsyncWebSocketPrivate::retireSocket()
+void AsyncWebSocketPrivate::retireLink(bool graceful)
 {
-    if (!ws)
+    if (!link)
         return;
-    QObject::disconnect(ws, nullptr, &context, nullptr);
-    // A socket in ClosingState is still writing its close frame: let it finish.
-    if (ws->state() != QAbstractSocket::UnconnectedState
-        && ws->state() != QAbstractSocket::ClosingState)
-        ws->abort();
-    ws->deleteLater(); // in case nothing deletes it sooner: see disposeRetired()
-    retired.append(QPointer<QWebSocket>(ws));
-    ws = nullptr;
     stopHeartbeat();
+    const std::unique_ptr<Link> gone = std::move(link);
+    readerWaiters.wakeAll(); // a paused reader sees its link gone and ends
+    AsyncConnection *conn = gone->conn;
+    if (!conn)
+        return;
+    if (QAbstractSocket *socket = conn->socket()) {
+        QObject::disconnect(socket, nullptr, &context, nullptr);
+        if (graceful)
+            socket->flush(); // the Close frame goes to the kernel now, even without a loop
+    }
+    if (graceful)
+        conn->close();
+    else
+        conn->abort();
+    conn->deleteLater(); // in case nothing deletes it sooner: see disposeRetired()
+    retired.append(QPointer<AsyncConnection>(conn));
 }
 
 void AsyncWebSocketPrivate::disposeRetired()
 {
     if (dispatchDepth > 0)
         return;
-    const QList<QPointer<QWebSocket>> sockets = std::exchange(retired, {});
-    for (const QPointer<QWebSocket> &socket : sockets)
-        delete socket.data();
+    const QList<QPointer<AsyncConnection>> conns = std::exchange(retired, {});
+    for (const QPointer<AsyncConnection> &conn : conns)
+        delete conn.data();
 }
 
-void AsyncWebSocketPrivate::onConnected(quint64 id)
+bool AsyncWebSocketPrivate::receiveQueueFull() const
 {
-    if (id != connectionId || attempt.done)
-        return;
-    DispatchScope scope(this);
-    attempt.done = true;
-    attempt.ok = true;
-    stateWaiters.wakeAll();
+    return qsizetype(incoming.size()) >= options.receiveQueueSize
+        || incomingBytes >= options.receiveQueueBytes;
 }
 
-void AsyncWebSocketPrivate::onSocketError(quint64 id, QAbstractSocket::SocketError)
+void AsyncWebSocketPrivate::resumeReading()
 {
-    if (id != connectionId || !ws)
-        return;
-    DispatchScope scope(this);
-    if (!attempt.done) {
-        if (!attempt.tlsFailed || attempt.errorString.isEmpty())
-            attempt.errorString = ws->errorString();
-        attempt.done = true;
-        attempt.ok = false;
-        stateWaiters.wakeAll();
-    }
-    // On an open connection the error is followed by disconnected(), handled there.
-}
-
-void AsyncWebSocketPrivate::onAboutToClose(quint64 id)
-{
-    // QWebSocket emits this when it sends a close frame (ours, or the answer to the peer's), and
-    // forwards it from its TCP socket when that is closed here. A connection the peer cut
-    // (FIN or RST) emits nothing.
-    if (id == connectionId && attempt.ok && !abortingLocally)
-        closeFrameSeen = true;
+    if (link && link->readerPaused && !receiveQueueFull())
+        readerWaiters.wakeAll();
 }
 
 void AsyncWebSocketPrivate::keepIncoming(WebSocketMessage message)
 {
     if (options.receiveQueueSize <= 0)
         return;
-    incoming.push_back(std::move(message));
-    if (qsizetype(incoming.size()) > options.receiveQueueSize) {
-        incoming.pop_front();
-        if (!warnedIncomingOverflow) {
-            warnedIncomingOverflow = true;
-            qCWarning(lcWebSocket).noquote()
-                << "receive queue full:" << options.receiveQueueSize
-                << "messages were not taken by receive(); dropping the oldest. Set "
-                   "WebSocketOptions::receiveQueueSize to 0 when only the signals are used.";
-        }
+    if (!receiveUsed && q) {
+        // Signal-only code: the message was delivered; keeping it would only fill memory.
+        static const QMetaMethod text = QMetaMethod::fromSignal(&AsyncWebSocket::textMessageReceived);
+        static const QMetaMethod binary
+            = QMetaMethod::fromSignal(&AsyncWebSocket::binaryMessageReceived);
+        if (q->isSignalConnected(message.isText() ? text : binary))
+            return;
     }
+    incomingBytes += message.data().size();
+    incoming.push_back(std::move(message));
 }
 
-void AsyncWebSocketPrivate::onTextMessage(quint64 id, const QString &message)
+void AsyncWebSocketPrivate::onPong(const QByteArray &payload)
 {
-    if (id != connectionId)
-        return;
-    DispatchScope scope(this);
-    keepIncoming(WebSocketMessage::fromText(message));
-    if (q)
-        Q_EMIT q->textMessageReceived(message);
-    incomingWaiters.wakeAll();
-}
-
-void AsyncWebSocketPrivate::onBinaryMessage(quint64 id, const QByteArray &message)
-{
-    if (id != connectionId)
-        return;
-    DispatchScope scope(this);
-    keepIncoming(WebSocketMessage::fromBinary(message));
-    if (q)
-        Q_EMIT q->binaryMessageReceived(message);
-    incomingWaiters.wakeAll();
-}
-
-void AsyncWebSocketPrivate::onPong(quint64 id, const QByteArray &payload)
-{
-    if (id != connectionId)
-        return;
-    DispatchScope scope(this);
     if (!heartbeatPayload.isEmpty() && payload == heartbeatPayload) {
         heartbeatPayload.clear();
         heartbeatDeadline.stop();
@@ -331,50 +289,152 @@ void AsyncWebSocketPrivate::onPong(quint64 id, const QByteArray &payload)
             return;
         }
     }
+    // An unsolicited pong (RFC 6455 §5.5.3 allows them): nothing to do.
 }
 
-void AsyncWebSocketPrivate::onBytesWritten(quint64 id)
+void AsyncWebSocketPrivate::onBytesWritten(quint64 id, qint64 bytes)
 {
-    if (id != connectionId || writeWaiters.isEmpty() || !ws || ws->bytesToWrite() > sendHighWater)
+    if (!link || id != link->id)
         return;
     DispatchScope scope(this);
-    writeWaiters.wakeAll();
+    if (q)
+        Q_EMIT q->bytesWritten(bytes);
+    if (!writeWaiters.isEmpty() && link && link->id == id && unsentBytes() <= sendHighWater)
+        writeWaiters.wakeAll();
 }
 
 void AsyncWebSocketPrivate::becameOpen()
 {
     reconnectAttempt = 0;
+    const quint64 id = link->id;
+    if (QAbstractSocket *socket = link->conn ? link->conn->socket() : nullptr) {
+        const std::weak_ptr<AsyncWebSocketPrivate> weak = weak_from_this();
+        QObject::connect(socket, &QAbstractSocket::bytesWritten, &context, [weak, id](qint64 n) {
+            if (auto d = weak.lock())
+                d->onBytesWritten(id, n);
+        });
+    }
     setState(State::Open);
     startHeartbeat();
     if (q)
         Q_EMIT q->connected();
     // Slots of connected() went first (a re-subscribe precedes the backlog); then the queue.
-    while (!outgoing.empty() && state == State::Open && ws && !destroyed) {
+    while (!outgoing.empty() && state == State::Open && link && link->id == id && !destroyed) {
         Outgoing message = std::move(outgoing.front());
         outgoing.pop_front();
+        outgoingBytes -= message.size();
         writeNow(message);
+    }
+    if (state == State::Open && link && link->id == id && !destroyed)
+        readLoop(shared_from_this(), id); // detached: it holds the state and ends on its own
+}
+
+// --- received frames ---------------------------------------------------------------------------
+
+bool AsyncWebSocketPrivate::dispatchEvents(quint64 id)
+{
+    using EventType = Protocol::WebSocket::FrameParser::EventType;
+    while (link && link->id == id && !destroyed) {
+        if (receiveQueueFull() && options.receiveQueueSize > 0) {
+            link->readerPaused = true;
+            return true; // readLoop() waits for receive() before parsing on
+        }
+        link->readerPaused = false;
+        Protocol::WebSocket::FrameParser::Event event = link->parser.nextEvent();
+        if (event.type == EventType::NeedData)
+            return true;
+        DispatchScope scope(this);
+        onFrameEvent(id, event);
+    }
+    return false;
+}
+
+void AsyncWebSocketPrivate::onFrameEvent(
+    quint64 id, Protocol::WebSocket::FrameParser::Event &event)
+{
+    using EventType = Protocol::WebSocket::FrameParser::EventType;
+    switch (event.type) {
+    case EventType::NeedData:
+        return;
+    case EventType::TextMessage: {
+        const QString text = QString::fromUtf8(event.payload);
+        event.payload.clear();
+        keepIncoming(WebSocketMessage::fromText(text));
+        if (q)
+            Q_EMIT q->textMessageReceived(text);
+        incomingWaiters.wakeAll();
+        return;
+    }
+    case EventType::BinaryMessage: {
+        const QByteArray data = std::move(event.payload);
+        keepIncoming(WebSocketMessage::fromBinary(data));
+        if (q)
+            Q_EMIT q->binaryMessageReceived(data);
+        incomingWaiters.wakeAll();
+        return;
+    }
+    case EventType::Ping:
+        // After our Close only the server's Close matters (RFC 6455 §5.5.1).
+        if (!link->closeSent) {
+            QByteArray pong;
+            link->writer.writePong(pong, event.payload);
+            writeFrame(pong);
+        }
+        return;
+    case EventType::Pong:
+        onPong(event.payload);
+        return;
+    case EventType::Close: {
+        link->closeReceived = true;
+        link->receivedCode = event.closeCode;
+        link->receivedReason = QString::fromUtf8(event.closeReason);
+        if (!link->closeSent) {
+            // Echo the code (RFC 6455 §5.5.1); an empty Close is answered with an empty one.
+            QByteArray close;
+            if (event.closeCode == Protocol::WebSocket::CloseCode::NoStatus)
+                link->writer.writeClose(close);
+            else
+                link->writer.writeClose(close, event.closeCode);
+            link->closeSent = true;
+            writeFrame(close);
+        }
+        connectionEnded(id);
+        return;
+    }
+    case EventType::Error:
+        failConnection(link->parser.errorCloseCode(), link->parser.errorMessage());
+        return;
     }
 }
 
-// --- the end of a connection -------------------------------------------------------------------
-
-void AsyncWebSocketPrivate::connectionEnded(quint64 id)
+void AsyncWebSocketPrivate::failConnection(int code, const QString &reason)
 {
-    if (id != connectionId || !ws)
+    if (!link)
         return;
-    if (!attempt.ok) {
-        // The attempt ended before the handshake finished: connectOnce() reports it.
-        if (!attempt.done) {
-            if (!attempt.tlsFailed || attempt.errorString.isEmpty())
-                attempt.errorString = ws->errorString().isEmpty()
-                    ? QStringLiteral("the connection closed during the handshake")
-                    : ws->errorString();
-            attempt.done = true;
-        }
-        stateWaiters.wakeAll();
-        return;
+    link->failCode = code;
+    link->failReason = reason;
+    if (!link->closeSent) {
+        QByteArray close;
+        // The reason is for people reading a capture: short and within the 123-byte limit.
+        QByteArray why = reason.toUtf8();
+        if (why.size() > 123)
+            why.truncate(123);
+        if (!Protocol::Utf8Validator::isValidUtf8(why))
+            why.clear();
+        link->writer.writeClose(close, quint16(code), QByteArrayView(why));
+        link->closeSent = true;
+        writeFrame(close);
     }
+    connectionEnded(link->id);
+}
 
+// // --- the end of a connection -------------------------------------------------------------------
+
+void AsyncWebSocketPrivate::connectionEnded(quint64 id, const QString &lostBecause)
+{
+    if (!link || id != link->id)
+        return;
+    DispatchScope scope(this);
     int code = AsyncWebSocket::AbnormalClosure;
     QString reason;
     Ending ending = Ending::CloseCode;
@@ -382,18 +442,22 @@ void AsyncWebSocketPrivate::connectionEnded(quint64 id)
         ending = Ending::HeartbeatLost;
         reason = QStringLiteral("no pong within %1 ms (heartbeat)")
                      .arg(heartbeatDeadlineValue().count());
-    } else if (closeFrameSeen) {
-        code = int(ws->closeCode());
-        reason = ws->closeReason();
+    } else if (link->failCode) {
+        code = link->failCode;
+        reason = link->failReason;
+    } else if (link->closeReceived) {
+        code = link->receivedCode;
+        reason = link->receivedReason;
     } else if (userClose) {
         code = userCloseCode;
         reason = userCloseReason;
     } else {
-        reason = ws->errorString().isEmpty()
-            ? QStringLiteral("connection lost")
-            : QStringLiteral("connection lost: %1").arg(ws->errorString());
+        reason = lostBecause.isEmpty() ? QStringLiteral("connection lost")
+                                       : QStringLiteral("connection lost: %1").arg(lostBecause);
     }
-    retireSocket();
+    // After a Close exchange (or our failing Close) the frame is flushed and TCP closed; a lost
+    // connection is simply dropped.
+    retireLink(link->closeSent);
     closeCode = code;
     closeReason = reason;
     pongWaiters.wakeAll();
@@ -432,6 +496,7 @@ void AsyncWebSocketPrivate::finish(int code, const QString &reason, Error error)
     closeReason = reason;
     const qsizetype unsent = qsizetype(outgoing.size());
     outgoing.clear();
+    outgoingBytes = 0;
     if (error) {
         if (unsent > 0)
             error = Error(error.kind(), error.message(), error.url(),
@@ -456,33 +521,32 @@ void AsyncWebSocketPrivate::abortConnection(int code, const QString &reason)
     userCloseCode = code;
     userCloseReason = reason;
     ++run;
-    if (ws) {
-        if (attempt.ok) {
-            // connectionEnded() reports it; closeFrameSeen stays false, so the user's values win.
-            DispatchScope scope(this);
-            abortingLocally = true;
-            ws->abort();
-        }
-        if (ws)
-            retireSocket();
-    }
+    // An open connection ends as any other (disconnected(), with the user's code); an attempt
+    // in progress just fails: its coroutine sees run changed.
+    if (link && link->open)
+        connectionEnded(link->id);
+    retireLink(false);
     if (state != State::Closed && state != State::Unconnected)
         finish(code, reason, {});
 }
 
 void AsyncWebSocketPrivate::teardown()
 {
-    // The public object is going: close politely if open, and wake every waiting coroutine,
-    // which then throws. q is already null, so no signal is emitted.
+    // The public object is going: send a Close if open, let the connection go, and wake every
+    // waiting coroutine, which then throws. q is already null, so no signal is emitted. Nothing
+    // here waits: the Close is handed to the kernel (flush) and TCP closed after it.
     destroyed = true;
     ++run;
     stopHeartbeat();
-    disposeRetired(); // sockets that already ended; a thread without a loop never deletes later
-    if (ws) {
-        QObject::disconnect(ws, nullptr, &context, nullptr);
-        if (ws->state() == QAbstractSocket::ConnectedState && attempt.ok)
-            ws->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("going away"));
-        retireSocket(); // deleted by the event loop, after its close frame is written
+    disposeRetired(); // connections that already ended; a thread without a loop never deletes later
+    if (link) {
+        if (link->open && !link->closeSent && link->conn) {
+            QByteArray close;
+            link->writer.writeClose(close, AsyncWebSocket::GoingAway, QStringView(u"going away"));
+            link->closeSent = true;
+            writeFrame(close);
+        }
+        retireLink(link->closeSent);
     }
     if (state != State::Closed && state != State::Unconnected) {
         closeCode = AsyncWebSocket::GoingAway;
@@ -490,10 +554,11 @@ void AsyncWebSocketPrivate::teardown()
     }
     state = State::Closed;
     outgoing.clear();
+    outgoingBytes = 0;
     // Waiting coroutines are resumed from the event loop, not from inside the destructor of the
     // object their caller may still be looking at. They hold the state alive until then.
     if (incomingWaiters.isEmpty() && stateWaiters.isEmpty() && pongWaiters.isEmpty()
-        && writeWaiters.isEmpty())
+        && writeWaiters.isEmpty() && readerWaiters.isEmpty())
         return;
     QTimer::singleShot(0, &context, [self = shared_from_this()] { self->wakeEveryone(); });
 }
@@ -504,6 +569,7 @@ void AsyncWebSocketPrivate::wakeEveryone()
     stateWaiters.wakeAll();
     pongWaiters.wakeAll();
     writeWaiters.wakeAll();
+    readerWaiters.wakeAll();
 }
 
 // --- heartbeat -----------------------------------------------------------------------------------
@@ -532,27 +598,23 @@ void AsyncWebSocketPrivate::stopHeartbeat()
 
 void AsyncWebSocketPrivate::heartbeatTick()
 {
-    if (!ws || state != State::Open || !heartbeatPayload.isEmpty())
+    if (!link || state != State::Open || !heartbeatPayload.isEmpty())
         return; // the previous ping's deadline is still running
     heartbeatPayload = QByteArrayLiteral("reqivo-heartbeat-") + QByteArray::number(++pingCounter);
     heartbeatDeadline.start(heartbeatDeadlineValue());
-    ws->ping(heartbeatPayload);
+    QByteArray ping;
+    link->writer.writePing(ping, heartbeatPayload);
+    writeFrame(ping);
 }
 
 void AsyncWebSocketPrivate::heartbeatExpired()
 {
-    if (!ws || state != State::Open)
+    if (!link || state != State::Open)
         return;
     qCDebug(lcWebSocket) << "heartbeat: no pong from" << displayUrl() << "within"
                          << heartbeatDeadlineValue().count() << "ms";
     heartbeatLost = true;
-    const quint64 id = connectionId;
-    {
-        DispatchScope scope(this);
-        abortingLocally = true;
-        ws->abort(); // the peer is gone: no close handshake to wait for
-    }
-    connectionEnded(id); // in case abort() did not report it (it normally does, at once)
+    connectionEnded(link->id); // the peer is gone: no close handshake to wait for
     disposeRetired();
 }
 

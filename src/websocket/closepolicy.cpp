@@ -1,8 +1,6 @@
 // Close-code tables (RFC 6455 §7.4) and the reconnect decision.
 #include "closepolicy_p.h"
 
-#include <QRegularExpression>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -34,12 +32,13 @@ namespace WebSocketDetail {
 
 bool isCleanCloseCode(int code) noexcept
 {
-    return code == 1000 || code == 1001 || (code >= 3000 && code <= 4999);
+    // 1005: the peer's Close carried no code; the close handshake itself completed.
+    return code == 1000 || code == 1001 || code == 1005 || (code >= 3000 && code <= 4999);
 }
 
 bool isValidUserCloseCode(int code) noexcept
 {
-    return isCleanCloseCode(code);
+    return code == 1000 || code == 1001 || (code >= 3000 && code <= 4999);
 }
 
 bool shouldReconnect(Ending ending, int closeCode, int httpStatus) noexcept
@@ -75,31 +74,6 @@ std::chrono::milliseconds applyJitter(
     return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(value));
 }
 
-HandshakeFailure classifyHandshakeError(const QString &errorString)
-{
-    // The strings of QWebSocketPrivate::processHandshake() (Qt 6.4). A 400 answer is reported
-    // without its number.
-    static const QRegularExpression status(QStringLiteral("status code: (\\d{3})"));
-    if (const QRegularExpressionMatch m = status.match(errorString); m.hasMatch())
-        return {Ending::HandshakeRefused, m.captured(1).toInt()};
-    if (errorString.contains(QLatin1String("Unknown error condition"))
-        || errorString.contains(QLatin1String("requests a version")))
-        return {Ending::HandshakeRefused, 400};
-    if (errorString.contains(QLatin1String("has chosen protocol")))
-        return {Ending::SubprotocolRefused, 0};
-    if (errorString.contains(QLatin1String("Invalid parameter(s) presented during protocol"))
-        || errorString.contains(QLatin1String("Accept-Key received from server"))
-        || errorString.contains(QLatin1String("handshake request"))
-        || errorString.contains(QLatin1String("Header is too large")))
-        return {Ending::HandshakeRefused, 0};
-    if (errorString.contains(QLatin1String("Invalid URL"))
-        || errorString.contains(QLatin1String("Invalid resource name"))
-        || errorString.contains(QLatin1String("Unsupported WebSocket scheme"))
-        || errorString.contains(QLatin1String("contains newlines")))
-        return {Ending::Invalid, 0};
-    return {Ending::ConnectFailed, 0};
-}
-
 QString closeCodeName(int code)
 {
     const char *name = nullptr;
@@ -115,6 +89,9 @@ QString closeCodeName(int code)
         break;
     case 1003:
         name = "unsupported data";
+        break;
+    case 1005:
+        name = "no status code";
         break;
     case 1006:
         name = "abnormal closure";
@@ -139,6 +116,9 @@ QString closeCodeName(int code)
         break;
     case 1013:
         name = "try again later";
+        break;
+    case 1014:
+        name = "bad gateway";
         break;
     case 1015:
         name = "TLS handshake failure";

@@ -1,5 +1,5 @@
 // The WebSocket decisions that need no socket: which endings are errors, which are worth a
-// reconnect, how long to wait before the next attempt, and what a failed handshake said.
+// reconnect and how long to wait before the next attempt.
 // Pure functions, so the tables are tested on their own (tests/integration/websocket).
 #pragma once
 
@@ -24,7 +24,8 @@ enum class Ending {
     Invalid, //!< bad URL or headers: nothing a retry can change
 };
 
-//! True for the close codes a clean end has: 1000, 1001 and the 3000–4999 application codes.
+//! True for the close codes a clean end has: 1000, 1001, 1005 (a Close without a code) and the
+//! 3000–4999 application codes.
 //! Every other ending is reported as an error (WebSocketError, errorOccurred()).
 bool isCleanCloseCode(int code) noexcept;
 
@@ -38,15 +39,6 @@ bool shouldReconnect(Ending ending, int closeCode, int httpStatus = 0) noexcept;
 //! \a delay shortened by up to \a jitter of itself: \a unit in [0, 1) picks the point.
 std::chrono::milliseconds applyJitter(
     std::chrono::milliseconds delay, double jitter, double unit) noexcept;
-
-//! What QWebSocket's error string says about a failed handshake. QWebSocket (6.4) reports every
-//! handshake failure as ConnectionRefusedError and puts the details only into errorString().
-struct HandshakeFailure
-{
-    Ending ending = Ending::ConnectFailed;
-    int httpStatus = 0; //!< 0 when the server did not answer with an HTTP status
-};
-HandshakeFailure classifyHandshakeError(const QString &errorString);
 
 //! "1006 abnormal closure" style name for messages.
 QString closeCodeName(int code);

@@ -1,6 +1,6 @@
 // The WebSocket decisions that need no peer, as tables: which endings are clean, which are
-// retried, the backoff, what a failed handshake said, and how the handshake is assembled from
-// a URL, a session's state and the options.
+// retried, the backoff, how the handshake is assembled from a URL, a session's state and the
+// options, and which answers to it pass RFC 6455 §4.1.
 #include "websocket/closepolicy_p.h"
 #include "client/prepare_p.h"
 #include "websocket/handshake_p.h"
@@ -31,8 +31,6 @@ private Q_SLOTS:
     void backoffBeyondTheCeiling_data();
     void backoffBeyondTheCeiling();
     void jitterStaysWithinItsBand();
-    void handshakeErrors_data();
-    void handshakeErrors();
     void webSocketUrl_data();
     void webSocketUrl();
     void headersMergeNameByName();
@@ -40,6 +38,9 @@ private Q_SLOTS:
     void handshakeRefuses_data();
     void handshakeRefuses();
     void handshakeJoinsRepeatedFields();
+    void handshakeKeyAndAccept();
+    void handshakeAnswer_data();
+    void handshakeAnswer();
     void messageValues();
 };
 
@@ -199,49 +200,6 @@ void TestWebSocketPolicy::jitterStaysWithinItsBand()
     QCOMPARE(applyJitter(1000ms, -1.0, 0.5), 1000ms);
 }
 
-void TestWebSocketPolicy::handshakeErrors_data()
-{
-    QTest::addColumn<QString>("errorString");
-    QTest::addColumn<Ending>("ending");
-    QTest::addColumn<int>("status");
-    // The texts of QWebSocketPrivate::processHandshake() in Qt 6.4.
-    QTest::newRow("401") << QStringLiteral("QWebSocketPrivate::processHandshake: Unhandled http "
-                                           "status code: 401 (Unauthorized).")
-                         << Ending::HandshakeRefused << 401;
-    QTest::newRow("503") << QStringLiteral("QWebSocketPrivate::processHandshake: Unhandled http "
-                                           "status code: 503 (Service Unavailable).")
-                         << Ending::HandshakeRefused << 503;
-    QTest::newRow("400 without its number")
-        << QStringLiteral("QWebSocketPrivate::processHandshake: Unknown error condition "
-                          "encountered. Aborting connection.")
-        << Ending::HandshakeRefused << 400;
-    QTest::newRow("subprotocol") << QStringLiteral(
-        "WebSocket server has chosen protocol x which has not been "
-        "requested") << Ending::SubprotocolRefused
-                                 << 0;
-    QTest::newRow("bad accept key")
-        << QStringLiteral("Accept-Key received from server a does not match the client key b.")
-        << Ending::HandshakeRefused << 0;
-    QTest::newRow("not HTTP") << QStringLiteral("Read handshake request status failed")
-                              << Ending::HandshakeRefused << 0;
-    QTest::newRow("connection refused")
-        << QStringLiteral("Connection refused") << Ending::ConnectFailed << 0;
-    QTest::newRow("remote closed")
-        << QStringLiteral("The remote host closed the connection") << Ending::ConnectFailed << 0;
-    QTest::newRow("bad scheme") << QStringLiteral("Unsupported WebSocket scheme: ftp")
-                                << Ending::Invalid << 0;
-}
-
-void TestWebSocketPolicy::handshakeErrors()
-{
-    QFETCH(QString, errorString);
-    QFETCH(Ending, ending);
-    QFETCH(int, status);
-    const HandshakeFailure f = classifyHandshakeError(errorString);
-    QCOMPARE(f.ending, ending);
-    QCOMPARE(f.httpStatus, status);
-}
-
 void TestWebSocketPolicy::webSocketUrl_data()
 {
     QTest::addColumn<QString>("base");
@@ -325,12 +283,19 @@ void TestWebSocketPolicy::credentials()
     QCOMPARE(t.headers.value("authorization"), QByteArrayView("Bearer mine"));
     QCOMPARE(t.headers.value("cookie"), QByteArrayView("b=2"));
 
-    // The derived Host passes the handshake (QWebSocket writes that same field); another is
-    // refused.
+    // The prepared Host is the one sent, first and once.
     Handshake h;
     QString error;
-    QVERIFY2(buildHandshake(s, {}, &h, &error), qPrintable(error));
-    QVERIFY(h.request.rawHeader("Host").isEmpty());
+    QVERIFY2(buildHandshake(s, {}, "a2V5", &h, &error), qPrintable(error));
+    QVERIFY2(h.request.startsWith("GET /x HTTP/1.1\r\nHost: h:444\r\n"), h.request.constData());
+    QCOMPARE(h.request.count("Host:"), 1);
+    // A caller's Host replaces the derived one, as for HTTP requests.
+    const PreparedRequest u
+        = prepare(QUrl(QStringLiteral("ws://h/x")), {{"Host", "other.example"}}, {});
+    QVERIFY2(buildHandshake(u, {}, "a2V5", &h, &error), qPrintable(error));
+    QVERIFY2(h.request.startsWith("GET /x HTTP/1.1\r\nHost: other.example\r\n"),
+        h.request.constData());
+    QCOMPARE(h.request.count("Host:"), 1);
 }
 
 void TestWebSocketPolicy::handshakeRefuses_data()
@@ -353,8 +318,11 @@ void TestWebSocketPolicy::handshakeRefuses_data()
         << ok << QByteArray("X A") << QByteArray("1") << QStringList() << "invalid header name";
     QTest::newRow("colon in a name")
         << ok << QByteArray("X:A") << QByteArray("1") << QStringList() << "invalid header name";
-    QTest::newRow("Host is the handshake's")
-        << ok << QByteArray("Host") << QByteArray("x") << QStringList() << "sets \"Host\" itself";
+    QTest::newRow("Connection is the handshake's")
+        << ok << QByteArray("Connection") << QByteArray("close") << QStringList() << "itself";
+    QTest::newRow("Sec-WebSocket-Extensions is the handshake's")
+        << ok << QByteArray("Sec-WebSocket-Extensions") << QByteArray("permessage-deflate")
+        << QStringList() << "itself";
     QTest::newRow("Upgrade is the handshake's")
         << ok << QByteArray("upgrade") << QByteArray("x") << QStringList() << "itself";
     QTest::newRow("Sec-WebSocket-Key is the handshake's")
@@ -386,23 +354,136 @@ void TestWebSocketPolicy::handshakeRefuses()
     r.headers.add(name, value);
     Handshake h;
     QString error;
-    QVERIFY(!buildHandshake(r, subprotocols, &h, &error));
+    QVERIFY(!buildHandshake(r, subprotocols, "a2V5", &h, &error));
     QVERIFY2(error.contains(errorPart), qPrintable(error));
+    QVERIFY(h.request.isEmpty());
 }
 
 void TestWebSocketPolicy::handshakeJoinsRepeatedFields()
 {
     PreparedRequest r {"GET", QUrl(QStringLiteral("http://h:81/chat?room=1")),
-        {{"X-List", "a"}, {"Cookie", "a=1"}, {"x-list", "b"}, {"Cookie", "b=2"}}};
+        {{"Host", "h:81"}, {"X-List", "a"}, {"Cookie", "a=1"}, {"x-list", "b"},
+            {"Cookie", "b=2"}}};
     Handshake h;
     QString error;
-    QVERIFY2(buildHandshake(r, {QStringLiteral("chat.v2"), QStringLiteral("chat.v1")}, &h, &error),
+    QVERIFY2(buildHandshake(r, {QStringLiteral("chat.v2"), QStringLiteral("chat.v1")},
+                 "dGhlIHNhbXBsZSBub25jZQ==", &h, &error),
         qPrintable(error));
     QCOMPARE(h.url.toString(), QStringLiteral("ws://h:81/chat?room=1"));
-    QCOMPARE(h.request.rawHeader("X-List"), QByteArray("a, b"));
-    QCOMPARE(h.request.rawHeader("Cookie"), QByteArray("a=1; b=2"));
-    QCOMPARE(h.options.subprotocols(),
-        (QStringList {QStringLiteral("chat.v2"), QStringLiteral("chat.v1")}));
+    QCOMPARE(h.offered, (QStringList {QStringLiteral("chat.v2"), QStringLiteral("chat.v1")}));
+    // The exact request: Host, the handshake's fields, then the prepared ones, joined by name.
+    QCOMPARE(h.request,
+        QByteArray("GET /chat?room=1 HTTP/1.1\r\n"
+                   "Host: h:81\r\n"
+                   "Upgrade: websocket\r\n"
+                   "Connection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n"
+                   "Sec-WebSocket-Protocol: chat.v2, chat.v1\r\n"
+                   "X-List: a, b\r\n"
+                   "Cookie: a=1; b=2\r\n"
+                   "\r\n"));
+}
+
+void TestWebSocketPolicy::handshakeKeyAndAccept()
+{
+    // RFC 6455 §1.3's example.
+    QCOMPARE(handshakeAccept("dGhlIHNhbXBsZSBub25jZQ=="), QByteArray("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    const QByteArray a = makeHandshakeKey();
+    const QByteArray b = makeHandshakeKey();
+    QCOMPARE(QByteArray::fromBase64(a).size(), 16);
+    QCOMPARE(a.size(), 24);
+    QVERIFY(a != b);
+}
+
+void TestWebSocketPolicy::handshakeAnswer_data()
+{
+    QTest::addColumn<Headers>("headers");
+    QTest::addColumn<QStringList>("offered");
+    QTest::addColumn<QString>("chosen"); // the subprotocol, or refused
+    QTest::addColumn<QString>("problemPart");
+    const QByteArray accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+    const QString refused = QStringLiteral("<refused>");
+    const QStringList none;
+    const QStringList two {QStringLiteral("a"), QStringLiteral("b")};
+    const auto ok = [&](std::initializer_list<std::pair<QByteArrayView, QByteArrayView>> extra) {
+        Headers h {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
+            {"Sec-WebSocket-Accept", accept}};
+        for (const auto &[n, v] : extra)
+            h.add(n, v);
+        return h;
+    };
+    QTest::newRow("plain") << ok({}) << none << QString(QLatin1String("")) << QString();
+    QTest::newRow("Upgrade in another case")
+        << Headers {{"upgrade", "WebSocket"}, {"connection", "upgrade"},
+               {"sec-websocket-accept", accept}}
+        << none << QString(QLatin1String("")) << QString();
+    QTest::newRow("Connection as a token list")
+        << Headers {{"Upgrade", "websocket"}, {"Connection", "keep-alive, Upgrade"},
+               {"Sec-WebSocket-Accept", accept}}
+        << none << QString(QLatin1String("")) << QString();
+    QTest::newRow("Connection in two fields")
+        << Headers {{"Upgrade", "websocket"}, {"Connection", "keep-alive"},
+               {"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", accept}}
+        << none << QString(QLatin1String("")) << QString();
+    QTest::newRow("subprotocol chosen") << ok({{"Sec-WebSocket-Protocol", "b"}}) << two
+                                        << QStringLiteral("b") << QString();
+    QTest::newRow("no Upgrade")
+        << Headers {{"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", accept}} << none
+        << refused << QStringLiteral("no Upgrade");
+    QTest::newRow("Upgrade h2c")
+        << Headers {{"Upgrade", "h2c"}, {"Connection", "Upgrade"},
+               {"Sec-WebSocket-Accept", accept}}
+        << none << refused << QStringLiteral("not websocket");
+    QTest::newRow("no Connection")
+        << Headers {{"Upgrade", "websocket"}, {"Sec-WebSocket-Accept", accept}} << none
+        << refused << QStringLiteral("no Connection");
+    QTest::newRow("Connection without upgrade")
+        << Headers {{"Upgrade", "websocket"}, {"Connection", "keep-alive"},
+               {"Sec-WebSocket-Accept", accept}}
+        << none << refused << QStringLiteral("does not name upgrade");
+    QTest::newRow("no Accept")
+        << Headers {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}} << none << refused
+        << QStringLiteral("no Sec-WebSocket-Accept");
+    QTest::newRow("wrong Accept")
+        << Headers {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
+               {"Sec-WebSocket-Accept", "AAAA"}}
+        << none << refused << QStringLiteral("does not match");
+    QTest::newRow("two Accepts") << ok({{"Sec-WebSocket-Accept", accept}}) << none << refused
+                                 << QStringLiteral("2 Sec-WebSocket-Accept");
+    QTest::newRow("extension never offered")
+        << ok({{"Sec-WebSocket-Extensions", "permessage-deflate"}}) << none << refused
+        << QStringLiteral("permessage-deflate");
+    QTest::newRow("subprotocol not offered")
+        << ok({{"Sec-WebSocket-Protocol", "c"}}) << two << refused
+        << QStringLiteral("not offered");
+    QTest::newRow("subprotocol when none offered")
+        << ok({{"Sec-WebSocket-Protocol", "a"}}) << none << refused
+        << QStringLiteral("none was offered");
+    QTest::newRow("two subprotocols")
+        << ok({{"Sec-WebSocket-Protocol", "a"}, {"Sec-WebSocket-Protocol", "b"}}) << two
+        << refused << QStringLiteral("not offered");
+    QTest::newRow("subprotocol list") << ok({{"Sec-WebSocket-Protocol", "a, b"}}) << two
+                                      << refused << QStringLiteral("not offered");
+}
+
+void TestWebSocketPolicy::handshakeAnswer()
+{
+    QFETCH(Headers, headers);
+    QFETCH(QStringList, offered);
+    QFETCH(QString, chosen);
+    QFETCH(QString, problemPart);
+    Handshake h;
+    h.key = "dGhlIHNhbXBsZSBub25jZQ==";
+    h.offered = offered;
+    QString subprotocol = QStringLiteral("unset");
+    QString problem;
+    const bool ok = checkHandshakeAnswer(headers, h, &subprotocol, &problem);
+    QCOMPARE(ok, chosen != QLatin1String("<refused>"));
+    if (ok)
+        QCOMPARE(subprotocol, chosen);
+    else
+        QVERIFY2(problem.contains(problemPart), qPrintable(problem));
 }
 
 void TestWebSocketPolicy::messageValues()

@@ -154,10 +154,11 @@ void TestWebSocketSync::errorsAreExceptions()
         refused.connect();
         QFAIL("connect() to /auth without a token succeeded");
     } catch (const WebSocketError &e) {
-        QCOMPARE(e.error().code(), 1006);
+        QCOMPARE(e.error().code(), 401); // the refused handshake's HTTP status
         QVERIFY2(e.message().contains(QLatin1String("HTTP 401")), e.what());
     }
-    QCOMPARE(refused.lastError().code(), 1006);
+    QCOMPARE(refused.lastError().code(), 401);
+    QCOMPARE(refused.closeCode(), 1006);
 
     WebSocket dropped(m_python.url(QStringLiteral("/echo")));
     dropped.connect();
@@ -207,14 +208,20 @@ void TestWebSocketSync::destructorClosesPolitely()
             [&, peer] { serverSawCode = peer->closeCode(); });
         return false;
     };
+    bool loopRan = false;
     {
         WebSocket socket(server.url());
         socket.connect();
         socket.send(QStringLiteral("x"));
         socket.receive(5s);
+        // Runs at the next event loop iteration: the destructor must not be one.
+        QTimer::singleShot(0, this, [&] { loopRan = true; });
     }
+    QVERIFY2(!loopRan, "the destructor ran a nested event loop");
+    // The Close (1001) was sent without waiting: the server sees it once its loop runs.
     QVERIFY(QTest::qWaitFor([&] { return serverSawCode != 0; }, 5000));
     QCOMPARE(serverSawCode, 1001);
+    QVERIFY(loopRan);
 }
 
 QTEST_GUILESS_MAIN(TestWebSocketSync)
