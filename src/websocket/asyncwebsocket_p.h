@@ -8,8 +8,8 @@
 //
 // The engine: one Link per connection attempt, an AsyncConnection (TCP or TLS, through the
 // proxy) with the sans-I/O RFC 6455 codec on it. connectOnce() writes the upgrade request and
-// checks the answer; once open, one reader coroutine (readLoop()) turns received bytes into codec
-// events and hands each to the handlers here. Writes go straight into the connection's socket:
+// checks the answer; once open, the socket's readyRead feeds the codec straight from the signal
+// (onReadable()), and each event goes to the handlers here. Writes go straight into the connection's socket:
 // frames are encoded by the codec and queued there, so sending never waits except for
 // backpressure. A reconnect never reuses a Link: a new connection starts with a fresh codec. A
 // connection that ended is never deleted while a handler of ours is on the stack
@@ -81,6 +81,8 @@ public:
         int failCode = 0;
         QString failReason;
         bool readerPaused = false; //!< the receive queue is full
+        bool reading = false; //!< onReadable() is on the stack
+        bool transportClosed = false; //!< seen once the buffered bytes are read
     };
 
     struct AttemptResult
@@ -108,8 +110,6 @@ public:
     static QCoro::Task<void> close(
         std::shared_ptr<AsyncWebSocketPrivate> d, int code, QString reason);
     static QCoro::Task<AttemptResult> connectOnce(std::shared_ptr<AsyncWebSocketPrivate> d);
-    //! Reads the connection \a id until it ends; started by becameOpen().
-    static QCoro::Task<void> readLoop(std::shared_ptr<AsyncWebSocketPrivate> d, quint64 id);
     //! Runs while the state is Reconnecting and \a run is current; true when open again.
     static QCoro::Task<bool> reconnect(
         std::shared_ptr<AsyncWebSocketPrivate> d, quint64 run, Error lastFailure);
@@ -124,6 +124,11 @@ public:
     //! Queues \a frame on the connection; false when there is none.
     bool writeFrame(const QByteArray &frame);
     void becameOpen();
+    //! Reads what the connection \a id has, and hands the codec's events to the handlers until
+    //! it needs more bytes, reading pauses or the connection ends.
+    void onReadable(quint64 id);
+    //! The transport ended (FIN, reset, error): after the bytes still buffered, the connection.
+    void onTransportClosed(quint64 id);
     //! Handles the codec's events until it needs data; false when the connection ended.
     bool dispatchEvents(quint64 id);
     void onFrameEvent(quint64 id, Protocol::WebSocket::FrameParser::Event &event);
@@ -223,7 +228,6 @@ public:
     WebSocketDetail::WaitQueue stateWaiters; // attempt results, state changes, delays
     WebSocketDetail::WaitQueue pongWaiters;
     WebSocketDetail::WaitQueue writeWaiters;
-    WebSocketDetail::WaitQueue readerWaiters; // a paused reader
 
     //! Context of the connections to the sockets' signals.
     QObject context;

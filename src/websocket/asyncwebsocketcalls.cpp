@@ -262,47 +262,6 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
     co_return AttemptResult {true, Ending::CloseCode, 101, {}};
 }
 
-QCoro::Task<void> AsyncWebSocketPrivate::readLoop(
-    std::shared_ptr<AsyncWebSocketPrivate> d, quint64 id)
-{
-    const auto current = [&] { return !d->destroyed && d->link && d->link->id == id; };
-    while (current()) {
-        if (!d->dispatchEvents(id))
-            co_return;
-        d->disposeRetired();
-        if (!current())
-            co_return;
-        if (d->link->readerPaused) {
-            // receive() has not kept up: leave the bytes in the kernel (TCP then slows the
-            // server down) until it takes a message.
-            const QPointer<AsyncConnection> paused = d->link->conn;
-            if (paused)
-                paused->setReadBufferLimit(AsyncConnection::readBufferBytes);
-            co_await d->readerWaiters.wait();
-            if (paused)
-                paused->setReadBufferLimit(0);
-            continue;
-        }
-        const QPointer<AsyncConnection> conn = d->link->conn;
-        QByteArray bytes;
-        QString lost;
-        try {
-            bytes = co_await conn->read(milliseconds::zero());
-        } catch (const ReqivoError &e) {
-            lost = e.message();
-        }
-        if (!current())
-            co_return; // retired meanwhile (closed, aborted, destroyed)
-        if (!lost.isEmpty() || bytes.isEmpty()) {
-            // The peer closed TCP (or it failed) without completing a close handshake.
-            d->connectionEnded(id, lost);
-            d->disposeRetired();
-            co_return;
-        }
-        d->link->parser.receiveData(bytes);
-    }
-}
-
 QCoro::Task<void> AsyncWebSocketPrivate::open(std::shared_ptr<AsyncWebSocketPrivate> d)
 {
     if (d->destroyed)

@@ -1,6 +1,6 @@
 // AsyncWebSocketPrivate: the state of one socket and everything that changes it.
 //
-// Everything that happens to a connection arrives as a codec event (from readLoop()) or a socket
+// Everything that happens to a connection arrives as a codec event (from onReadable()) or a socket
 // signal and lands in one of the handlers here, which update the state and wake the coroutines
 // waiting for that kind of change (WaitQueue); the coroutines themselves are in
 // asyncwebsocketcalls.cpp and only ever look at the state. How a connection ended is decided in
@@ -219,10 +219,10 @@ void AsyncWebSocketPrivate::retireLink(bool graceful)
         return;
     stopHeartbeat();
     const std::unique_ptr<Link> gone = std::move(link);
-    readerWaiters.wakeAll(); // a paused reader sees its link gone and ends
     AsyncConnection *conn = gone->conn;
     if (!conn)
         return;
+    QObject::disconnect(conn, nullptr, &context, nullptr);
     if (QAbstractSocket *socket = conn->socket()) {
         QObject::disconnect(socket, nullptr, &context, nullptr);
         if (graceful)
@@ -253,8 +253,23 @@ bool AsyncWebSocketPrivate::receiveQueueFull() const
 
 void AsyncWebSocketPrivate::resumeReading()
 {
-    if (link && link->readerPaused && !receiveQueueFull())
-        readerWaiters.wakeAll();
+    if (!link || !link->readerPaused || receiveQueueFull())
+        return;
+    link->readerPaused = false;
+    if (link->conn)
+        link->conn->setReadBufferLimit(0);
+    // Not from inside receive(): its caller is on the stack. The next loop iteration reads on.
+    const std::weak_ptr<AsyncWebSocketPrivate> weak = weak_from_this();
+    const quint64 id = link->id;
+    QMetaObject::invokeMethod(
+        &context,
+        [weak, id] {
+            if (auto d = weak.lock()) {
+                d->onReadable(id);
+                d->disposeRetired();
+            }
+        },
+        Qt::QueuedConnection);
 }
 
 void AsyncWebSocketPrivate::keepIncoming(WebSocketMessage message)
@@ -307,11 +322,21 @@ void AsyncWebSocketPrivate::becameOpen()
 {
     reconnectAttempt = 0;
     const quint64 id = link->id;
+    const std::weak_ptr<AsyncWebSocketPrivate> weak = weak_from_this();
     if (QAbstractSocket *socket = link->conn ? link->conn->socket() : nullptr) {
-        const std::weak_ptr<AsyncWebSocketPrivate> weak = weak_from_this();
+        // Each handler holds the state for its duration: a slot may drop the last other
+        // reference.
         QObject::connect(socket, &QAbstractSocket::bytesWritten, &context, [weak, id](qint64 n) {
             if (auto d = weak.lock())
                 d->onBytesWritten(id, n);
+        });
+        QObject::connect(socket, &QIODevice::readyRead, &context, [weak, id] {
+            if (auto d = weak.lock())
+                d->onReadable(id);
+        });
+        QObject::connect(link->conn, &AsyncConnection::closed, &context, [weak, id] {
+            if (auto d = weak.lock())
+                d->onTransportClosed(id);
         });
     }
     setState(State::Open);
@@ -325,8 +350,73 @@ void AsyncWebSocketPrivate::becameOpen()
         outgoingBytes -= message.size();
         writeNow(message);
     }
+    // Bytes that came with the 101 or while the slots ran: read from the event loop, after the
+    // caller of open() has carried on.
     if (state == State::Open && link && link->id == id && !destroyed)
-        readLoop(shared_from_this(), id); // detached: it holds the state and ends on its own
+        QMetaObject::invokeMethod(
+            &context,
+            [weak, id] {
+                if (auto d = weak.lock()) {
+                    d->onReadable(id);
+                    d->disposeRetired();
+                }
+            },
+            Qt::QueuedConnection);
+}
+
+void AsyncWebSocketPrivate::onReadable(quint64 id)
+{
+    if (!link || link->id != id || link->reading || link->readerPaused || !link->conn)
+        return;
+    const std::shared_ptr<AsyncWebSocketPrivate> self = shared_from_this();
+    // Called from the socket's own signals: a connection that ends in here is deleted later,
+    // never while the socket is still emitting (DispatchScope keeps disposeRetired() off).
+    DispatchScope scope(this);
+    QAbstractSocket *const socket = link->conn->socket();
+    link->reading = true;
+    bool ended = false;
+    for (;;) {
+        if (socket && socket->bytesAvailable() > 0) {
+            // read(n) of exactly what is buffered hands over Qt's chunk without a copy.
+            link->parser.receiveData(socket->read(socket->bytesAvailable()));
+        }
+        if (!dispatchEvents(id)) {
+            ended = true;
+            break;
+        }
+        if (link->readerPaused) {
+            // receive() has not kept up: leave the bytes in the kernel (TCP then slows the
+            // server down) until it takes a message.
+            if (link->conn)
+                link->conn->setReadBufferLimit(AsyncConnection::readBufferBytes);
+            break;
+        }
+        if (!socket || socket->bytesAvailable() == 0)
+            break;
+    }
+    if (!ended && link && link->id == id) {
+        link->reading = false;
+        if (link->transportClosed && !link->readerPaused) {
+            // Everything before the end was read: the connection ended without a Close.
+            QString why;
+            if (link->conn) {
+                const AsyncConnectionPrivate *transport = AsyncConnectionPrivate::get(link->conn);
+                if (transport->m_failed)
+                    why = transport->m_errorString;
+            }
+            connectionEnded(id, why);
+        }
+    }
+}
+
+void AsyncWebSocketPrivate::onTransportClosed(quint64 id)
+{
+    if (!link || link->id != id)
+        return;
+    link->transportClosed = true;
+    // What arrived before the end comes first; onReadable() then ends the connection, now or,
+    // when it is on the stack already or paused for receive(), once it has read the rest.
+    onReadable(id);
 }
 
 // --- received frames ---------------------------------------------------------------------------
@@ -337,9 +427,8 @@ bool AsyncWebSocketPrivate::dispatchEvents(quint64 id)
     while (link && link->id == id && !destroyed) {
         if (receiveQueueFull() && options.receiveQueueSize > 0) {
             link->readerPaused = true;
-            return true; // readLoop() waits for receive() before parsing on
+            return true; // resumeReading() goes on once receive() took a message
         }
-        link->readerPaused = false;
         Protocol::WebSocket::FrameParser::Event event = link->parser.nextEvent();
         if (event.type == EventType::NeedData)
             return true;
@@ -558,7 +647,7 @@ void AsyncWebSocketPrivate::teardown()
     // Waiting coroutines are resumed from the event loop, not from inside the destructor of the
     // object their caller may still be looking at. They hold the state alive until then.
     if (incomingWaiters.isEmpty() && stateWaiters.isEmpty() && pongWaiters.isEmpty()
-        && writeWaiters.isEmpty() && readerWaiters.isEmpty())
+        && writeWaiters.isEmpty())
         return;
     QTimer::singleShot(0, &context, [self = shared_from_this()] { self->wakeEveryone(); });
 }
@@ -569,7 +658,6 @@ void AsyncWebSocketPrivate::wakeEveryone()
     stateWaiters.wakeAll();
     pongWaiters.wakeAll();
     writeWaiters.wakeAll();
-    readerWaiters.wakeAll();
 }
 
 // --- heartbeat -----------------------------------------------------------------------------------
