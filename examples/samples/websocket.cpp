@@ -19,7 +19,7 @@ QCoro::Task<int> echo(QUrl url, QString message)
         std::printf("received: %s\n", qPrintable(reply.text()));
         co_await socket.close();
         co_return 0;
-    } catch (const Reqivo::ReqivoError &e) { // WebSocketError (code() = close code), ReadTimeout
+    } catch (const Reqivo::ReqivoError &e) { // WebSocketError (code(): close code/HTTP status)
         std::fprintf(stderr, "%s\n", e.what());
         co_return 1;
     }
