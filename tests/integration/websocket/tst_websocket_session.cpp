@@ -4,13 +4,19 @@
 // default headers, its jar's cookies (Secure ones only over wss), Bearer or Basic auth and, for
 // wss, its TLS options: checked against a QWebSocketServer, in SecureMode with certificates made
 // at test time (tests/support/make-certs.sh) for wss. A CA the session does not trust fails the
-// open with a WebSocketError that says TLS, before any handshake reaches the server.
+// open with a WebSocketError that says TLS, before any handshake reaches the server. The
+// session's proxy (HTTP CONNECT or SOCKS5, with or without credentials) carries ws and wss.
 #include "wstest.h"
+
+#include "unit/transport/testproxies.h"
 
 // reqivo.h declares the class Reqivo::Reqivo: no `using namespace Reqivo;` in this file.
 #include <Reqivo/reqivo.h>
 
+#include <Reqivo/asyncsession.h>
+
 #include <QNetworkCookie>
+#include <QNetworkProxy>
 #include <QPointer>
 #include <QSslCertificate>
 #include <QSslKey>
@@ -187,6 +193,8 @@ private Q_SLOTS:
     void hostNameCheckedPerRfc9525_data();
     void hostNameCheckedPerRfc9525();
     void optionsReachTheSocket();
+    void throughProxy_data();
+    void throughProxy();
     void asyncSocketsBelongToTheSessionOrTheGivenParent();
     void destroyingTheSessionClosesItsSockets();
 
@@ -400,6 +408,69 @@ void TestWebSocketSession::optionsReachTheSocket()
     blocking->close();
     QCOMPARE(server.requests.last().url().path(), QStringLiteral("/b"));
     QCOMPARE(server.requests.last().rawHeader("X-Default"), QByteArray("from-options"));
+}
+
+void TestWebSocketSession::throughProxy_data()
+{
+    QTest::addColumn<int>("type"); // QNetworkProxy::ProxyType
+    QTest::addColumn<bool>("withCredentials");
+    QTest::addColumn<bool>("secure");
+    for (const bool secure : {false, true}) {
+        const char *scheme = secure ? "wss" : "ws";
+        QTest::addRow("%s, HTTP CONNECT", scheme) << int(QNetworkProxy::HttpProxy) << false << secure;
+        QTest::addRow("%s, HTTP CONNECT with credentials", scheme)
+            << int(QNetworkProxy::HttpProxy) << true << secure;
+        QTest::addRow("%s, SOCKS5", scheme) << int(QNetworkProxy::Socks5Proxy) << false << secure;
+        QTest::addRow("%s, SOCKS5 with user and password", scheme)
+            << int(QNetworkProxy::Socks5Proxy) << true << secure;
+    }
+}
+
+// The session's proxy carries the handshake and the frames: one tunnel to the server, the proxy
+// credentials only to the proxy, and for wss the TLS handshake inside the tunnel.
+void TestWebSocketSession::throughProxy()
+{
+    QFETCH(int, type);
+    QFETCH(bool, withCredentials);
+    QFETCH(bool, secure);
+    TestServer server;
+    if (secure)
+        server.ssl = serverTls();
+    QVERIFY(server.listen());
+    ReqivoTest::HttpConnectProxy http;
+    ReqivoTest::Socks5Proxy socks;
+    ReqivoTest::ProxyBase &proxy = type == QNetworkProxy::HttpProxy
+        ? static_cast<ReqivoTest::ProxyBase &>(http)
+        : static_cast<ReqivoTest::ProxyBase &>(socks);
+    QVERIFY(proxy.listen());
+    QNetworkProxy setting(QNetworkProxy::ProxyType(type), QStringLiteral("127.0.0.1"), proxy.port());
+    if (withCredentials) {
+        http.requiredAuthorization = "Basic " + QByteArray("user:s3cret").toBase64();
+        socks.requiredUser = "user";
+        socks.requiredPassword = "s3cret";
+        setting.setUser(QStringLiteral("user"));
+        setting.setPassword(QStringLiteral("s3cret"));
+    }
+    Reqivo::AsyncSession session(QUrl(QStringLiteral("%1://127.0.0.1:%2/")
+                                          .arg(secure ? QStringLiteral("https") : QStringLiteral("http"))
+                                          .arg(server.port())));
+    session.setProxy(setting);
+    session.setTlsOptions(trusting(QStringLiteral("ca.pem")));
+    Reqivo::AsyncWebSocket *socket = session.webSocket(QUrl(QStringLiteral("/via")));
+    RUN_CORO([&]() -> QCoro::Task<> {
+        co_await socket->open();
+        co_await socket->sendText(QStringLiteral("through"));
+        CO_COMPARE((co_await socket->receive(5s)).text(), QStringLiteral("through"));
+        co_await socket->close();
+        CO_COMPARE(socket->closeCode(), 1000);
+    }());
+    QCOMPARE(proxy.targets, QStringList {QStringLiteral("127.0.0.1:%1").arg(server.port())});
+    QCOMPARE(server.connections, 1);
+    QVERIFY(server.requests.last().rawHeader("Proxy-Authorization").isEmpty());
+    if (withCredentials && type == QNetworkProxy::HttpProxy)
+        QCOMPARE(http.authorizations.last(), http.requiredAuthorization);
+    if (withCredentials && type == QNetworkProxy::Socks5Proxy)
+        QCOMPARE(socks.users, QList<QByteArray> {"user"});
 }
 
 void TestWebSocketSession::asyncSocketsBelongToTheSessionOrTheGivenParent()
