@@ -68,10 +68,11 @@ Headers withHostFirst(QByteArrayView host, const Headers &rest)
 QByteArray basicAuthorization(const QString &user, const QString &password)
 {
     if (user.contains(QLatin1Char(':')))
-        throw RequestError(QStringLiteral("a Basic auth user-id cannot contain a colon (RFC 7617)"));
+        throw RequestError(
+            QStringLiteral("a Basic auth user-id cannot contain a colon (RFC 7617)"));
     if (hasControl(user) || hasControl(password))
         throw RequestError(
-                QStringLiteral("Basic auth credentials cannot contain control characters"));
+            QStringLiteral("Basic auth credentials cannot contain control characters"));
     return "Basic " + (user + QLatin1Char(':') + password).toUtf8().toBase64();
 }
 
@@ -148,13 +149,13 @@ Prepared prepareRequest(PrepareInput in)
     if (merged.contains("proxy-authorization"))
         refuse(QStringLiteral("Proxy-Authorization is not sent as a request header: set the "
                               "credentials on the QNetworkProxy (setProxy())"),
-               in.url);
+            in.url);
     const QList<QByteArray> hosts = merged.values("host");
     if (hosts.size() > 1)
         refuse(QStringLiteral("the request has %1 Host fields; at most one replaces the "
                               "derived one")
-                       .arg(hosts.size()),
-               in.url);
+                   .arg(hosts.size()),
+            in.url);
     QByteArray host;
     if (hosts.isEmpty()) {
         host = in.host;
@@ -173,8 +174,8 @@ Prepared prepareRequest(PrepareInput in)
         if (!fields.contains("authorization")) {
             try {
                 fields.add("Authorization",
-                           basicAuthorization(in.url.userName(QUrl::FullyDecoded),
-                                              in.url.password(QUrl::FullyDecoded)));
+                    basicAuthorization(
+                        in.url.userName(QUrl::FullyDecoded), in.url.password(QUrl::FullyDecoded)));
             } catch (const RequestError &e) {
                 refuse(e.message(), in.url);
             }
@@ -196,7 +197,7 @@ Prepared prepareRequest(PrepareInput in)
     if (!in.contentType.isEmpty() && !fields.contains("content-type"))
         fields.add("Content-Type", in.contentType);
 
-    p.request = PreparedRequest{std::move(in.method), std::move(in.url), std::move(fields)};
+    p.request = PreparedRequest {std::move(in.method), std::move(in.url), std::move(fields)};
     return p;
 }
 
@@ -216,14 +217,14 @@ void finishPrepared(Prepared &p, const QUrl &urlBeforeHooks)
     }
     const QList<QByteArray> hosts = r.headers.values("host");
     if (hosts.size() != 1)
-        refuse(hosts.isEmpty() ? QStringLiteral("a request hook removed the Host field")
-                               : QStringLiteral("a request hook left %1 Host fields")
-                                         .arg(hosts.size()),
-               r.url);
+        refuse(hosts.isEmpty()
+                ? QStringLiteral("a request hook removed the Host field")
+                : QStringLiteral("a request hook left %1 Host fields").arg(hosts.size()),
+            r.url);
     if (r.headers.contains("proxy-authorization"))
         refuse(QStringLiteral("Proxy-Authorization is not sent as a request header: set the "
                               "credentials on the QNetworkProxy (setProxy())"),
-               r.url);
+            r.url);
 }
 
 Headers hopHeaders(Prepared &p, const Headers &decided, const QUrl &url, const CookieJar *jar)

@@ -94,7 +94,7 @@ void finishPrepared(Prepared &prepared, const QUrl &urlBeforeHooks);
 //! The fields of the next hop of a redirect chain: \a decided (decideRedirect()'s headers) with
 //! Host, the jar's cookies and the session's credentials derived again for \a url. Updates
 //! \a prepared's jarCookie.
-Headers hopHeaders(Prepared &prepared, const Headers &decided, const QUrl &url,
-                   const CookieJar *jar);
+Headers hopHeaders(
+    Prepared &prepared, const Headers &decided, const QUrl &url, const CookieJar *jar);
 
 } // namespace Reqivo::Client

@@ -9,10 +9,10 @@
 // The engine: one Link per connection attempt, an AsyncConnection (TCP or TLS, through the
 // proxy) with the sans-I/O RFC 6455 codec on it. connectOnce() writes the upgrade request and
 // checks the answer; once open, the socket's readyRead feeds the codec straight from the signal
-// (onReadable()), and each event goes to the handlers here. Writes go straight into the connection's socket:
-// frames are encoded by the codec and queued there, so sending never waits except for
-// backpressure. A reconnect never reuses a Link: a new connection starts with a fresh codec. A
-// connection that ended is never deleted while a handler of ours is on the stack
+// (onReadable()), and each event goes to the handlers here. Writes go straight into the
+// connection's socket: frames are encoded by the codec and queued there, so sending never waits
+// except for backpressure. A reconnect never reuses a Link: a new connection starts with a fresh
+// codec. A connection that ended is never deleted while a handler of ours is on the stack
 // (dispatchDepth > 0): a slot or a coroutine resumed from there may do anything, including
 // ending the socket.
 #pragma once

@@ -64,8 +64,7 @@ QCoro::Task<void> AsyncWebSocketPrivate::send(
     if (Error error = d->submit(std::move(message), false))
         error.raise();
     // Backpressure: a sender in a loop must not grow the socket's buffer without bound.
-    while (!d->destroyed && d->state == State::Open && d->link
-        && d->unsentBytes() > sendHighWater)
+    while (!d->destroyed && d->state == State::Open && d->link && d->unsentBytes() > sendHighWater)
         co_await d->writeWaiters.wait();
 }
 
@@ -225,16 +224,14 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
                 detail);
         if (transportError.isA(Error::Kind::Tls))
             co_return fail(Ending::TlsFailed,
-                QStringLiteral("TLS handshake failed: %1").arg(detail),
-                transportError.detail());
+                QStringLiteral("TLS handshake failed: %1").arg(detail), transportError.detail());
         co_return fail(Ending::ConnectFailed,
             QStringLiteral("could not connect the WebSocket: %1").arg(detail),
             transportError.detail());
     }
     if (!problem.isEmpty())
         co_return fail(Ending::HandshakeRefused,
-            QStringLiteral("invalid answer to the WebSocket handshake: %1").arg(problem),
-            problem);
+            QStringLiteral("invalid answer to the WebSocket handshake: %1").arg(problem), problem);
 
     const Protocol::ResponseHead &head = answer.head();
     d->handshakeStatus = head.status;
@@ -250,8 +247,7 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
     QString chosen;
     if (!checkHandshakeAnswer(head.headers, handshake, &chosen, &problem))
         co_return fail(Ending::HandshakeRefused,
-            QStringLiteral("invalid answer to the WebSocket handshake: %1").arg(problem),
-            problem);
+            QStringLiteral("invalid answer to the WebSocket handshake: %1").arg(problem), problem);
 
     // Open: bytes that came with the 101 are the first frames.
     d->link->open = true;

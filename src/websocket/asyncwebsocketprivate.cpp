@@ -278,7 +278,8 @@ void AsyncWebSocketPrivate::keepIncoming(WebSocketMessage message)
         return;
     if (!receiveUsed && q) {
         // Signal-only code: the message was delivered; keeping it would only fill memory.
-        static const QMetaMethod text = QMetaMethod::fromSignal(&AsyncWebSocket::textMessageReceived);
+        static const QMetaMethod text
+            = QMetaMethod::fromSignal(&AsyncWebSocket::textMessageReceived);
         static const QMetaMethod binary
             = QMetaMethod::fromSignal(&AsyncWebSocket::binaryMessageReceived);
         if (q->isSignalConnected(message.isText() ? text : binary))
@@ -438,8 +439,7 @@ bool AsyncWebSocketPrivate::dispatchEvents(quint64 id)
     return false;
 }
 
-void AsyncWebSocketPrivate::onFrameEvent(
-    quint64 id, Protocol::WebSocket::FrameParser::Event &event)
+void AsyncWebSocketPrivate::onFrameEvent(quint64 id, Protocol::WebSocket::FrameParser::Event &event)
 {
     using EventType = Protocol::WebSocket::FrameParser::EventType;
     switch (event.type) {
@@ -517,7 +517,8 @@ void AsyncWebSocketPrivate::failConnection(int code, const QString &reason)
     connectionEnded(link->id);
 }
 
-// // --- the end of a connection -------------------------------------------------------------------
+// // --- the end of a connection
+// -------------------------------------------------------------------
 
 void AsyncWebSocketPrivate::connectionEnded(quint64 id, const QString &lostBecause)
 {

@@ -136,8 +136,7 @@ bool buildHandshake(const PreparedRequest &prepared, const QStringList &subproto
     QList<QByteArray> seen;
     for (const Headers::Field field : prepared.headers) {
         if (!Protocol::RequestWriter::isToken(field.name))
-            return fail(
-                QStringLiteral("invalid header name \"%1\"").arg(latin1(field.name)));
+            return fail(QStringLiteral("invalid header name \"%1\"").arg(latin1(field.name)));
         if (!Protocol::RequestWriter::isValidFieldValue(field.value))
             return fail(QStringLiteral("invalid value for header \"%1\" (control characters or "
                                        "surrounding whitespace)")
@@ -172,8 +171,8 @@ bool buildHandshake(const PreparedRequest &prepared, const QStringList &subproto
     return true;
 }
 
-bool checkHandshakeAnswer(const Headers &headers, const Handshake &handshake,
-    QString *subprotocol, QString *problem)
+bool checkHandshakeAnswer(
+    const Headers &headers, const Handshake &handshake, QString *subprotocol, QString *problem)
 {
     const auto fail = [problem](QString message) {
         if (problem)

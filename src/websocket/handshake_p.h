@@ -49,7 +49,7 @@ bool buildHandshake(const PreparedRequest &prepared, const QStringList &subproto
 //! Sec-WebSocket-Accept matching the key, at most one Sec-WebSocket-Protocol naming an offered
 //! subprotocol, no Sec-WebSocket-Extensions (none is ever offered). On success sets
 //! \a subprotocol (empty when none was chosen); otherwise returns false with \a problem set.
-bool checkHandshakeAnswer(const Headers &headers, const Handshake &handshake,
-    QString *subprotocol, QString *problem);
+bool checkHandshakeAnswer(
+    const Headers &headers, const Handshake &handshake, QString *subprotocol, QString *problem);
 
 } // namespace Reqivo::WebSocketDetail

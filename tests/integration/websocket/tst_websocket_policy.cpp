@@ -1,8 +1,8 @@
 // The WebSocket decisions that need no peer, as tables: which endings are clean, which are
 // retried, the backoff, how the handshake is assembled from a URL, a session's state and the
 // options, and which answers to it pass RFC 6455 §4.1.
-#include "websocket/closepolicy_p.h"
 #include "client/prepare_p.h"
+#include "websocket/closepolicy_p.h"
 #include "websocket/handshake_p.h"
 
 #include <Reqivo/websocketmessage.h>
@@ -293,8 +293,8 @@ void TestWebSocketPolicy::credentials()
     const PreparedRequest u
         = prepare(QUrl(QStringLiteral("ws://h/x")), {{"Host", "other.example"}}, {});
     QVERIFY2(buildHandshake(u, {}, "a2V5", &h, &error), qPrintable(error));
-    QVERIFY2(h.request.startsWith("GET /x HTTP/1.1\r\nHost: other.example\r\n"),
-        h.request.constData());
+    QVERIFY2(
+        h.request.startsWith("GET /x HTTP/1.1\r\nHost: other.example\r\n"), h.request.constData());
     QCOMPARE(h.request.count("Host:"), 1);
 }
 
@@ -362,8 +362,7 @@ void TestWebSocketPolicy::handshakeRefuses()
 void TestWebSocketPolicy::handshakeJoinsRepeatedFields()
 {
     PreparedRequest r {"GET", QUrl(QStringLiteral("http://h:81/chat?room=1")),
-        {{"Host", "h:81"}, {"X-List", "a"}, {"Cookie", "a=1"}, {"x-list", "b"},
-            {"Cookie", "b=2"}}};
+        {{"Host", "h:81"}, {"X-List", "a"}, {"Cookie", "a=1"}, {"x-list", "b"}, {"Cookie", "b=2"}}};
     Handshake h;
     QString error;
     QVERIFY2(buildHandshake(r, {QStringLiteral("chat.v2"), QStringLiteral("chat.v1")},
@@ -388,7 +387,8 @@ void TestWebSocketPolicy::handshakeJoinsRepeatedFields()
 void TestWebSocketPolicy::handshakeKeyAndAccept()
 {
     // RFC 6455 §1.3's example.
-    QCOMPARE(handshakeAccept("dGhlIHNhbXBsZSBub25jZQ=="), QByteArray("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    QCOMPARE(
+        handshakeAccept("dGhlIHNhbXBsZSBub25jZQ=="), QByteArray("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     const QByteArray a = makeHandshakeKey();
     const QByteArray b = makeHandshakeKey();
     QCOMPARE(QByteArray::fromBase64(a).size(), 16);
@@ -407,64 +407,56 @@ void TestWebSocketPolicy::handshakeAnswer_data()
     const QStringList none;
     const QStringList two {QStringLiteral("a"), QStringLiteral("b")};
     const auto ok = [&](std::initializer_list<std::pair<QByteArrayView, QByteArrayView>> extra) {
-        Headers h {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
-            {"Sec-WebSocket-Accept", accept}};
+        Headers h {
+            {"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", accept}};
         for (const auto &[n, v] : extra)
             h.add(n, v);
         return h;
     };
     QTest::newRow("plain") << ok({}) << none << QString(QLatin1String("")) << QString();
-    QTest::newRow("Upgrade in another case")
-        << Headers {{"upgrade", "WebSocket"}, {"connection", "upgrade"},
-               {"sec-websocket-accept", accept}}
-        << none << QString(QLatin1String("")) << QString();
-    QTest::newRow("Connection as a token list")
-        << Headers {{"Upgrade", "websocket"}, {"Connection", "keep-alive, Upgrade"},
-               {"Sec-WebSocket-Accept", accept}}
-        << none << QString(QLatin1String("")) << QString();
-    QTest::newRow("Connection in two fields")
-        << Headers {{"Upgrade", "websocket"}, {"Connection", "keep-alive"},
-               {"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", accept}}
-        << none << QString(QLatin1String("")) << QString();
-    QTest::newRow("subprotocol chosen") << ok({{"Sec-WebSocket-Protocol", "b"}}) << two
-                                        << QStringLiteral("b") << QString();
-    QTest::newRow("no Upgrade")
-        << Headers {{"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", accept}} << none
-        << refused << QStringLiteral("no Upgrade");
-    QTest::newRow("Upgrade h2c")
-        << Headers {{"Upgrade", "h2c"}, {"Connection", "Upgrade"},
-               {"Sec-WebSocket-Accept", accept}}
-        << none << refused << QStringLiteral("not websocket");
+    QTest::newRow("Upgrade in another case") << Headers {{"upgrade", "WebSocket"},
+        {"connection", "upgrade"}, {"sec-websocket-accept", accept}}
+                                             << none << QString(QLatin1String("")) << QString();
+    QTest::newRow("Connection as a token list") << Headers {{"Upgrade", "websocket"},
+        {"Connection", "keep-alive, Upgrade"}, {"Sec-WebSocket-Accept", accept}}
+                                                << none << QString(QLatin1String("")) << QString();
+    QTest::newRow("Connection in two fields") << Headers {{"Upgrade", "websocket"},
+        {"Connection", "keep-alive"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", accept}}
+                                              << none << QString(QLatin1String("")) << QString();
+    QTest::newRow("subprotocol chosen")
+        << ok({{"Sec-WebSocket-Protocol", "b"}}) << two << QStringLiteral("b") << QString();
+    QTest::newRow("no Upgrade") << Headers {{"Connection", "Upgrade"},
+        {"Sec-WebSocket-Accept", accept}}
+                                << none << refused << QStringLiteral("no Upgrade");
+    QTest::newRow("Upgrade h2c") << Headers {{"Upgrade", "h2c"}, {"Connection", "Upgrade"},
+        {"Sec-WebSocket-Accept", accept}}
+                                 << none << refused << QStringLiteral("not websocket");
     QTest::newRow("no Connection")
-        << Headers {{"Upgrade", "websocket"}, {"Sec-WebSocket-Accept", accept}} << none
-        << refused << QStringLiteral("no Connection");
+        << Headers {{"Upgrade", "websocket"}, {"Sec-WebSocket-Accept", accept}} << none << refused
+        << QStringLiteral("no Connection");
     QTest::newRow("Connection without upgrade")
         << Headers {{"Upgrade", "websocket"}, {"Connection", "keep-alive"},
                {"Sec-WebSocket-Accept", accept}}
         << none << refused << QStringLiteral("does not name upgrade");
-    QTest::newRow("no Accept")
-        << Headers {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}} << none << refused
-        << QStringLiteral("no Sec-WebSocket-Accept");
-    QTest::newRow("wrong Accept")
-        << Headers {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
-               {"Sec-WebSocket-Accept", "AAAA"}}
-        << none << refused << QStringLiteral("does not match");
+    QTest::newRow("no Accept") << Headers {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}}
+                               << none << refused << QStringLiteral("no Sec-WebSocket-Accept");
+    QTest::newRow("wrong Accept") << Headers {{"Upgrade", "websocket"}, {"Connection", "Upgrade"},
+        {"Sec-WebSocket-Accept", "AAAA"}}
+                                  << none << refused << QStringLiteral("does not match");
     QTest::newRow("two Accepts") << ok({{"Sec-WebSocket-Accept", accept}}) << none << refused
                                  << QStringLiteral("2 Sec-WebSocket-Accept");
     QTest::newRow("extension never offered")
         << ok({{"Sec-WebSocket-Extensions", "permessage-deflate"}}) << none << refused
         << QStringLiteral("permessage-deflate");
     QTest::newRow("subprotocol not offered")
-        << ok({{"Sec-WebSocket-Protocol", "c"}}) << two << refused
-        << QStringLiteral("not offered");
-    QTest::newRow("subprotocol when none offered")
-        << ok({{"Sec-WebSocket-Protocol", "a"}}) << none << refused
-        << QStringLiteral("none was offered");
+        << ok({{"Sec-WebSocket-Protocol", "c"}}) << two << refused << QStringLiteral("not offered");
+    QTest::newRow("subprotocol when none offered") << ok({{"Sec-WebSocket-Protocol", "a"}}) << none
+                                                   << refused << QStringLiteral("none was offered");
     QTest::newRow("two subprotocols")
-        << ok({{"Sec-WebSocket-Protocol", "a"}, {"Sec-WebSocket-Protocol", "b"}}) << two
-        << refused << QStringLiteral("not offered");
-    QTest::newRow("subprotocol list") << ok({{"Sec-WebSocket-Protocol", "a, b"}}) << two
-                                      << refused << QStringLiteral("not offered");
+        << ok({{"Sec-WebSocket-Protocol", "a"}, {"Sec-WebSocket-Protocol", "b"}}) << two << refused
+        << QStringLiteral("not offered");
+    QTest::newRow("subprotocol list") << ok({{"Sec-WebSocket-Protocol", "a, b"}}) << two << refused
+                                      << QStringLiteral("not offered");
 }
 
 void TestWebSocketPolicy::handshakeAnswer()

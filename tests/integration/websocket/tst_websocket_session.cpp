@@ -225,7 +225,8 @@ void TestWebSocketSession::initTestCase()
 QSslConfiguration TestWebSocketSession::serverTls(const QString &name) const
 {
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.setLocalCertificate(QSslCertificate::fromPath(cert(name + QStringLiteral(".pem"))).value(0));
+    tls.setLocalCertificate(
+        QSslCertificate::fromPath(cert(name + QStringLiteral(".pem"))).value(0));
     QFile key(cert(name + QStringLiteral(".key")));
     if (key.open(QIODevice::ReadOnly))
         tls.setPrivateKey(QSslKey(key.readAll(), QSsl::Ec));
@@ -372,8 +373,8 @@ void TestWebSocketSession::hostNameCheckedPerRfc9525()
     QCOMPARE(out.error.kind(), Reqivo::Error::Kind::WebSocket);
     QVERIFY2(out.error.message().contains(QLatin1String("TLS handshake failed")),
         qPrintable(out.error.toString()));
-    QVERIFY2(out.error.detail().contains(QLatin1String("host name")),
-        qPrintable(out.error.toString()));
+    QVERIFY2(
+        out.error.detail().contains(QLatin1String("host name")), qPrintable(out.error.toString()));
     QVERIFY(out.echoed.isEmpty());
     QCOMPARE(server.connections, 0);
     QVERIFY(server.requests.isEmpty());
@@ -417,7 +418,8 @@ void TestWebSocketSession::throughProxy_data()
     QTest::addColumn<bool>("secure");
     for (const bool secure : {false, true}) {
         const char *scheme = secure ? "wss" : "ws";
-        QTest::addRow("%s, HTTP CONNECT", scheme) << int(QNetworkProxy::HttpProxy) << false << secure;
+        QTest::addRow("%s, HTTP CONNECT", scheme)
+            << int(QNetworkProxy::HttpProxy) << false << secure;
         QTest::addRow("%s, HTTP CONNECT with credentials", scheme)
             << int(QNetworkProxy::HttpProxy) << true << secure;
         QTest::addRow("%s, SOCKS5", scheme) << int(QNetworkProxy::Socks5Proxy) << false << secure;
@@ -443,7 +445,8 @@ void TestWebSocketSession::throughProxy()
         ? static_cast<ReqivoTest::ProxyBase &>(http)
         : static_cast<ReqivoTest::ProxyBase &>(socks);
     QVERIFY(proxy.listen());
-    QNetworkProxy setting(QNetworkProxy::ProxyType(type), QStringLiteral("127.0.0.1"), proxy.port());
+    QNetworkProxy setting(
+        QNetworkProxy::ProxyType(type), QStringLiteral("127.0.0.1"), proxy.port());
     if (withCredentials) {
         http.requiredAuthorization = "Basic " + QByteArray("user:s3cret").toBase64();
         socks.requiredUser = "user";
@@ -451,9 +454,10 @@ void TestWebSocketSession::throughProxy()
         setting.setUser(QStringLiteral("user"));
         setting.setPassword(QStringLiteral("s3cret"));
     }
-    Reqivo::AsyncSession session(QUrl(QStringLiteral("%1://127.0.0.1:%2/")
-                                          .arg(secure ? QStringLiteral("https") : QStringLiteral("http"))
-                                          .arg(server.port())));
+    Reqivo::AsyncSession session(
+        QUrl(QStringLiteral("%1://127.0.0.1:%2/")
+                 .arg(secure ? QStringLiteral("https") : QStringLiteral("http"))
+                 .arg(server.port())));
     session.setProxy(setting);
     session.setTlsOptions(trusting(QStringLiteral("ca.pem")));
     Reqivo::AsyncWebSocket *socket = session.webSocket(QUrl(QStringLiteral("/via")));
