@@ -9,6 +9,7 @@
 #include "websocketcodec.h"
 
 #include <QRandomGenerator>
+#include <QStringEncoder>
 
 #include <cstring>
 #include <limits>
@@ -570,7 +571,46 @@ bool FrameWriter::writeText(QByteArray &out, QByteArrayView utf8, qsizetype frag
 bool FrameWriter::writeText(QByteArray &out, QStringView text, qsizetype fragmentSize)
 {
     // QString's UTF-8 conversion replaces lone surrogates, so the bytes are always valid.
-    return writeMessage(out, Opcode::Text, text.toUtf8(), fragmentSize);
+    const qsizetype most = text.size() * 3; // UTF-8 bytes per UTF-16 unit, at most
+    if ((fragmentSize > 0 && most > fragmentSize) || most > 0xffff)
+        return writeMessage(out, Opcode::Text, text.toUtf8(), fragmentSize);
+    // One frame with a short header (at most 4 + 4 bytes): encode straight into \a out after
+    // room for the header, then write the header in front, without a temporary UTF-8 copy.
+    const qsizetype at = out.size();
+    constexpr qsizetype room = 8;
+    out.resize(at + room + most);
+    char *const start = out.data() + at + room;
+    QStringEncoder utf8(QStringConverter::Utf8);
+    const qsizetype length = utf8.appendToBuffer(start, text) - start;
+    char header[room];
+    qsizetype h = 0;
+    header[h++] = char(0x80 | quint8(Opcode::Text));
+    const bool masked = m_role == Role::Client;
+    const char maskBit = masked ? char(0x80) : char(0);
+    if (length <= 125) {
+        header[h++] = char(maskBit | char(length));
+    } else {
+        header[h++] = char(maskBit | 126);
+        header[h++] = char(length >> 8);
+        header[h++] = char(length);
+    }
+    quint8 mask[4] = {};
+    if (masked) {
+        const quint32 key = nextMask();
+        mask[0] = quint8(key >> 24);
+        mask[1] = quint8(key >> 16);
+        mask[2] = quint8(key >> 8);
+        mask[3] = quint8(key);
+        std::memcpy(header + h, mask, 4);
+        h += 4;
+    }
+    char *const frame = out.data() + at;
+    std::memmove(frame + h, start, size_t(length));
+    std::memcpy(frame, header, size_t(h));
+    out.resize(at + h + length);
+    if (masked)
+        applyMask(frame + h, length, mask, 0);
+    return true;
 }
 
 bool FrameWriter::writeBinary(QByteArray &out, QByteArrayView data, qsizetype fragmentSize)

@@ -135,6 +135,7 @@ public:
     //! Fails the connection from this side (RFC 6455 §7.1.7): sends \a code, then ends it.
     void failConnection(int code, const QString &reason);
     bool receiveQueueFull() const;
+    static qint64 queuedBytes(const WebSocketMessage &message);
     void resumeReading();
     void connectionEnded(quint64 id, const QString &lostBecause = {});
     void finish(int code, const QString &reason, Error error);

@@ -376,7 +376,7 @@ QCoro::Task<WebSocketMessage> AsyncWebSocketPrivate::receive(
         if (!d->incoming.empty()) {
             WebSocketMessage message = std::move(d->incoming.front());
             d->incoming.pop_front();
-            d->incomingBytes -= message.data().size();
+            d->incomingBytes -= queuedBytes(message);
             d->resumeReading();
             co_return message;
         }

@@ -245,6 +245,13 @@ void AsyncWebSocketPrivate::disposeRetired()
         delete conn.data();
 }
 
+qint64 AsyncWebSocketPrivate::queuedBytes(const WebSocketMessage &message)
+{
+    // The memory the message holds, without converting it (data() of a text message would).
+    return message.isText() ? qint64(message.text().size()) * qint64(sizeof(QChar))
+                            : qint64(message.data().size());
+}
+
 bool AsyncWebSocketPrivate::receiveQueueFull() const
 {
     return qsizetype(incoming.size()) >= options.receiveQueueSize
@@ -285,7 +292,7 @@ void AsyncWebSocketPrivate::keepIncoming(WebSocketMessage message)
         if (q->isSignalConnected(message.isText() ? text : binary))
             return;
     }
-    incomingBytes += message.data().size();
+    incomingBytes += queuedBytes(message);
     incoming.push_back(std::move(message));
 }
 

@@ -214,6 +214,8 @@ private Q_SLOTS:
     void writerKeysComeFromTheSystemGenerator();
     void writerFragments_data();
     void writerFragments();
+    void writerTextFromString_data();
+    void writerTextFromString();
     void writerControlFrames();
     void writerClose_data();
     void writerClose();
@@ -791,6 +793,49 @@ void TestWebSocketCodec::writerFragments()
     QByteArray viaString;
     QVERIFY(w.writeText(viaString, QStringView(asString), fragmentSize));
     QCOMPARE(runWhole(viaString, {.role = WS::Role::Server}).log, textEntry(message));
+}
+
+void TestWebSocketCodec::writerTextFromString_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QByteArray>("before"); // already in the output buffer
+    const auto times = [](QStringView unit, int n) {
+        QString r;
+        for (int i = 0; i < n; ++i)
+            r += unit;
+        return r;
+    };
+    QTest::newRow("empty") << QString() << QByteArray();
+    QTest::newRow("one byte") << QStringLiteral("a") << QByteArray();
+    QTest::newRow("125 bytes") << times(u"a", 125) << QByteArray();
+    QTest::newRow("126 bytes") << times(u"a", 126) << QByteArray();
+    QTest::newRow("123 bytes of 3-byte characters") << times(u"\u20ac", 41) << QByteArray();
+    QTest::newRow("126 bytes of 3-byte characters") << times(u"\u20ac", 42) << QByteArray();
+    QTest::newRow("surrogate pairs") << times(u"\U0001F600", 40) << QByteArray("xyz");
+    QTest::newRow("65535 bytes") << times(u"a", 21845) << QByteArray("prefix");
+    QTest::newRow("65536 bytes (64-bit length)") << times(u"a", 65536) << QByteArray();
+    QTest::newRow("2-byte characters past the short form")
+        << times(u"\u00e9", 21846) << QByteArray("p");
+}
+
+// Text given as a QString is encoded straight into the output; the frame must be the one the
+// UTF-8 overload writes with the same key, after whatever the buffer held.
+void TestWebSocketCodec::writerTextFromString()
+{
+    QFETCH(QString, text);
+    QFETCH(QByteArray, before);
+    WS::FrameWriter viaString;
+    WS::FrameWriter viaBytes;
+    viaString.setMaskSource([] { return 0x5a17c3e9u; });
+    viaBytes.setMaskSource([] { return 0x5a17c3e9u; });
+    QByteArray a = before;
+    QByteArray b = before;
+    QVERIFY(viaString.writeText(a, QStringView(text)));
+    QVERIFY(viaBytes.writeText(b, QByteArrayView(text.toUtf8())));
+    QCOMPARE(a.size(), b.size());
+    QVERIFY(a == b);
+    QCOMPARE(runWhole(a.sliced(before.size()), {.role = WS::Role::Server}).log,
+        textEntry(text.toUtf8()));
 }
 
 void TestWebSocketCodec::writerControlFrames()
