@@ -98,14 +98,17 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
         Reqivo::Reply *reply = session.sendGet(QUrl(u"/json"_s));
         Response fromSignal;
         QString signalError;
-        QObject::connect(reply, &Reqivo::Reply::finished, reply,
-            [&](const Response &response) { fromSignal = response; });
-        QObject::connect(reply, &Reqivo::Reply::errorOccurred, reply,
-            [&](const Reqivo::Error &e) { signalError = e.message(); });
-        co_await waitUntil([&] { return !fromSignal.isNull() || !signalError.isEmpty(); }, 5s);
+        bool signalled = false;
+        // finished() comes for every outcome, last: the result is read from the Reply.
+        QObject::connect(reply, &Reqivo::Reply::finished, reply, [&, reply] {
+            signalled = true;
+            fromSignal = reply->response();
+            signalError = reply->error() ? reply->error().message() : QString();
+        });
+        QObject::connect(reply, &Reqivo::Reply::finished, reply, &QObject::deleteLater);
+        co_await waitUntil([&] { return signalled; }, 5s);
         step.check(fromSignal.status() == 200,
             signalError.isEmpty() ? u"finished: "_s + summary(fromSignal) : signalError);
-        reply->deleteLater();
 
         step.title("the same GET from QML (HttpClient in a headless QQmlEngine)");
         QString shown;

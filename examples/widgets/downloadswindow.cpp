@@ -82,18 +82,22 @@ int DownloadsWindow::addDownload(const QUrl &url)
             if (first && onFirstProgress)
                 onFirstProgress(index);
         });
-    connect(reply, &Reqivo::Reply::finished, this, [this, index](const Reqivo::Response &r) {
+    // finished() ends every download, cancelled and failed ones included: the outcome is read
+    // from the Reply.
+    connect(reply, &Reqivo::Reply::finished, this, [this, index, reply] {
+        if (const Reqivo::Error e = reply->error()) {
+            const bool cancelled = m_rows[index].outcome == Outcome::Cancelled;
+            end(index, cancelled ? Outcome::Cancelled : Outcome::Failed,
+                cancelled ? QStringLiteral("cancelled") : e.toString());
+            return;
+        }
+        const Reqivo::Response r = reply->response();
         m_rows[index].bar->setRange(0, 1000);
         m_rows[index].bar->setValue(1000);
         end(index, r.isSuccess() ? Outcome::Finished : Outcome::Failed,
             QStringLiteral("%1 %2, %3")
                 .arg(r.status())
                 .arg(QString::fromLatin1(r.reason()), mib(m_rows[index].bytes)));
-    });
-    connect(reply, &Reqivo::Reply::errorOccurred, this, [this, index](const Reqivo::Error &e) {
-        const bool cancelled = m_rows[index].outcome == Outcome::Cancelled;
-        end(index, cancelled ? Outcome::Cancelled : Outcome::Failed,
-            cancelled ? QStringLiteral("cancelled") : e.toString());
     });
     return index;
 }

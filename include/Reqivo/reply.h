@@ -3,17 +3,32 @@
 // and already running when you get it.
 //
 //   auto *reply = session.sendGet(QUrl(u"/users/1"_s));
-//   connect(reply, &Reqivo::Reply::finished, this, [](const Reqivo::Response &r) { ... });
-//   connect(reply, &Reqivo::Reply::errorOccurred, this, [](const Reqivo::Error &e) { ... });
+//   connect(reply, &Reqivo::Reply::finished, this, [reply] {
+//       if (reply->error())
+//           qWarning() << reply->error();
+//       else
+//           qInfo() << reply->response().status();
+//   });
+//   connect(reply, &Reqivo::Reply::finished, reply, &QObject::deleteLater);
 //
-// Exactly one of finished() or errorOccurred() is emitted, always from the event loop (never
-// from inside send()). A Reply never throws. abort() or destroying the Reply stops the request
-// and closes its connection; an aborted Reply emits errorOccurred() with a RequestError, unless
-// it was destroyed. In streaming mode (RequestOptions::stream) the body is not kept in the
-// Response: readyRead() announces new bytes, read them with readAll() or read(). At most
-// readBufferSize() unread bytes wait in the Reply (1 MiB unless set; 0: no limit, as in Qt);
-// while the buffer is full the socket is not read, and finished() comes only after the last
-// byte was taken into the buffer, so read in readyRead().
+// finished() is emitted exactly once for every request that was not destroyed first, whatever
+// its outcome (a response of any status, an error, a timeout, abort()), and it is the last
+// signal: after metaDataChanged(), the progress signals, readyRead(), runningChanged() and, for
+// a failure, errorOccurred(). So `finished → deleteLater` cleans up every Reply, as with
+// QNetworkReply. The outcome is read from the Reply: response() for a response, error() for a
+// failure (then response() is null). Signals always come from the event loop (never from
+// inside send()). A Reply never throws. abort() or destroying the Reply stops the request and
+// closes its connection; an aborted Reply reports a RequestError (detail "aborted"), a
+// destroyed one emits nothing more.
+//
+// metaDataChanged() is emitted once, when the status and header fields are known: from then on
+// response() tells them (status(), headers(), url()). In streaming mode (RequestOptions::stream)
+// that is before any of the body is read, and the body is not kept in the Response:
+// readyRead() announces new bytes, read them with readAll() or read(). At most readBufferSize()
+// unread bytes wait in the Reply (1 MiB unless set; 0: no limit, as in Qt); while the buffer
+// is full the socket is not read, and finished() comes only after the last byte was taken into
+// the buffer, so read in readyRead(). A buffered Reply emits metaDataChanged() once the whole
+// response is in (after the session's response hooks), right before finished().
 #pragma once
 
 #include <Reqivo/errors.h>
@@ -41,9 +56,13 @@ public:
     QUrl url() const;
     bool isRunning() const;
     bool isFinished() const { return !isRunning(); }
-    //! The response, once finished() was emitted.
+    //! The response: status and header fields from metaDataChanged() on, everything (the body
+    //! of a buffered reply, history()) once finished() was emitted. Null before
+    //! metaDataChanged() and after a failure. A plain value that holds no connection: in
+    //! streaming mode its body stays empty (read the body from the Reply).
     Response response() const;
-    //! The error, once errorOccurred() was emitted; null otherwise.
+    //! Why the request failed, from errorOccurred() on; null while running and on success (an
+    //! HTTP error status such as 404 is a response, not an error).
     Error error() const;
 
     //! Streaming mode: the body bytes received and not read yet.
@@ -67,7 +86,12 @@ public Q_SLOTS:
     void abort();
 
 Q_SIGNALS:
-    void finished(const Reqivo::Response &response);
+    //! The request ended, however it ended; the last signal (see the header comment).
+    void finished();
+    //! The status and header fields arrived; response() tells them. Once, before the body in
+    //! streaming mode; never after a failure that came before the head.
+    void metaDataChanged();
+    //! The request failed; error() tells the same. finished() follows.
     void errorOccurred(const Reqivo::Error &error);
     void downloadProgress(qint64 received, qint64 total);
     void uploadProgress(qint64 sent, qint64 total);

@@ -33,6 +33,7 @@ public:
     qint64 readBufferSize = Reply::defaultReadBufferSize;
     std::coroutine_handle<> bufferWaiter; // the streaming loop, while the buffer is full
     bool running = true;
+    bool metaDataKnown = false;
     QCoro::Task<void> task;
 
     QCoro::Task<void> start();
@@ -54,10 +55,32 @@ public:
         void await_suspend(std::coroutine_handle<> waiter) noexcept { d->bufferWaiter = waiter; }
         void await_resume() const noexcept { }
     };
-    void finish()
+    //! The request ended: the outcome is stored first, so that every slot can read it, then
+    //! runningChanged(), errorOccurred() for a failure, and finished() last. A slot may delete
+    //! the Reply: what it has not emitted yet is then dropped.
+    void finish(const std::shared_ptr<bool> &isAlive)
     {
         running = false;
         Q_EMIT q->runningChanged();
+        if (*isAlive && error)
+            Q_EMIT q->errorOccurred(error);
+        if (*isAlive)
+            Q_EMIT q->finished();
+    }
+    //! What response() hands out: a value that holds no connection. In streaming mode the body
+    //! is read from the Reply, never from the Response.
+    static Response detached(Response r)
+    {
+        r.setBodyStream(nullptr);
+        return r;
+    }
+    void announceMetaData(const Response &head)
+    {
+        response = detached(head);
+        if (!metaDataKnown) {
+            metaDataKnown = true;
+            Q_EMIT q->metaDataChanged();
+        }
     }
 };
 
@@ -81,6 +104,10 @@ QCoro::Task<void> ReplyPrivate::start()
         Response r = co_await AsyncSessionPrivate::run(core, method, url, opts, std::move(control));
         if (!*isAlive)
             co_return;
+        // Status and headers are known: in streaming mode the body has not been read yet.
+        self->announceMetaData(r);
+        if (!*isAlive)
+            co_return;
         if (r.isStreaming()) {
             const std::shared_ptr<Client::CancelToken> token = cancel;
             const QUrl requestUrl = url;
@@ -102,18 +129,14 @@ QCoro::Task<void> ReplyPrivate::start()
                     co_return;
             }
         }
-        self->response = r;
-        self->finish();
-        if (*isAlive)
-            Q_EMIT reply->finished(r);
+        self->response = detached(r);
     } catch (...) {
         if (!*isAlive)
             co_return;
         self->error = Error::fromException(std::current_exception());
-        self->finish();
-        if (*isAlive)
-            Q_EMIT reply->errorOccurred(self->error);
+        self->response = Response();
     }
+    self->finish(isAlive);
 }
 
 Reply::Reply(AsyncSession *session, QByteArray method, QUrl url, RequestOptions opts,
@@ -239,23 +262,21 @@ void AsyncSession::request(QByteArray method, QUrl url, RequestOptions opts,
         return;
     }
     Reply *reply = send(std::move(method), std::move(url), std::move(opts));
-    auto shared = std::make_shared<Callback>(std::move(callback));
-    // These may run queued in the context's thread after the Reply is gone: they get copies of
-    // the results and never touch the Reply, which cleans itself up (runningChanged below).
-    connect(reply, &Reply::finished, context, [shared](const Response &r) {
-        if (*shared)
-            (*shared)(r, Error());
+    // The outcome is copied out of the Reply in its own thread (the first slot), then handed to
+    // the callback, which may run queued in the context's thread after the Reply is gone and
+    // never touches it.
+    auto outcome = std::make_shared<std::pair<Response, Error>>();
+    connect(reply, &Reply::finished, reply, [reply, outcome] {
+        *outcome = {reply->response(), reply->error()};
+        reply->deleteLater();
     });
-    connect(reply, &Reply::errorOccurred, context, [shared](const Error &e) {
-        if (*shared)
-            (*shared)(Response(), e);
-    });
+    connect(reply, &Reply::finished, context,
+            [outcome, callback = std::move(callback)] {
+                if (callback)
+                    callback(outcome->first, outcome->second);
+            });
     // Without the context the callback is never called: the reply cleans itself up.
     connect(context, &QObject::destroyed, reply, &QObject::deleteLater);
-    connect(reply, &Reply::runningChanged, reply, [reply] {
-        if (!reply->isRunning())
-            reply->deleteLater();
-    });
 }
 
 } // namespace Reqivo

@@ -32,8 +32,12 @@ void HttpTask::start(Reply *reply)
 {
     m_reply = reply;
     reply->setParent(this);
-    connect(reply, &Reply::finished, this, &HttpTask::onFinished);
     connect(reply, &Reply::errorOccurred, this, &HttpTask::onError);
+    // finished() follows errorOccurred() for a failure too: only a response settles here.
+    connect(reply, &Reply::finished, this, [this, reply] {
+        if (state() == State::Running && reply->error().isNull())
+            onFinished(reply->response());
+    });
     connect(reply, &Reply::downloadProgress, this, [this](qint64 received, qint64 total) {
         if (total > 0)
             m_progress = qBound(0.0, double(received) / double(total), 1.0);

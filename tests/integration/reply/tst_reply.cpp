@@ -1,9 +1,12 @@
 // Reqivo::Reply, the signal/slot face of a request, against an in-process server in a thread of
-// its own: exactly one of finished() or errorOccurred(), always from the event loop after send()
-// returned, with the right Response or the right error class; every verb; abort() and deleting a
-// running Reply (no signal, no crash, connection closed, nothing left active in the pool); the
-// session as default parent; the context-callback overload; queued connections across threads;
-// readable qDebug() output of Response, Headers and Error.
+// its own: finished() exactly once and last for every outcome (a response of any status, an
+// error, a timeout, abort()), so that finished → deleteLater cleans up; errorOccurred() before
+// it for a failure; metaDataChanged() once the status and headers are known (in streaming mode
+// before the body); always from the event loop after send() returned, with the right Response or
+// the right error class; every verb; deleting a running Reply (no signal, no crash, connection
+// closed, nothing left active in the pool); the session as default parent; the
+// context-callback overload; queued connections across threads; readable qDebug() output of
+// Response, Headers and Error.
 #include "integration/sync/threadedserver.h"
 #include "replytest.h"
 
@@ -11,6 +14,7 @@
 #include <Reqivo/asyncconnection.h>
 #include <Reqivo/asyncconnectionpool.h>
 
+#include <QMutex>
 #include <QSemaphore>
 #include <QThread>
 
@@ -53,6 +57,7 @@ class HeadersCarrier : public QObject
     Q_OBJECT
 Q_SIGNALS:
     void headersReady(const Reqivo::Headers &headers);
+    void responseReady(const Reqivo::Response &response);
 };
 
 QStringList s_messages;
@@ -82,8 +87,10 @@ private Q_SLOTS:
         ReplyWatch watch(reply); // connected after send() returned
         QVERIFY(watch.waitForOutcome());
         EXPECT_FINISHED(watch);
-        QCOMPARE(watch.events, (QStringList {u"runningChanged"_s, u"finished"_s}));
+        QCOMPARE(watch.events,
+            (QStringList {u"metaDataChanged"_s, u"runningChanged"_s, u"finished"_s}));
         QCOMPARE(watch.response.status(), 200);
+        QCOMPARE(watch.metaDataResponse.status(), 200);
         QCOMPARE(watch.response.body(), QByteArray("GET /a "));
         QCOMPARE(watch.response.headers().value("x-served").toByteArray(), QByteArray("yes"));
         QCOMPARE(reply->response().body(), watch.response.body());
@@ -191,9 +198,10 @@ private Q_SLOTS:
         Reply *reply = session.sendGet(url, opts);
         ReplyWatch watch(reply);
         QVERIFY(watch.waitForOutcome());
-        QVERIFY2(watch.errors == 1 && watch.finished == 0, qPrintable(watch.describe()));
+        QVERIFY2(watch.errors == 1 && watch.finished == 1, qPrintable(watch.describe()));
         QCOMPARE(watch.error.typeName(), error);
-        QCOMPARE(watch.events, (QStringList {u"runningChanged"_s, u"errorOccurred"_s}));
+        QCOMPARE(watch.events,
+            (QStringList {u"runningChanged"_s, u"errorOccurred"_s, u"finished"_s}));
         QCOMPARE(reply->error(), watch.error);
         QVERIFY(reply->response().isNull());
         QVERIFY(!reply->isRunning());
@@ -201,8 +209,9 @@ private Q_SLOTS:
         QCOMPARE(session.pool()->activeCount(Reqivo::Endpoint::fromUrl(server.url())), 0);
     }
 
-    // abort() mid-transfer: errorOccurred() with RequestError("aborted"), the connection is
-    // closed, the pool keeps nothing; aborting again, or after the end, changes nothing.
+    // abort() mid-transfer: errorOccurred() with RequestError("aborted"), then finished(); the
+    // connection is closed, the pool keeps nothing; aborting again, or after the end, changes
+    // nothing.
     void abortMidTransfer()
     {
         ThreadedServer server(answerOrStall);
@@ -263,6 +272,123 @@ private Q_SLOTS:
         QCOMPARE(session.pool()->idleCount(Reqivo::Endpoint::fromUrl(server.url())), 1);
     }
 
+    // finished() for every outcome, exactly once and last, so the QNetworkReply idiom
+    // `finished → deleteLater` cleans up every Reply: a response of any status, a network
+    // error, a timeout, abort() before the request started or in the middle of the body
+    // (buffered or streamed). A failure is errorOccurred() first, then finished() with error()
+    // set and response() null.
+    void finishedForEveryOutcome_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("abortWhen"); //!< "", "at once", "mid-body"
+        QTest::addColumn<bool>("streaming");
+        QTest::addColumn<int>("status"); //!< 0: a failure
+        QTest::addColumn<QString>("errorClass");
+        QTest::newRow("200") << u"/ok"_s << QString() << false << 200 << QString();
+        QTest::newRow("200, streamed") << u"/ok"_s << QString() << true << 200 << QString();
+        QTest::newRow("404") << u"/missing"_s << QString() << false << 404 << QString();
+        QTest::newRow("refused connection")
+            << u"refused"_s << QString() << false << 0 << u"NetworkError"_s;
+        QTest::newRow("read timeout") << u"/silent"_s << QString() << false << 0
+                                      << u"ReadTimeout"_s;
+        QTest::newRow("abort before the request started")
+            << u"/late"_s << u"at once"_s << false << 0 << u"RequestError"_s;
+        QTest::newRow("abort in the middle of the body")
+            << u"/slow-body"_s << u"mid-body"_s << false << 0 << u"RequestError"_s;
+        QTest::newRow("abort in the middle of a streamed body")
+            << u"/slow-body"_s << u"mid-body"_s << true << 0 << u"RequestError"_s;
+    }
+    void finishedForEveryOutcome()
+    {
+        QFETCH(QString, path);
+        QFETCH(QString, abortWhen);
+        QFETCH(bool, streaming);
+        QFETCH(int, status);
+        QFETCH(QString, errorClass);
+        ThreadedServer server([](ServerConnection &c, const ReceivedRequest &r) {
+            if (r.target == "/missing")
+                c.write(httpResponse(404, "nope", {}, "Not Found"));
+            else
+                answerOrStall(c, r);
+        });
+        AsyncSession session;
+        Reqivo::Timeout t;
+        t.read = 200ms;
+        session.setTimeout(t);
+        const QUrl url = path == u"refused"_s ? refusedUrl() : server.url(path);
+        QPointer<Reply> reply = session.sendGet(url, RequestOptions().streaming(streaming));
+        connect(reply, &Reply::finished, reply, &QObject::deleteLater);
+        ReplyWatch watch(reply);
+        if (abortWhen == u"at once"_s)
+            reply->abort();
+        else if (abortWhen == u"mid-body"_s)
+            connect(reply, &Reply::downloadProgress, reply, &Reply::abort);
+        QVERIFY(watch.waitForOutcome());
+        if (status) {
+            EXPECT_FINISHED(watch);
+            QCOMPARE(watch.response.status(), status);
+        } else {
+            EXPECT_ERROR_SIGNAL(watch, qPrintable(errorClass));
+            if (!abortWhen.isEmpty())
+                QCOMPARE(watch.error.detail(), u"aborted"_s);
+        }
+        // A response announces its status and headers once; a failure only when it came after
+        // the head of a streamed response.
+        const bool headSeen = status != 0 || (abortWhen == u"mid-body"_s && streaming);
+        QCOMPARE(watch.metaData, headSeen ? 1 : 0);
+        // The idiom: the Reply is gone once control is back in the event loop.
+        QVERIFY(QTest::qWaitFor([&] { return reply.isNull(); }, 5000));
+        QCOMPARE(session.pool()->activeCount(Reqivo::Endpoint::fromUrl(server.url())), 0);
+        QVERIFY(session.findChildren<Reply *>().isEmpty());
+    }
+
+    // Streaming mode: metaDataChanged() comes as soon as the head is in, before any of the body
+    // (the server sends the head, then waits to be told to send the body), and response()
+    // already tells the status and header fields.
+    void metaDataBeforeTheBodyWhenStreaming()
+    {
+        struct Held
+        {
+            QMutex mutex;
+            QPointer<ServerConnection> connection;
+        } held;
+        ThreadedServer server([&held](ServerConnection &c, const ReceivedRequest &) {
+            c.write("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-Early: yes\r\n\r\n");
+            const QMutexLocker lock(&held.mutex);
+            held.connection = &c;
+        });
+        AsyncSession session;
+        Reply *reply = session.sendGet(server.url(u"/s"_s), RequestOptions().streaming());
+        ReplyWatch watch(reply);
+        QVERIFY(QTest::qWaitFor([&] { return watch.metaData == 1; }, 5000));
+        QVERIFY(reply->isRunning());
+        QCOMPARE(watch.readyReads, 0);
+        QCOMPARE(reply->bytesAvailable(), qint64(0));
+        QCOMPARE(reply->response().status(), 201);
+        QCOMPARE(reply->response().headers().value("x-early").toByteArray(), QByteArray("yes"));
+        QCOMPARE(reply->response().url(), server.url(u"/s"_s));
+        QVERIFY(reply->error().isNull());
+        QVERIFY(!reply->response().isStreaming()); // a value: it holds no connection
+        QCOMPARE(watch.events, QStringList {u"metaDataChanged"_s});
+        {
+            const QMutexLocker lock(&held.mutex);
+            QVERIFY(held.connection);
+            QMetaObject::invokeMethod(held.connection.data(),
+                [c = held.connection] { c->write("hello"); });
+        }
+        QVERIFY(watch.waitForOutcome());
+        EXPECT_FINISHED(watch);
+        QCOMPARE(watch.readyReadsBeforeMetaData, 0);
+        QVERIFY(watch.readyReads >= 1);
+        QCOMPARE(watch.streamed, QByteArray("hello"));
+        QCOMPARE(watch.response.status(), 201);
+        QCOMPARE(watch.events,
+            (QStringList {u"metaDataChanged"_s, u"runningChanged"_s, u"finished"_s}));
+        // The copy taken in metaDataChanged() did not keep the connection from the pool.
+        QCOMPARE(watch.metaDataResponse.status(), 201);
+        QCOMPARE(session.pool()->idleCount(Reqivo::Endpoint::fromUrl(server.url())), 1);
+    }
+
     // Deleting a running Reply: no signal, no crash, its connection closed.
     void deleteRunningReply_data()
     {
@@ -308,7 +434,9 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("signal");
         QTest::newRow("finished") << u"finished"_s;
+        QTest::newRow("finished after an error") << u"finished after an error"_s;
         QTest::newRow("errorOccurred") << u"errorOccurred"_s;
+        QTest::newRow("metaDataChanged") << u"metaDataChanged"_s;
         QTest::newRow("runningChanged") << u"runningChanged"_s;
         QTest::newRow("downloadProgress") << u"downloadProgress"_s;
     }
@@ -317,15 +445,17 @@ private Q_SLOTS:
         QFETCH(QString, signal);
         ThreadedServer server(answerOrStall);
         AsyncSession session;
-        QPointer<Reply> reply
-            = session.sendGet(signal == u"errorOccurred"_s ? refusedUrl() : server.url());
+        const bool fails = signal == u"errorOccurred"_s || signal == u"finished after an error"_s;
+        QPointer<Reply> reply = session.sendGet(fails ? refusedUrl() : server.url());
         int calls = 0;
         const auto kill = [&] {
             ++calls;
             delete reply.data();
         };
-        if (signal == u"finished"_s)
+        if (signal.startsWith(u"finished"_s))
             connect(reply, &Reply::finished, this, kill);
+        else if (signal == u"metaDataChanged"_s)
+            connect(reply, &Reply::metaDataChanged, this, kill);
         else if (signal == u"errorOccurred"_s)
             connect(reply, &Reply::errorOccurred, this, kill);
         else if (signal == u"runningChanged"_s)
@@ -427,17 +557,21 @@ private Q_SLOTS:
                 session = new AsyncSession(&home);
                 Reply *ok = session->sendGet(server.url(u"/q"_s));
                 Reply *bad = session->sendGet(refusedUrl());
-                connect(ok, &Reply::finished, this, [&](const Response &r) {
+                // The response is read in the Reply's thread, while the Reply emits.
+                connect(ok, &Reply::finished, ok, [&response, ok] { response = ok->response(); });
+                connect(ok, &Reply::finished, this, [&] {
                     received.append({u"finished"_s, QThread::currentThread()});
-                    response = r;
                 });
                 connect(bad, &Reply::errorOccurred, this, [&](const Reqivo::Error &e) {
                     received.append({u"errorOccurred"_s, QThread::currentThread()});
                     error = e;
                 });
+                connect(bad, &Reply::finished, this, [&] {
+                    received.append({u"finished (failed)"_s, QThread::currentThread()});
+                });
             },
             Qt::BlockingQueuedConnection);
-        QVERIFY(QTest::qWaitFor([&] { return received.size() == 2; }, 5000));
+        QVERIFY(QTest::qWaitFor([&] { return received.size() == 3; }, 5000));
         for (const auto &[what, where] : std::as_const(received))
             QVERIFY2(where == thread(), qPrintable(what));
         QCOMPARE(response.body(), QByteArray("GET /q "));
@@ -462,6 +596,21 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor([&] { return gotIn != nullptr; }, 5000));
         QCOMPARE(gotIn, thread());
         QCOMPARE(got.values("set-cookie"), (QList<QByteArray> {"x=1", "y=2"}));
+
+        // A Response travels the same way.
+        Response gotResponse;
+        QThread *responseIn = nullptr;
+        connect(
+            &carrier, &HeadersCarrier::responseReady, this,
+            [&](const Response &r) {
+                gotResponse = r;
+                responseIn = QThread::currentThread();
+            },
+            Qt::QueuedConnection);
+        QMetaObject::invokeMethod(&carrier, [&] { Q_EMIT carrier.responseReady(response); });
+        QVERIFY(QTest::qWaitFor([&] { return responseIn != nullptr; }, 5000));
+        QCOMPARE(responseIn, thread());
+        QCOMPARE(gotResponse.body(), QByteArray("GET /q "));
 
         // Registered by name too, for string-based connections and QVariant.
         for (const char *name : {"Reqivo::Response", "Reqivo::Error", "Reqivo::Headers"})
