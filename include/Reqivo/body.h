@@ -26,23 +26,43 @@
 
 namespace Reqivo {
 
+//! What a request sends: a value that knows its content type, its length when known, and
+//! whether it can be sent twice.
+//!
+//! Bytes, text, JSON and forms are replayable. A QIODevice body is streamed; it is replayable
+//! only when the device is random-access (it is rewound to where it started). A generator body
+//! is streamed with chunked framing and is never replayable. Reqivo never silently resends a
+//! body it cannot replay: a 307/308 redirect or a retry of such a request fails instead.
 class REQIVO_EXPORT Body
 {
 public:
-    enum class Kind { Empty, Bytes, Device, Generator };
+    //! Where the bytes come from.
+    enum class Kind {
+        Empty, //!< No body (the default).
+        Bytes, //!< In memory: fromBytes(), fromText(), fromJson(), fromForm().
+        Device, //!< Read from a QIODevice while sending: fromDevice().
+        Generator, //!< Yielded by a coroutine while sending: fromGenerator().
+    };
+    //! A coroutine that yields the body piece by piece.
     using Generator = QCoro::AsyncGenerator<QByteArray>;
+    //! Makes a fresh Generator for each send.
     using GeneratorFactory = std::function<Generator()>;
 
+    //! No body.
     Body() = default;
     //! Raw bytes ("application/octet-stream" unless \a contentType says otherwise).
     static Body fromBytes(QByteArray bytes, QByteArray contentType = "application/octet-stream");
     //! UTF-8 text, "text/plain; charset=utf-8" by default.
     static Body fromText(const QString &text, QByteArray contentType = "text/plain; charset=utf-8");
+    //! Compact JSON, "application/json".
     static Body fromJson(const QJsonDocument &json);
+    //! Compact JSON, "application/json".
     static Body fromJson(const QJsonObject &json);
+    //! Compact JSON, "application/json".
     static Body fromJson(const QJsonArray &json);
     //! application/x-www-form-urlencoded, fields in order.
     static Body fromForm(const QList<std::pair<QString, QString>> &fields);
+    //! application/x-www-form-urlencoded, the items of \a query in order.
     static Body fromForm(const QUrlQuery &query);
     //! Streams \a device from its current position. \a size < 0: device->size() - pos() for a
     //! random-access device, else unknown (chunked). The device must outlive the request.
@@ -57,16 +77,25 @@ public:
     static Body fromGenerator(GeneratorFactory factory,
                               QByteArray contentType = "application/octet-stream");
 
+    //! Where the bytes come from.
     Kind kind() const noexcept { return m_kind; }
+    //! True for no body.
     bool isEmpty() const noexcept { return m_kind == Kind::Empty; }
     //! Length in bytes, or -1 when unknown until the end (sent chunked).
     qint64 size() const noexcept { return m_size; }
+    //! The Content-Type sent with the body (unless the request sets its own).
     QByteArray contentType() const { return m_contentType; }
+    //! True when the body can be sent again (for a 307/308 redirect or a retry): every kind
+    //! but a sequential device and a generator.
     bool isReplayable() const noexcept;
 
+    //! The bytes of a Bytes body.
     const QByteArray &bytes() const noexcept { return m_bytes; }
+    //! The device of a Device body; null when it was destroyed.
     QIODevice *device() const noexcept { return m_device.data(); }
+    //! Where a Device body starts in its device (a replay rewinds there).
     qint64 devicePosition() const noexcept { return m_devicePosition; }
+    //! The factory of a Generator body.
     const GeneratorFactory &generatorFactory() const noexcept { return m_factory; }
 
 private:

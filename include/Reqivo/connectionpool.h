@@ -20,9 +20,20 @@
 
 namespace Reqivo {
 
+//! Keep-alive connections shared by Session objects in different threads.
+//!
+//!     Reqivo::ConnectionPool shared;                  // outlives every session that uses it
+//!     std::thread t([&] { Reqivo::Session s(&shared); s.get(url); });
+//!
+//! Each Session keeps its own pool for the connections it is using; when a request ends, the
+//! keep-alive connection is parked here, and the next Session that needs the same endpoint, in
+//! any thread, takes it. Parking and taking hold a mutex, so no connection is ever used by two
+//! threads at once. A plain HTTP connection moves between threads as its kernel socket; a TLS
+//! or proxied connection is reused only by the thread that parked it (docs/threading.md).
 class REQIVO_EXPORT ConnectionPool
 {
 public:
+    //! An empty pool; \a options' idle expiry applies to parked connections.
     explicit ConnectionPool(const PoolOptions &options = {});
     //! Closes every parked connection. Best destroyed after the sessions that use it; sessions
     //! still attached then keep working (their pools share the parking place with each other
@@ -31,6 +42,7 @@ public:
     ConnectionPool(const ConnectionPool &) = delete;
     ConnectionPool &operator=(const ConnectionPool &) = delete;
 
+    //! The options the pool was made with.
     PoolOptions options() const;
     //! Idle connections waiting to be reused, in all threads.
     int idleCount() const;

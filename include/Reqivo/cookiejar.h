@@ -36,6 +36,16 @@ class QIODevice;
 
 namespace Reqivo {
 
+//! The session's RFC 6265 cookie store (AsyncSession::cookieJar()).
+//!
+//! Parsing and storage are Qt's (QNetworkCookie, QNetworkCookieJar); this class adds what an
+//! HTTP client needs of RFC 6265: each Set-Cookie field parsed on its own, the RFC's default
+//! path, expired cookies never stored or sent, a stable Cookie header order, Secure cookies
+//! only from and to https and wss, public-suffix and IP-address Domain attributes refused.
+//! Nothing a server sends grows the jar without bound: oversized cookies and attributes are
+//! ignored, and a domain (maxCookiesPerDomain()) and the jar (maxCookies()) keep a bounded
+//! number, the least recently used going first. It also works as a QNetworkAccessManager's
+//! jar.
 class REQIVO_EXPORT CookieJar : public QNetworkCookieJar
 {
     Q_OBJECT
@@ -46,8 +56,10 @@ public:
     static constexpr qsizetype maxAttributeBytes = 1024;
     //! RFC 6265 §6.1's minimums, as this jar's defaults.
     static constexpr int defaultMaxCookiesPerDomain = 50;
+    //! RFC 6265 §6.1's minimum for the whole jar.
     static constexpr int defaultMaxCookies = 3000;
 
+    //! An empty jar with the default limits.
     explicit CookieJar(QObject *parent = nullptr);
     ~CookieJar() override;
 
@@ -55,8 +67,11 @@ public:
     //! total. Over a limit, the least recently used cookies go first (RFC 6265 §5.3 step 12;
     //! sending a cookie uses it). A value below 1 is taken as 1; lowering applies at once.
     void setMaxCookiesPerDomain(int count);
+    //! The most cookies one domain keeps (defaultMaxCookiesPerDomain unless set).
     int maxCookiesPerDomain() const;
+    //! The most cookies the jar keeps in total; see setMaxCookiesPerDomain().
     void setMaxCookies(int count);
+    //! The most cookies the jar keeps in total (defaultMaxCookies unless set).
     int maxCookies() const;
 
     //! Stores the cookies of every Set-Cookie field of a response received from \a url.
@@ -80,11 +95,16 @@ public:
     bool loadFrom(QIODevice *device);
 
     // QNetworkCookieJar overrides, so a CookieJar also works as a QNetworkAccessManager's jar.
+    //! The cookies to send to \a url, in RFC 6265 §5.4 order (longer paths first, then older).
     QList<QNetworkCookie> cookiesForUrl(const QUrl &url) const override;
+    //! Stores \a cookieList as if \a url had set them; true when any was stored.
     bool setCookiesFromUrl(const QList<QNetworkCookie> &cookieList, const QUrl &url) override;
+    //! Stores \a cookie as given, within the jar's limits; true when it was stored.
     bool insertCookie(const QNetworkCookie &cookie) override;
 
 protected:
+    //! The RFC 6265 checks of a cookie set by \a url (public suffixes, IP hosts, Secure over
+    //! http), on top of QNetworkCookieJar's.
     bool validateCookie(const QNetworkCookie &cookie, const QUrl &url) const override;
 
 private:

@@ -20,6 +20,9 @@
 
 namespace Reqivo {
 
+//! How a TLS connection is secured: trust (system CAs, extra CAs, verification) and the client
+//! certificate for mutual TLS. Part of an Endpoint, so connections with different TLS options
+//! are never shared. Set them on a session with AsyncSession::setTlsOptions().
 struct REQIVO_EXPORT TlsOptions
 {
     //! Verify the server's certificate chain and host name. Off only when asked for. The host
@@ -33,7 +36,7 @@ struct REQIVO_EXPORT TlsOptions
     QList<QSslCertificate> caCertificates;
     //! Client certificate and its key, for servers that ask for one (mutual TLS).
     QSslCertificate clientCertificate;
-    QSslKey privateKey;
+    QSslKey privateKey; //!< The client certificate's private key.
 
     //! Adds every PEM certificate in \a path to caCertificates. On failure returns false,
     //! leaves the options unchanged and puts the reason in \a error.
@@ -52,17 +55,25 @@ struct REQIVO_EXPORT TlsOptions
     QByteArray poolKey() const;
 };
 
+//! Equal when every field is (certificates and keys compared by content).
 REQIVO_EXPORT bool operator==(const TlsOptions &a, const TlsOptions &b);
+//! Not operator==().
 inline bool operator!=(const TlsOptions &a, const TlsOptions &b)
 {
     return !(a == b);
 }
 
+//! Where a connection goes and how: scheme (plain or TLS), host, port, proxy and TLS options.
+//!
+//! Everything that decides whether two requests may share a connection: key() folds it into
+//! one string, and the connection pool keeps its idle connections by that key, so two
+//! endpoints with different proxies or different CA sets never share a socket. Secrets (proxy
+//! passwords, private keys) enter the key only as part of a digest.
 struct REQIVO_EXPORT Endpoint
 {
-    bool tls = false;
-    QString host;
-    quint16 port = 0;
+    bool tls = false; //!< TLS (https, wss) or plain TCP (http, ws).
+    QString host; //!< Host name or IP address, as in the URL (IPv6 without brackets).
+    quint16 port = 0; //!< TCP port; 0 makes the endpoint invalid.
     //! QNetworkProxy::DefaultProxy follows QNetworkProxy::applicationProxy(); an HttpProxy is
     //! used as a CONNECT tunnel, a Socks5Proxy as SOCKS5 (with user/password when set).
     QNetworkProxy proxy = QNetworkProxy(QNetworkProxy::DefaultProxy);
@@ -73,6 +84,7 @@ struct REQIVO_EXPORT Endpoint
     //! Any other scheme gives an endpoint with an empty host (isValid() is false).
     static Endpoint fromUrl(const QUrl &url);
 
+    //! True when the endpoint has a host and a port.
     bool isValid() const { return !host.isEmpty() && port != 0; }
     //! The pool key: "https://host:443", then "|proxy=..." when a proxy is set and "|tls=..."
     //! when the TLS options are not the defaults. Contains no credentials.
@@ -85,7 +97,9 @@ struct REQIVO_EXPORT Endpoint
     QUrl toUrl() const;
 };
 
+//! Equal when every field is, proxy and TLS options included.
 REQIVO_EXPORT bool operator==(const Endpoint &a, const Endpoint &b);
+//! Not operator==().
 inline bool operator!=(const Endpoint &a, const Endpoint &b)
 {
     return !(a == b);

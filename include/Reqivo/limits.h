@@ -15,6 +15,14 @@
 
 namespace Reqivo {
 
+//! Limits on what a peer may make Reqivo buffer or do, per session (AsyncSession::setLimits())
+//! or per request (RequestOptions::limits).
+//!
+//! Every limit is checked as soon as exceeding it is certain, so no limit needs more memory
+//! than itself to enforce; exceeding one is an InvalidResponseError (the detail names the body
+//! and decompression limits). -1 means "no limit" wherever a
+//! limit can be switched off. Which limit bounds memory when a body is buffered or streamed:
+//! docs/limits.md.
 struct Limits
 {
     //! The whole response head (status line + fields + blank line). Seed default: 8 KiB.
@@ -39,6 +47,7 @@ struct Limits
     //! -1: the ratio is never checked (Qt's -1).
     qint64 decompressionCheckThreshold = 10 * 1024 * 1024;
 
+    //! Equal when every limit is.
     friend bool operator==(const Limits &, const Limits &) = default;
 };
 
