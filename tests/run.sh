@@ -7,8 +7,11 @@
 # Stages, each counted:
 #   dependencies  Debian packages (apt-get, via sudo when not root), only those missing
 #   build/        GCC, RelWithDebInfo, warnings as errors; ctest (unit, integration against
-#                 nginx/httpbin on loopback, QML, corpus replay, benchmark smoke, install test)
-#   build-asan/   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#                 nginx/httpbin on loopback, QML, corpus replay, benchmark smoke, install test,
+#                 the docs' C++ code blocks compiled, the Doxygen API reference with warnings
+#                 as errors)
+#   build-asan/   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (but the
+#                 two documentation tests, which do not depend on how the library is built)
 #   build-fuzz/   clang + libFuzzer; every fuzz_* target for REQIVO_FUZZ_SECONDS (20) each,
 #                 over a copy of its seed corpus tests/fuzz/corpus/<name without fuzz_>/
 # The last line is "N passed, N failed": every ctest test, plus one per other stage. The exit

@@ -17,14 +17,16 @@ REQIVO_BUILD_PACKAGES=(
 # Everything the full test run adds: clang with its libFuzzer/sanitizer runtime, the peers the
 # integration tests talk to on loopback (nginx, httpbin under gunicorn, Python websockets),
 # openssl for test certificates, curl for the peers' smoke checks, libcurl and wrk for the
-# benchmark comparators, and the QML test runner with the modules QML tests and the example
-# apps import (examples/qmlapp: QtQuick and ListModel from QtQml.Models).
+# benchmark comparators, the QML test runner with the modules QML tests and the example
+# apps import (examples/qmlapp: QtQuick and ListModel from QtQml.Models), and doxygen for the
+# API reference (the apidocs test).
 REQIVO_TEST_PACKAGES=(
     clang libclang-rt-14-dev
     nginx-light gunicorn python3-httpbin python3-websockets openssl curl
     libcurl4-openssl-dev wrk
     qml6-module-qttest qml6-module-qtquick qml6-module-qtqml-workerscript qml6-module-qtqml-models
     qt6-declarative-dev-tools
+    doxygen
 )
 
 # Prints the packages among "$@" that are not installed.
