@@ -3,6 +3,7 @@
 // the usual case, is never decoded.
 #include "eventstream.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -273,6 +274,11 @@ bool EventStreamParser::processLine(QByteArrayView line, Event &ev)
             value = value.sliced(1);
     }
     if (field == "data") {
+        // One allocation for the value and its LF (appending them apart would grow twice), and
+        // geometric growth over many lines.
+        const qsizetype needed = m_data.size() + value.size() + 1;
+        if (m_data.capacity() < needed)
+            m_data.reserve(std::max(needed, 2 * m_data.capacity()));
         appendText(m_data, value);
         m_data.append('\n');
     } else if (field == "event") {
