@@ -3,11 +3,16 @@
 
 #include "httptask.h"
 #include "jsconvert_p.h"
+#include "taskscript_p.h"
 
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/reply.h>
 
+#include <QFile>
 #include <QJSEngine>
+#include <QSaveFile>
+
+#include <algorithm>
 
 namespace Reqivo::Qml {
 
@@ -20,10 +25,35 @@ HttpClient::HttpClient(QObject *parent)
 
 HttpClient::~HttpClient()
 {
-    // Their callbacks would run into a half-destroyed QML scene: cancel without calling back.
+    // Their callbacks would run into a half-destroyed QML scene: cancel without calling back,
+    // also the tasks that settled but have not called back yet.
     for (HttpTask *task : std::exchange(m_tasks, {}))
         task->cancelSilently();
 }
+
+namespace {
+
+//! "file:///tmp/x" or "/tmp/x" to "/tmp/x"; empty when it is neither (another scheme such as
+//! http: or qrc:, or nothing at all).
+QString localPath(const QString &pathOrUrl)
+{
+    const QUrl url(pathOrUrl);
+    if (url.scheme().isEmpty())
+        return pathOrUrl;
+    return url.isLocalFile() ? url.toLocalFile() : QString();
+}
+
+//! Like fetch(): the standard methods are accepted in any case, others are sent as given.
+QByteArray normalisedMethod(const QString &method)
+{
+    static const QStringList standard = {QStringLiteral("DELETE"), QStringLiteral("GET"),
+        QStringLiteral("HEAD"), QStringLiteral("OPTIONS"), QStringLiteral("PATCH"),
+        QStringLiteral("POST"), QStringLiteral("PUT")};
+    const QString upper = method.toUpper();
+    return (standard.contains(upper) ? upper : method).toLatin1();
+}
+
+} // namespace
 
 QUrl HttpClient::baseUrl() const
 {
@@ -52,11 +82,37 @@ void HttpClient::setBearerToken(const QString &token)
     if (token == m_bearerToken)
         return;
     m_bearerToken = token;
-    if (token.isEmpty())
-        m_session->clearAuth();
-    else
-        m_session->setBearerToken(token);
+    applyAuth();
     Q_EMIT bearerTokenChanged();
+}
+
+void HttpClient::setUser(const QString &user)
+{
+    if (user == m_user)
+        return;
+    m_user = user;
+    applyAuth();
+    Q_EMIT userChanged();
+}
+
+void HttpClient::setPassword(const QString &password)
+{
+    if (password == m_password)
+        return;
+    m_password = password;
+    applyAuth();
+    Q_EMIT passwordChanged();
+}
+
+void HttpClient::applyAuth()
+{
+    // The session holds one credential: the bearer token when there is one, else Basic.
+    if (!m_bearerToken.isEmpty())
+        m_session->setBearerToken(m_bearerToken);
+    else if (!m_user.isEmpty() || !m_password.isEmpty())
+        m_session->setBasicAuth(m_user, m_password);
+    else
+        m_session->clearAuth();
 }
 
 int HttpClient::timeout() const
@@ -101,43 +157,93 @@ void HttpClient::setMaxRedirects(int max)
 
 HttpTask *HttpClient::get(const QUrl &url, const QJSValue &options)
 {
-    return start("GET", url, nullptr, options, false);
+    return start(QStringLiteral("get"), "GET", url, nullptr, options, ExtraOption::None);
 }
 
 HttpTask *HttpClient::head(const QUrl &url, const QJSValue &options)
 {
-    return start("HEAD", url, nullptr, options, false);
+    return start(QStringLiteral("head"), "HEAD", url, nullptr, options, ExtraOption::None);
 }
 
-HttpTask *HttpClient::del(const QUrl &url, const QJSValue &options)
+HttpTask *HttpClient::deleteResource(const QUrl &url, const QJSValue &options)
 {
-    return start("DELETE", url, nullptr, options, false);
+    return start(
+        QStringLiteral("deleteResource"), "DELETE", url, nullptr, options, ExtraOption::None);
 }
 
 HttpTask *HttpClient::post(const QUrl &url, const QJSValue &body, const QJSValue &options)
 {
-    return start("POST", url, &body, options, false);
+    return start(QStringLiteral("post"), "POST", url, &body, options, ExtraOption::None);
 }
 
 HttpTask *HttpClient::put(const QUrl &url, const QJSValue &body, const QJSValue &options)
 {
-    return start("PUT", url, &body, options, false);
+    return start(QStringLiteral("put"), "PUT", url, &body, options, ExtraOption::None);
 }
 
 HttpTask *HttpClient::patch(const QUrl &url, const QJSValue &body, const QJSValue &options)
 {
-    return start("PATCH", url, &body, options, false);
+    return start(QStringLiteral("patch"), "PATCH", url, &body, options, ExtraOption::None);
 }
 
 HttpTask *HttpClient::request(const QString &method, const QUrl &url, const QJSValue &options)
 {
-    // Like fetch(): the standard methods are accepted in any case, others are sent as given.
-    static const QStringList standard = {QStringLiteral("DELETE"), QStringLiteral("GET"),
-        QStringLiteral("HEAD"), QStringLiteral("OPTIONS"), QStringLiteral("PATCH"),
-        QStringLiteral("POST"), QStringLiteral("PUT")};
-    const QString upper = method.toUpper();
-    return start(
-        (standard.contains(upper) ? upper : method).toLatin1(), url, nullptr, options, true);
+    return start(QStringLiteral("request"), normalisedMethod(method), url, nullptr, options,
+        ExtraOption::Body);
+}
+
+HttpTask *HttpClient::download(const QUrl &url, const QString &filePath, const QJSValue &options)
+{
+    const QString caller = QStringLiteral("download");
+    RequestOptions opts;
+    if (!parseOptions(caller, options, ExtraOption::None, nullptr, &opts, nullptr))
+        return nullptr;
+    const QString path = localPath(filePath);
+    if (path.isEmpty())
+        return refuse(caller, QStringLiteral("the file must be a local path or a file: URL"));
+    // The body streams through the Reply's bounded read buffer into the file: it is never
+    // whole in memory.
+    opts.stream = true;
+    HttpTask *task = newTask(HttpTask::Kind::Download, "GET", url);
+    auto *file = new QSaveFile(path);
+    task->setFile(file, path);
+    if (!file->open(QIODevice::WriteOnly)) {
+        task->failLater(Error(Error::Kind::Request,
+                            QStringLiteral("cannot write %1: %2").arg(path, file->errorString()),
+                            url, file->errorString()),
+            this);
+        return task;
+    }
+    send(task, "GET", url, std::move(opts));
+    return task;
+}
+
+HttpTask *HttpClient::upload(const QUrl &url, const QString &filePath, const QJSValue &options)
+{
+    const QString caller = QStringLiteral("upload");
+    RequestOptions opts;
+    QString method = QStringLiteral("PUT");
+    if (!parseOptions(caller, options, ExtraOption::Method, nullptr, &opts, &method))
+        return nullptr;
+    const QString path = localPath(filePath);
+    if (path.isEmpty())
+        return refuse(caller, QStringLiteral("the file must be a local path or a file: URL"));
+    const QByteArray verb = normalisedMethod(method);
+    HttpTask *task = newTask(HttpTask::Kind::Upload, verb, url);
+    auto *file = new QFile(path);
+    task->setFile(file, path);
+    if (!file->open(QIODevice::ReadOnly)) {
+        task->failLater(Error(Error::Kind::Request,
+                            QStringLiteral("cannot read %1: %2").arg(path, file->errorString()),
+                            url, file->errorString()),
+            this);
+        return task;
+    }
+    // Streamed from the file as the connection takes it; replayable (a 307/308 rewinds it). A
+    // FIFO has no size: it goes chunked, to its end.
+    opts.body = Body::fromDevice(file, file->isSequential() ? -1 : file->size());
+    send(task, verb, url, std::move(opts));
+    return task;
 }
 
 void HttpClient::abortAll()
@@ -148,41 +254,72 @@ void HttpClient::abortAll()
         task->abort();
 }
 
-HttpTask *HttpClient::start(const QByteArray &method, const QUrl &url, const QJSValue *body,
-    const QJSValue &options, bool bodyInOptions)
+bool HttpClient::parseOptions(const QString &caller, const QJSValue &options, ExtraOptions extra,
+    const QJSValue *body, RequestOptions *opts, QString *method)
 {
     QJSEngine *engine = qjsEngine(this);
-    RequestOptions opts;
-    QString problem = optionsFromJs(engine, options, m_session->timeout(), bodyInOptions, &opts);
+    QString problem = optionsFromJs(engine, options, m_session->timeout(), extra, opts, method);
     if (problem.isEmpty() && body)
-        problem = bodyFromJs(engine, *body, &opts.body);
-    if (!problem.isEmpty()) {
-        problem = QStringLiteral("HttpClient.%1: %2")
-                      .arg(bodyInOptions ? QStringLiteral("request")
-                                         : QString::fromLatin1(method).toLower(),
-                          problem);
-        if (engine)
-            engine->throwError(QJSValue::TypeError, problem);
-        else
-            qCWarning(lcQml).noquote() << problem;
-        return nullptr;
-    }
+        problem = bodyFromJs(engine, *body, &opts->body);
+    if (problem.isEmpty())
+        return true;
+    refuse(caller, problem);
+    return false;
+}
 
-    auto *task = new HttpTask(this, method, url);
-    task->start(m_session->send(method, url, std::move(opts), task));
+HttpTask *HttpClient::refuse(const QString &caller, const QString &problem)
+{
+    const QString message = QStringLiteral("HttpClient.%1: %2").arg(caller, problem);
+    if (QJSEngine *engine = qjsEngine(this))
+        engine->throwError(QJSValue::TypeError, message);
+    else
+        qCWarning(lcQml).noquote() << message;
+    return nullptr;
+}
+
+HttpTask *HttpClient::start(const QString &caller, QByteArray method, const QUrl &url,
+    const QJSValue *body, const QJSValue &options, ExtraOptions extra)
+{
+    RequestOptions opts;
+    if (!parseOptions(caller, options, extra, body, &opts, nullptr))
+        return nullptr;
+    HttpTask *task = newTask(HttpTask::Kind::Request, method, url);
+    send(task, method, url, std::move(opts));
+    return task;
+}
+
+HttpTask *HttpClient::newTask(HttpTask::Kind kind, const QByteArray &method, const QUrl &url)
+{
+    QJSEngine *engine = qjsEngine(this);
+    if (engine && !m_script)
+        m_script = TaskScript::create(engine);
+    auto *task = new HttpTask(kind, QString::fromLatin1(method), url, engine ? m_script : nullptr);
     m_tasks.append(task);
-    m_activeRequests = int(m_tasks.size());
+    task->m_client = this;
     if (engine)
-        task->m_self = engine->newQObject(task); // JS-owned, and alive while it runs
+        task->m_self = task->wrap(engine); // JS-owned, and alive while it runs
     else
         task->setParent(this); // a C++ caller: the client owns it
+    taskSettled(task);
     return task;
+}
+
+void HttpClient::send(
+    HttpTask *task, const QByteArray &method, const QUrl &url, RequestOptions opts)
+{
+    task->start(m_session->send(method, url, std::move(opts), task), this);
+}
+
+void HttpClient::taskSettled(HttpTask *)
+{
+    m_activeRequests = int(std::count_if(
+        m_tasks.cbegin(), m_tasks.cend(), [](const HttpTask *t) { return t->isRunning(); }));
 }
 
 void HttpClient::taskEnded(HttpTask *task)
 {
     if (m_tasks.removeOne(task))
-        m_activeRequests = int(m_tasks.size());
+        taskSettled(task);
 }
 
 } // namespace Reqivo::Qml

@@ -6,15 +6,23 @@
 //       baseUrl: "https://api.example.com"
 //       bearerToken: settings.token
 //   }
-//   api.get("/users/1").then(r => console.log(r.status, r.json.name),
-//                            e => console.log(e.type, e.message))
+//   api.get("/users/1").then(r => console.log(r.status, r.json.name))
+//                      .catch(e => console.log(e.type, e.message))
 //
 // Properties map one to one onto the session it owns; each verb starts a request through
-// AsyncSession::send() and returns an HttpTask (promise-like, see httptask.h). There is no
+// AsyncSession::send() and returns an HttpTask (a promise, see httptask.h). There is no
 // HTTP logic here: URLs, headers, auth, redirects and timeouts are the session's business.
 // HTTP error statuses are responses (ok == false), never rejections. Destroying the client
 // cancels its requests without calling their callbacks.
+//
+// The AsyncSession is the client's one direct child of that type, made with it and living as
+// long as it: C++ code that holds the client as a QObject reaches it with
+// `client->findChild<Reqivo::AsyncSession *>(QString(), Qt::FindDirectChildrenOnly)`, with no
+// header of this module (docs/qml.md, "From C++").
 #pragma once
+
+#include "httptask.h"
+#include "jsconvert_p.h"
 
 #include <QJSValue>
 #include <QList>
@@ -24,6 +32,8 @@
 #include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
 
+#include <memory>
+
 namespace Reqivo {
 class AsyncSession;
 struct RequestOptions;
@@ -31,20 +41,23 @@ struct RequestOptions;
 
 namespace Reqivo::Qml {
 
-class HttpTask;
+struct TaskScript;
 
 class HttpClient : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
-    Q_MOC_INCLUDE("httptask.h")
 
     //! Relative request URLs are resolved against it.
     Q_PROPERTY(QUrl baseUrl READ baseUrl WRITE setBaseUrl NOTIFY baseUrlChanged)
     //! Sent with every request: {name: value}; a per-request header of the same name wins.
     Q_PROPERTY(QVariantMap headers READ headers WRITE setHeaders NOTIFY headersChanged)
-    //! "Authorization: Bearer <token>" on every request; empty: none.
+    //! "Authorization: Bearer <token>" on every request; empty: none. Wins over user/password.
     Q_PROPERTY(QString bearerToken READ bearerToken WRITE setBearerToken NOTIFY bearerTokenChanged)
+    //! Basic auth on every request (to the request's origin only, never to another origin a
+    //! redirect leads to) when either is set and bearerToken is empty.
+    Q_PROPERTY(QString user READ user WRITE setUser NOTIFY userChanged)
+    Q_PROPERTY(QString password READ password WRITE setPassword NOTIFY passwordChanged)
     //! Milliseconds allowed for connecting and for each wait on a read or a write (not the
     //! whole request). 0: no limit. Default 5000.
     Q_PROPERTY(int timeout READ timeout WRITE setTimeout NOTIFY timeoutChanged)
@@ -66,6 +79,10 @@ public:
     void setHeaders(const QVariantMap &headers);
     QString bearerToken() const { return m_bearerToken; }
     void setBearerToken(const QString &token);
+    QString user() const { return m_user; }
+    void setUser(const QString &user);
+    QString password() const { return m_password; }
+    void setPassword(const QString &password);
     int timeout() const;
     void setTimeout(int milliseconds);
     bool followRedirects() const;
@@ -83,7 +100,9 @@ public:
     //! sent as JSON. Bad arguments throw a TypeError at once.
     Q_INVOKABLE Reqivo::Qml::HttpTask *get(const QUrl &url, const QJSValue &options = QJSValue());
     Q_INVOKABLE Reqivo::Qml::HttpTask *head(const QUrl &url, const QJSValue &options = QJSValue());
-    Q_INVOKABLE Reqivo::Qml::HttpTask *del(const QUrl &url, const QJSValue &options = QJSValue());
+    //! DELETE (`delete` is a JS keyword).
+    Q_INVOKABLE Reqivo::Qml::HttpTask *deleteResource(
+        const QUrl &url, const QJSValue &options = QJSValue());
     Q_INVOKABLE Reqivo::Qml::HttpTask *post(
         const QUrl &url, const QJSValue &body = QJSValue(), const QJSValue &options = QJSValue());
     Q_INVOKABLE Reqivo::Qml::HttpTask *put(
@@ -93,17 +112,28 @@ public:
     //! Any method; the body, if any, is options.body.
     Q_INVOKABLE Reqivo::Qml::HttpTask *request(
         const QString &method, const QUrl &url, const QJSValue &options = QJSValue());
+    //! GET \a url and stream a 2xx body into \a filePath (a path or a file: URL), which is
+    //! replaced only once the whole body is in (QSaveFile); on a failure or another status it
+    //! is left as it was. The response's filePath tells where the body went.
+    Q_INVOKABLE Reqivo::Qml::HttpTask *download(
+        const QUrl &url, const QString &filePath, const QJSValue &options = QJSValue());
+    //! Send the file \a filePath (a path or a file: URL) as the body, streamed from disk, with
+    //! options.method (default "PUT"); progress follows the upload.
+    Q_INVOKABLE Reqivo::Qml::HttpTask *upload(
+        const QUrl &url, const QString &filePath, const QJSValue &options = QJSValue());
     //! Aborts every running request (each is rejected with a RequestError).
     Q_INVOKABLE void abortAll();
 
     //! The session behind the client, for C++ code that sets what QML does not expose (TLS,
-    //! proxy, cookies, hooks).
+    //! proxy, cookies, hooks). Code outside this module uses findChild (see above).
     AsyncSession *session() const { return m_session; }
 
 Q_SIGNALS:
     void baseUrlChanged();
     void headersChanged();
     void bearerTokenChanged();
+    void userChanged();
+    void passwordChanged();
     void timeoutChanged();
     void followRedirectsChanged();
     void maxRedirectsChanged();
@@ -112,14 +142,28 @@ Q_SIGNALS:
 
 private:
     friend class HttpTask;
-    HttpTask *start(const QByteArray &method, const QUrl &url, const QJSValue *body,
-        const QJSValue &options, bool bodyInOptions);
+    //! A request with its options parsed; nullptr after throwing a TypeError (bad arguments).
+    HttpTask *start(const QString &caller, QByteArray method, const QUrl &url, const QJSValue *body,
+        const QJSValue &options, ExtraOptions extra);
+    bool parseOptions(const QString &caller, const QJSValue &options, ExtraOptions extra,
+        const QJSValue *body, RequestOptions *opts, QString *method);
+    //! Throws a TypeError "HttpClient.<caller>: <problem>"; returns nullptr.
+    HttpTask *refuse(const QString &caller, const QString &problem);
+    HttpTask *newTask(HttpTask::Kind kind, const QByteArray &method, const QUrl &url);
+    void send(HttpTask *task, const QByteArray &method, const QUrl &url, RequestOptions opts);
+    void applyAuth();
+    //! Bookkeeping for HttpTask: a task settled (activeRequests), or is done with the client.
+    void taskSettled(HttpTask *task);
     void taskEnded(HttpTask *task);
 
     AsyncSession *m_session;
     QVariantMap m_headers;
     QString m_bearerToken;
-    QList<HttpTask *> m_tasks; //!< running ones; each removes itself when it settles or dies
+    QString m_user;
+    QString m_password;
+    std::shared_ptr<const TaskScript> m_script; //!< made with the first task from QML
+    //! Request tasks from start until their outcome was delivered; each removes itself.
+    QList<HttpTask *> m_tasks;
 
     Q_OBJECT_BINDABLE_PROPERTY_WITH_ARGS(
         HttpClient, int, m_activeRequests, 0, &HttpClient::activeRequestsChanged)

@@ -1,7 +1,4 @@
 // HttpResponse: lazy, cached views of a Response for QML.
-// Before any Reqivo header: body.h holds a QPointer<QIODevice> but only declares QIODevice.
-#include <QIODevice>
-
 #include "httpresponse.h"
 
 #include "jsconvert_p.h"
@@ -14,9 +11,10 @@
 
 namespace Reqivo::Qml {
 
-HttpResponse::HttpResponse(Response response, QObject *parent)
+HttpResponse::HttpResponse(Response response, QString filePath, QObject *parent)
     : QObject(parent)
     , m_response(std::move(response))
+    , m_filePath(std::move(filePath))
 {
 }
 
@@ -34,9 +32,17 @@ QString HttpResponse::reason() const
 {
     return QString::fromUtf8(m_response.reason());
 }
-QByteArray HttpResponse::body() const
+QJSValue HttpResponse::body() const
 {
-    return m_response.body();
+    QJSEngine *engine = qjsEngine(this);
+    if (!engine)
+        return QJSValue(QJSValue::UndefinedValue);
+    // Shared with the Response, not copied. A null QByteArray (no body at all) would not
+    // become an ArrayBuffer: an empty one is what JS code expects to find.
+    QByteArray bytes = m_response.body();
+    if (bytes.isNull())
+        bytes = QByteArray("", 0);
+    return engine->toScriptValue(bytes);
 }
 QUrl HttpResponse::url() const
 {
@@ -55,11 +61,27 @@ bool HttpResponse::redirected() const
     return !m_response.history().isEmpty();
 }
 
-QVariantMap HttpResponse::headers() const
+QJSValue HttpResponse::headers() const
 {
-    if (!m_headers)
-        m_headers = headersToMap(m_response.headers());
-    return *m_headers;
+    if (m_headers.isUndefined()) {
+        if (QJSEngine *engine = qjsEngine(this))
+            m_headers = headersToJs(engine, m_response.headers());
+    }
+    return m_headers;
+}
+
+QJSValue HttpResponse::history() const
+{
+    if (m_history.isUndefined()) {
+        if (QJSEngine *engine = qjsEngine(this)) {
+            const QList<Response> hops = m_response.history();
+            QJSValue list = engine->newArray(uint(hops.size()));
+            for (qsizetype i = 0; i < hops.size(); ++i)
+                list.setProperty(quint32(i), engine->newQObject(new HttpResponse(hops[i])));
+            m_history = list;
+        }
+    }
+    return m_history;
 }
 
 QString HttpResponse::text() const
@@ -92,13 +114,12 @@ QJSValue HttpResponse::json() const
 
 QJSValue HttpResponse::header(const QString &name) const
 {
-    const QVariantMap map = headers();
-    const auto it = map.constFind(name.toLower());
-    if (it == map.cend())
+    const QJSValue all = headers();
+    const QString key = name.toLower();
+    // Own properties only: "constructor" or "toString" are not header names.
+    if (!all.isObject() || !all.hasOwnProperty(key))
         return QJSValue(QJSValue::UndefinedValue);
-    if (QJSEngine *engine = qjsEngine(this))
-        return engine->toScriptValue(it.value());
-    return QJSValue(it.value().toString());
+    return all.property(key);
 }
 
 } // namespace Reqivo::Qml

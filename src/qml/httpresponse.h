@@ -12,7 +12,6 @@
 #include <QJSValue>
 #include <QObject>
 #include <QUrl>
-#include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
 
 #include <optional>
@@ -30,14 +29,15 @@ class HttpResponse : public QObject
     Q_PROPERTY(bool ok READ ok CONSTANT)
     Q_PROPERTY(QString reason READ reason CONSTANT)
     //! {name: value}, names lower-cased; repeated fields joined with ", ", except
-    //! "set-cookie", which is always an array.
-    Q_PROPERTY(QVariantMap headers READ headers CONSTANT)
+    //! "set-cookie", which is always a JS array of strings. The same object on every read.
+    Q_PROPERTY(QJSValue headers READ headers CONSTANT)
     //! The body decoded with the Content-Type's charset (UTF-8 by default).
     Q_PROPERTY(QString text READ text CONSTANT)
     //! The body parsed as JSON (an object or an array), or undefined when it is not JSON.
     Q_PROPERTY(QJSValue json READ json CONSTANT)
-    //! The raw body (decompressed, de-chunked) as an ArrayBuffer.
-    Q_PROPERTY(QByteArray body READ body CONSTANT)
+    //! The raw body (decompressed, de-chunked) as an ArrayBuffer; an empty one when there is no
+    //! body (HEAD, 204, 304, a download saved to a file).
+    Q_PROPERTY(QJSValue body READ body CONSTANT)
     //! The final URL, after redirects.
     Q_PROPERTY(QUrl url READ url CONSTANT)
     Q_PROPERTY(QString httpVersion READ httpVersion CONSTANT)
@@ -45,22 +45,29 @@ class HttpResponse : public QObject
     Q_PROPERTY(int elapsed READ elapsed CONSTANT)
     //! True when redirects led to this response.
     Q_PROPERTY(bool redirected READ redirected CONSTANT)
+    //! The redirect responses that led here, oldest first: a JS array of HttpResponse, each
+    //! with its status, headers and url (and no body). Empty when there was no redirect.
+    Q_PROPERTY(QJSValue history READ history CONSTANT)
+    //! HttpClient.download(): the file the body was saved to (a 2xx status); else empty.
+    Q_PROPERTY(QString filePath READ filePath CONSTANT)
 
 public:
-    explicit HttpResponse(Response response, QObject *parent = nullptr);
+    explicit HttpResponse(Response response, QString filePath = {}, QObject *parent = nullptr);
     ~HttpResponse() override;
 
     int status() const;
     bool ok() const;
     QString reason() const;
-    QVariantMap headers() const;
+    QJSValue headers() const;
     QString text() const;
     QJSValue json() const;
-    QByteArray body() const;
+    QJSValue body() const;
     QUrl url() const;
     QString httpVersion() const;
     int elapsed() const;
     bool redirected() const;
+    QJSValue history() const;
+    QString filePath() const { return m_filePath; }
 
     //! The value of one header, looked up case-insensitively: a string (repeated fields joined
     //! with ", "), an array for Set-Cookie, or undefined when absent.
@@ -70,7 +77,10 @@ public:
 
 private:
     Response m_response;
-    mutable std::optional<QVariantMap> m_headers;
+    QString m_filePath;
+    // Built on first read (they need the engine), then the same JS value on every read.
+    mutable QJSValue m_headers;
+    mutable QJSValue m_history;
     mutable std::optional<QString> m_text;
     mutable std::optional<QJSValue> m_json;
 };

@@ -78,23 +78,24 @@ Headers headersFromMap(const QVariantMap &map)
     return headers;
 }
 
-QVariantMap headersToMap(const Headers &headers)
+QJSValue headersToJs(QJSEngine *engine, const Headers &headers)
 {
-    QVariantMap map;
+    QJSValue object = engine->newObject();
     for (const Headers::Field field : headers) {
         const QString name = QString::fromUtf8(field.name).toLower();
-        if (map.contains(name))
+        if (object.hasOwnProperty(name))
             continue;
         if (name == QLatin1String("set-cookie")) {
-            QStringList cookies;
-            for (const QByteArray &v : headers.values(field.name))
-                cookies << QString::fromUtf8(v);
-            map.insert(name, cookies);
+            const QList<QByteArray> values = headers.values(field.name);
+            QJSValue cookies = engine->newArray(uint(values.size()));
+            for (qsizetype i = 0; i < values.size(); ++i)
+                cookies.setProperty(quint32(i), QString::fromUtf8(values[i]));
+            object.setProperty(name, cookies);
         } else {
-            map.insert(name, QString::fromUtf8(headers.combinedValue(field.name)));
+            object.setProperty(name, QString::fromUtf8(headers.combinedValue(field.name)));
         }
     }
-    return map;
+    return object;
 }
 
 QString bodyFromJs(QJSEngine *engine, const QJSValue &value, Body *body)
@@ -129,7 +130,7 @@ QString bodyFromJs(QJSEngine *engine, const QJSValue &value, Body *body)
 }
 
 QString optionsFromJs(QJSEngine *engine, const QJSValue &options, const Timeout &baseTimeout,
-    bool allowBody, RequestOptions *opts)
+    ExtraOptions extra, RequestOptions *opts, QString *method)
 {
     if (options.isUndefined() || options.isNull())
         return {};
@@ -163,9 +164,14 @@ QString optionsFromJs(QJSEngine *engine, const QJSValue &options, const Timeout 
             if (!value.isBool())
                 return QStringLiteral("options.followRedirects must be a boolean");
             opts->followRedirects = value.toBool();
-        } else if (key == QLatin1String("body") && allowBody) {
+        } else if (key == QLatin1String("body") && extra.testFlag(ExtraOption::Body)) {
             if (QString message = bodyFromJs(engine, value, &opts->body); !message.isEmpty())
                 return message;
+        } else if (key == QLatin1String("method") && extra.testFlag(ExtraOption::Method)
+            && method) {
+            if (!value.isString() || value.toString().isEmpty())
+                return QStringLiteral("options.method must be a non-empty string");
+            *method = value.toString();
         } else {
             return QStringLiteral("unknown request option '%1'").arg(key);
         }

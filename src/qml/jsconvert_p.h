@@ -7,9 +7,6 @@
 // arguments are the caller's bug and are thrown at once, never sent to an error callback.
 #pragma once
 
-// Before any Reqivo header: body.h holds a QPointer<QIODevice> but only declares QIODevice.
-#include <QIODevice>
-
 #include <Reqivo/body.h>
 #include <Reqivo/errors.h>
 #include <Reqivo/headers.h>
@@ -34,19 +31,25 @@ Timeout withPhaseTimeout(Timeout base, int milliseconds);
 //! Values are sent as UTF-8.
 Headers headersFromMap(const QVariantMap &map);
 
-//! Response headers as a JS-friendly map: names lower-cased, repeated fields joined with ", ",
-//! except Set-Cookie, which is always a list of strings. Values are decoded as UTF-8.
-QVariantMap headersToMap(const Headers &headers);
+//! Response headers as a plain JS object: names lower-cased, repeated fields joined with ", ",
+//! except Set-Cookie, which is always a JS array of strings. Values are decoded as UTF-8.
+QJSValue headersToJs(QJSEngine *engine, const Headers &headers);
 
 //! The request body for a JS value: a string is text/plain, an ArrayBuffer or typed array is
 //! application/octet-stream bytes, undefined and null are no body, anything else goes through
 //! the engine's own JSON.stringify and is sent as application/json.
 QString bodyFromJs(QJSEngine *engine, const QJSValue &value, Body *body);
 
-//! Applies {headers, query, timeout, followRedirects} (and {body} when \a allowBody) to \a opts.
-//! \a baseTimeout is the client's timeout, which an options.timeout overrides phase-wise.
+//! Option keys a call accepts besides {headers, query, timeout, followRedirects}.
+enum class ExtraOption { None = 0, Body = 1, Method = 2 };
+Q_DECLARE_FLAGS(ExtraOptions, ExtraOption)
+Q_DECLARE_OPERATORS_FOR_FLAGS(ExtraOptions)
+
+//! Applies {headers, query, timeout, followRedirects} (and {body}, {method} when \a extra has
+//! them) to \a opts and \a method. \a baseTimeout is the client's timeout, which an
+//! options.timeout overrides phase-wise.
 QString optionsFromJs(QJSEngine *engine, const QJSValue &options, const Timeout &baseTimeout,
-    bool allowBody, RequestOptions *opts);
+    ExtraOptions extra, RequestOptions *opts, QString *method = nullptr);
 
 //! A JS Error object (so `instanceof Error`, `toString()` and stack traces behave) whose name
 //! is the error type, with `type`, `message`, `url`, `code` and `detail` properties.

@@ -4,6 +4,8 @@
 // if QML cannot reach a behaviour, neither can a user.
 #include "loopbackserver.h"
 
+#include <Reqivo/AsyncSession>
+
 #include <QCoreApplication>
 #include <QEventLoop>
 #include <QJsonArray>
@@ -238,6 +240,227 @@ private Q_SLOTS:
         QCOMPARE(root->property("missingIsUndefined").toBool(), true);
     }
 
+    void multiValuedHeadersAreJsArrays()
+    {
+        LoopbackServer server([](QTcpSocket *s, const SeenRequest &) {
+            s->write(httpResponse(
+                200, "OK", "Set-Cookie: s=1; Path=/\r\nX-One: 1\r\nSet-Cookie: t=2\r\n", "hi"));
+        });
+        auto root = load(R"(
+            property var checks: null
+            Component.onCompleted: client.get("/h").then(r => {
+                const viaMap = r.headers["set-cookie"]
+                const viaLookup = r.header("SET-COOKIE")
+                checks = {
+                    mapIsArray: Array.isArray(viaMap),
+                    lookupIsArray: Array.isArray(viaLookup),
+                    joined: viaMap.join("|"),
+                    mapped: viaLookup.map(c => c.split("=")[0]).join(""),
+                    single: r.headers["x-one"],
+                    sameObject: r.headers === r.headers,
+                    headersIsObject: typeof r.headers === "object" && !Array.isArray(r.headers)
+                }
+            })
+        )",
+            server.url());
+        QVERIFY(root);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            root->property("checks").isValid() && !root->property("checks").isNull(), waitMs);
+        const QVariantMap checks = root->property("checks").toMap();
+        QCOMPARE(checks.value(QStringLiteral("mapIsArray")).toBool(), true);
+        QCOMPARE(checks.value(QStringLiteral("lookupIsArray")).toBool(), true);
+        QCOMPARE(
+            checks.value(QStringLiteral("joined")).toString(), QStringLiteral("s=1; Path=/|t=2"));
+        QCOMPARE(checks.value(QStringLiteral("mapped")).toString(), QStringLiteral("st"));
+        QCOMPARE(checks.value(QStringLiteral("single")).toString(), QStringLiteral("1"));
+        QCOMPARE(checks.value(QStringLiteral("sameObject")).toBool(), true);
+        QCOMPARE(checks.value(QStringLiteral("headersIsObject")).toBool(), true);
+    }
+
+    void emptyBodyIsAnEmptyArrayBuffer_data()
+    {
+        QTest::addColumn<QByteArray>("call");
+        QTest::addColumn<QByteArray>("answer");
+        QTest::newRow("HEAD") << QByteArray(R"(client.head("/e"))")
+                              << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+        QTest::newRow("204") << QByteArray(R"(client.get("/e"))")
+                             << QByteArray("HTTP/1.1 204 No Content\r\n\r\n");
+        QTest::newRow("200, Content-Length: 0") << QByteArray(
+            R"(client.get("/e"))") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    }
+    void emptyBodyIsAnEmptyArrayBuffer()
+    {
+        QFETCH(QByteArray, call);
+        QFETCH(QByteArray, answer);
+        LoopbackServer server([answer](QTcpSocket *s, const SeenRequest &) { s->write(answer); });
+        auto root = load("property var checks: null\nComponent.onCompleted: " + call + R"(
+            .then(r => checks = {
+                isArrayBuffer: r.body instanceof ArrayBuffer,
+                byteLength: r.body.byteLength,
+                viewLength: new Uint8Array(r.body).length,
+                text: r.text
+            })
+        )",
+            server.url());
+        QVERIFY(root);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            root->property("checks").isValid() && !root->property("checks").isNull(), waitMs);
+        const QVariantMap checks = root->property("checks").toMap();
+        QCOMPARE(checks.value(QStringLiteral("isArrayBuffer")).toBool(), true);
+        QCOMPARE(checks.value(QStringLiteral("byteLength")).toInt(), 0);
+        QCOMPARE(checks.value(QStringLiteral("viewLength")).toInt(), 0);
+        QCOMPARE(checks.value(QStringLiteral("text")).toString(), QString());
+    }
+
+    void basicAuthFromUserAndPassword_data()
+    {
+        QTest::addColumn<QByteArray>("setup");
+        QTest::addColumn<QByteArray>("authorization");
+        QTest::newRow("user and password")
+            << QByteArray(R"(client.user = "ada"; client.password = "p:ss wörd")")
+            << "Basic " + QByteArray("ada:p:ss w\xc3\xb6rd").toBase64();
+        QTest::newRow("user only")
+            << QByteArray(R"(client.user = "ada")") << "Basic " + QByteArray("ada:").toBase64();
+        QTest::newRow("bearer token wins")
+            << QByteArray(R"(client.user = "ada"; client.password = "x"; client.bearerToken = "t")")
+            << QByteArray("Bearer t");
+        QTest::newRow("cleared again")
+            << QByteArray(R"(client.user = "ada"; client.password = "x"; client.user = "";
+                             client.password = "")")
+            << QByteArray();
+        QTest::newRow("bearer token removed: basic again")
+            << QByteArray(
+                   R"(client.user = "ada"; client.bearerToken = "t"; client.bearerToken = "")")
+            << "Basic " + QByteArray("ada:").toBase64();
+    }
+    void basicAuthFromUserAndPassword()
+    {
+        QFETCH(QByteArray, setup);
+        QFETCH(QByteArray, authorization);
+        LoopbackServer server(
+            [](QTcpSocket *s, const SeenRequest &) { s->write(httpResponse(200, "OK", {}, {})); });
+        auto root = load(R"(
+            property int status: 0
+            property var changes: []
+            Component.onCompleted: {
+                client.userChanged.connect(() => changes.push("user"))
+                client.passwordChanged.connect(() => changes.push("password"))
+                )"
+                + setup + R"(
+                client.get("/auth").then(r => status = r.status)
+            }
+        )",
+            server.url());
+        QVERIFY(root);
+        QTRY_COMPARE_WITH_TIMEOUT(root->property("status").toInt(), 200, waitMs);
+        QCOMPARE(server.requests().at(0).field("Authorization"), authorization);
+        QVERIFY(!root->property("changes").toList().isEmpty());
+    }
+
+    void redirectHistoryIsListed()
+    {
+        LoopbackServer server([](QTcpSocket *s, const SeenRequest &r) {
+            if (r.target == "/a")
+                s->write(httpResponse(301, "Moved Permanently", "Location: /b\r\n", {}));
+            else if (r.target == "/b")
+                s->write(httpResponse(302, "Found", "Location: /c\r\nX-Hop: b\r\n", {}));
+            else
+                s->write(httpResponse(200, "OK", {}, "end"));
+        });
+        auto root = load(R"(
+            property var hops: null
+            Component.onCompleted: client.get("/a").then(r => {
+                hops = {
+                    isArray: Array.isArray(r.history),
+                    statuses: r.history.map(h => h.status).join(","),
+                    paths: r.history.map(h => h.url.toString().replace(/^.*:[0-9]+/, "")).join(","),
+                    hopHeader: r.history[1].header("x-hop"),
+                    firstLocation: r.history[0].headers["location"],
+                    finalPath: r.url.toString().replace(/^.*:[0-9]+/, ""),
+                    redirected: r.redirected,
+                    nestedEmpty: r.history[0].history.length,
+                    same: r.history === r.history
+                }
+            })
+        )",
+            server.url());
+        QVERIFY(root);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            root->property("hops").isValid() && !root->property("hops").isNull(), waitMs);
+        const QVariantMap hops = root->property("hops").toMap();
+        QCOMPARE(hops.value(QStringLiteral("isArray")).toBool(), true);
+        QCOMPARE(hops.value(QStringLiteral("statuses")).toString(), QStringLiteral("301,302"));
+        QCOMPARE(hops.value(QStringLiteral("paths")).toString(), QStringLiteral("/a,/b"));
+        QCOMPARE(hops.value(QStringLiteral("hopHeader")).toString(), QStringLiteral("b"));
+        QCOMPARE(hops.value(QStringLiteral("firstLocation")).toString(), QStringLiteral("/b"));
+        QCOMPARE(hops.value(QStringLiteral("finalPath")).toString(), QStringLiteral("/c"));
+        QCOMPARE(hops.value(QStringLiteral("redirected")).toBool(), true);
+        QCOMPARE(hops.value(QStringLiteral("nestedEmpty")).toInt(), 0);
+        QCOMPARE(hops.value(QStringLiteral("same")).toBool(), true);
+    }
+
+    void noRedirectMeansEmptyHistory()
+    {
+        LoopbackServer server(
+            [](QTcpSocket *s, const SeenRequest &) { s->write(httpResponse(200, "OK", {}, "x")); });
+        auto root = load(R"(
+            property int length: -1
+            Component.onCompleted: client.get("/x").then(r => length = Array.isArray(r.history)
+                                                                 ? r.history.length : -2)
+        )",
+            server.url());
+        QVERIFY(root);
+        QTRY_VERIFY_WITH_TIMEOUT(root->property("length").toInt() != -1, waitMs);
+        QCOMPARE(root->property("length").toInt(), 0);
+    }
+
+    void deleteResourceSendsDelete()
+    {
+        LoopbackServer server([](QTcpSocket *s, const SeenRequest &) {
+            s->write(httpResponse(204, "No Content", {}, {}));
+        });
+        auto root = load(R"(
+            property int status: 0
+            property bool noDel: false
+            Component.onCompleted: {
+                noDel = client.del === undefined
+                client.deleteResource("/items/7", {query: {hard: 1}}).then(r => status = r.status)
+            }
+        )",
+            server.url());
+        QVERIFY(root);
+        QTRY_COMPARE_WITH_TIMEOUT(root->property("status").toInt(), 204, waitMs);
+        QCOMPARE(server.requests().at(0).method, "DELETE");
+        QCOMPARE(server.requests().at(0).target, "/items/7?hard=1");
+        QCOMPARE(root->property("noDel").toBool(), true);
+    }
+
+    void sessionIsReachableFromCpp()
+    {
+        // What docs/qml.md promises: C++ code holding the HttpClient as a QObject (found by
+        // objectName here) reaches its AsyncSession with findChild, with no header of the
+        // QML module, and what it sets there applies to the requests QML makes.
+        LoopbackServer server(
+            [](QTcpSocket *s, const SeenRequest &) { s->write(httpResponse(200, "OK", {}, {})); });
+        auto root = load(R"(
+            property int status: 0
+            function go() { client.get("/s").then(r => status = r.status) }
+        )",
+            server.url());
+        QVERIFY(root);
+        auto *client = root->property("client").value<QObject *>();
+        QVERIFY(client);
+        auto *session
+            = client->findChild<Reqivo::AsyncSession *>(QString(), Qt::FindDirectChildrenOnly);
+        QVERIFY(session);
+        QCOMPARE(client->findChildren<Reqivo::AsyncSession *>().size(), 1);
+        session->addRequestHook(
+            [](Reqivo::PreparedRequest &r) { r.headers.set("X-From-Cpp", "yes"); });
+        QVERIFY(QMetaObject::invokeMethod(root.get(), "go"));
+        QTRY_COMPARE_WITH_TIMEOUT(root->property("status").toInt(), 200, waitMs);
+        QCOMPARE(server.requests().at(0).field("X-From-Cpp"), "yes");
+    }
+
     void notFoundGoesToTheSuccessCallback()
     {
         LoopbackServer server([](QTcpSocket *s, const SeenRequest &) {
@@ -282,7 +505,7 @@ private Q_SLOTS:
             property bool isJsError: false
             property string taskErrorType
             property var task
-            Component.onCompleted: task = client.get("/x").then(r => outcome = "fulfilled", e => {
+            Component.onCompleted: (task = client.get("/x")).then(r => outcome = "fulfilled", e => {
                 type = e.type; message = e.message; errorUrl = e.url
                 isJsError = e instanceof Error && e.name === e.type
                             && String(e).startsWith("NetworkError: ")
