@@ -12,6 +12,7 @@
 #include <QCoreApplication>
 #include <QFile>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -56,13 +57,16 @@ std::optional<QByteArray> readData(const QString &value, QString *error)
 }
 
 // Seconds as typed ("2", "0.5"); zero means no limit, as in Reqivo::Timeout.
+// Seconds, as curl takes them; 0 is "no limit", which the library spells Timeout::noLimit.
 std::optional<std::chrono::milliseconds> parseSeconds(const QString &value)
 {
     bool ok = false;
     const double seconds = value.toDouble(&ok);
     if (!ok || !std::isfinite(seconds) || seconds < 0 || seconds > 1e9)
         return std::nullopt;
-    return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+    if (seconds == 0)
+        return Reqivo::Timeout::noLimit;
+    return std::chrono::milliseconds(std::max<long long>(std::llround(seconds * 1000.0), 1));
 }
 
 // "http://user:pass@host:port", "socks5://host:port"; a bare "host:port" is an HTTP proxy.
@@ -280,7 +284,8 @@ ParseResult parseArguments(const QStringList &arguments)
             const auto all = parseSeconds(parser.value(timeoutOpt));
             if (!all)
                 return usageError(u"--timeout needs a number of seconds >= 0"_s);
-            timeout = Reqivo::Timeout::all(*all);
+            // Each phase and the whole request: Timeout::all() alone bounds each wait only.
+            timeout = Reqivo::Timeout::all(*all).withTotal(*all);
         }
         for (const auto &[opt, member] : phases) {
             if (!parser.isSet(*opt))

@@ -16,6 +16,7 @@
 
 #include <Reqivo/endpoint.h>
 #include <Reqivo/reqivoglobal.h>
+#include <Reqivo/timeout.h>
 
 #include <QByteArray>
 #include <QObject>
@@ -45,9 +46,10 @@ public:
     //! resumed later (from the event loop) with a NetworkError.
     ~AsyncConnection() override;
 
-    //! Connects, and for a TLS endpoint completes the handshake, within \a timeout (zero or
-    //! negative: no limit). Throws ConnectTimeout, TlsError (handshake or certificate failure;
-    //! detail() lists the certificate errors) or NetworkError. Can be called once.
+    //! Connects, and for a TLS endpoint completes the handshake, within \a timeout (every
+    //! timeout here reads as timeout.h says: Timeout::noLimit waits for ever, zero not at all).
+    //! Throws ConnectTimeout, TlsError (handshake or certificate failure; detail() lists the
+    //! certificate errors) or NetworkError. Can be called once.
     //!
     //! With TlsOptions::verifyPeer on, the certificate must also name the endpoint's host by
     //! RFC 9525's rules, stricter than Qt's own check: only subjectAltName entries count (never

@@ -101,7 +101,7 @@ public:
     //! new one when both caps allow (connected within \a connectTimeout, which may throw what
     //! AsyncConnection::connectToHost() throws; a failed connect frees its slot), else waits in
     //! arrival order for a slot. PoolTimeout when none came within \a acquireTimeout.
-    //! Timeouts: zero or negative means no limit.
+    //! Timeouts read as timeout.h says: Timeout::noLimit waits for ever, zero not at all.
     QCoro::Task<ConnectionLease> acquire(const Endpoint &endpoint,
         std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout);
     //! Like acquire() but always opens a new connection (an idle one may be closed to make

@@ -15,12 +15,14 @@
 //   co_await socket.close();
 //
 // Errors: coroutines throw WebSocketError and ReadTimeout when receive() or ping() waited longer
-// than asked (the connection stays usable after a timeout). A WebSocketError's Error::code() is
+// than asked (the connection stays usable after a timeout). Timeouts read as timeout.h says:
+// Timeout::noLimit waits for ever, zero does not wait. A WebSocketError's Error::code() is
 // the HTTP status when the server refused the opening handshake (100-599: 401, 503, ...; see
 // handshakeStatus()), otherwise a close code (1000-4999): the one received, the one sent when
 // this side failed the connection (1002 protocol error, 1007 invalid UTF-8, 1009 too big), or
 // 1006 when the connection was lost or could not be opened. Signal/slot code gets
-// errorOccurred(Reqivo::Error) instead and may call open()/close() without awaiting them.
+// errorOccurred(Reqivo::Error) instead and may call open()/close() without awaiting them; the
+// coroutines are [[nodiscard]], so say so: `(void)socket.open();`.
 //
 // receive() returns the next message (buffered ones first), or WebSocketMessage::End once the
 // connection closed cleanly (1000, 1001, 1005 — a Close without a code — or an application
@@ -122,25 +124,28 @@ public:
     //! Connects and completes the handshake. Throws WebSocketError (code 1006) when that fails
     //! or takes longer than openTimeout; the error says why (HTTP status of a refused handshake,
     //! subprotocol mismatch, TLS, network).
-    QCoro::Task<void> open();
+    [[nodiscard]] QCoro::Task<void> open();
     //! Sends one message. While reconnecting it is queued (see SendQueuePolicy) and this
     //! returns at once; while open it returns when the socket has taken the bytes, waiting
     //! only when more than a few MiB are still unsent. Throws WebSocketError when refused.
-    QCoro::Task<void> sendText(QString message);
-    QCoro::Task<void> sendBinary(QByteArray data);
-    //! The next message (see the header comment). A negative timeout waits for ever.
-    QCoro::Task<WebSocketMessage> receive(
-        std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
-    //! Sends a ping and returns the time until its pong. Throws ReadTimeout when none came in
-    //! time, WebSocketError when not open or when the connection was lost meanwhile.
-    QCoro::Task<std::chrono::microseconds> ping(
+    [[nodiscard]] QCoro::Task<void> sendText(QString message);
+    [[nodiscard]] QCoro::Task<void> sendBinary(QByteArray data);
+    //! The next message (see the header comment), waiting at most \a timeout for one:
+    //! Timeout::noLimit (the default) waits for ever; zero returns a message already received
+    //! or throws ReadTimeout at once.
+    [[nodiscard]] QCoro::Task<WebSocketMessage> receive(
+        std::chrono::milliseconds timeout = Timeout::noLimit);
+    //! Sends a ping and returns the time until its pong. Throws ReadTimeout when none came
+    //! within \a timeout (Timeout::noLimit: no limit), WebSocketError when not open or when the
+    //! connection was lost meanwhile.
+    [[nodiscard]] QCoro::Task<std::chrono::microseconds> ping(
         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
     //! Closes with \a code (1000, 1001 or 3000–4999) and \a reason (at most 123 UTF-8 bytes)
     //! and waits for the server's Close, up to WebSocketOptions::closeTimeout; messages the
     //! server sent before its Close are still delivered. closeCode() is then the code of the
     //! server's Close (1005 when it had none), or \a code when the server never answered.
     //! Stops reconnecting; drops queued messages.
-    QCoro::Task<void> close(int code = NormalClosure, QString reason = {});
+    [[nodiscard]] QCoro::Task<void> close(int code = NormalClosure, QString reason = {});
 
     // --- signal/slot code -----------------------------------------------------------------
     //! Like sendText()/sendBinary() without waiting: true when sent or queued; false (and

@@ -3,7 +3,7 @@
 //
 //   QCoreApplication app(argc, argv);              // must exist; need not be running
 //   Reqivo::WebSocket socket(QUrl(u"ws://127.0.0.1:8080/echo"_s));
-//   socket.connect();
+//   socket.open();
 //   socket.send(u"hello"_s);
 //   const Reqivo::WebSocketMessage m = socket.receive(std::chrono::seconds(5));
 //   socket.close();
@@ -43,15 +43,17 @@ public:
     //! The async socket underneath: state, options and signals live there.
     AsyncWebSocket &async() const;
 
-    void connect();
+    //! Connects and completes the handshake (AsyncWebSocket::open()).
+    void open();
     void send(const QString &text);
     void send(const QByteArray &data);
     void send(const char *) = delete; // text or binary? say which: QString or QByteArray
     void sendText(const QString &text) { send(text); }
     void sendBinary(const QByteArray &data) { send(data); }
     //! The next message, or End after a clean close. Throws ReadTimeout after \a timeout
-    //! (negative: wait for ever), WebSocketError when the connection failed.
-    WebSocketMessage receive(std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+    //! (Timeout::noLimit, the default: wait for ever; zero: only a message already received),
+    //! WebSocketError when the connection failed.
+    WebSocketMessage receive(std::chrono::milliseconds timeout = Timeout::noLimit);
     std::chrono::microseconds ping(
         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
     void close(int code = AsyncWebSocket::NormalClosure, const QString &reason = {});

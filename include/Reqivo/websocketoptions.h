@@ -14,6 +14,7 @@
 #include <Reqivo/endpoint.h>
 #include <Reqivo/headers.h>
 #include <Reqivo/reqivoglobal.h>
+#include <Reqivo/timeout.h>
 
 #include <QNetworkProxy>
 #include <QStringList>
@@ -98,8 +99,11 @@ struct REQIVO_EXPORT WebSocketOptions
     //! Extra handshake headers. They override the session's default headers of the same name.
     //! The handshake's own fields (Host, Upgrade, Connection, Sec-WebSocket-*) are refused.
     Headers headers;
-    //! TCP connect, TLS and the HTTP upgrade together. Zero or negative: no limit.
+    //! TCP connect, TLS and the HTTP upgrade together. Like every timeout (timeout.h):
+    //! Timeout::noLimit waits for ever, zero fails at once.
     ms openTimeout = ms(5000);
+    //! close() waits this long for the server's Close, then cuts the connection;
+    //! Timeout::noLimit waits for ever, zero cuts it at once.
     ms closeTimeout = defaultCloseTimeout;
     //! Incoming limits; exceeding either closes the connection with 1009 (message too big).
     qint64 maxFrameSize = defaultMaxFrameSize;
@@ -107,11 +111,14 @@ struct REQIVO_EXPORT WebSocketOptions
 
     ReconnectPolicy reconnect;
 
-    //! Ping every heartbeatInterval while open (zero: no heartbeat). A pong that does not come
-    //! within heartbeatTimeout (zero: the interval) means the connection is dead: it is
-    //! dropped and, if the policy allows, reopened.
+    //! Ping every heartbeatInterval while open. A period, not a timeout: zero (or negative)
+    //! means no heartbeat.
     ms heartbeatInterval = ms::zero();
-    ms heartbeatTimeout = ms::zero();
+    //! A heartbeat's pong that does not come within heartbeatTimeout means the connection is
+    //! dead: it is dropped and, if the policy allows, reopened. Unset: heartbeatInterval.
+    //! Timeout::noLimit: a missing pong never drops the connection (the pings still keep it
+    //! busy, and one waits for its pong before the next is sent).
+    std::optional<ms> heartbeatTimeout;
 
     //! The queue of messages sent while not open: at most sendQueueSize messages and
     //! sendQueueBytes bytes (a single message larger than that is refused); then the

@@ -276,7 +276,7 @@ Client::ExchangeSettings exchangeSettings(const SessionCore &core, const Request
     settings.uploadProgress = std::move(control.uploadProgress);
     settings.downloadProgress = std::move(control.downloadProgress);
     settings.redirectsFollowed = follow;
-    if (settings.timeout.total > milliseconds::zero())
+    if (!Timeout::isNoLimit(settings.timeout.total))
         settings.deadline = Clock::now() + settings.timeout.total;
     return settings;
 }
@@ -309,7 +309,17 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
     const std::shared_ptr<Client::CancelToken> cancel = settings.cancel;
     if (cancel)
         cancel->check(url);
-    ConnectionLease leased = co_await lease(*core, url, settings, false);
+    Client::WaitBudget connectBudget, acquireBudget;
+    ConnectionLease leased;
+    try {
+        leased = co_await lease(*core, url, settings, false, &connectBudget, &acquireBudget);
+    } catch (const ConnectTimeout &) {
+        Client::rethrowAsTotalTimeout(connectBudget, settings, url);
+        throw;
+    } catch (const PoolTimeout &) {
+        Client::rethrowAsTotalTimeout(acquireBudget, settings, url);
+        throw;
+    }
     core->checkOpen(url);
     if (cancel)
         cancel->check(url);
@@ -329,7 +339,16 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         cancel->check(url);
     if (!reused || progress.responseStarted || !isIdempotent(method) || !body.isReplayable())
         std::rethrow_exception(failure);
-    ConnectionLease fresh = co_await lease(*core, url, settings, true);
+    ConnectionLease fresh;
+    try {
+        fresh = co_await lease(*core, url, settings, true, &connectBudget, &acquireBudget);
+    } catch (const ConnectTimeout &) {
+        Client::rethrowAsTotalTimeout(connectBudget, settings, url);
+        throw;
+    } catch (const PoolTimeout &) {
+        Client::rethrowAsTotalTimeout(acquireBudget, settings, url);
+        throw;
+    }
     core->checkOpen(url);
     if (cancel)
         cancel->check(url);
@@ -339,20 +358,21 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
 }
 
 // A connection for \a url: pooled (or a fresh one when \a fresh), within the connect and
-// pool-acquire budgets. A plain function handing on the pool's task: no frame of its own.
+// pool-acquire budgets, which go to *connect and *wait for the caller to tell a phase's timeout
+// from the end of the total deadline. A plain function handing on the pool's task: no frame of
+// its own.
 QCoro::Task<ConnectionLease> AsyncSessionPrivate::lease(SessionCore &core, const QUrl &url,
                                                         const Client::ExchangeSettings &settings,
-                                                        bool fresh)
+                                                        bool fresh, Client::WaitBudget *connect,
+                                                        Client::WaitBudget *wait)
 {
-    const milliseconds connect
-            = Client::waitBudget(settings.timeout.connect, settings.deadline, url);
-    const milliseconds wait
-            = Client::waitBudget(settings.timeout.poolAcquire, settings.deadline, url);
+    *connect = Client::waitBudget(settings.timeout.connect, settings, url);
+    *wait = Client::waitBudget(settings.timeout.poolAcquire, settings, url);
     // acquire() copies the endpoint before it first suspends.
     const Endpoint &endpoint = core.originFor(url).endpoint;
     // The request's token ends a wait for a slot or a connect under way at once.
-    return AsyncConnectionPoolPrivate::acquireAbortable(*core.pool, endpoint, connect, wait,
-                                                        settings.cancel, fresh);
+    return AsyncConnectionPoolPrivate::acquireAbortable(*core.pool, endpoint, connect->wait,
+                                                        wait->wait, settings.cancel, fresh);
 }
 
 QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core,

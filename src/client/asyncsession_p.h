@@ -109,7 +109,8 @@ private:
                                          Client::ExchangeSettings settings);
     static QCoro::Task<ConnectionLease> lease(SessionCore &core, const QUrl &url,
                                               const Client::ExchangeSettings &settings,
-                                              bool fresh);
+                                              bool fresh, Client::WaitBudget *connect,
+                                              Client::WaitBudget *wait);
 };
 
 } // namespace Reqivo

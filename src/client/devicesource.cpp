@@ -2,6 +2,7 @@
 #include "devicesource_p.h"
 
 #include <Reqivo/errors.h>
+#include <Reqivo/timeout.h>
 
 #include <QAbstractSocket>
 #include <QBuffer>
@@ -97,8 +98,8 @@ QCoro::Task<QByteArray> DeviceSource::next(qint64 maxBytes, milliseconds timeout
         if (n < 0 || ended())
             co_return QByteArray();
         m_woken = Woken::No;
-        if (timeout > milliseconds::zero())
-            m_timer.start(timeout);
+        if (!Timeout::isNoLimit(timeout))
+            m_timer.start(timeout); // zero: no wait, the timer fires at the next loop turn
         const Woken why = co_await Awaiter{this};
         if (why == Woken::Timer)
             throw WriteTimeout(QStringLiteral("the request body's device produced no data for "

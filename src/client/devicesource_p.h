@@ -34,7 +34,7 @@ public:
     ~DeviceSource() override;
 
     //! The next block of at most \a maxBytes; empty at the device's end. Waits at most
-    //! \a timeout for data when it is positive (no limit otherwise), then throws WriteTimeout.
+    //! \a timeout for data (timeout.h's convention), then throws WriteTimeout.
     //! Throws RequestError when the device is destroyed or reports an error. The source must
     //! outlive the call (it is a local of the body writer).
     QCoro::Task<QByteArray> next(qint64 maxBytes, std::chrono::milliseconds timeout, QUrl url);

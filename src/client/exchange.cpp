@@ -52,15 +52,39 @@ void CancelToken::check(const QUrl &url) const
                            QStringLiteral("aborted"));
 }
 
-milliseconds waitBudget(milliseconds phase, const std::optional<Clock::time_point> &deadline,
-                        const QUrl &url)
+WaitBudget waitBudget(milliseconds phase, const ExchangeSettings &settings, const QUrl &url)
 {
-    if (!deadline)
-        return phase > milliseconds::zero() ? phase : milliseconds::zero();
-    const auto left = duration_cast<milliseconds>(*deadline - Clock::now());
-    if (left <= milliseconds::zero())
-        throw TimeoutError(QStringLiteral("the request's total timeout expired"), url);
-    return phase > milliseconds::zero() ? std::min(phase, left) : left;
+    if (!settings.deadline)
+        return WaitBudget {phase, false};
+    const Clock::time_point now = Clock::now();
+    if (now >= *settings.deadline)
+        throwTotalTimeout(settings, url);
+    const milliseconds left = ceil<milliseconds>(*settings.deadline - now);
+    if (Timeout::isNoLimit(phase) || left < phase)
+        return WaitBudget {left, true};
+    return WaitBudget {phase, false};
+}
+
+void throwTotalTimeout(const ExchangeSettings &settings, const QUrl &url)
+{
+    throw TimeoutError(QStringLiteral("the request exceeded its total deadline of %1 ms "
+                                      "(Timeout::total)")
+                               .arg(settings.timeout.total.count()),
+                       url, QStringLiteral("total"));
+}
+
+void rethrowAsTotalTimeout(const WaitBudget &budget, const ExchangeSettings &settings,
+                           const QUrl &url)
+{
+    if (!budget.deadlineBound)
+        return;
+    try {
+        throw;
+    } catch (const TimeoutError &) {
+        throwTotalTimeout(settings, url);
+    } catch (...) {
+        // not a timeout: the caller rethrows it as it is
+    }
 }
 
 void throwParseError(const ResponseParser &parser, const QUrl &url)
@@ -173,10 +197,11 @@ public:
         // The token's handler (set by runExchange) aborts this connection, ending the read.
         const std::shared_ptr<CancelToken> cancel = m_settings.cancel;
         QByteArray bytes;
+        WaitBudget waited;
         try {
-            bytes = co_await c->read(
-                    budget ? *budget
-                           : waitBudget(m_settings.timeout.read, m_settings.deadline, m_url));
+            waited = budget ? WaitBudget {*budget, false}
+                            : waitBudget(m_settings.timeout.read, m_settings, m_url);
+            bytes = co_await c->read(waited.wait);
             if (cancel)
                 cancel->check(m_url);
         } catch (...) {
@@ -184,6 +209,7 @@ public:
             m_done = true;
             if (cancel)
                 cancel->check(m_url);
+            rethrowAsTotalTimeout(waited, m_settings, m_url);
             throw;
         }
         if (!bytes.isEmpty()) {
@@ -281,10 +307,9 @@ public:
                 if (left <= milliseconds::zero())
                     break;
                 milliseconds budget = left;
-                const milliseconds read
-                        = waitBudget(m_settings.timeout.read, m_settings.deadline, m_url);
-                if (read > milliseconds::zero())
-                    budget = std::min(budget, read);
+                const WaitBudget read = waitBudget(m_settings.timeout.read, m_settings, m_url);
+                if (!Timeout::isNoLimit(read.wait))
+                    budget = std::min(budget, read.wait);
                 co_await fill(budget);
             }
         } catch (...) {
@@ -312,7 +337,7 @@ public:
     void armIdleGuard()
     {
         const milliseconds idle = m_settings.timeout.streamIdle;
-        if (m_done || idle <= milliseconds::zero())
+        if (m_done || Timeout::isNoLimit(idle))
             return;
         // A read costs a clock read, not a timer restart: the timer checks when it fires.
         m_lastRead = Clock::now();
@@ -401,8 +426,10 @@ private:
     bool m_idleClosed = false;
 };
 
+// Every wait's budget goes to *last, so that the caller can tell a write timeout from the end
+// of the total deadline.
 QCoro::Task<void> writeBody(AsyncConnection *c, const Body &body, const ExchangeSettings &s,
-                            const QUrl &url)
+                            const QUrl &url, WaitBudget *last)
 {
     const bool chunked = body.size() < 0;
     qint64 sent = 0;
@@ -411,9 +438,9 @@ QCoro::Task<void> writeBody(AsyncConnection *c, const Body &body, const Exchange
             QByteArray framed;
             framed.reserve(data.size() + 16);
             Protocol::RequestWriter::appendChunk(framed, data);
-            co_await c->write(framed, waitBudget(s.timeout.write, s.deadline, url));
+            co_await c->write(framed, (*last = waitBudget(s.timeout.write, s, url)).wait);
         } else {
-            co_await c->write(data, waitBudget(s.timeout.write, s.deadline, url));
+            co_await c->write(data, (*last = waitBudget(s.timeout.write, s, url)).wait);
         }
         sent += data.size();
         if (s.uploadProgress)
@@ -450,8 +477,8 @@ QCoro::Task<void> writeBody(AsyncConnection *c, const Body &body, const Exchange
         qint64 left = body.size();
         while (left != 0) {
             const qint64 want = left < 0 ? uploadBlockBytes : std::min(left, uploadBlockBytes);
-            const QByteArray block
-                    = co_await source.next(want, waitBudget(s.timeout.write, s.deadline, url), url);
+            *last = waitBudget(s.timeout.write, s, url);
+            const QByteArray block = co_await source.next(want, last->wait, url);
             if (block.isEmpty()) {
                 if (left > 0)
                     throw RequestError(
@@ -479,9 +506,9 @@ QCoro::Task<void> writeBody(AsyncConnection *c, const Body &body, const Exchange
     }
     }
     if (chunked) {
-        QByteArray last;
-        Protocol::RequestWriter::appendLastChunk(last);
-        co_await c->write(last, waitBudget(s.timeout.write, s.deadline, url));
+        QByteArray lastChunk;
+        Protocol::RequestWriter::appendLastChunk(lastChunk);
+        co_await c->write(lastChunk, (*last = waitBudget(s.timeout.write, s, url)).wait);
     }
 }
 
@@ -513,17 +540,18 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         c->setReadBufferLimit(AsyncConnection::readBufferBytes);
 
     // --- send ------------------------------------------------------------------------------
+    WaitBudget lastWrite; // the budget of the write in progress
     try {
         if (body.isEmpty()) {
-            co_await c->write(head, waitBudget(s.timeout.write, s.deadline, url));
+            co_await c->write(head, (lastWrite = waitBudget(s.timeout.write, s, url)).wait);
         } else if (body.kind() == Body::Kind::Bytes && body.bytes().size() <= coalesceBodyBytes) {
             head.append(body.bytes());
-            co_await c->write(head, waitBudget(s.timeout.write, s.deadline, url));
+            co_await c->write(head, (lastWrite = waitBudget(s.timeout.write, s, url)).wait);
             if (s.uploadProgress)
                 s.uploadProgress(body.size(), body.size());
         } else {
-            co_await c->write(head, waitBudget(s.timeout.write, s.deadline, url));
-            co_await writeBody(c, body, s, url);
+            co_await c->write(head, (lastWrite = waitBudget(s.timeout.write, s, url)).wait);
+            co_await writeBody(c, body, s, url, &lastWrite);
         }
         if (cancel)
             cancel->check(url);
@@ -531,6 +559,7 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         exchange->close();
         if (cancel)
             cancel->check(url);
+        rethrowAsTotalTimeout(lastWrite, s, url);
         throw;
     }
 

@@ -50,7 +50,7 @@ struct ExchangeSettings
     Limits limits;
     bool decompress = true;
     bool stream = false;
-    //! The total deadline, when Timeout::total is set.
+    //! The total deadline, when Timeout::total is not Timeout::noLimit.
     std::optional<Clock::time_point> deadline;
     ProgressCallback uploadProgress;
     ProgressCallback downloadProgress;
@@ -70,11 +70,30 @@ struct ExchangeProgress
     bool responseStarted = false;
 };
 
-//! The wait allowed for one phase: min(phase, time left to the deadline); zero = no limit.
-//! Throws TimeoutError when the deadline has passed.
-std::chrono::milliseconds waitBudget(std::chrono::milliseconds phase,
-                                     const std::optional<Clock::time_point> &deadline,
-                                     const QUrl &url);
+//! The wait allowed for one phase of a request: the phase's own timeout, or the time left to
+//! the total deadline when that is shorter (timeout.h's convention for both).
+struct WaitBudget
+{
+    std::chrono::milliseconds wait = Timeout::noLimit;
+    //! The total deadline, not the phase's timeout, bounds the wait: if it times out, the
+    //! request passed its deadline.
+    bool deadlineBound = false;
+};
+
+//! The budget for a wait of the phase whose timeout is \a phase. Throws the total-deadline
+//! TimeoutError when the deadline has already passed.
+WaitBudget waitBudget(std::chrono::milliseconds phase, const ExchangeSettings &settings,
+                      const QUrl &url);
+
+//! Throws the error of a request that passed its total deadline: a TimeoutError (no subclass)
+//! that names Timeout::total, detail "total".
+[[noreturn]] void throwTotalTimeout(const ExchangeSettings &settings, const QUrl &url);
+
+//! For a catch block around a wait given \a budget: when that wait was bounded by the total
+//! deadline and failed with a TimeoutError, throws the total-deadline error instead (the phase
+//! did not time out, the request did). Otherwise returns, and the caller rethrows.
+void rethrowAsTotalTimeout(const WaitBudget &budget, const ExchangeSettings &settings,
+                           const QUrl &url);
 
 //! Maps a parser failure to the seed's exception classes.
 [[noreturn]] void throwParseError(const Protocol::ResponseParser &parser, const QUrl &url);

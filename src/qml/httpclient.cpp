@@ -117,7 +117,8 @@ void HttpClient::applyAuth()
 
 int HttpClient::timeout() const
 {
-    return int(m_session->timeout().read.count());
+    const Timeout::ms read = m_session->timeout().read; // QML: 0 for "no limit"
+    return Timeout::isNoLimit(read) ? 0 : int(read.count());
 }
 
 void HttpClient::setTimeout(int milliseconds)

@@ -60,7 +60,8 @@ QStringList stringsOf(const QVariant &value)
 
 Timeout withPhaseTimeout(Timeout base, int milliseconds)
 {
-    const Timeout::ms value {milliseconds > 0 ? milliseconds : 0};
+    // QML's 0 (or less) is "no limit", as XMLHttpRequest.timeout's; C++'s is Timeout::noLimit.
+    const Timeout::ms value = milliseconds > 0 ? Timeout::ms(milliseconds) : Timeout::noLimit;
     base.connect = value;
     base.read = value;
     base.write = value;

@@ -114,11 +114,18 @@ void QmlWebSocket::setHeartbeatInterval(int ms)
 }
 void QmlWebSocket::setHeartbeatTimeout(int ms)
 {
-    setMilliseconds(this, m_options.heartbeatTimeout, ms, &QmlWebSocket::heartbeatTimeoutChanged);
+    if (ms == heartbeatTimeout())
+        return;
+    m_options.heartbeatTimeout
+        = ms > 0 ? std::optional(std::chrono::milliseconds(ms)) : std::nullopt;
+    Q_EMIT heartbeatTimeoutChanged();
 }
 void QmlWebSocket::setOpenTimeout(int ms)
 {
-    setMilliseconds(this, m_options.openTimeout, ms, &QmlWebSocket::openTimeoutChanged);
+    if (ms == openTimeout())
+        return;
+    m_options.openTimeout = ms > 0 ? std::chrono::milliseconds(ms) : Timeout::noLimit;
+    Q_EMIT openTimeoutChanged();
 }
 
 void QmlWebSocket::setSendQueueSize(int size)
@@ -313,7 +320,7 @@ void QmlWebSocket::open()
         Q_EMIT activeChanged();
     }
     // Failures arrive through errorOccurred(); the task is not awaited.
-    m_socket->open();
+    (void)m_socket->open();
 }
 
 void QmlWebSocket::close(int code, const QString &reason)
@@ -328,7 +335,7 @@ void QmlWebSocket::close(int code, const QString &reason)
         return;
     }
     if (m_socket)
-        m_socket->close(code, reason); // not awaited: the end arrives through the signals
+        (void)m_socket->close(code, reason); // not awaited: the end arrives through the signals
 }
 
 void QmlWebSocket::abort()
@@ -340,7 +347,7 @@ void QmlWebSocket::abort()
 void QmlWebSocket::ping()
 {
     if (m_socket && m_socket->isOpen())
-        m_socket->ping(); // pongReceived() reports it; a timeout is dropped with the task
+        (void)m_socket->ping(); // pongReceived() reports it; a timeout is dropped with the task
 }
 
 bool QmlWebSocket::sendTextMessage(const QString &message)

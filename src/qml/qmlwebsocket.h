@@ -133,9 +133,16 @@ public:
     void setMaxReconnectDelay(int milliseconds);
     int heartbeatInterval() const { return int(m_options.heartbeatInterval.count()); }
     void setHeartbeatInterval(int milliseconds);
-    int heartbeatTimeout() const { return int(m_options.heartbeatTimeout.count()); }
+    //! QML's 0 is "unset" (the interval) for heartbeatTimeout and "no limit" for openTimeout.
+    int heartbeatTimeout() const
+    {
+        return int(m_options.heartbeatTimeout.value_or(std::chrono::milliseconds::zero()).count());
+    }
     void setHeartbeatTimeout(int milliseconds);
-    int openTimeout() const { return int(m_options.openTimeout.count()); }
+    int openTimeout() const
+    {
+        return Timeout::isNoLimit(m_options.openTimeout) ? 0 : int(m_options.openTimeout.count());
+    }
     void setOpenTimeout(int milliseconds);
     qint64 maxFrameSize() const { return m_options.maxFrameSize; }
     void setMaxFrameSize(qint64 bytes);

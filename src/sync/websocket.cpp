@@ -31,9 +31,9 @@ AsyncWebSocket &WebSocket::async() const
     return *m_async;
 }
 
-void WebSocket::connect()
+void WebSocket::open()
 {
-    Sync::runBlocking([&] { return m_async->open(); }, "Reqivo::WebSocket::connect()");
+    Sync::runBlocking([&] { return m_async->open(); }, "Reqivo::WebSocket::open()");
 }
 
 void WebSocket::send(const QString &text)

@@ -4,6 +4,7 @@
 #include "hostnamecheck.h"
 
 #include <Reqivo/errors.h>
+#include <Reqivo/timeout.h>
 
 #include <QCoreApplication>
 #include <QHostAddress>
@@ -116,16 +117,18 @@ void AsyncConnectionPrivate::createSocket()
         m_socket, &QAbstractSocket::errorOccurred, this, &AsyncConnectionPrivate::onErrorOccurred);
 }
 
+// Timeouts follow timeout.h: Timeout::noLimit (negative) arms nothing, zero fires at the next
+// turn of the event loop (the wait fails unless it is already over), a positive one after it.
 void AsyncConnectionPrivate::armTimer(QBasicTimer &timer, std::chrono::milliseconds timeout)
 {
-    if (timeout <= std::chrono::milliseconds::zero())
+    if (Timeout::isNoLimit(timeout))
         return;
     timer.start(int(std::min<std::chrono::milliseconds::rep>(timeout.count(), INT_MAX)), this);
 }
 
 void AsyncConnectionPrivate::setReadDeadline(std::chrono::milliseconds timeout)
 {
-    m_hasReadDeadline = timeout > std::chrono::milliseconds::zero();
+    m_hasReadDeadline = !Timeout::isNoLimit(timeout);
     if (!m_hasReadDeadline)
         return;
     m_readDeadline = std::chrono::steady_clock::now() + timeout;

@@ -2,6 +2,7 @@
 #include "asyncconnectionpool_p.h"
 
 #include <Reqivo/errors.h>
+#include <Reqivo/timeout.h>
 
 #include <QAbstractSocket>
 #include <QCoreApplication>
@@ -126,7 +127,7 @@ AsyncConnectionPoolPrivate::SlotWait::~SlotWait()
 void AsyncConnectionPoolPrivate::SlotWait::await_suspend(std::coroutine_handle<> handle)
 {
     m_waiter.handle = handle;
-    if (m_timeout > Millis::zero())
+    if (!Timeout::isNoLimit(m_timeout)) // zero: no wait, it times out at the next loop turn
         m_waiter.timer.start(clampedMillis(m_timeout), m_d);
 }
 

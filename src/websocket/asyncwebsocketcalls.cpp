@@ -24,29 +24,20 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 namespace {
 
-//! Time left until \a deadline, or -1 (no limit) when there is none.
+//! Time left until \a deadline, or Timeout::noLimit when there is none (timeout.h).
 milliseconds remaining(std::optional<Clock::time_point> deadline)
 {
     if (!deadline)
-        return milliseconds(-1);
+        return Timeout::noLimit;
     const auto left = std::chrono::ceil<milliseconds>(*deadline - Clock::now());
     return std::max(left, milliseconds::zero());
 }
 
 std::optional<Clock::time_point> deadlineAfter(milliseconds timeout)
 {
-    if (timeout < milliseconds::zero())
+    if (Timeout::isNoLimit(timeout))
         return std::nullopt;
     return Clock::now() + timeout;
-}
-
-//! A timeout for the transport: the time left, at least 1 ms once a deadline exists (0 there
-//! means "no limit"), 0 without a deadline.
-milliseconds transportTimeout(std::optional<Clock::time_point> deadline)
-{
-    if (!deadline)
-        return milliseconds::zero();
-    return std::max(remaining(deadline), milliseconds(1));
 }
 
 QString statusText(int status, const QByteArray &reason)
@@ -152,20 +143,18 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
     d->attachLink(conn);
     const quint64 id = d->link->id;
     const auto current = [&] { return !cancelled() && conn && d->link && d->link->id == id; };
-    const auto deadline = d->options.openTimeout > milliseconds::zero()
-        ? deadlineAfter(d->options.openTimeout)
-        : std::nullopt;
+    const auto deadline = deadlineAfter(d->options.openTimeout);
 
     Protocol::ResponseParser answer;
     answer.setUpgradeRequested(true);
     Error transportError;
     QString problem;
     try {
-        co_await conn->connectToHost(endpoint, transportTimeout(deadline));
+        co_await conn->connectToHost(endpoint, remaining(deadline));
         if (current())
-            co_await conn->write(handshake.request, transportTimeout(deadline));
+            co_await conn->write(handshake.request, remaining(deadline));
         while (current() && answer.state() == Protocol::ResponseParser::State::Head) {
-            const QByteArray bytes = co_await conn->read(transportTimeout(deadline));
+            const QByteArray bytes = co_await conn->read(remaining(deadline));
             if (!current())
                 break;
             if (bytes.isEmpty())
@@ -467,9 +456,7 @@ QCoro::Task<void> AsyncWebSocketPrivate::close(
             d->writeFrame(frame);
         }
     }
-    const auto deadline = deadlineAfter(d->options.closeTimeout > milliseconds::zero()
-            ? d->options.closeTimeout
-            : WebSocketOptions::defaultCloseTimeout);
+    const auto deadline = deadlineAfter(d->options.closeTimeout);
     while (!d->destroyed && d->state != State::Closed) {
         if (!co_await d->stateWaiters.wait(remaining(deadline))) {
             // The peer never finished the close handshake: cut the connection.

@@ -672,8 +672,7 @@ void AsyncWebSocketPrivate::wakeEveryone()
 
 AsyncWebSocketPrivate::ms AsyncWebSocketPrivate::heartbeatDeadlineValue() const
 {
-    return options.heartbeatTimeout > ms::zero() ? options.heartbeatTimeout
-                                                 : options.heartbeatInterval;
+    return options.heartbeatTimeout.value_or(options.heartbeatInterval);
 }
 
 void AsyncWebSocketPrivate::startHeartbeat()
@@ -697,7 +696,8 @@ void AsyncWebSocketPrivate::heartbeatTick()
     if (!link || state != State::Open || !heartbeatPayload.isEmpty())
         return; // the previous ping's deadline is still running
     heartbeatPayload = QByteArrayLiteral("reqivo-heartbeat-") + QByteArray::number(++pingCounter);
-    heartbeatDeadline.start(heartbeatDeadlineValue());
+    if (const ms deadline = heartbeatDeadlineValue(); !Timeout::isNoLimit(deadline))
+        heartbeatDeadline.start(deadline);
     QByteArray ping;
     link->writer.writePing(ping, heartbeatPayload);
     writeFrame(ping);

@@ -212,7 +212,7 @@ Timing reqivoSignals(const QUrl &url, const Workload &w)
     QEventLoop loop;
     QObject::connect(&socket, &AsyncWebSocket::connected, &loop, &QEventLoop::quit);
     QObject::connect(&socket, &AsyncWebSocket::errorOccurred, &loop, &QEventLoop::quit);
-    socket.open();
+    (void)socket.open(); // signal-only: connected() or errorOccurred() ends the loop
     loop.exec();
     if (!socket.isOpen())
         return {};

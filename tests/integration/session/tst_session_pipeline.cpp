@@ -364,7 +364,7 @@ private Q_SLOTS:
             });
             AsyncSession session;
             Timeout t;
-            t.write = 0ms; // no limit: a pause is never the end
+            t.write = Timeout::noLimit; // a pause is never the end
             session.setTimeout(t);
             Producer producer;
             producer.produce("first-");

@@ -607,7 +607,7 @@ void TestWebSocketClose::heartbeatKeepsAHealthyConnection()
     QVERIFY(relay.listen());
     RUN_CORO([&]() -> QCoro::Task<> {
         WebSocketOptions options;
-        options.heartbeatInterval = 100ms; // and the pong deadline, heartbeatTimeout being 0
+        options.heartbeatInterval = 100ms; // and the pong deadline, heartbeatTimeout being unset
         AsyncWebSocket socket(relay.url(QStringLiteral("/")), options);
         QList<qint64> userPongs;
         connect(

@@ -119,7 +119,7 @@ QCoro::Task<Reqivo::Error> converseAsync(Reqivo::AsyncWebSocket *socket, QString
 Reqivo::Error converseSync(Reqivo::WebSocket &socket, QString *echoed)
 {
     try {
-        socket.connect();
+        socket.open();
         socket.send(QStringLiteral("hello"));
         *echoed = socket.receive(5s).text();
         socket.close();
@@ -404,7 +404,7 @@ void TestWebSocketSession::optionsReachTheSocket()
     api.header("X-Default", "from-session");
     const std::unique_ptr<Reqivo::WebSocket> blocking
         = api.webSocket(QUrl(QStringLiteral("/b")), options);
-    blocking->connect();
+    blocking->open();
     QCOMPARE(blocking->subprotocol(), QStringLiteral("chat.v2"));
     blocking->close();
     QCOMPARE(server.requests.last().url().path(), QStringLiteral("/b"));

@@ -30,7 +30,7 @@ void converse(const QUrl &url, WorkerReport *report)
 {
     try {
         WebSocket socket(url);
-        socket.connect();
+        socket.open();
         report->steps.append(QStringLiteral("connected"));
         socket.send(QStringLiteral("hello from a thread"));
         report->steps.append(socket.receive(5s).text());
@@ -140,7 +140,7 @@ void TestWebSocketSync::fromASession()
     Session session(base);
     session.setBearerToken(QStringLiteral("secret"));
     WebSocket socket(session, QUrl(QStringLiteral("/auth")));
-    socket.connect();
+    socket.open();
     socket.send(QStringLiteral("authorised"));
     QCOMPARE(socket.receive(5s).text(), QStringLiteral("authorised"));
     socket.close();
@@ -151,8 +151,8 @@ void TestWebSocketSync::errorsAreExceptions()
 {
     WebSocket refused(m_python.url(QStringLiteral("/auth")));
     try {
-        refused.connect();
-        QFAIL("connect() to /auth without a token succeeded");
+        refused.open();
+        QFAIL("open() to /auth without a token succeeded");
     } catch (const WebSocketError &e) {
         QCOMPARE(e.error().code(), 401); // the refused handshake's HTTP status
         QVERIFY2(e.message().contains(QLatin1String("HTTP 401")), e.what());
@@ -161,7 +161,7 @@ void TestWebSocketSync::errorsAreExceptions()
     QCOMPARE(refused.closeCode(), 1006);
 
     WebSocket dropped(m_python.url(QStringLiteral("/echo")));
-    dropped.connect();
+    dropped.open();
     dropped.send(QStringLiteral("drop"));
     QVERIFY_THROWS_EXCEPTION(WebSocketError, dropped.receive(5s));
     QCOMPARE(dropped.closeCode(), 1006);
@@ -171,7 +171,7 @@ void TestWebSocketSync::errorsAreExceptions()
 void TestWebSocketSync::endAfterAServerClose()
 {
     WebSocket socket(m_python.url(QStringLiteral("/close?code=4002&reason=over")));
-    socket.connect();
+    socket.open();
     socket.send(QStringLiteral("x"));
     const WebSocketMessage end = socket.receive(5s);
     QVERIFY(end.isEnd());
@@ -188,7 +188,7 @@ void TestWebSocketSync::reconnectsDuringACall()
     options.reconnect.enabled = true;
     options.reconnect.initialDelay = 20ms;
     WebSocket socket(server.url(), options);
-    socket.connect();
+    socket.open();
     server.dropClients(0);
     // The drop is noticed, and the reconnect made, while a blocking call runs.
     QVERIFY_THROWS_EXCEPTION(ReadTimeout, socket.receive(300ms));
@@ -211,7 +211,7 @@ void TestWebSocketSync::destructorClosesPolitely()
     bool loopRan = false;
     {
         WebSocket socket(server.url());
-        socket.connect();
+        socket.open();
         socket.send(QStringLiteral("x"));
         socket.receive(5s);
         // Runs at the next event loop iteration: the destructor must not be one.

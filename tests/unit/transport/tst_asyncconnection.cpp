@@ -223,12 +223,30 @@ private Q_SLOTS:
         QVERIFY(server.listen());
         RUN_CORO([&]() -> QCoro::Task<> {
             AsyncConnection connection;
-            co_await connection.connectToHost(server.endpoint(), 0ms);
+            co_await connection.connectToHost(server.endpoint(), Reqivo::Timeout::noLimit);
             QTimer::singleShot(100, &server, [&] { server.last()->write("eventually"); });
             CO_COMPARE(co_await readAtLeast(connection, 10), QByteArray("eventually"));
-            auto read = connection.read(-1ms);
+            auto read = connection.read(Reqivo::Timeout::noLimit);
             QTimer::singleShot(100, &server, [&] { server.last()->write("x"); });
             CO_COMPARE(co_await read, QByteArray("x"));
+        }());
+    }
+
+    // Zero is "no wait" (timeout.h): a read with nothing buffered is a ReadTimeout at once (the
+    // server, on this thread, has not run since) and the connection stays usable.
+    void zeroTimeoutDoesNotWait()
+    {
+        LoopbackServer server;
+        QVERIFY(server.listen());
+        RUN_CORO([&]() -> QCoro::Task<> {
+            AsyncConnection connection;
+            co_await connection.connectToHost(server.endpoint(), 5s);
+            const auto nothing = co_await thrown<Reqivo::ReadTimeout>(connection.read(0ms));
+            CO_VERIFY(nothing);
+            CO_VERIFY(connection.isOpen());
+            CO_VERIFY(co_await eventually([&] { return server.last() != nullptr; }));
+            server.last()->write("here");
+            CO_COMPARE(co_await readAtLeast(connection, 4), QByteArray("here"));
         }());
     }
 
