@@ -89,7 +89,7 @@ struct REQIVO_EXPORT EventSourceOptions
     int maxReconnectAttempts = unlimited;
     //! No byte at all (comments count) for this long means the stream is lost; negative (the
     //! default, Timeout::noLimit): no limit.
-    ms idleTimeout = ms(-1);
+    ms idleTimeout = Timeout::noLimit;
     //! Sent as Last-Event-ID on the first request too (empty: none).
     QByteArray lastEventId;
     //! When it returns true for a message, the stream ends cleanly (that message is not

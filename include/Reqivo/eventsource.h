@@ -37,9 +37,10 @@ public:
 
     //! The next event (the first call opens the stream); std::nullopt once it ended cleanly.
     //! Throws the error that ended it, or ReadTimeout when no event came within \a timeout
-    //! (the stream goes on; a negative timeout waits for ever).
+    //! (the stream goes on; Timeout::noLimit waits for ever, zero only takes an event already
+    //! received).
     std::optional<ServerSentEvent> next(
-        std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+        std::chrono::milliseconds timeout = Timeout::noLimit);
     //! Ends the stream; events already received are still returned by next().
     void close();
 

@@ -231,8 +231,8 @@ QCoro::Task<void> AsyncEventSourcePrivate::loop(
         // timeout allows (for ever by default). Nobody else reads this body: no idle guard.
         Timeout timeout = request.timeout.value_or(session->timeout());
         timeout.read = d->options.idleTimeout;
-        timeout.total = ms(-1); // no limit
-        timeout.streamIdle = ms(-1);
+        timeout.total = Timeout::noLimit;
+        timeout.streamIdle = Timeout::noLimit;
         request.timeout = timeout;
         d->requestAnchor = std::make_unique<QObject>();
         request.cancelWith(d->requestAnchor.get());
@@ -536,7 +536,7 @@ void AsyncEventSource::open()
 
 QCoro::Task<std::optional<ServerSentEvent>> AsyncEventSource::next()
 {
-    return AsyncEventSourcePrivate::next(d, milliseconds(-1));
+    return AsyncEventSourcePrivate::next(d, Timeout::noLimit);
 }
 
 QCoro::Task<std::optional<ServerSentEvent>> AsyncEventSource::next(milliseconds timeout)
@@ -549,7 +549,7 @@ QCoro::AsyncGenerator<ServerSentEvent> AsyncEventSource::events()
     const std::shared_ptr<AsyncEventSourcePrivate> state = d;
     while (true) {
         std::optional<ServerSentEvent> event
-            = co_await AsyncEventSourcePrivate::next(state, milliseconds(-1));
+            = co_await AsyncEventSourcePrivate::next(state, Timeout::noLimit);
         if (!event)
             co_return;
         co_yield std::move(*event);
