@@ -22,7 +22,8 @@ killed. Every stream is a real HTTP/1.1 response written by hand, so the framing
                            response stays open (as LLM APIs keep it open briefly) until
                            ?linger=MS (default 0) has passed
   /log                     JSON: every request seen so far, [{"path", "method", "lastEventId",
-                           "accept", "cacheControl", "body"}], in order
+                           "accept", "cacheControl", "body", "authorization", "contentType"}],
+                           in order
 
 Each connection is handled in its own thread.
 """
@@ -54,6 +55,8 @@ class Handler(BaseHTTPRequestHandler):
                 "accept": self.headers.get("Accept"),
                 "cacheControl": self.headers.get("Cache-Control"),
                 "body": body.decode("utf-8", "replace"),
+                "authorization": self.headers.get("Authorization"),
+                "contentType": self.headers.get("Content-Type"),
             })
 
     def _read_body(self):
