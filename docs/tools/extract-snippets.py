@@ -16,8 +16,7 @@ compiled"); in short, an HTML comment right before a ```cpp fence says how to co
     <!-- compile: no: reason -->  not compiled, for the reason given
 
 Lines after `compile: <mode>` up to `-->` are context: declarations the block takes as given
-(members of the class in `member` mode, file-scope code in `file` mode, statements before the
-block otherwise). `#line` directives make the compiler name the Markdown file and line.
+(file-scope code in `file` mode, statements before the block in the function otherwise). `#line` directives make the compiler name the Markdown file and line.
 A malformed marker becomes a translation unit with an #error at the marker's line.
 """
 
@@ -197,7 +196,7 @@ def translation_unit(block, include_dir, stem):
         out += wrapper_lines(["    co_return;", "}"])
     elif mode == "member":
         out += ["class DocSnippet : public QWidget", "{", "public:", "    QCoro::Task<> run();"]
-        out += context_part() + ["};", "", "QCoro::Task<> DocSnippet::run()", "{"] + body
+        out += ["};", "", "QCoro::Task<> DocSnippet::run()", "{"] + context_part() + body
         out += wrapper_lines(["    co_return;", "}"])
     if any("Q_OBJECT" in l for l in code + ctx):
         out += wrapper_lines(['#include "%s.moc"' % stem])

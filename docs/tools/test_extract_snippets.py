@@ -125,7 +125,7 @@ class ExtractTest(unittest.TestCase):
         self.assertEqual(self.source_line_of(unit, "return session"), 6)
         self.assertLess(unit.index("QUrl url;"), unit.index("return session"))
 
-    def test_member_mode_puts_context_in_the_class(self):
+    def test_member_mode_runs_in_a_member_with_the_context_before_the_block(self):
         _, unit = self.only_unit("""
             <!-- compile: member
             QPushButton *button = nullptr;
@@ -134,11 +134,12 @@ class ExtractTest(unittest.TestCase):
             connect(button, &QPushButton::clicked, this, [] {});
             ```
             """)
-        cls = unit.index("class DocSnippet : public QWidget")
-        member = unit.index("QPushButton *button = nullptr;")
-        end = unit.index("};")
-        self.assertTrue(cls < member < end)
-        self.assertIn("QCoro::Task<> DocSnippet::run()\n{", unit)
+        self.assertIn("class DocSnippet : public QWidget", unit)
+        run = unit.index("QCoro::Task<> DocSnippet::run()\n{")
+        context = unit.index("QPushButton *button = nullptr;")
+        block = unit.index("connect(button")
+        self.assertTrue(run < context < block)
+        self.assertEqual(self.source_line_of(unit, "QPushButton *button"), 2)
         self.assertEqual(self.source_line_of(unit, "connect(button"), 5)
 
     def test_no_with_a_reason_is_excluded_and_listed(self):
