@@ -50,15 +50,37 @@ namespace Reqivo {
 class AsyncSession;
 class AsyncWebSocketPrivate;
 
+//! A WebSocket client (RFC 6455) for co_await and for signal/slot code.
+//!
+//!     Reqivo::AsyncWebSocket socket(QUrl(u"ws://127.0.0.1:8080/chat"_s));
+//!     co_await socket.open();
+//!     co_await socket.sendText(u"hello"_s);
+//!     const Reqivo::WebSocketMessage reply = co_await socket.receive();
+//!     co_await socket.close();
+//!
+//! It runs on Reqivo's own codec over the same transport as HTTP requests; the opening
+//! handshake goes through the session's request preparation (AsyncSession::webSocket()). On top
+//! of the protocol: receive() next to the signals, reconnects with backoff and a bounded send
+//! queue that survives them, a heartbeat, frame and message limits, backpressure both ways, and
+//! close codes turned into errors. Coroutines throw WebSocketError (Error::code(): the HTTP
+//! status of a refused handshake, else a close code) and ReadTimeout; signal/slot code gets
+//! errorOccurred(). It belongs to the thread that created it; destroying it closes the
+//! connection with 1001. docs/websocket.md has the details.
 class REQIVO_EXPORT AsyncWebSocket : public QObject
 {
     Q_OBJECT
+    //! Where the socket is in its life (state()).
     Q_PROPERTY(Reqivo::AsyncWebSocket::State state READ state NOTIFY stateChanged)
+    //! The URL it opens (url()).
     Q_PROPERTY(QUrl url READ url)
+    //! The subprotocol the server chose (subprotocol()).
     Q_PROPERTY(QString subprotocol READ subprotocol NOTIFY connected)
+    //! How the connection ended (closeCode()).
     Q_PROPERTY(int closeCode READ closeCode NOTIFY disconnected)
+    //! The reason given with the close code (closeReason()).
     Q_PROPERTY(QString closeReason READ closeReason NOTIFY disconnected)
 public:
+    //! Where the socket is in its life.
     enum class State {
         Unconnected, //!< not opened yet
         Connecting, //!< open() is in progress
@@ -71,12 +93,15 @@ public:
 
     //! Close codes (RFC 6455 §7.4.1) used by the API.
     static constexpr int NormalClosure = 1000;
-    static constexpr int GoingAway = 1001;
-    static constexpr int ProtocolErrorCode = 1002;
+    static constexpr int GoingAway = 1001; //!< Going away (what a destroyed socket sends).
+    static constexpr int ProtocolErrorCode = 1002; //!< A frame broke the protocol.
+    //! The connection was lost or could not be opened (never sent on the wire).
     static constexpr int AbnormalClosure = 1006;
-    static constexpr int MessageTooBig = 1009;
+    static constexpr int MessageTooBig = 1009; //!< A frame or message over the limits.
 
+    //! A socket without a URL yet: setUrl() before open().
     explicit AsyncWebSocket(QObject *parent = nullptr);
+    //! A socket for \a url (ws, wss; http and https are mapped to them), not open yet.
     explicit AsyncWebSocket(
         const QUrl &url, const WebSocketOptions &options = {}, QObject *parent = nullptr);
     //! A socket that opens \a url as \a session would send a request there: relative to its
@@ -88,18 +113,24 @@ public:
         const WebSocketOptions &options = {}, QObject *parent = nullptr);
     ~AsyncWebSocket() override;
 
+    //! The URL the socket opens.
     QUrl url() const;
     //! Both only take effect at the next open(); they are refused (false) while active.
     bool setUrl(const QUrl &url);
+    //! The socket's options.
     WebSocketOptions options() const;
+    //! See setUrl(): takes effect at the next open(); refused (false) while active.
     bool setOptions(const WebSocketOptions &options);
 
+    //! Where the socket is in its life; stateChanged() tells each change.
     State state() const;
+    //! True in State::Open.
     bool isOpen() const { return state() == State::Open; }
     //! The subprotocol the server chose; empty when none was offered or chosen.
     QString subprotocol() const;
     //! How the connection ended (or, while reconnecting, how it was lost); 0 before that.
     int closeCode() const;
+    //! The reason that came with closeCode() (may be empty).
     QString closeReason() const;
     //! The error that ended the connection or that the last call reported; null otherwise.
     Error lastError() const;
@@ -129,6 +160,7 @@ public:
     //! returns at once; while open it returns when the socket has taken the bytes, waiting
     //! only when more than a few MiB are still unsent. Throws WebSocketError when refused.
     [[nodiscard]] QCoro::Task<void> sendText(QString message);
+    //! Sends one binary message; see sendText().
     [[nodiscard]] QCoro::Task<void> sendBinary(QByteArray data);
     //! The next message (see the header comment), waiting at most \a timeout for one:
     //! Timeout::noLimit (the default) waits for ever; zero returns a message already received
@@ -151,6 +183,7 @@ public:
     //! Like sendText()/sendBinary() without waiting: true when sent or queued; false (and
     //! errorOccurred()) when refused.
     bool sendTextMessage(const QString &message);
+    //! See sendTextMessage().
     bool sendBinaryMessage(const QByteArray &data);
 
 public Q_SLOTS:
@@ -158,6 +191,7 @@ public Q_SLOTS:
     void abort();
 
 Q_SIGNALS:
+    //! state() changed to \a state.
     void stateChanged(Reqivo::AsyncWebSocket::State state);
     //! The handshake succeeded: after open(), and after every successful reconnect. Messages
     //! queued while reconnecting are sent right after this signal, in the order of the sends.
@@ -166,12 +200,17 @@ Q_SIGNALS:
     void disconnected(int code, const QString &reason);
     //! Attempt \a attempt (1-based) starts after \a delayMs milliseconds.
     void reconnecting(int attempt, int delayMs);
+    //! A text message arrived (see WebSocketOptions::receiveQueueSize for how this and
+    //! receive() share messages).
     void textMessageReceived(const QString &message);
+    //! A binary message arrived.
     void binaryMessageReceived(const QByteArray &message);
     //! \a bytes of sent messages reached the network; bytesToWrite() is what is left.
     void bytesWritten(qint64 bytes);
     //! A pong answered a ping() (not the heartbeat's), after \a roundTripUs microseconds.
     void pongReceived(qint64 roundTripUs);
+    //! Something failed (a refused send, a lost connection, a refused handshake); the same
+    //! value as lastError().
     void errorOccurred(const Reqivo::Error &error);
 
 private:

@@ -44,17 +44,33 @@ namespace Reqivo {
 class AsyncSession;
 class ReplyPrivate;
 
+//! One request for signal/slot code, as QNetworkReply is for QNetworkAccessManager.
+//!
+//! Made by AsyncSession::send() and its sendGet()/sendPost()/... shortcuts, parented to the
+//! session unless given another parent, and already running. finished() is emitted exactly
+//! once, last, whatever the outcome, so `finished → deleteLater` cleans up every Reply; the
+//! outcome is read from response() and error(). A Reply never throws; abort() or deleting it
+//! stops the request. In streaming mode the body is read from the Reply (readyRead(),
+//! readAll(), read()), at most readBufferSize() bytes waiting in it. docs/signals.md has the
+//! order of the signals.
 class REQIVO_EXPORT Reply : public QObject
 {
     Q_OBJECT
+    //! True until the request ended (isRunning()).
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
+    //! The request's URL (url()).
     Q_PROPERTY(QUrl url READ url CONSTANT)
 public:
+    //! Stops the request if it still runs (as abort(), but nothing more is emitted).
     ~Reply() override;
 
+    //! The request's method, e.g. "GET".
     QByteArray method() const;
+    //! The URL given to send() (the final one, after redirects, is response().url()).
     QUrl url() const;
+    //! True until the request ended; runningChanged() tells when that changes.
     bool isRunning() const;
+    //! Not isRunning().
     bool isFinished() const { return !isRunning(); }
     //! The response: status and header fields from metaDataChanged() on, everything (the body
     //! of a buffered reply, history()) once finished() was emitted. Null before
@@ -69,6 +85,7 @@ public:
     QByteArray readAll();
     //! Streaming mode: at most \a maxBytes of the bytes received and not read yet, oldest first.
     QByteArray read(qint64 maxBytes);
+    //! Streaming mode: how many received bytes wait to be read.
     qint64 bytesAvailable() const;
 
     //! The read buffer of a streaming Reply unless setReadBufferSize() says otherwise: a slow
@@ -80,9 +97,12 @@ public:
     //! and it reads on when readAll() or read() make room. Set it right after send(): the
     //! request starts from the event loop. No effect on buffered replies.
     void setReadBufferSize(qint64 size);
+    //! The read buffer's size (defaultReadBufferSize unless set; 0: no limit).
     qint64 readBufferSize() const;
 
 public Q_SLOTS:
+    //! Stops the request in whatever phase it is and closes its connection; the Reply then
+    //! reports a RequestError (detail "aborted") and finished(). Nothing happens once finished.
     void abort();
 
 Q_SIGNALS:
@@ -93,9 +113,13 @@ Q_SIGNALS:
     void metaDataChanged();
     //! The request failed; error() tells the same. finished() follows.
     void errorOccurred(const Reqivo::Error &error);
+    //! \a received body bytes so far, of \a total (-1 when the size is not known).
     void downloadProgress(qint64 received, qint64 total);
+    //! \a sent body bytes so far, of \a total (-1 when the size is not known).
     void uploadProgress(qint64 sent, qint64 total);
+    //! Streaming mode: new body bytes can be read.
     void readyRead();
+    //! isRunning() changed (it does once, when the request ends, before finished()).
     void runningChanged();
 
 private:

@@ -33,9 +33,20 @@
 
 namespace Reqivo {
 
+//! How long each phase of a request may take, for a session (AsyncSession::setTimeout()) or one
+//! request (RequestOptions::withTimeout()).
+//!
+//! Every timeout of the library reads the same way: a positive duration bounds the wait,
+//! Timeout::noLimit (any negative duration) waits for ever, zero does not wait (what can complete
+//! at once does, anything else fails at once). connect, read and write bound a single wait, so a
+//! long transfer that keeps making progress is never cut; total, unset unless asked for
+//! (withTotal()), is a deadline for the whole request, redirects included, and its expiry is a
+//! TimeoutError whose detail() is "total".
+//!
+//!     session.setTimeout(Reqivo::Timeout::all(10s).withTotal(2min));
 struct Timeout
 {
-    using ms = std::chrono::milliseconds;
+    using ms = std::chrono::milliseconds; //!< The unit of every field.
     //! "No limit" for every timeout of the library (see the header comment). Any negative
     //! duration means the same; compare with isNoLimit().
     static constexpr ms noLimit {-1};
@@ -44,11 +55,11 @@ struct Timeout
     //! A streamed body's default: long enough for a reader that does work between reads.
     static constexpr ms defaultStreamIdle {60000};
 
-    ms connect = defaultValue;
-    ms read = defaultValue;
-    ms write = defaultValue;
+    ms connect = defaultValue; //!< Name lookup, TCP connect, proxy and TLS handshakes.
+    ms read = defaultValue; //!< The longest wait for the next bytes of the response.
+    ms write = defaultValue; //!< The longest wait for the request's next bytes to be sent.
     ms total = noLimit; //!< no overall deadline unless asked for
-    ms poolAcquire = defaultValue;
+    ms poolAcquire = defaultValue; //!< The wait for a free connection when the pool is full.
     //! A streamed body not read for this long has its connection closed (the next read throws
     //! ReadTimeout), so that a forgotten Response cannot hold a pool slot for ever.
     ms streamIdle = defaultStreamIdle;
@@ -80,6 +91,7 @@ struct Timeout
         return t;
     }
 
+    //! Equal when every phase is.
     friend bool operator==(const Timeout &, const Timeout &) = default;
 };
 

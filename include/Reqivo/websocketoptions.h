@@ -33,11 +33,11 @@ namespace Reqivo {
 //! (3000–4999), or a handshake the server refused with a 4xx status.
 struct REQIVO_EXPORT ReconnectPolicy
 {
-    using ms = std::chrono::milliseconds;
+    using ms = std::chrono::milliseconds; //!< The unit of the delays.
     //! The seed's defaults: 3 attempts, the first after 1 s, each delay twice the previous one.
     static constexpr int defaultMaxAttempts = 3;
-    static constexpr ms defaultInitialDelay {1000};
-    static constexpr double defaultMultiplier = 2.0;
+    static constexpr ms defaultInitialDelay {1000}; //!< The seed's first delay, 1 s.
+    static constexpr double defaultMultiplier = 2.0; //!< The seed's: each delay doubles.
     //! Keeps a long outage from growing the delay past what a user would wait for.
     static constexpr ms defaultMaxDelay {30000};
     //! Spreads clients that lost the same server apart, so they do not all come back at once.
@@ -45,11 +45,13 @@ struct REQIVO_EXPORT ReconnectPolicy
     //! maxAttempts value that never gives up.
     static constexpr int unlimited = -1;
 
+    //! Reconnect at all (off by default, as in the seed).
     bool enabled = false;
     //! Attempts per outage; a successful reconnect starts the count again. unlimited: no end.
     int maxAttempts = defaultMaxAttempts;
-    ms initialDelay = defaultInitialDelay;
-    double multiplier = defaultMultiplier;
+    ms initialDelay = defaultInitialDelay; //!< The delay before the first attempt.
+    double multiplier = defaultMultiplier; //!< Each delay is the previous one times this.
+    //! No delay is longer; zero: no cap (yet never more than 2^31 - 1 ms).
     ms maxDelay = defaultMaxDelay;
     //! Each delay is drawn uniformly from [delay × (1 − jitter), delay]; 0 disables it.
     double jitter = defaultJitter;
@@ -61,6 +63,7 @@ struct REQIVO_EXPORT ReconnectPolicy
     //! min(maxDelay, initialDelay × multiplier^(attempt − 1)).
     ms delayFor(int attempt) const noexcept;
 
+    //! Equal when every field is.
     friend bool operator==(const ReconnectPolicy &, const ReconnectPolicy &) = default;
 };
 
@@ -71,9 +74,12 @@ enum class SendQueuePolicy {
     Fail, //!< queue nothing: the send fails at once
 };
 
+//! The settings of an AsyncWebSocket (and of the blocking WebSocket and the QML type):
+//! handshake, timeouts, limits, reconnects, heartbeat and both message queues. docs/websocket.md
+//! has the whole table with the defaults.
 struct REQIVO_EXPORT WebSocketOptions
 {
-    using ms = std::chrono::milliseconds;
+    using ms = std::chrono::milliseconds; //!< The unit of the timeouts and the heartbeat.
     //! The seed's max_frame_size. A peer that sends bigger messages must fragment them, or the
     //! limit must be raised (QWebSocket fragments at 512 KiB; Python websockets does not).
     static constexpr qint64 defaultMaxFrameSize = 10 * 1024 * 1024;
@@ -107,8 +113,9 @@ struct REQIVO_EXPORT WebSocketOptions
     ms closeTimeout = defaultCloseTimeout;
     //! Incoming limits; exceeding either closes the connection with 1009 (message too big).
     qint64 maxFrameSize = defaultMaxFrameSize;
-    qint64 maxMessageSize = defaultMaxMessageSize;
+    qint64 maxMessageSize = defaultMaxMessageSize; //!< See maxFrameSize.
 
+    //! When and how often a lost connection is reopened (off by default).
     ReconnectPolicy reconnect;
 
     //! Ping every heartbeatInterval while open. A period, not a timeout: zero (or negative)
@@ -124,8 +131,8 @@ struct REQIVO_EXPORT WebSocketOptions
     //! sendQueueBytes bytes (a single message larger than that is refused); then the
     //! sendQueuePolicy applies.
     qsizetype sendQueueSize = defaultSendQueueSize;
-    qint64 sendQueueBytes = defaultSendQueueBytes;
-    SendQueuePolicy sendQueuePolicy = SendQueuePolicy::Keep;
+    qint64 sendQueueBytes = defaultSendQueueBytes; //!< See sendQueueSize.
+    SendQueuePolicy sendQueuePolicy = SendQueuePolicy::Keep; //!< See sendQueueSize.
     //! On an open connection: sendTextMessage()/sendBinaryMessage() refuse a message (false and
     //! errorOccurred()) while more than this many bytes are still unsent, so a sender that
     //! outruns the network learns it instead of growing memory; bytesWritten() tells when to
@@ -139,7 +146,7 @@ struct REQIVO_EXPORT WebSocketOptions
     //! connected to textMessageReceived()/binaryMessageReceived() and receive() has not been
     //! called since open(): code that uses only the signals never fills the queue.
     qsizetype receiveQueueSize = defaultReceiveQueueSize;
-    qint64 receiveQueueBytes = defaultReceiveQueueBytes;
+    qint64 receiveQueueBytes = defaultReceiveQueueBytes; //!< See receiveQueueSize.
 
     //! For wss://. Unset: the session's (fromSession()) or the defaults.
     std::optional<TlsOptions> tlsOptions;
