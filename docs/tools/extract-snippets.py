@@ -16,8 +16,9 @@ compiled"); in short, an HTML comment right before a ```cpp fence says how to co
     <!-- compile: no: reason -->  not compiled, for the reason given
 
 Lines after `compile: <mode>` up to `-->` are context: declarations the block takes as given
-(file-scope code in `file` mode, statements before the block in the function otherwise). `#line` directives make the compiler name the Markdown file and line.
-A malformed marker becomes a translation unit with an #error at the marker's line.
+(file-scope code in `file` mode, statements before the block in the function otherwise).
+`#line` directives make the compiler name the Markdown file and line. A malformed marker
+becomes a translation unit with an #error at the marker's line.
 """
 
 import argparse

@@ -11,7 +11,8 @@ import textwrap
 import unittest
 
 _here = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location("extract", os.path.join(_here, "extract-snippets.py"))
+_spec = importlib.util.spec_from_file_location("extract",
+                                               os.path.join(_here, "extract-snippets.py"))
 extract = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(extract)
 
