@@ -53,12 +53,14 @@ struct REQIVO_EXPORT ServerSentEvent
     //! The last event ID in effect when the event was dispatched (empty when none).
     QString lastEventId;
 
+    //! Equal when type, data and last event ID are.
     friend bool operator==(const ServerSentEvent &, const ServerSentEvent &) = default;
 };
 
+//! How an AsyncEventSource (or the blocking EventSource) opens its stream and reconnects.
 struct REQIVO_EXPORT EventSourceOptions
 {
-    using ms = std::chrono::milliseconds;
+    using ms = std::chrono::milliseconds; //!< The unit of the delays and the idle timeout.
     //! The spec's suggestion for the initial reconnection time.
     static constexpr ms defaultReconnectionTime {3000};
     //! Consecutive failures wait longer and longer, never longer than this.
@@ -83,8 +85,8 @@ struct REQIVO_EXPORT EventSourceOptions
     //! After the first failure in a row, the delay is reconnectionTime × multiplier^(n−1), at
     //! most maxReconnectDelay, shortened by up to jitter of itself.
     double backoffMultiplier = 2.0;
-    ms maxReconnectDelay = defaultMaxReconnectDelay;
-    double jitter = 0.2;
+    ms maxReconnectDelay = defaultMaxReconnectDelay; //!< See backoffMultiplier.
+    double jitter = 0.2; //!< See backoffMultiplier; 0: every client waits the same.
     //! Consecutive failed attempts before giving up; unlimited: never.
     int maxReconnectAttempts = unlimited;
     //! No byte at all (comments count) for this long means the stream is lost; negative (the
@@ -98,15 +100,31 @@ struct REQIVO_EXPORT EventSourceOptions
     //! Events kept for next(): when reached, reading pauses until next() takes one. Signal-only
     //! code keeps none (see AsyncEventSource).
     qsizetype queueSize = defaultQueueSize;
+    //! The most bytes one event's data (and the line being read) may take; more is a
+    //! ProtocolError that ends the stream.
     qint64 maxEventBytes = defaultMaxEventBytes;
 };
 
+//! A Server-Sent Events client (text/event-stream) for co_await and for signal/slot code.
+//!
+//!     Reqivo::AsyncEventSource events(QUrl(u"http://127.0.0.1:8080/feed"_s));
+//!     while (const std::optional<Reqivo::ServerSentEvent> e = co_await events.next())
+//!         qDebug() << e->type << e->data;
+//!
+//! The stream is a request of its session, with any method and body (EventSourceOptions), parsed
+//! by the WHATWG rules. After the stream ends, it reconnects after the reconnection time with
+//! Last-Event-ID, backing off on consecutive failures (by default for GET only); HTTP 204, a
+//! status other than 200 or another Content-Type end it for good. next() throws the error that
+//! ended the stream; signal/slot code gets errorOccurred() for every failure.
 class REQIVO_EXPORT AsyncEventSource : public QObject
 {
     Q_OBJECT
+    //! Connecting, open or closed (readyState()).
     Q_PROPERTY(
         Reqivo::AsyncEventSource::ReadyState readyState READ readyState NOTIFY readyStateChanged)
+    //! The stream's URL (url()).
     Q_PROPERTY(QUrl url READ url CONSTANT)
+    //! The last event ID (lastEventId()).
     Q_PROPERTY(QString lastEventId READ lastEventId)
 public:
     //! The values of the JavaScript EventSource's readyState.
@@ -127,8 +145,11 @@ public:
     //! Ends the stream (its request is cancelled); waiting coroutines throw.
     ~AsyncEventSource() override;
 
+    //! The stream's URL.
     QUrl url() const;
+    //! The options the stream was made with.
     EventSourceOptions options() const;
+    //! Connecting, open or closed; readyStateChanged() tells each change.
     ReadyState readyState() const;
     //! The last event ID (sent as Last-Event-ID when reconnecting).
     QString lastEventId() const;
@@ -138,6 +159,7 @@ public:
     int status() const;
     //! The error that ended the stream or the latest failure; null otherwise.
     Error lastError() const;
+    //! Why the stream ended; None while it runs.
     EndReason endReason() const;
     //! Connection attempts after the first (0 until a reconnect).
     int attempt() const;
@@ -164,9 +186,12 @@ public Q_SLOTS:
     void close();
 
 Q_SIGNALS:
+    //! readyState() changed to \a state.
     void readyStateChanged(Reqivo::AsyncEventSource::ReadyState state);
     //! A response with status 200 and text/event-stream arrived (also after each reconnect).
     void opened();
+    //! An event was dispatched (see EventSourceOptions::queueSize for how this and next()
+    //! share events).
     void eventReceived(const Reqivo::ServerSentEvent &event);
     //! Attempt \a attempt (1-based) starts after \a delayMs milliseconds.
     void reconnecting(int attempt, int delayMs);
