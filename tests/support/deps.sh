@@ -9,9 +9,11 @@
 REQIVO_BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config ccache
     qt6-base-dev qt6-websockets-dev qt6-declarative-dev qcoro-qt6-dev zlib1g-dev
-    # QML modules the demo and the QML examples import at run time.
+    # QML modules the demo and the QML examples import at run time (QtQuick.Controls needs
+    # QtQuick.Templates, a package of its own: examples/llmchat).
     qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick qml6-module-qtquick-window
     qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtqml-workerscript
+    qml6-module-qtquick-templates
 )
 
 # Everything the full test run adds: clang with its libFuzzer/sanitizer runtime, the peers the
