@@ -84,7 +84,9 @@ private Q_SLOTS:
     void activeFalseClosesAndOpenReopens();
     void authHeaders_data();
     void authHeaders();
+    void throughAnHttpClient_data();
     void throughAnHttpClient();
+    void reconnectDefaultFollowsMethod();
     void badBodyIsReported();
 
 private:
@@ -449,23 +451,54 @@ void TestQmlEventSource::authHeaders()
     QCOMPARE(seen[0].toObject().value(QStringLiteral("authorization")).toString(), authorization);
 }
 
+void TestQmlEventSource::throughAnHttpClient_data()
+{
+    QTest::addColumn<QByteArray>("members");
+    QTest::addColumn<QString>("tag");
+    QTest::addColumn<QString>("authorization");
+    QTest::newRow("client's auth")
+        << QByteArray() << QStringLiteral("client-auth") << QStringLiteral("Bearer fromclient");
+    QTest::newRow("own token wins") << QByteArray("bearerToken: \"own\"")
+                                    << QStringLiteral("client-own") << QStringLiteral("Bearer own");
+}
+
 void TestQmlEventSource::throughAnHttpClient()
 {
-    // A URL relative to the client's baseUrl, with the client's auth.
-    auto root = load(R"(
-        client: root.client
-        url: "/events?n=2&tag=client"
-        reconnect: false
-        active: true
-)");
+    // A URL relative to the client's baseUrl, with the client's auth unless it has its own.
+    QFETCH(QByteArray, members);
+    QFETCH(QString, tag);
+    QFETCH(QString, authorization);
+    auto root = load("        client: root.client\n        url: \"/events?n=2&tag=" + tag.toUtf8()
+        + "\"\n        reconnect: false\n        " + members + "\n        active: true\n");
     QVERIFY(root);
     QTRY_VERIFY_WITH_TIMEOUT(logHas(root.get(), QStringLiteral("closed")), QmlTest::waitMs);
     QCOMPARE(strings(root.get(), "events"),
         (QStringList {QStringLiteral("message:event 1:1"), QStringLiteral("message:event 2:2")}));
-    const QJsonArray seen = requests(QStringLiteral("tag=client"));
+    const QJsonArray seen = requests(tag);
     QCOMPARE(seen.size(), 1);
-    QCOMPARE(seen[0].toObject().value(QStringLiteral("authorization")).toString(),
-        QStringLiteral("Bearer fromclient"));
+    QCOMPARE(seen[0].toObject().value(QStringLiteral("authorization")).toString(), authorization);
+}
+
+void TestQmlEventSource::reconnectDefaultFollowsMethod()
+{
+    // Unset, reconnect is on for GET only; set, it stays; undefined resets it.
+    auto root = load("        url: root.server + \"events\"\n",
+        R"(
+    function check() {
+        const seen = [es.reconnect]
+        es.method = "post"; seen.push(es.reconnect)
+        es.reconnect = true; seen.push(es.reconnect)
+        es.method = "GET"; es.reconnect = false; seen.push(es.reconnect)
+        es.method = "POST"; es.reconnect = undefined; seen.push(es.reconnect)
+        es.method = "get"; seen.push(es.reconnect)
+        return seen.join(" ")
+    }
+)");
+    QVERIFY(root);
+    QVariant seen;
+    QVERIFY(QMetaObject::invokeMethod(root.get(), "check", Q_RETURN_ARG(QVariant, seen)));
+    QCOMPARE(seen.toString(), QStringLiteral("true false true false false true"));
+    QVERIFY(strings(root.get(), "log").isEmpty()); // nothing opened
 }
 
 void TestQmlEventSource::badBodyIsReported()
