@@ -17,6 +17,10 @@
 #include <chrono>
 #include <optional>
 
+namespace Reqivo {
+class AsyncSession;
+}
+
 namespace ReqivoCli {
 
 //! Exit statuses, as the issue defines them.
@@ -66,5 +70,9 @@ struct ParseResult
 };
 
 ParseResult parseArguments(const QStringList &arguments);
+
+//! Applies the session-wide options (User-Agent, redirects, timeouts, auth, TLS, proxy,
+//! decompression, -v's request printing) to \a session.
+void configureSession(Reqivo::AsyncSession &session, const CliOptions &options);
 
 } // namespace ReqivoCli

@@ -1,6 +1,7 @@
 // reqivo: a curl-like command on the Reqivo library.
 //
 //   reqivo [options] URL [URL...]
+//   reqivo sse [options] URL          a Server-Sent Events stream (sse.cpp)
 //
 // Each URL is requested in order through one session, so the second request to a host reuses
 // the first one's keep-alive connection. By default that is an AsyncSession driven by one
@@ -10,6 +11,7 @@
 // stdout or to -o FILE) unless --report jsonl needs them whole for its base64 "body" field.
 #include "cliopts.h"
 #include "output.h"
+#include "sse.h"
 
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/response.h>
@@ -117,9 +119,11 @@ int runSync(Reqivo::Session &session, const CliOptions &options, const Files &fi
     return finish(status, files);
 }
 
+} // namespace
+
 // Session settings from the options; the blocking Session keeps its settings in its
-// AsyncSession, so this serves both.
-void configure(Reqivo::AsyncSession &session, const CliOptions &o)
+// AsyncSession, so this serves both (and reqivo sse).
+void ReqivoCli::configureSession(Reqivo::AsyncSession &session, const CliOptions &o)
 {
     session.setDefaultHeader(
         "User-Agent", QByteArray("reqivo/") + QByteArray(Reqivo::versionString()));
@@ -143,8 +147,6 @@ void configure(Reqivo::AsyncSession &session, const CliOptions &o)
         session.addRequestHook([](Reqivo::PreparedRequest &request) { printRequestHead(request); });
 }
 
-} // namespace
-
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
@@ -154,7 +156,10 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(u"reqivo"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(Reqivo::versionString()));
 
-    ParseResult parsed = parseArguments(QCoreApplication::arguments());
+    const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.value(1) == u"sse"_s)
+        return runSse(arguments);
+    ParseResult parsed = parseArguments(arguments);
     if (!parsed.options) {
         if (parsed.exitStatus == ExitOk) {
             writeStdout(parsed.message.toLocal8Bit());
@@ -188,12 +193,12 @@ int main(int argc, char *argv[])
 
     if (options.sync) {
         Reqivo::Session session;
-        configure(session.async(), options);
+        configureSession(session.async(), options);
         return runSync(session, options, files);
     }
 
     Reqivo::AsyncSession session;
-    configure(session, options);
+    configureSession(session, options);
     QTimer::singleShot(0, &app, [&session, &options, &files, &app] {
         QCoro::connect(runAsync(session, options, files), &app,
             [](int status) { QCoreApplication::exit(status); });

@@ -12,8 +12,6 @@ using namespace Qt::StringLiterals;
 
 namespace ReqivoCli {
 
-namespace {
-
 // One JSON value as QJsonDocument writes it: wrapped in an array, then unwrapped.
 QByteArray encode(const QJsonValue &value)
 {
@@ -35,6 +33,8 @@ QByteArray object(std::initializer_list<std::pair<QLatin1StringView, QByteArray>
     out += '}';
     return out;
 }
+
+namespace {
 
 QByteArray urlJson(const QUrl &url)
 {

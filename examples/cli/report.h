@@ -12,6 +12,9 @@
 #include <QJsonValue>
 #include <QString>
 
+#include <initializer_list>
+#include <utility>
+
 namespace ReqivoCli {
 
 //! {"url":…,"ok":true,"status":…,…} for a response. \a body is the decoded body as it goes in
@@ -21,6 +24,11 @@ QByteArray reportResponse(const QString &url, const Reqivo::Response &response,
 
 //! {"url":…,"ok":false,"error":{"type":…,"message":…}}
 QByteArray reportError(const QString &url, const Reqivo::Error &error);
+
+//! One JSON value, encoded by QJsonDocument (escaping and number formatting are Qt's).
+QByteArray encode(const QJsonValue &value);
+//! An object whose members keep the order given; the values are already encoded JSON.
+QByteArray object(std::initializer_list<std::pair<QLatin1StringView, QByteArray>> members);
 
 //! Header bytes as text: UTF-8 when they are valid UTF-8, else Latin-1 (every byte kept).
 QString headerText(QByteArrayView bytes);
