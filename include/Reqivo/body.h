@@ -11,7 +11,9 @@
 
 #include <QByteArray>
 #include <QIODevice>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QList>
 #include <QPointer>
 #include <QSharedPointer>

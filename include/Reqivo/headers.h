@@ -4,6 +4,19 @@
 // comma-joined. All names and values live in one byte arena with an index of offsets beside it,
 // so a parsed head becomes a Headers object with two allocations however many fields it has,
 // and lookups return views into the arena instead of copies.
+//
+// Lifetime of the views: value(), at(), nameAt(), valueAt() and the iterator hand out
+// QByteArrayView, which points into this Headers object's storage. A view stays valid while
+// the Headers object it came from lives and is not modified; it dangles as soon as that object
+// is destroyed, which for a temporary is the end of the full expression:
+//
+//   QByteArrayView bad = session.get(url).headers().value("Content-Type"); // dangles at ';'
+//   QByteArray type = session.get(url).header("Content-Type");             // owns its bytes
+//   std::optional<QByteArray> etag = response.headers().get("ETag");       // owns, or nullopt
+//
+// Keep a view only while you hold the Headers (or the Response) it came from; otherwise use
+// get(), values(), combinedValue() or Response::header(), which return owning QByteArrays
+// (copies of the field's bytes).
 #pragma once
 
 #include <Reqivo/reqivoglobal.h>
@@ -17,6 +30,7 @@
 
 #include <initializer_list>
 #include <iterator>
+#include <optional>
 #include <utility>
 
 namespace Reqivo {
@@ -49,8 +63,19 @@ public:
     QByteArrayView valueAt(qsizetype i) const noexcept { return at(i).value; }
 
     bool contains(QByteArrayView name) const noexcept;
-    //! The first value of \a name, or \a defaultValue.
+    //! The first value of \a name, or \a defaultValue. A view into this object: see the lifetime
+    //! note at the top of this file (get() returns an owning copy).
     QByteArrayView value(QByteArrayView name, QByteArrayView defaultValue = {}) const noexcept;
+    //! The first value of \a name as an owning QByteArray, or std::nullopt when there is no
+    //! field of that name (a field that is present with an empty value gives an empty array).
+    std::optional<QByteArray> get(QByteArrayView name) const
+    {
+        for (const Field f : *this) {
+            if (nameEquals(f.name, name))
+                return f.value.toByteArray();
+        }
+        return std::nullopt;
+    }
     //! Every value of \a name, in order.
     QList<QByteArray> values(QByteArrayView name) const;
     //! The values of \a name joined with ", " (RFC 9110 §5.3). Never use it for Set-Cookie.

@@ -11,8 +11,13 @@
 #include <Reqivo/reqivoglobal.h>
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QSharedDataPointer>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+#include <QJsonValue>
 #include <QList>
 #include <QMetaType>
 #include <QString>
@@ -23,6 +28,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace Reqivo {
 
@@ -44,7 +50,14 @@ public:
     QByteArray reason() const;
     //! "1.1" or "1.0".
     QString httpVersion() const;
+    //! The response's fields. Headers::value() returns a view into this Response: keep it only
+    //! while you hold the Response (see headers.h); header() and Headers::get() return copies.
     const Headers &headers() const noexcept;
+    //! The first value of the field \a name (case-insensitive) as an owning QByteArray, empty
+    //! when there is none (use headers().get() to tell "absent" from "empty", and
+    //! headers().values() for every value). Safe on a temporary:
+    //! `QByteArray type = (co_await session.get(url)).header("Content-Type");`
+    QByteArray header(QByteArrayView name) const;
     //! The method of the request that produced this response (after redirects).
     QByteArray method() const;
     //! The final URL, after redirects.
@@ -67,7 +80,14 @@ public:
     QByteArray body() const;
     //! The body as text: charset from Content-Type (UTF-8 when absent or unknown).
     QString text() const;
-    //! The body as JSON; throws InvalidResponseError when it is not valid JSON.
+    //! The body as JSON, or std::nullopt when it is not valid JSON (an empty body is not);
+    //! \a error, when given, receives the parser's verdict (NoError on success). Never throws,
+    //! so it is the one to use in slots (as QRestReply::readJson()). In streaming mode it parses
+    //! body(), which is what readAll() gathered.
+    std::optional<QJsonDocument> readJson(QJsonParseError *error = nullptr) const;
+    //! The body as JSON; throws InvalidResponseError (naming the parse error and its offset)
+    //! when it is not valid JSON. For coroutine and blocking code, where failures are
+    //! exceptions; a slot should call readJson() instead (an exception must not leave a slot).
     QJsonDocument json() const;
     //! The Content-Type's charset parameter, lower-cased, or empty.
     QByteArray charset() const;
@@ -76,15 +96,19 @@ public:
     bool isStreaming() const noexcept;
     //! The next piece of the body (at most \a maxBytes when > 0), or an empty array at the end.
     //! Throws the usual errors (ReadTimeout, ProtocolError, ...).
-    QCoro::Task<QByteArray> readChunk(qint64 maxBytes = 0);
+    //! A coroutine: co_await it (blocking code: Session::readChunk(response)).
+    [[nodiscard]] QCoro::Task<QByteArray> readChunk(qint64 maxBytes = 0);
     //! The body piece by piece.
-    QCoro::AsyncGenerator<QByteArray> chunks(qint64 maxBytes = 0);
+    [[nodiscard]] QCoro::AsyncGenerator<QByteArray> chunks(qint64 maxBytes = 0);
     //! Reads and buffers the rest of a streamed body, after which body() has it, in this
     //! Response and in every copy of it. Bytes taken earlier with readChunk() or chunks() are
     //! not in it. Safe on a temporary: `co_await Response(r).readAll()` needs no Response once
     //! it has started. Returns body() at once when not streaming.
-    QCoro::Task<QByteArray> readAll();
-    //! Body bytes delivered so far, and the total when known (Content-Length), else -1.
+    //! A coroutine: co_await it (blocking code: Session::readAll(response)).
+    [[nodiscard]] QCoro::Task<QByteArray> readAll();
+    //! Body bytes delivered so far, and the total when known (Content-Length), else -1. Sizes
+    //! keep Qt's -1 for "unknown" (QNetworkReply::downloadProgress, QIODevice::size()), so
+    //! they go straight into a progress bar; see docs/adr/0009-api-names.md.
     qint64 bytesReceived() const noexcept;
     qint64 expectedSize() const noexcept;
     //! Ends a streamed body early: its connection is closed, not pooled.

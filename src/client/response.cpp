@@ -41,6 +41,10 @@ int Response::status() const noexcept { return d->status; }
 QByteArray Response::reason() const { return d->reason; }
 QString Response::httpVersion() const { return QStringLiteral("1.%1").arg(d->versionMinor); }
 const Headers &Response::headers() const noexcept { return d->headers; }
+QByteArray Response::header(QByteArrayView name) const
+{
+    return d->headers.value(name).toByteArray();
+}
 QByteArray Response::method() const { return d->method; }
 QUrl Response::url() const { return d->url; }
 QList<Response> Response::history() const { return d->history; }
@@ -109,6 +113,17 @@ QString Response::text() const
             return decoder.decode(body());
     }
     return QString::fromUtf8(body());
+}
+
+std::optional<QJsonDocument> Response::readJson(QJsonParseError *error) const
+{
+    QJsonParseError parsed;
+    QJsonDocument doc = QJsonDocument::fromJson(body(), &parsed);
+    if (error)
+        *error = parsed;
+    if (parsed.error != QJsonParseError::NoError)
+        return std::nullopt;
+    return doc;
 }
 
 QJsonDocument Response::json() const
