@@ -56,19 +56,21 @@ public:
     //! the subject's common name), an IP address matches only an iPAddress entry, a wildcard
     //! only as the whole left-most label. Otherwise: TlsError, and the connection is closed
     //! before anything was sent on it.
-    QCoro::Task<void> connectToHost(const Endpoint &endpoint, std::chrono::milliseconds timeout);
+    [[nodiscard]] QCoro::Task<void> connectToHost(
+        const Endpoint &endpoint, std::chrono::milliseconds timeout);
 
     //! Queues \a data and flushes it to the kernel at once. Completes immediately while fewer
     //! than writeHighWaterMark bytes remain queued; otherwise waits until the queue drains below
     //! it. Throws WriteTimeout when no byte could be sent for \a timeout, NetworkError when the
     //! connection is closed or fails.
-    QCoro::Task<void> write(const QByteArray &data, std::chrono::milliseconds timeout);
+    [[nodiscard]] QCoro::Task<void> write(
+        const QByteArray &data, std::chrono::milliseconds timeout);
 
     //! The bytes that have arrived; waits for some when none are buffered. An empty array means
     //! end of stream: the peer closed the connection (Qt reports a TCP reset the same way).
     //! Throws ReadTimeout when nothing arrives within \a timeout (the connection stays open),
     //! NetworkError/TlsError on socket errors or after close()/abort().
-    QCoro::Task<QByteArray> read(std::chrono::milliseconds timeout);
+    [[nodiscard]] QCoro::Task<QByteArray> read(std::chrono::milliseconds timeout);
 
     //! Bounds how many received bytes may wait inside the process (0: no bound, the default).
     //! With a bound, a reader slower than the network leaves the rest in the kernel and TCP

@@ -102,11 +102,11 @@ public:
     //! AsyncConnection::connectToHost() throws; a failed connect frees its slot), else waits in
     //! arrival order for a slot. PoolTimeout when none came within \a acquireTimeout.
     //! Timeouts read as timeout.h says: Timeout::noLimit waits for ever, zero not at all.
-    QCoro::Task<ConnectionLease> acquire(const Endpoint &endpoint,
+    [[nodiscard]] QCoro::Task<ConnectionLease> acquire(const Endpoint &endpoint,
         std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout);
     //! Like acquire() but always opens a new connection (an idle one may be closed to make
     //! room). Used to retry once after a reused connection turned out to be stale.
-    QCoro::Task<ConnectionLease> connectFresh(const Endpoint &endpoint,
+    [[nodiscard]] QCoro::Task<ConnectionLease> connectFresh(const Endpoint &endpoint,
         std::chrono::milliseconds connectTimeout, std::chrono::milliseconds acquireTimeout);
 
     //! Closes every idle connection.

@@ -22,14 +22,15 @@ public:
     AsyncReqivo(const AsyncReqivo &) = delete;
     AsyncReqivo &operator=(const AsyncReqivo &) = delete;
 
-    QCoro::Task<Response> request(QByteArray method, QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> post(QUrl url, Body body = {}, RequestOptions opts = {});
-    QCoro::Task<Response> put(QUrl url, Body body = {}, RequestOptions opts = {});
-    QCoro::Task<Response> patch(QUrl url, Body body = {}, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> request(
+        QByteArray method, QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> post(QUrl url, Body body = {}, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> put(QUrl url, Body body = {}, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> patch(QUrl url, Body body = {}, RequestOptions opts = {});
 
     //! A WebSocket opened as the session would send a request to \a url: relative to the base
     //! URL (http → ws, https → wss), with the default headers, cookies, auth, TLS options and

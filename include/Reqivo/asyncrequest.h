@@ -17,14 +17,15 @@ public:
     AsyncRequest() = delete;
 
     //! Throws the seed's exceptions. A streamed response keeps its connection until read.
-    static QCoro::Task<Response> send(QByteArray method, QUrl url, RequestOptions opts = {});
-    static QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
-    static QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
-    static QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
-    static QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
-    static QCoro::Task<Response> post(QUrl url, Body body, RequestOptions opts = {});
-    static QCoro::Task<Response> put(QUrl url, Body body, RequestOptions opts = {});
-    static QCoro::Task<Response> patch(QUrl url, Body body, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> send(
+        QByteArray method, QUrl url, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> post(QUrl url, Body body, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> put(QUrl url, Body body, RequestOptions opts = {});
+    [[nodiscard]] static QCoro::Task<Response> patch(QUrl url, Body body, RequestOptions opts = {});
 };
 
 } // namespace Reqivo

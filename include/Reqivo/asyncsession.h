@@ -9,7 +9,15 @@
 //
 //   Reqivo::AsyncSession session(QUrl(u"https://api.example.com"_s));
 //   Reqivo::Response r = co_await session.get(QUrl(u"/users/1"_s));
-//   qDebug() << r.status() << r.json();
+//   qDebug() << r.status() << r.readJson().value_or(QJsonDocument());
+//
+// Three ways to send, with one name per verb (get, head, options, deleteResource, post, put,
+// patch; DELETE is deleteResource because `delete` is a keyword):
+//   - co_await session.get(url)          a coroutine (QCoro::Task, [[nodiscard]]: co_await it)
+//   - session.sendGet(url)               a running Reqivo::Reply*, for signals and slots
+//   - session.request(method, url, opts, context, callback)   a callback
+// Several requests at once from a coroutine: start them all, then co_await Reqivo::whenAll()
+// (<Reqivo/WhenAll>).
 #pragma once
 
 #include <Reqivo/asyncconnectionpool.h>
@@ -114,27 +122,32 @@ public:
     void clearHooks();
 
     // --- requests -------------------------------------------------------------------------
-    //! Relative URLs are resolved against baseUrl(). Throws the seed's exceptions.
-    QCoro::Task<Response> request(QByteArray method, QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> post(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> put(QUrl url, RequestOptions opts = {});
-    QCoro::Task<Response> patch(QUrl url, RequestOptions opts = {});
+    //! Relative URLs are resolved against baseUrl(). Throws the seed's exceptions. Each returns
+    //! a task that is already running (QCoro tasks start at once); dropping it does not cancel
+    //! the request, hence [[nodiscard]]: co_await it (RequestOptions::cancelWith() ties a
+    //! request to an object's life).
+    [[nodiscard]] QCoro::Task<Response> request(
+        QByteArray method, QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> deleteResource(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> post(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> put(QUrl url, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> patch(QUrl url, RequestOptions opts = {});
     //! Verb shortcuts with a body.
-    QCoro::Task<Response> post(QUrl url, Body body, RequestOptions opts = {});
-    QCoro::Task<Response> put(QUrl url, Body body, RequestOptions opts = {});
-    QCoro::Task<Response> patch(QUrl url, Body body, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> post(QUrl url, Body body, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> put(QUrl url, Body body, RequestOptions opts = {});
+    [[nodiscard]] QCoro::Task<Response> patch(QUrl url, Body body, RequestOptions opts = {});
 
     // --- signals and slots ----------------------------------------------------------------
     //! Starts a request and returns its Reply (parented to \a parent, or to the session).
-    //! See reply.h: it never throws, and emits finished() or errorOccurred() once.
+    //! See reply.h: it never throws. One send* form per verb of the coroutine API.
     Reply *send(QByteArray method, QUrl url, RequestOptions opts = {}, QObject *parent = nullptr);
     Reply *sendGet(QUrl url, RequestOptions opts = {});
     Reply *sendHead(QUrl url, RequestOptions opts = {});
-    Reply *sendDelete(QUrl url, RequestOptions opts = {});
+    Reply *sendOptions(QUrl url, RequestOptions opts = {});
+    Reply *sendDeleteResource(QUrl url, RequestOptions opts = {});
     Reply *sendPost(QUrl url, Body body, RequestOptions opts = {});
     Reply *sendPut(QUrl url, Body body, RequestOptions opts = {});
     Reply *sendPatch(QUrl url, Body body, RequestOptions opts = {});

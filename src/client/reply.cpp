@@ -223,7 +223,11 @@ Reply *AsyncSession::sendHead(QUrl url, RequestOptions opts)
 {
     return send(QByteArrayLiteral("HEAD"), std::move(url), std::move(opts));
 }
-Reply *AsyncSession::sendDelete(QUrl url, RequestOptions opts)
+Reply *AsyncSession::sendOptions(QUrl url, RequestOptions opts)
+{
+    return send(QByteArrayLiteral("OPTIONS"), std::move(url), std::move(opts));
+}
+Reply *AsyncSession::sendDeleteResource(QUrl url, RequestOptions opts)
 {
     return send(QByteArrayLiteral("DELETE"), std::move(url), std::move(opts));
 }

@@ -123,9 +123,10 @@ private Q_SLOTS:
         QTest::newRow("sendPost") << QByteArray("POST") << QByteArray("POST / posted");
         QTest::newRow("sendPut") << QByteArray("PUT") << QByteArray("PUT / posted");
         QTest::newRow("sendPatch") << QByteArray("PATCH") << QByteArray("PATCH / posted");
-        QTest::newRow("sendDelete") << QByteArray("DELETE") << QByteArray("DELETE / ");
+        QTest::newRow("sendDeleteResource") << QByteArray("DELETE") << QByteArray("DELETE / ");
         QTest::newRow("sendHead") << QByteArray("HEAD") << QByteArray();
-        QTest::newRow("send(OPTIONS)") << QByteArray("OPTIONS") << QByteArray("OPTIONS / ");
+        QTest::newRow("sendOptions") << QByteArray("OPTIONS") << QByteArray("OPTIONS / ");
+        QTest::newRow("send(PROPFIND)") << QByteArray("PROPFIND") << QByteArray("PROPFIND / ");
     }
     void verbs()
     {
@@ -143,9 +144,11 @@ private Q_SLOTS:
         else if (method == "PATCH")
             reply = session.sendPatch(url, body);
         else if (method == "DELETE")
-            reply = session.sendDelete(url);
+            reply = session.sendDeleteResource(url);
         else if (method == "HEAD")
             reply = session.sendHead(url);
+        else if (method == "OPTIONS")
+            reply = session.sendOptions(url);
         else
             reply = session.send(method, url);
         QCOMPARE(reply->method(), method);
