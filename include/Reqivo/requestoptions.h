@@ -1,4 +1,19 @@
 // Per-request options. Anything left unset falls back to the session's setting.
+//
+// A plain struct: set its fields directly, or chain the fluent setters for a one-liner. Every
+// field has one; each returns the RequestOptions itself:
+//
+//   co_await session.get(url, Reqivo::RequestOptions()
+//                                 .queryItem(u"page"_s, u"2"_s)
+//                                 .header("Accept", "application/json")
+//                                 .bearerToken(token)
+//                                 .withTimeout(Reqivo::Timeout::all(10s))
+//                                 .withFollowRedirects(false));
+//
+// Naming: with<Field>() replaces a field; header() and queryItem() add one entry to theirs;
+// basicAuth(), bearerToken() and withoutAuth() set the credentials; streaming() and
+// cancelWith() keep their older names. Chained setters may sit inside a co_await expression;
+// a braced initializer list may not (GCC 12 rejects it: see docs/coroutines.md).
 #pragma once
 
 #include <Reqivo/body.h>
@@ -8,11 +23,35 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QString>
 #include <QUrlQuery>
 
 #include <optional>
+#include <utility>
 
 namespace Reqivo {
+
+//! Credentials for one request (RequestOptions::credentials), checked like the session's own:
+//! a Basic user-id with a colon, control characters, or a Bearer token that is not token68
+//! (RFC 6750) fail the request with RequestError before anything is sent.
+struct Credentials
+{
+    enum class Scheme { None, Basic, Bearer };
+    Scheme scheme = Scheme::None;
+    QString user; //!< Basic
+    QString password; //!< Basic
+    QString token; //!< Bearer
+
+    //! No Authorization at all, even when the session has credentials.
+    static Credentials none() { return {}; }
+    static Credentials basic(QString user, QString password)
+    {
+        return {Scheme::Basic, std::move(user), std::move(password), {}};
+    }
+    static Credentials bearer(QString token) { return {Scheme::Bearer, {}, {}, std::move(token)}; }
+
+    friend bool operator==(const Credentials &, const Credentials &) = default;
+};
 
 struct RequestOptions
 {
@@ -35,11 +74,23 @@ struct RequestOptions
     bool stream = false;
     //! The object whose destruction ends the request (see cancelWith()); unset: none.
     std::optional<QPointer<const QObject>> owner;
+    //! Credentials for this request instead of the session's (setBasicAuth(), setBearerToken());
+    //! unset: the session's. Like the session's, they go only to the origin of the request,
+    //! never to a redirect elsewhere. An Authorization field in headers, or user info in the
+    //! URL, wins over both.
+    std::optional<Credentials> credentials;
 
-    // Fluent setters for one-liners: session.get(url, RequestOptions().header("A", "b")).
+    // --- fluent setters -----------------------------------------------------------------------
+    //! Adds one field (keeping any of the same name already in headers).
     RequestOptions &header(QByteArrayView name, QByteArrayView value)
     {
         headers.add(name, value);
+        return *this;
+    }
+    //! Replaces headers.
+    RequestOptions &withHeaders(Headers h)
+    {
+        headers = std::move(h);
         return *this;
     }
     RequestOptions &withBody(Body b)
@@ -47,9 +98,41 @@ struct RequestOptions
         body = std::move(b);
         return *this;
     }
+    //! Appends one query item (a repeated key is kept: "?a=1&a=2"); sent as described at query.
+    RequestOptions &queryItem(const QString &key, const QString &value)
+    {
+        query.addQueryItem(key, value);
+        return *this;
+    }
+    //! Replaces query.
+    RequestOptions &withQuery(QUrlQuery q)
+    {
+        query = std::move(q);
+        return *this;
+    }
     RequestOptions &withTimeout(const Timeout &t)
     {
         timeout = t;
+        return *this;
+    }
+    RequestOptions &withLimits(const Limits &l)
+    {
+        limits = l;
+        return *this;
+    }
+    RequestOptions &withFollowRedirects(bool on = true)
+    {
+        followRedirects = on;
+        return *this;
+    }
+    RequestOptions &withMaxRedirects(int max)
+    {
+        maxRedirects = max;
+        return *this;
+    }
+    RequestOptions &withDecompress(bool on = true)
+    {
+        decompress = on;
         return *this;
     }
     RequestOptions &streaming(bool on = true)
@@ -57,6 +140,23 @@ struct RequestOptions
         stream = on;
         return *this;
     }
+    RequestOptions &withCredentials(Credentials c)
+    {
+        credentials = std::move(c);
+        return *this;
+    }
+    //! This request authenticates with Basic \a user and \a password.
+    RequestOptions &basicAuth(const QString &user, const QString &password)
+    {
+        return withCredentials(Credentials::basic(user, password));
+    }
+    //! This request authenticates with "Bearer \a token".
+    RequestOptions &bearerToken(const QString &token)
+    {
+        return withCredentials(Credentials::bearer(token));
+    }
+    //! This request sends no credentials, even when the session has some.
+    RequestOptions &withoutAuth() { return withCredentials(Credentials::none()); }
     //! Ends the request when \a owner is destroyed before it completes: the connection in use
     //! is closed (never returned to the pool) and the awaiting coroutine resumes with a
     //! RequestError ("aborted"); an owner already gone when the request starts ends it at

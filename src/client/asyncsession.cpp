@@ -233,6 +233,25 @@ QCoro::Task<Response> AsyncSession::patch(QUrl url, Body body, RequestOptions op
 
 namespace {
 
+// The Authorization value of a request's own credentials (RequestOptions::credentials); empty
+// for Credentials::none(). Bad credentials are a RequestError naming the request's URL.
+QByteArray requestAuthorization(const Credentials &credentials, const QUrl &url)
+{
+    try {
+        switch (credentials.scheme) {
+        case Credentials::Scheme::None:
+            return {};
+        case Credentials::Scheme::Basic:
+            return Client::basicAuthorization(credentials.user, credentials.password);
+        case Credentials::Scheme::Bearer:
+            return Client::bearerAuthorization(credentials.token);
+        }
+    } catch (const RequestError &e) {
+        throw RequestError(e.message(), withoutUserInfo(url));
+    }
+    return {};
+}
+
 // The prepare stage for the HTTP path: URL, then prepareRequest(). Plain, no frame.
 Client::Prepared prepareHttp(SessionCore &core, QByteArray method, QUrl url,
                              const RequestOptions &opts, bool decompress)
@@ -244,7 +263,8 @@ Client::Prepared prepareHttp(SessionCore &core, QByteArray method, QUrl url,
         throw RequestError(QStringLiteral("not an http or https URL: \"%1\"")
                                    .arg(withoutUserInfo(url).toString()),
                            withoutUserInfo(url));
-    if (!core.authorizationError.isEmpty())
+    // The request's own credentials replace the session's, even bad ones.
+    if (!opts.credentials && !core.authorizationError.isEmpty())
         throw RequestError(core.authorizationError, withoutUserInfo(url));
     Client::PrepareInput in;
     in.method = std::move(method);
@@ -252,7 +272,8 @@ Client::Prepared prepareHttp(SessionCore &core, QByteArray method, QUrl url,
     in.url = std::move(url);
     in.defaults = core.defaultHeaders;
     in.overrides = opts.headers;
-    in.sessionAuthorization = core.authorization;
+    in.sessionAuthorization = opts.credentials ? requestAuthorization(*opts.credentials, in.url)
+                                               : core.authorization;
     in.jar = core.jar.get();
     in.acceptEncoding = decompress;
     if (!opts.body.isEmpty())
