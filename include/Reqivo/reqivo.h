@@ -7,11 +7,12 @@
 //   Reqivo::Reqivo api(QUrl(u"http://127.0.0.1:8080"_s), Reqivo::Timeout::all(5s));
 //   Reqivo::Response r = api.bearerToken(u"t0k3n"_s).get(QUrl(u"/users/1"_s));
 //   auto feed = api.webSocket(QUrl(u"/feed"_s));   // ws://127.0.0.1:8080/feed, same token
-//   feed->connect();
+//   feed->open();
 #pragma once
 
 #include <Reqivo/asyncconnection.h>
 #include <Reqivo/asyncconnectionpool.h>
+#include <Reqivo/asynceventsource.h>
 #include <Reqivo/asyncreqivo.h>
 #include <Reqivo/asyncrequest.h>
 #include <Reqivo/asyncsession.h>
@@ -22,6 +23,8 @@
 #include <Reqivo/cookiejar.h>
 #include <Reqivo/endpoint.h>
 #include <Reqivo/errors.h>
+#include <Reqivo/eventsource.h>
+#include <Reqivo/eventsourceoptions.h>
 #include <Reqivo/facadebase.h>
 #include <Reqivo/headers.h>
 #include <Reqivo/limits.h>
@@ -32,6 +35,7 @@
 #include <Reqivo/session.h>
 #include <Reqivo/timeout.h>
 #include <Reqivo/websocket.h>
+#include <Reqivo/whenall.h>
 
 namespace Reqivo {
 
@@ -55,7 +59,7 @@ public:
 
     //! A blocking WebSocket opened as the session would send a request to \a url: relative to
     //! the base URL (http → ws, https → wss), with the default headers, cookies, auth, TLS
-    //! options and proxy (see Session::webSocket()). Not connected yet: call connect() on it.
+    //! options and proxy (see Session::webSocket()). Not opened yet: call open() on it.
     std::unique_ptr<WebSocket> webSocket(const QUrl &url, const WebSocketOptions &options = {});
 };
 

@@ -93,7 +93,7 @@ public:
     //! A blocking WebSocket that opens \a url as this session would send a request there:
     //! relative to baseUrl() (http → ws, https → wss), with the default headers, the jar's
     //! cookies, Basic or Bearer auth, request hooks, TLS options and proxy, read again at every
-    //! (re)connect (see AsyncSession::webSocket()). Not connected yet: call connect() on it.
+    //! (re)connect (see AsyncSession::webSocket()). Not opened yet: call open() on it.
     //! Use it in the session's thread; if it outlives the session, it keeps the last settings
     //! read.
     std::unique_ptr<WebSocket> webSocket(const QUrl &url, const WebSocketOptions &options = {});
