@@ -26,8 +26,8 @@ run("cmake --install" ${CMAKE_COMMAND} --install ${REQIVO_BINARY_DIR} --prefix $
 
 # What a user's find_package() and #include need must be in the prefix.
 file(GLOB_RECURSE config_files ${prefix}/*/ReqivoConfig.cmake)
-foreach(file include/Reqivo/Headers include/Reqivo/Errors include/Reqivo/reqivoglobal.h
-        include/Reqivo/reqivo_export.h)
+foreach(file include/Reqivo/Headers include/Reqivo/Errors include/Reqivo/WhenAll
+        include/Reqivo/reqivoglobal.h include/Reqivo/reqivo_export.h)
     if(NOT EXISTS ${prefix}/${file})
         message(FATAL_ERROR "install test: ${file} is not installed")
     endif()
