@@ -24,6 +24,8 @@ def main():
 
     flags = ["-std=c++20", "-fPIC", "-fsyntax-only", "-fdiagnostics-color=never",
              "-Werror=unused-result"]
+    if "clang" in os.path.basename(args.cxx):
+        flags.append("-ferror-limit=0")  # clang stops after 20 errors otherwise
     flags += ["-I" + d for d in args.includes.split("|") if d]
     flags += ["-D" + d for d in args.defines.split("|") if d]
 
@@ -41,7 +43,8 @@ def main():
     name = re.escape(os.path.basename(args.source))
     flagged, other = set(), []
     for line in dropped.stderr.splitlines():
-        m = re.search(name + r":(\d+):\d+: error: .*\[-Werror=unused-result\]", line)
+        # GCC tags it [-Werror=unused-result], clang [-Werror,-Wunused-result].
+        m = re.search(name + r":(\d+):\d+: error: .*\[-Werror(=|,-W)unused-result\]", line)
         if m:
             flagged.add(int(m.group(1)))
         elif ": error: " in line:
