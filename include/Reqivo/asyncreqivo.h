@@ -38,6 +38,11 @@ public:
     //! to \a parent, or to the facade's session.
     AsyncWebSocket *webSocket(
         const QUrl &url, const WebSocketOptions &options = {}, QObject *parent = nullptr);
+
+    //! A Server-Sent Events stream of \a url sent as the facade's session sends requests (see
+    //! AsyncSession::eventSource()). Parented to \a parent, or to the facade's session.
+    AsyncEventSource *eventSource(
+        const QUrl &url, const EventSourceOptions &options = {}, QObject *parent = nullptr);
 };
 
 } // namespace Reqivo

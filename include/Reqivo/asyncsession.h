@@ -25,6 +25,7 @@
 #include <Reqivo/reply.h>
 #include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
+#include <Reqivo/eventsourceoptions.h>
 #include <Reqivo/websocketoptions.h>
 
 #include <QNetworkProxy>
@@ -41,6 +42,7 @@ class QNetworkCookieJar;
 
 namespace Reqivo {
 
+class AsyncEventSource;
 class AsyncWebSocket;
 class CookieJar;
 class AsyncSessionPrivate;
@@ -166,6 +168,14 @@ public:
     //! \a parent, or to the session.
     AsyncWebSocket *webSocket(
         const QUrl &url, const WebSocketOptions &options = {}, QObject *parent = nullptr);
+
+    // --- Server-Sent Events ---------------------------------------------------------------
+    //! A Server-Sent Events stream of \a url sent as this session sends requests (base URL,
+    //! headers, cookies, auth, hooks, TLS, proxy, decompression; see AsyncEventSource::
+    //! fromSession()). Not opened yet: co_await next() or call open(). Parented to \a parent,
+    //! or to the session.
+    AsyncEventSource *eventSource(
+        const QUrl &url, const EventSourceOptions &options = {}, QObject *parent = nullptr);
 
     //! Closes idle connections; requests in flight go on.
     void closeIdleConnections();

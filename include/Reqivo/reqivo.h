@@ -61,6 +61,11 @@ public:
     //! the base URL (http → ws, https → wss), with the default headers, cookies, auth, TLS
     //! options and proxy (see Session::webSocket()). Not opened yet: call open() on it.
     std::unique_ptr<WebSocket> webSocket(const QUrl &url, const WebSocketOptions &options = {});
+
+    //! A blocking Server-Sent Events stream of \a url sent as the facade's session sends
+    //! requests (see Session::eventSource()).
+    std::unique_ptr<EventSource> eventSource(
+        const QUrl &url, const EventSourceOptions &options = {});
 };
 
 } // namespace Reqivo

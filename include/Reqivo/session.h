@@ -15,6 +15,7 @@
 
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/connectionpool.h>
+#include <Reqivo/eventsource.h>
 #include <Reqivo/websocket.h>
 
 #include <memory>
@@ -97,6 +98,12 @@ public:
     //! Use it in the session's thread; if it outlives the session, it keeps the last settings
     //! read.
     std::unique_ptr<WebSocket> webSocket(const QUrl &url, const WebSocketOptions &options = {});
+
+    //! A blocking Server-Sent Events stream of \a url sent as this session sends requests (see
+    //! AsyncSession::eventSource()). Use it in the session's thread, and not after the session
+    //! is gone.
+    std::unique_ptr<EventSource> eventSource(
+        const QUrl &url, const EventSourceOptions &options = {});
 
     //! Blocking twins of Response's streaming calls, for streamed responses.
     static QByteArray readChunk(Response &response, qint64 maxBytes = 0);

@@ -1,6 +1,7 @@
 // EventSource: every blocking call is one runBlocking() over the AsyncEventSource call of the same
 // name. No SSE logic lives here.
 #include <Reqivo/eventsource.h>
+#include <Reqivo/reqivo.h>
 #include <Reqivo/session.h>
 
 #include "syncrunner_p.h"
@@ -12,9 +13,20 @@ EventSource::EventSource(const QUrl &url, const EventSourceOptions &options)
 {
 }
 
+std::unique_ptr<EventSource> Session::eventSource(
+    const QUrl &url, const EventSourceOptions &options)
+{
+    return std::make_unique<EventSource>(*this, url, options);
+}
+
 EventSource::EventSource(Session &session, const QUrl &url, const EventSourceOptions &options)
     : m_async(AsyncEventSource::fromSession(session.async(), url, options))
 {
+}
+
+std::unique_ptr<EventSource> Reqivo::eventSource(const QUrl &url, const EventSourceOptions &options)
+{
+    return m_session->eventSource(url, options);
 }
 
 // Never spins a loop: the async stream's destructor cancels its request and lets go.

@@ -5,9 +5,11 @@
 #include "ssetest.h"
 
 #include <Reqivo/asynceventsource.h>
+#include <Reqivo/asyncreqivo.h>
 #include <Reqivo/asyncsession.h>
 
 #include <QJsonObject>
+#include <QPointer>
 #include <QSignalSpy>
 #include <QTimer>
 
@@ -34,6 +36,7 @@ private Q_SLOTS:
     void signalsOnly();
     void backpressureLosesNothing();
     void givesUpAfterMaxAttempts();
+    void sessionAndFacade();
 
 private:
     SsePeer m_peer;
@@ -333,6 +336,39 @@ void TestEventSourceAsync::givesUpAfterMaxAttempts()
         CO_VERIFY2(e.isA(Error::Kind::ReadTimeout), qPrintable(e.toString()));
         CO_VERIFY2(e.message().contains(QLatin1String("gave up")), qPrintable(e.message()));
         CO_COMPARE(reconnecting.count(), 2);
+    }());
+}
+
+// session.eventSource() and the facade's: relative to the base URL, with the session's headers
+// and auth, parented to the session unless told otherwise.
+void TestEventSourceAsync::sessionAndFacade()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        EventSourceOptions options;
+        options.reconnect = false;
+        AsyncSession session(m_peer.url(QStringLiteral("/")));
+        session.setBearerToken(QStringLiteral("s3cret"));
+        QPointer<AsyncEventSource> owned
+            = session.eventSource(QUrl(QStringLiteral("events?n=2&tag=session-entry")), options);
+        CO_COMPARE(owned->parent(), &session);
+        CO_COMPARE((co_await collect(*owned)).size(), qsizetype(2));
+
+        AsyncReqivo api(m_peer.url(QStringLiteral("/")));
+        api.bearerToken(QStringLiteral("facade"));
+        AsyncEventSource *viaFacade
+            = api.eventSource(QUrl(QStringLiteral("events?n=1&tag=facade-entry")), options);
+        const QStringList facadeEvents = co_await collect(*viaFacade);
+        const QStringList oneEvent {QStringLiteral("message:event 1:1")};
+        CO_COMPARE(facadeEvents, oneEvent);
+
+        QStringList auth;
+        for (const QJsonValue &entry : co_await m_peer.log(session)) {
+            const QJsonObject o = entry.toObject();
+            if (o.value(QLatin1String("path")).toString().contains(QLatin1String("-entry")))
+                auth << o.value(QLatin1String("authorization")).toString();
+        }
+        CO_COMPARE(
+            auth, (QStringList {QStringLiteral("Bearer s3cret"), QStringLiteral("Bearer facade")}));
     }());
 }
 

@@ -4,13 +4,18 @@
 #include "ssetest.h"
 
 #include <Reqivo/eventsource.h>
+#include <Reqivo/reqivo.h>
 #include <Reqivo/session.h>
 
 #include <QTimer>
 
 #include <thread>
 
-using namespace Reqivo;
+using Reqivo::EventSource;
+using Reqivo::EventSourceOptions;
+using Reqivo::ReadTimeout;
+using Reqivo::ServerSentEvent;
+using Reqivo::Session;
 using namespace ReqivoTest;
 using namespace std::chrono_literals;
 
@@ -70,6 +75,16 @@ void TestEventSourceSync::throughASession()
     QCOMPARE(events.next(5s)->data, QStringLiteral("event 1"));
     QVERIFY(!events.next(5s));
     QCOMPARE(events.status(), 200);
+    // The same through session.eventSource() and the blocking facade.
+    const std::unique_ptr<EventSource> fromSession
+        = session.eventSource(QUrl(QStringLiteral("events?n=1&tag=sync-session-2")), options);
+    QCOMPARE(fromSession->next(5s)->lastEventId, QStringLiteral("1"));
+    Reqivo::Reqivo api(m_peer.url(QStringLiteral("/")));
+    const std::unique_ptr<EventSource> fromFacade
+        = api.eventSource(QUrl(QStringLiteral("events?n=2&tag=sync-facade")), options);
+    QCOMPARE(fromFacade->next(5s)->data, QStringLiteral("event 1"));
+    QCOMPARE(fromFacade->next(5s)->data, QStringLiteral("event 2"));
+    QVERIFY(!fromFacade->next(5s));
 }
 
 void TestEventSourceSync::fromAStdThread()
