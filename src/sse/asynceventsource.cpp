@@ -186,7 +186,10 @@ void AsyncEventSourcePrivate::teardown()
     running = false;
     state = ReadyState::Closed;
     // Waiting coroutines resume from the event loop, not inside the destructor of the object
-    // their caller may still be looking at.
+    // their caller may still be looking at. Nothing is posted when nothing waits: a thread that
+    // never runs its loop again (a std::thread with a blocking EventSource) would keep it.
+    if (eventWaiters.isEmpty() && spaceWaiters.isEmpty() && delayWaiters.isEmpty())
+        return;
     QTimer::singleShot(0, &context, [self = shared_from_this()] {
         self->eventWaiters.wakeAll();
         self->spaceWaiters.wakeAll();
