@@ -14,6 +14,9 @@
 //   GET  /slow/<ms>         a JSON object after <ms> milliseconds
 //   POST /echo              what was sent: method, Content-Type and the body parsed as JSON
 //   GET  /items, /items/<id> a list of books and each book's details (the QML app's data)
+//   GET  /events            Server-Sent Events "tick 1" to "tick 4" (id 1..4, retry: 200),
+//                           from the request's Last-Event-ID + 1; a stream that starts at 1 is
+//                           cut after its second event, as a server restart would
 #pragma once
 
 #include <QByteArray>
@@ -96,6 +99,7 @@ private:
         QUrlQuery query;
         QByteArray cookie;
         QByteArray contentType;
+        QByteArray lastEventId;
         QByteArray body;
     };
 
@@ -138,6 +142,8 @@ private:
                 out->cookie = value;
             else if (name == "content-type")
                 out->contentType = value;
+            else if (name == "last-event-id")
+                out->lastEventId = value;
         }
         if (buffer.size() < end + 4 + length)
             return false;
@@ -246,6 +252,25 @@ private:
                 answerJson(socket, list[id - 1]);
             else
                 answer(socket, 404, "Not Found", "Content-Type: text/plain\r\n", "no such item\n");
+        } else if (r.method == "GET" && p == "/events") {
+            // One chunk per event, as an SSE server flushes them.
+            const auto chunk = [](const QByteArray &data) {
+                return QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n";
+            };
+            const int first = r.lastEventId.toInt() + 1;
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                          "Cache-Control: no-store\r\nTransfer-Encoding: chunked\r\n\r\n");
+            socket->write(chunk("retry: 200\n\n"));
+            for (int id = first; id <= 4; ++id) {
+                const QByteArray n = QByteArray::number(id);
+                socket->write(chunk("id: " + n + "\ndata: tick " + n + "\n\n"));
+                if (first == 1 && id == 2) {
+                    socket->flush();
+                    socket->disconnectFromHost(); // cut inside the response: no last chunk
+                    return;
+                }
+            }
+            socket->write("0\r\n\r\n");
         } else {
             answer(socket, 404, "Not Found", "Content-Type: text/plain\r\n", "no such route\n");
         }

@@ -5,6 +5,7 @@
 #include "loopbackserver.h"
 #include "wsechoserver.h"
 
+#include <Reqivo/AsyncEventSource>
 #include <Reqivo/AsyncSession>
 #include <Reqivo/AsyncWebSocket>
 #include <Reqivo/Errors>
@@ -204,6 +205,30 @@ QCoro::Task<int> runTour(Examples::LoopbackServer &http, Examples::WsEchoServer 
         step.check(late.text() == u"sent during the outage"_s,
             u"reconnected; the queued message was delivered and echoed: \"%1\""_s.arg(late.text()));
         co_await socket.close();
+
+        step.title("Server-Sent Events: a stream cut after two events resumes from Last-Event-ID");
+        Reqivo::EventSourceOptions sse;
+        sse.maxReconnectAttempts = 3;
+        std::unique_ptr<Reqivo::AsyncEventSource> ticks(
+            Reqivo::AsyncEventSource::fromSession(session, http.url(u"/events"_s), sse));
+        QObject::connect(ticks.get(), &Reqivo::AsyncEventSource::reconnecting, ticks.get(),
+            [&ticks](int attempt, int delayMs) {
+                line(u"   ... stream cut; reconnecting (attempt %1 in %2 ms, Last-Event-ID %3)"_s
+                         .arg(attempt)
+                         .arg(delayMs)
+                         .arg(ticks->lastEventId()));
+            });
+        QStringList ticksSeen;
+        while (ticksSeen.size() < 4) {
+            const std::optional<Reqivo::ServerSentEvent> tick = co_await ticks->next(10s);
+            if (!tick)
+                break;
+            ticksSeen << u"%1 (id %2)"_s.arg(tick->data, tick->lastEventId);
+        }
+        ticks->close();
+        step.check(ticksSeen.size() == 4 && ticksSeen.last() == u"tick 4 (id 4)"_s
+                && ticks->attempt() == 1,
+            u"received %1"_s.arg(ticksSeen.join(u", "_s)));
     } catch (const Reqivo::ReqivoError &e) {
         step.check(false, u"%1: %2"_s.arg(e.error().typeName(), e.message()));
     }
