@@ -32,6 +32,14 @@ namespace Reqivo {
 
 class AsyncConnectionPrivate;
 
+//! One TCP or TLS byte stream, driven with co_await: the transport under every request.
+//!
+//! It moves bytes and knows nothing of HTTP: connect (directly or through an HTTP CONNECT or
+//! SOCKS5 proxy), write, read whatever has arrived, close. Every wait has a timeout and every
+//! failure is one of Reqivo's exceptions naming the endpoint. read() returns buffered bytes at
+//! once and write() waits only past writeHighWaterMark. Like any QObject it belongs to one
+//! thread; an idle connection can be moved to another with moveToThread(). Connection is its
+//! blocking twin; sessions get theirs from an AsyncConnectionPool.
 class REQIVO_EXPORT AsyncConnection : public QObject
 {
     Q_OBJECT
@@ -41,6 +49,7 @@ public:
     //! The read-buffer bound for streamed bodies (see setReadBufferLimit()).
     static constexpr qint64 readBufferBytes = 64 * 1024;
 
+    //! Not connected yet: co_await connectToHost().
     explicit AsyncConnection(QObject *parent = nullptr);
     //! Aborts the socket. A coroutine still waiting in connectToHost(), read() or write() is
     //! resumed later (from the event loop) with a NetworkError.
@@ -92,6 +101,7 @@ public:
     //! readable there, a FIN or any byte (for TLS: any record, e.g. a close_notify alert),
     //! makes the connection unusable.
     bool isUsableForReuse() const;
+    //! True when the connection is TLS (the endpoint's tls).
     bool isEncrypted() const;
     //! After read() returned end of stream on a TLS connection: true when the peer ended it
     //! without a close_notify alert (a bare TCP FIN or a reset), so a body delimited by the
@@ -99,11 +109,13 @@ public:
     //! close_notify came first, and while the stream has not ended.
     bool endedWithoutCloseNotify() const;
 
+    //! Where the connection goes (set by connectToHost()).
     const Endpoint &endpoint() const;
     //! Unique for the life of the process, for logs and tests.
     quint64 id() const;
     //! How many times the connection has been handed out (the pool calls markUsed()).
     int useCount() const;
+    //! Counts one more use (useCount()); the pool calls it when it hands the connection out.
     void markUsed();
 
     //! The underlying QTcpSocket or QSslSocket (null before connectToHost()), for the WebSocket

@@ -41,18 +41,24 @@ class AsyncConnectionPoolPrivate;
 class REQIVO_EXPORT ConnectionLease
 {
 public:
+    //! An empty lease (false in a boolean context).
     ConnectionLease() noexcept = default;
+    //! Takes over \a other's connection; \a other is left empty.
     ConnectionLease(ConnectionLease &&other) noexcept;
+    //! Discards this lease's connection (if any), then takes over \a other's.
     ConnectionLease &operator=(ConnectionLease &&other) noexcept;
     ConnectionLease(const ConnectionLease &) = delete;
     ConnectionLease &operator=(const ConnectionLease &) = delete;
     //! discard() unless recycle() or discard() was called.
     ~ConnectionLease();
 
+    //! The leased connection; null for an empty lease.
     AsyncConnection *connection() const noexcept { return m_connection; }
+    //! connection()->...
     AsyncConnection *operator->() const noexcept { return m_connection; }
     //! True when the connection served an earlier lease (it was idle in the pool).
     bool isReused() const noexcept { return m_reused; }
+    //! True when the lease holds a connection.
     explicit operator bool() const noexcept { return m_connection != nullptr; }
 
     //! Returns the connection to the pool as idle, if it is still usable; closes it otherwise.
@@ -76,22 +82,33 @@ private:
     bool m_reused = false;
 };
 
+//! The caps and idle expiry of an AsyncConnectionPool (or a ConnectionPool).
 struct PoolOptions
 {
     //! The seed's default: 10 connections per endpoint.
     int maxPerHost = 10;
+    //! Connections to all endpoints together, idle ones included.
     int maxTotal = 100;
     //! Idle connections older than this are closed (the seed's 30 s). Zero or negative: never
     //! by age (a server's Keep-Alive timeout still applies).
     std::chrono::milliseconds maxIdleTime {30000};
 
+    //! Equal when every option is.
     friend bool operator==(const PoolOptions &, const PoolOptions &) = default;
 };
 
+//! Keep-alive connections of one thread, by Endpoint (AsyncSession::pool()).
+//!
+//! acquire() hands out the most recently used idle connection that is still usable (LIFO), or
+//! opens a new one within the caps of PoolOptions, or waits in arrival order for a slot. The
+//! ConnectionLease it returns gives the connection back with recycle() or closes it with
+//! discard(). Idle connections expire after PoolOptions::maxIdleTime or the server's
+//! Keep-Alive timeout.
 class REQIVO_EXPORT AsyncConnectionPool : public QObject
 {
     Q_OBJECT
 public:
+    //! An empty pool with \a options.
     explicit AsyncConnectionPool(const PoolOptions &options = {}, QObject *parent = nullptr);
     //! Closes idle connections and aborts checked-out ones (their leases keep the objects and
     //! become independent of the pool). Waiting acquire() calls fail with a NetworkError.
@@ -112,14 +129,18 @@ public:
     //! Closes every idle connection.
     void clear();
 
+    //! The pool's caps and idle expiry.
     PoolOptions options() const;
     //! Takes effect for later decisions; idle connections over a lowered cap are closed.
     void setOptions(const PoolOptions &options);
 
+    //! Idle connections to \a endpoint, ready to be handed out.
     int idleCount(const Endpoint &endpoint) const;
     //! Checked out or connecting.
     int activeCount(const Endpoint &endpoint) const;
+    //! Connections to all endpoints: idle, checked out or connecting.
     int totalCount() const;
+    //! acquire() calls waiting for a slot.
     int waitingCount() const;
     //! One line, e.g. "http://127.0.0.1:8080 idle=2 active=1 | total=3/100 waiting=0".
     //! Endpoints are sorted; an empty pool reads "no connections | total=0/100 waiting=0".

@@ -47,51 +47,99 @@ class AsyncWebSocket;
 class CookieJar;
 class AsyncSessionPrivate;
 
+//! The async-first HTTP client: every other calling style (Session, Reply, QML) goes through
+//! it.
+//!
+//!     Reqivo::AsyncSession session(QUrl(u"https://api.example.com"_s));
+//!     const Reqivo::Response r = co_await session.get(QUrl(u"/users/1"_s));
+//!
+//! A session holds the state (base URL, default headers, cookies, auth, hooks, redirects,
+//! timeouts, limits, TLS, proxy) and a pool of keep-alive connections. Three ways to send, one
+//! name per verb: `co_await get(url)` (a coroutine that throws the ReqivoError hierarchy),
+//! `sendGet(url)` (a running Reply for signals and slots), and request() with a context and a
+//! callback. Destroying the session ends its requests at once, in whatever phase: awaiting
+//! callers get a RequestError and every connection is closed. It belongs to the thread that
+//! created it.
 class REQIVO_EXPORT AsyncSession : public QObject
 {
     Q_OBJECT
 public:
+    //! A request hook as stored: a coroutine that may change the prepared request.
     using RequestHook = std::function<QCoro::Task<void>(PreparedRequest &)>;
+    //! A response hook as stored: a coroutine that returns the response, or a replacement.
     using ResponseHook = std::function<QCoro::Task<Response>(Response)>;
 
+    //! A session without a base URL, with the defaults (Timeout, Limits, 30 redirects).
     explicit AsyncSession(QObject *parent = nullptr);
+    //! A session whose relative request URLs are resolved against \a baseUrl.
     explicit AsyncSession(const QUrl &baseUrl, QObject *parent = nullptr);
+    //! Ends every request of the session at once (they fail with RequestError) and closes its
+    //! connections.
     ~AsyncSession() override;
 
     // --- state ----------------------------------------------------------------------------
+    //! @{
+    //! The URL relative request URLs are resolved against (QUrl::resolved()); empty: none.
     QUrl baseUrl() const;
     void setBaseUrl(const QUrl &url);
+    //! @}
     //! Sent with every request (per-request headers of the same name win).
     Headers defaultHeaders() const;
+    //! @{
+    //! Replaces the default headers, or sets one of them (replacing any of that name).
     void setDefaultHeaders(const Headers &headers);
     void setDefaultHeader(QByteArrayView name, QByteArrayView value);
+    //! @}
+    //! @{
+    //! The timeouts of every request (RequestOptions::timeout overrides them per request).
     Timeout timeout() const;
     void setTimeout(const Timeout &timeout);
+    //! @}
+    //! @{
+    //! What a peer may make a response hold (RequestOptions::limits per request).
     Limits limits() const;
     void setLimits(const Limits &limits);
+    //! @}
+    //! @{
+    //! Whether redirects are followed (on by default, as in the seed).
     bool followRedirects() const;
     void setFollowRedirects(bool follow);
+    //! @}
     //! Seed default: 30.
     int maxRedirects() const;
+    //! Sets maxRedirects(); more redirects in a chain fail with TooManyRedirects.
     void setMaxRedirects(int max);
+    //! @{
+    //! Whether gzip and deflate are asked for and decoded (on by default).
     bool decompress() const;
     void setDecompress(bool on);
+    //! @}
 
     //! Credentials for the origin of each request (never sent to another origin a redirect
     //! leads to). They are checked here: a Basic user-id with a colon, control characters, or a
     //! Bearer token that is not token68 (RFC 6750) make every request fail with RequestError
     //! before anything is sent, until valid credentials or clearAuth() replace them.
     void setBasicAuth(const QString &user, const QString &password);
+    //! "Authorization: Bearer \a token" on every request to the request's origin; see
+    //! setBasicAuth().
     void setBearerToken(const QString &token);
+    //! No credentials from now on.
     void clearAuth();
 
+    //! @{
+    //! How TLS connections are verified, and the client certificate.
     TlsOptions tlsOptions() const;
     void setTlsOptions(const TlsOptions &options);
+    //! @}
+    //! @{
+    //! The proxy of every connection (QNetworkProxy::DefaultProxy: the application proxy).
     QNetworkProxy proxy() const;
     void setProxy(const QNetworkProxy &proxy);
+    //! @}
 
     //! The session's cookie jar (RFC 6265: domain, path, expiry, Secure, host-only).
     CookieJar *cookieJar() const;
+    //! The session's connection pool (for its options and counts).
     AsyncConnectionPool *pool() const;
 
     //! Hooks run in the order added. A request hook may change method, URL and headers; a
@@ -110,6 +158,7 @@ public:
             });
         }
     }
+    //! See addRequestHook(): \a hook takes a Response and returns it, or a replacement.
     template<typename F>
     void addResponseHook(F &&hook)
     {
@@ -121,6 +170,7 @@ public:
                                         -> QCoro::Task<Response> { co_return h(std::move(r)); });
         }
     }
+    //! Removes every request and response hook.
     void clearHooks();
 
     // --- requests -------------------------------------------------------------------------
@@ -130,6 +180,8 @@ public:
     //! request to an object's life).
     [[nodiscard]] QCoro::Task<Response> request(
         QByteArray method, QUrl url, RequestOptions opts = {});
+    //! @{
+    //! request() with the method the name says: GET, HEAD, OPTIONS, DELETE, POST, PUT, PATCH.
     [[nodiscard]] QCoro::Task<Response> get(QUrl url, RequestOptions opts = {});
     [[nodiscard]] QCoro::Task<Response> head(QUrl url, RequestOptions opts = {});
     [[nodiscard]] QCoro::Task<Response> options(QUrl url, RequestOptions opts = {});
@@ -137,15 +189,20 @@ public:
     [[nodiscard]] QCoro::Task<Response> post(QUrl url, RequestOptions opts = {});
     [[nodiscard]] QCoro::Task<Response> put(QUrl url, RequestOptions opts = {});
     [[nodiscard]] QCoro::Task<Response> patch(QUrl url, RequestOptions opts = {});
+    //! @}
+    //! @{
     //! Verb shortcuts with a body.
     [[nodiscard]] QCoro::Task<Response> post(QUrl url, Body body, RequestOptions opts = {});
     [[nodiscard]] QCoro::Task<Response> put(QUrl url, Body body, RequestOptions opts = {});
     [[nodiscard]] QCoro::Task<Response> patch(QUrl url, Body body, RequestOptions opts = {});
+    //! @}
 
     // --- signals and slots ----------------------------------------------------------------
     //! Starts a request and returns its Reply (parented to \a parent, or to the session).
     //! See reply.h: it never throws. One send* form per verb of the coroutine API.
     Reply *send(QByteArray method, QUrl url, RequestOptions opts = {}, QObject *parent = nullptr);
+    //! @{
+    //! send() with the method the name says, parented to the session.
     Reply *sendGet(QUrl url, RequestOptions opts = {});
     Reply *sendHead(QUrl url, RequestOptions opts = {});
     Reply *sendOptions(QUrl url, RequestOptions opts = {});
@@ -153,10 +210,14 @@ public:
     Reply *sendPost(QUrl url, Body body, RequestOptions opts = {});
     Reply *sendPut(QUrl url, Body body, RequestOptions opts = {});
     Reply *sendPatch(QUrl url, Body body, RequestOptions opts = {});
+    //! @}
 
-    //! Calls \a callback with the response (and a null Error) or with the error, but only while
-    //! \a context lives; the callback runs in \a context's thread.
+    //! What request() with a context calls: the response and a null Error, or a null Response
+    //! and the error.
     using Callback = std::function<void(const Response &, const Error &)>;
+    //! Calls \a callback with the response (and a null Error) or with the error, but only while
+    //! \a context lives; the callback runs in \a context's thread. A null \a context is
+    //! refused: nothing is sent, and the callback gets a RequestError (detail "no context").
     void request(QByteArray method, QUrl url, RequestOptions opts, const QObject *context,
                  Callback callback);
 

@@ -16,50 +16,62 @@
 
 namespace Reqivo {
 
+//! The fluent configuration shared by the facades AsyncReqivo and Reqivo (\a SessionType
+//! AsyncSession or Session): each setter changes the session and returns the facade, so calls
+//! chain: `api.bearerToken(token).header("Accept", "application/json").get(url)`.
 template<typename Derived, typename SessionType>
 class FacadeBase
 {
 public:
     //! The session underneath, for everything the fluent API does not cover.
     SessionType &session() { return *m_session; }
+    //! The session underneath (const).
     const SessionType &session() const { return *m_session; }
 
+    //! The session's setBearerToken().
     Derived &bearerToken(const QString &token)
     {
         m_session->setBearerToken(token);
         return self();
     }
+    //! The session's setBasicAuth().
     Derived &basicAuth(const QString &user, const QString &password)
     {
         m_session->setBasicAuth(user, password);
         return self();
     }
+    //! The session's setDefaultHeader(): sent with every request.
     Derived &header(QByteArrayView name, QByteArrayView value)
     {
         m_session->setDefaultHeader(name, value);
         return self();
     }
+    //! The session's setTimeout().
     Derived &timeout(const Timeout &t)
     {
         m_session->setTimeout(t);
         return self();
     }
+    //! The session's setLimits().
     Derived &limits(const Limits &l)
     {
         m_session->setLimits(l);
         return self();
     }
+    //! The session's setFollowRedirects() and setMaxRedirects().
     Derived &followRedirects(bool on, int max = 30)
     {
         m_session->setFollowRedirects(on);
         m_session->setMaxRedirects(max);
         return self();
     }
+    //! The session's setTlsOptions().
     Derived &tls(const TlsOptions &options)
     {
         m_session->setTlsOptions(options);
         return self();
     }
+    //! The session's setProxy().
     Derived &proxy(const QNetworkProxy &p)
     {
         m_session->setProxy(p);
@@ -83,6 +95,7 @@ public:
     void close() { m_session->closeIdleConnections(); }
 
 protected:
+    //! Takes \a session and gives it the base URL, timeout, default headers and limits.
     FacadeBase(std::unique_ptr<SessionType> session, const QUrl &baseUrl, const Timeout &t,
                const Headers &headers, const Limits &l)
         : m_session(std::move(session))
@@ -94,7 +107,7 @@ protected:
             m_session->setDefaultHeader(f.name, f.value);
     }
 
-    std::unique_ptr<SessionType> m_session;
+    std::unique_ptr<SessionType> m_session; //!< The session, owned by the facade.
 
 private:
     Derived &self() { return static_cast<Derived &>(*this); }

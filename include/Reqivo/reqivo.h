@@ -39,16 +39,29 @@
 
 namespace Reqivo {
 
+//! The seed's single entry point for blocking code: a fluent facade over a Session.
+//!
+//!     QCoreApplication app(argc, argv);
+//!     Reqivo::Reqivo api(QUrl(u"http://127.0.0.1:8080"_s), Reqivo::Timeout::all(5s));
+//!     const Reqivo::Response r = api.bearerToken(u"t0k3n"_s).get(QUrl(u"/users/1"_s));
+//!
+//! Its header includes every other public header first (the class name would otherwise hide
+//! the namespace in a later `Reqivo::X`); do not combine it with `using namespace Reqivo;`.
 class REQIVO_EXPORT Reqivo : public FacadeBase<Reqivo, Session>
 {
 public:
+    //! A facade whose session has \a baseUrl, \a timeout, default \a headers and \a limits.
     explicit Reqivo(const QUrl &baseUrl = {}, const Timeout &timeout = {},
                     const Headers &headers = {}, const Limits &limits = {});
+    //! Destroys the session and its connections.
     ~Reqivo();
     Reqivo(const Reqivo &) = delete;
     Reqivo &operator=(const Reqivo &) = delete;
 
+    //! Session::request() on the facade's session.
     Response request(const QByteArray &method, const QUrl &url, const RequestOptions &opts = {});
+    //! @{
+    //! request() with the method the name says; a non-empty Body is sent.
     Response get(const QUrl &url, const RequestOptions &opts = {});
     Response head(const QUrl &url, const RequestOptions &opts = {});
     Response options(const QUrl &url, const RequestOptions &opts = {});
@@ -56,6 +69,7 @@ public:
     Response post(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
     Response put(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
     Response patch(const QUrl &url, const Body &body = {}, const RequestOptions &opts = {});
+    //! @}
 
     //! A blocking WebSocket opened as the session would send a request to \a url: relative to
     //! the base URL (http → ws, https → wss), with the default headers, cookies, auth, TLS

@@ -36,38 +36,56 @@ namespace Reqivo {
 //! (RFC 6750) fail the request with RequestError before anything is sent.
 struct Credentials
 {
-    enum class Scheme { None, Basic, Bearer };
-    Scheme scheme = Scheme::None;
+    //! Which Authorization the request sends.
+    enum class Scheme {
+        None, //!< None at all.
+        Basic, //!< Basic, from user and password.
+        Bearer, //!< Bearer, from token.
+    };
+    Scheme scheme = Scheme::None; //!< Which of the fields below apply.
     QString user; //!< Basic
     QString password; //!< Basic
     QString token; //!< Bearer
 
     //! No Authorization at all, even when the session has credentials.
     static Credentials none() { return {}; }
+    //! Basic authentication with \a user and \a password.
     static Credentials basic(QString user, QString password)
     {
         return {Scheme::Basic, std::move(user), std::move(password), {}};
     }
+    //! "Authorization: Bearer \a token".
     static Credentials bearer(QString token) { return {Scheme::Bearer, {}, {}, std::move(token)}; }
 
+    //! Equal when scheme and fields are.
     friend bool operator==(const Credentials &, const Credentials &) = default;
 };
 
+//! The options of one request; anything left unset falls back to the session's setting.
+//!
+//! A plain struct: set its fields, or chain the fluent setters (each returns the
+//! RequestOptions). with<Field>() replaces a field; header() and queryItem() add one entry.
+//!
+//!     co_await session.get(url, Reqivo::RequestOptions()
+//!                                   .queryItem(u"page"_s, u"2"_s)
+//!                                   .header("Accept", "application/json")
+//!                                   .withTimeout(Reqivo::Timeout::all(10s)));
 struct RequestOptions
 {
     //! Added to (and overriding, name by name) the session's default headers. One Host field
     //! replaces the one derived from the URL (two are refused); Proxy-Authorization is refused
     //! (set proxy credentials on the QNetworkProxy).
     Headers headers;
+    //! What the request sends (empty: nothing). The verb shortcuts with a Body set it.
     Body body;
     //! Appended to the URL's query. Each key and value is sent percent-encoded from its decoded
     //! form, so '+', '%', '&', '=' and spaces reach the server as given (QUrlQuery decodes a
     //! valid %XX escape you put in a value, as it always does).
     QUrlQuery query;
-    std::optional<Timeout> timeout;
-    std::optional<Limits> limits;
-    std::optional<bool> followRedirects;
-    std::optional<int> maxRedirects;
+    std::optional<Timeout> timeout; //!< Unset: the session's timeout().
+    std::optional<Limits> limits; //!< Unset: the session's limits().
+    std::optional<bool> followRedirects; //!< Unset: the session's followRedirects().
+    std::optional<int> maxRedirects; //!< Unset: the session's maxRedirects().
     //! Ask for gzip/deflate and decode it (default: the session's, which defaults to true).
     std::optional<bool> decompress;
     //! Do not buffer the body: read it with Response::readChunk()/chunks().
@@ -93,6 +111,7 @@ struct RequestOptions
         headers = std::move(h);
         return *this;
     }
+    //! Replaces body.
     RequestOptions &withBody(Body b)
     {
         body = std::move(b);
@@ -110,36 +129,43 @@ struct RequestOptions
         query = std::move(q);
         return *this;
     }
+    //! Sets timeout.
     RequestOptions &withTimeout(const Timeout &t)
     {
         timeout = t;
         return *this;
     }
+    //! Sets limits.
     RequestOptions &withLimits(const Limits &l)
     {
         limits = l;
         return *this;
     }
+    //! Sets followRedirects.
     RequestOptions &withFollowRedirects(bool on = true)
     {
         followRedirects = on;
         return *this;
     }
+    //! Sets maxRedirects.
     RequestOptions &withMaxRedirects(int max)
     {
         maxRedirects = max;
         return *this;
     }
+    //! Sets decompress.
     RequestOptions &withDecompress(bool on = true)
     {
         decompress = on;
         return *this;
     }
+    //! Sets stream: the body is not buffered (Response::readChunk()).
     RequestOptions &streaming(bool on = true)
     {
         stream = on;
         return *this;
     }
+    //! Sets credentials.
     RequestOptions &withCredentials(Credentials c)
     {
         credentials = std::move(c);
@@ -174,9 +200,9 @@ struct RequestOptions
 //! What pre-request hooks see and may change.
 struct PreparedRequest
 {
-    QByteArray method;
-    QUrl url;
-    Headers headers;
+    QByteArray method; //!< "GET", "POST", ...
+    QUrl url; //!< The absolute URL the request goes to.
+    Headers headers; //!< Every field as it will be sent, Host first.
 };
 
 } // namespace Reqivo

@@ -35,18 +35,34 @@ namespace Reqivo {
 class ResponseData;
 class BodyStream;
 
+//! One HTTP response, as an implicitly shared value.
+//!
+//! HTTP error statuses are responses, not exceptions: check isSuccess() or call
+//! raiseForStatus(). A buffered response (the default) holds its decoded body (body(), text(),
+//! readJson(), json()). In streaming mode (RequestOptions::streaming()) the body is read with
+//! co_await readChunk() until it returns an empty array, or chunks(); the connection goes back
+//! to the pool only when the body was read to its end, and close() (or dropping the last copy)
+//! closes it instead.
 class REQIVO_EXPORT Response
 {
 public:
+    //! A null response (isNull()).
     Response();
+    //! Shares \a other (a streamed body is shared too: a chunk read through one copy is gone
+    //! for all).
     Response(const Response &other);
+    //! Takes over \a other.
     Response(Response &&other) noexcept;
+    //! Shares \a other.
     Response &operator=(const Response &other);
+    //! Takes over \a other.
     Response &operator=(Response &&other) noexcept;
     ~Response();
 
     bool isNull() const noexcept; //!< a default-constructed Response (no status set)
+    //! The status code, e.g. 200; 0 for a null response.
     int status() const noexcept;
+    //! The reason phrase as sent, e.g. "OK" (may be empty).
     QByteArray reason() const;
     //! "1.1" or "1.0".
     QString httpVersion() const;
@@ -69,7 +85,9 @@ public:
     //! True when the request went over a connection that had carried an earlier request.
     bool connectionReused() const noexcept;
 
+    //! True for a 2xx status.
     bool isSuccess() const noexcept { return status() >= 200 && status() < 300; }
+    //! True for a redirect status with a Location (301, 302, 303, 307, 308).
     bool isRedirect() const noexcept;
     //! Throws StatusError (code() = status) for 4xx and 5xx, and for a code outside 100-599,
     //! which RFC 9110 §15 says to process as a server error; does nothing otherwise.
@@ -93,6 +111,7 @@ public:
     QByteArray charset() const;
 
     // --- streaming ------------------------------------------------------------------------
+    //! True when the body is streamed (RequestOptions::streaming()), not buffered.
     bool isStreaming() const noexcept;
     //! The next piece of the body (at most \a maxBytes when > 0), or an empty array at the end.
     //! Throws the usual errors (ReadTimeout, ProtocolError, ...).
@@ -110,27 +129,41 @@ public:
     //! keep Qt's -1 for "unknown" (QNetworkReply::downloadProgress, QIODevice::size()), so
     //! they go straight into a progress bar; see docs/adr/0009-api-names.md.
     qint64 bytesReceived() const noexcept;
+    //! See bytesReceived(): the Content-Length, or -1 when the size is not known.
     qint64 expectedSize() const noexcept;
     //! Ends a streamed body early: its connection is closed, not pooled.
     void close();
 
     // --- building (used by the client layer and by hooks that replace responses) ------------
+    //! Sets the status code and reason phrase (a response hook may make its own response).
     void setStatus(int status, const QByteArray &reason = {});
+    //! Sets the HTTP version to 1.\a minor.
     void setHttpVersion(int minor);
+    //! Replaces the header fields.
     void setHeaders(const Headers &headers);
+    //! Replaces the body (of a buffered response).
     void setBody(const QByteArray &body);
+    //! Sets url().
     void setUrl(const QUrl &url);
+    //! Sets method().
     void setMethod(const QByteArray &method);
+    //! Sets history().
     void setHistory(const QList<Response> &history);
+    //! Sets elapsed().
     void setElapsed(std::chrono::milliseconds elapsed);
+    //! Sets connectionReused().
     void setConnectionReused(bool reused);
+    // Internal: the client layer's stream of a streamed body (not in the API reference).
+    //! \cond internal
     void setBodyStream(std::shared_ptr<BodyStream> stream);
     std::shared_ptr<BodyStream> bodyStream() const;
+    //! \endcond
 
 private:
     QSharedDataPointer<ResponseData> d;
 };
 
+//! Writes the status, reason, URL and body size, for qDebug().
 REQIVO_EXPORT QDebug operator<<(QDebug debug, const Response &response);
 
 } // namespace Reqivo

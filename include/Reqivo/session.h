@@ -22,14 +22,28 @@
 
 namespace Reqivo {
 
+//! The blocking twin of AsyncSession: the same settings, options and errors, with each call
+//! run to completion in a nested event loop (docs/threading.md).
+//!
+//!     QCoreApplication app(argc, argv);          // must exist; need not be running
+//!     Reqivo::Session session(QUrl(u"http://127.0.0.1:8080"_s));
+//!     const Reqivo::Response r = session.get(QUrl(u"/users/1"_s));   // throws on failure
+//!
+//! A Session belongs to the thread that created it and works in a QThread or a plain
+//! std::thread, with or without a running event loop; sessions in different threads can share
+//! connections through one ConnectionPool. On the GUI thread the nested loop delivers events
+//! during the call: prefer AsyncSession or Reply there.
 class REQIVO_EXPORT Session
 {
 public:
+    //! A session without a base URL.
     Session();
+    //! A session whose relative request URLs are resolved against \a baseUrl.
     explicit Session(const QUrl &baseUrl);
     //! Shares keep-alive connections through \a pool with sessions in other threads. The pool
     //! must outlive the session.
     explicit Session(ConnectionPool *pool, const QUrl &baseUrl = {});
+    //! Destroys the AsyncSession underneath, which closes its connections.
     ~Session();
     Session(const Session &) = delete;
     Session &operator=(const Session &) = delete;
@@ -37,6 +51,8 @@ public:
     //! The async session underneath: every setting lives there.
     AsyncSession &async() const;
 
+    //! @{
+    //! The same setting as on AsyncSession (of the same name), which async() holds.
     QUrl baseUrl() const { return async().baseUrl(); }
     void setBaseUrl(const QUrl &url) { async().setBaseUrl(url); }
     Headers defaultHeaders() const { return async().defaultHeaders(); }
@@ -78,8 +94,13 @@ public:
     }
     void clearHooks() { async().clearHooks(); }
     void closeIdleConnections() { async().closeIdleConnections(); }
+    //! @}
 
+    //! Sends a request with \a method and returns its response, or throws (the errors of
+    //! AsyncSession::request()). A relative \a url is resolved against baseUrl().
     Response request(const QByteArray &method, const QUrl &url, const RequestOptions &opts = {});
+    //! @{
+    //! request() with the method the name says; the overloads with a Body send it.
     Response get(const QUrl &url, const RequestOptions &opts = {});
     Response head(const QUrl &url, const RequestOptions &opts = {});
     Response options(const QUrl &url, const RequestOptions &opts = {});
@@ -90,6 +111,7 @@ public:
     Response post(const QUrl &url, const Body &body, const RequestOptions &opts = {});
     Response put(const QUrl &url, const Body &body, const RequestOptions &opts = {});
     Response patch(const QUrl &url, const Body &body, const RequestOptions &opts = {});
+    //! @}
 
     //! A blocking WebSocket that opens \a url as this session would send a request there:
     //! relative to baseUrl() (http → ws, https → wss), with the default headers, the jar's
@@ -105,9 +127,11 @@ public:
     std::unique_ptr<EventSource> eventSource(
         const QUrl &url, const EventSourceOptions &options = {});
 
+    //! @{
     //! Blocking twins of Response's streaming calls, for streamed responses.
     static QByteArray readChunk(Response &response, qint64 maxBytes = 0);
     static QByteArray readAll(Response &response);
+    //! @}
 
 private:
     std::unique_ptr<AsyncSession> m_async;
