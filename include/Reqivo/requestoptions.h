@@ -168,7 +168,9 @@ struct RequestOptions
     //! Sets credentials.
     RequestOptions &withCredentials(Credentials c)
     {
-        credentials = std::move(c);
+        // emplace(), not assignment: GCC 12 at -O1 sees the assignment's "already engaged" path
+        // read the empty optional and warns (maybe-uninitialized) in code that calls this.
+        credentials.emplace(std::move(c));
         return *this;
     }
     //! This request authenticates with Basic \a user and \a password.
