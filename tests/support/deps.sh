@@ -26,6 +26,9 @@ REQIVO_TEST_PACKAGES=(
     clang libclang-rt-14-dev
     nginx-light gunicorn python3-httpbin python3-websockets openssl curl
     libcurl4-openssl-dev wrk
+    # HTTP/2 peers and the benchmark ceiling: nginx's /echo module, nghttpd, the scripted
+    # h2peer.py, h2load.
+    libnginx-mod-http-echo nghttp2-server python3-h2 nghttp2-client
     qml6-module-qttest qml6-module-qtquick qml6-module-qtqml-workerscript qml6-module-qtqml-models
     qt6-declarative-dev-tools
     doxygen

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Checks from outside, with curl on 127.0.0.1, that the peers started by the CTest fixtures
-# answer as tests expect: nginx over HTTP, HTTPS and mTLS, and httpbin's /get.
-#   smoke.sh DIR   (DIR holds nginx.env and httpbin.env)
+# answer as tests expect: nginx over HTTP, HTTPS, HTTP/2 and mTLS, httpbin's /get, and nghttpd's
+# cleartext (prior knowledge) and TLS HTTP/2.
+#   smoke.sh DIR   (DIR holds nginx.env, httpbin.env and nghttpd.env)
 set -euo pipefail
 dir=${1:?usage: smoke.sh DIR}
 command -v curl >/dev/null || { echo "error: curl not found (Debian package curl)" >&2; exit 1; }
-for f in nginx httpbin; do
+for f in nginx httpbin nghttpd; do
     [[ -f $dir/$f.env ]] || { echo "error: $dir/$f.env missing: fixture $f not started" >&2; exit 1; }
 done
 # shellcheck disable=SC1091
 source "$dir/nginx.env"
 # shellcheck disable=SC1091
 source "$dir/httpbin.env"
+# shellcheck disable=SC1091
+source "$dir/nghttpd.env"
 
 fail=0
 check() { # <description> <expected> <actual>
@@ -37,6 +40,39 @@ check "nginx /large.bin SHA-256" "$NGINX_LARGE_SHA256" \
 check "nginx keeps the connection alive" "10" \
     "$("${c[@]}" -o /dev/null -o /dev/null -w '%{num_connects}' \
         "$NGINX_HTTP_URL/small.txt" "$NGINX_HTTP_URL/hello.json")"
+# HTTP/2: curl's %{http_version} says which protocol really answered ("2" or "1.1").
+check "nginx h2 /small.txt over HTTP/2" "2 Hello from nginx" \
+    "$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" -w '%{http_version} ' -o /dev/null \
+        "$NGINX_H2_URL/small.txt")$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" "$NGINX_H2_URL/small.txt")"
+check "nginx https stays HTTP/1.1 when h2 is offered" "1.1" \
+    "$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" -w '%{http_version}' -o /dev/null \
+        "$NGINX_HTTPS_URL/small.txt")"
+check "nginx h2 port answers HTTP/1.1 by ALPN" "1.1" \
+    "$("${c[@]}" --http1.1 --cacert "$NGINX_CA_FILE" -w '%{http_version}' -o /dev/null \
+        "$NGINX_H2_URL/small.txt")"
+check "nginx h2 /large.bin SHA-256" "$NGINX_LARGE_SHA256" \
+    "$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" "$NGINX_H2_URL$NGINX_LARGE_PATH" | sha256sum | cut -d' ' -f1)"
+upload=$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" | sha256sum | cut -d' ' -f1)
+check "nginx h2 /echo returns the request body" "$upload" \
+    "$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" |
+        "${c[@]}" --http2 --cacert "$NGINX_CA_FILE" --data-binary @- "$NGINX_H2_URL/echo" |
+        sha256sum | cut -d' ' -f1)"
+check "nginx http /echo returns the request body" "$upload" \
+    "$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" |
+        "${c[@]}" --data-binary @- "$NGINX_HTTP_URL/echo" | sha256sum | cut -d' ' -f1)"
+check "nghttpd cleartext with prior knowledge" "2 Hello from nghttpd" \
+    "$("${c[@]}" --http2-prior-knowledge -w '%{http_version} ' -o /dev/null \
+        "$NGHTTPD_URL/small.txt")$("${c[@]}" --http2-prior-knowledge "$NGHTTPD_URL/small.txt")"
+check "nghttpd TLS, h2 by ALPN" "2 {\"hello\":\"nghttpd\",\"n\":1}" \
+    "$("${c[@]}" --http2 --cacert "$NGHTTPD_CA_FILE" -w '%{http_version} ' -o /dev/null \
+        "$NGHTTPD_TLS_URL/hello.json")$("${c[@]}" --http2 --cacert "$NGHTTPD_CA_FILE" \
+        "$NGHTTPD_TLS_URL/hello.json")"
+check "nghttpd /large.bin SHA-256" "$NGHTTPD_LARGE_SHA256" \
+    "$("${c[@]}" --http2-prior-knowledge "$NGHTTPD_URL$NGHTTPD_LARGE_PATH" | sha256sum | cut -d' ' -f1)"
+check "nghttpd echoes a POST body" "$upload" \
+    "$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" |
+        "${c[@]}" --http2-prior-knowledge --data-binary @- "$NGHTTPD_URL/upload" |
+        sha256sum | cut -d' ' -f1)"
 check "httpbin /get" "200 http://127.0.0.1:$HTTPBIN_PORT/get" \
     "$("${c[@]}" -w '%{http_code}' "$HTTPBIN_URL/get" |
         "${PEER_PYTHON:-/usr/bin/python3}" -c 'import json,sys; t=sys.stdin.read(); print(t[-3:], json.loads(t[:-3])["url"])')"
