@@ -111,12 +111,12 @@ run_ctest() {
     fi
 }
 
-# Peers (nginx, httpbin) are stopped by their CTest cleanup fixtures; this catches the ones an
+# Peers (nginx, httpbin, nghttpd) are stopped by their CTest cleanup fixtures; this catches the ones an
 # interrupted or crashed run left behind.
 stop_peers() {
     local dir peer
     for dir in build build-asan; do
-        for peer in nginx httpbin; do
+        for peer in nginx httpbin nghttpd; do
             if [[ -f $root/$dir/tests/peers/$peer.env ]]; then
                 "$root/tests/support/peers/$peer.sh" stop --dir "$root/$dir/tests/peers" \
                     >/dev/null 2>&1 || true
