@@ -41,38 +41,32 @@ check "nginx keeps the connection alive" "10" \
     "$("${c[@]}" -o /dev/null -o /dev/null -w '%{num_connects}' \
         "$NGINX_HTTP_URL/small.txt" "$NGINX_HTTP_URL/hello.json")"
 # HTTP/2: curl's %{http_version} says which protocol really answered ("2" or "1.1").
+h2=("${c[@]}" --http2 --cacert "$NGINX_CA_FILE")
+h2c=("${c[@]}" --http2-prior-knowledge)
+h2tls=("${c[@]}" --http2 --cacert "$NGHTTPD_CA_FILE")
+version() { "$@" -o /dev/null -w '%{http_version}'; }
+sha() { sha256sum | cut -d' ' -f1; }
 check "nginx h2 /small.txt over HTTP/2" "2 Hello from nginx" \
-    "$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" -w '%{http_version} ' -o /dev/null \
-        "$NGINX_H2_URL/small.txt")$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" "$NGINX_H2_URL/small.txt")"
+    "$(version "${h2[@]}" "$NGINX_H2_URL/small.txt") $("${h2[@]}" "$NGINX_H2_URL/small.txt")"
 check "nginx https stays HTTP/1.1 when h2 is offered" "1.1" \
-    "$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" -w '%{http_version}' -o /dev/null \
-        "$NGINX_HTTPS_URL/small.txt")"
+    "$(version "${h2[@]}" "$NGINX_HTTPS_URL/small.txt")"
 check "nginx h2 port answers HTTP/1.1 by ALPN" "1.1" \
-    "$("${c[@]}" --http1.1 --cacert "$NGINX_CA_FILE" -w '%{http_version}' -o /dev/null \
-        "$NGINX_H2_URL/small.txt")"
+    "$(version "${c[@]}" --http1.1 --cacert "$NGINX_CA_FILE" "$NGINX_H2_URL/small.txt")"
 check "nginx h2 /large.bin SHA-256" "$NGINX_LARGE_SHA256" \
-    "$("${c[@]}" --http2 --cacert "$NGINX_CA_FILE" "$NGINX_H2_URL$NGINX_LARGE_PATH" | sha256sum | cut -d' ' -f1)"
-upload=$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" | sha256sum | cut -d' ' -f1)
-check "nginx h2 /echo returns the request body" "$upload" \
-    "$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" |
-        "${c[@]}" --http2 --cacert "$NGINX_CA_FILE" --data-binary @- "$NGINX_H2_URL/echo" |
-        sha256sum | cut -d' ' -f1)"
-check "nginx http /echo returns the request body" "$upload" \
-    "$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" |
-        "${c[@]}" --data-binary @- "$NGINX_HTTP_URL/echo" | sha256sum | cut -d' ' -f1)"
+    "$("${h2[@]}" "$NGINX_H2_URL$NGINX_LARGE_PATH" | sha)"
+upload() { head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH"; }
+check "nginx h2 /echo returns the request body" "$(upload | sha)" \
+    "$(upload | "${h2[@]}" --data-binary @- "$NGINX_H2_URL/echo" | sha)"
+check "nginx http /echo returns the request body" "$(upload | sha)" \
+    "$(upload | "${c[@]}" --data-binary @- "$NGINX_HTTP_URL/echo" | sha)"
 check "nghttpd cleartext with prior knowledge" "2 Hello from nghttpd" \
-    "$("${c[@]}" --http2-prior-knowledge -w '%{http_version} ' -o /dev/null \
-        "$NGHTTPD_URL/small.txt")$("${c[@]}" --http2-prior-knowledge "$NGHTTPD_URL/small.txt")"
-check "nghttpd TLS, h2 by ALPN" "2 {\"hello\":\"nghttpd\",\"n\":1}" \
-    "$("${c[@]}" --http2 --cacert "$NGHTTPD_CA_FILE" -w '%{http_version} ' -o /dev/null \
-        "$NGHTTPD_TLS_URL/hello.json")$("${c[@]}" --http2 --cacert "$NGHTTPD_CA_FILE" \
-        "$NGHTTPD_TLS_URL/hello.json")"
+    "$(version "${h2c[@]}" "$NGHTTPD_URL/small.txt") $("${h2c[@]}" "$NGHTTPD_URL/small.txt")"
+check "nghttpd TLS, h2 by ALPN" '2 {"hello":"nghttpd","n":1}' \
+    "$(version "${h2tls[@]}" "$NGHTTPD_TLS_URL/hello.json") $("${h2tls[@]}" "$NGHTTPD_TLS_URL/hello.json")"
 check "nghttpd /large.bin SHA-256" "$NGHTTPD_LARGE_SHA256" \
-    "$("${c[@]}" --http2-prior-knowledge "$NGHTTPD_URL$NGHTTPD_LARGE_PATH" | sha256sum | cut -d' ' -f1)"
-check "nghttpd echoes a POST body" "$upload" \
-    "$(head -c 300000 "$NGINX_DOCROOT$NGINX_LARGE_PATH" |
-        "${c[@]}" --http2-prior-knowledge --data-binary @- "$NGHTTPD_URL/upload" |
-        sha256sum | cut -d' ' -f1)"
+    "$("${h2c[@]}" "$NGHTTPD_URL$NGHTTPD_LARGE_PATH" | sha)"
+check "nghttpd echoes a POST body" "$(upload | sha)" \
+    "$(upload | "${h2c[@]}" --data-binary @- "$NGHTTPD_URL/upload" | sha)"
 check "httpbin /get" "200 http://127.0.0.1:$HTTPBIN_PORT/get" \
     "$("${c[@]}" -w '%{http_code}' "$HTTPBIN_URL/get" |
         "${PEER_PYTHON:-/usr/bin/python3}" -c 'import json,sys; t=sys.stdin.read(); print(t[-3:], json.loads(t[:-3])["url"])')"
