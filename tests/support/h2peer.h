@@ -42,8 +42,7 @@ public:
 
     //! Starts h2peer.py --scenario \a scenario and waits (at most 20 s) for its port. On
     //! failure returns false and says why in \a error.
-    bool start(const QString &scenario, QString *error,
-               Transport transport = Transport::Cleartext)
+    bool start(const QString &scenario, QString *error, Transport transport = Transport::Cleartext)
     {
         stop();
         m_transport = transport;
@@ -51,8 +50,8 @@ public:
             *error = QStringLiteral("no temporary directory: %1").arg(m_logDir.errorString());
             return false;
         }
-        QStringList arguments {QStringLiteral(REQIVO_H2PEER_SCRIPT), QStringLiteral("--scenario"),
-                               scenario};
+        QStringList arguments {
+            QStringLiteral(REQIVO_H2PEER_SCRIPT), QStringLiteral("--scenario"), scenario};
         if (transport == Transport::Tls) {
             const QString certs = certsDir(error);
             if (certs.isEmpty())
@@ -66,8 +65,8 @@ public:
         m_process->setStandardErrorFile(m_logPath);
         m_process->start(QStringLiteral("/usr/bin/python3"), arguments);
         if (!m_process->waitForStarted(10000)) {
-            *error = QStringLiteral("cannot start /usr/bin/python3: %1")
-                         .arg(m_process->errorString());
+            *error
+                = QStringLiteral("cannot start /usr/bin/python3: %1").arg(m_process->errorString());
             m_process.reset();
             return false;
         }
@@ -145,8 +144,8 @@ private:
         }
         QProcess make;
         make.setProcessChannelMode(QProcess::MergedChannels);
-        make.start(QStringLiteral("/bin/bash"),
-                   {QStringLiteral(REQIVO_MAKE_CERTS_SCRIPT), dir.path()});
+        make.start(
+            QStringLiteral("/bin/bash"), {QStringLiteral(REQIVO_MAKE_CERTS_SCRIPT), dir.path()});
         if (!make.waitForFinished(60000) || make.exitStatus() != QProcess::NormalExit
             || make.exitCode() != 0) {
             *error = QStringLiteral("make-certs.sh failed: %1")
@@ -180,5 +179,5 @@ private:
     do {                                                                                           \
         QString h2PeerError_;                                                                      \
         QVERIFY2((peer).start((scenario), &h2PeerError_, ReqivoTest::H2Peer::Transport::Tls),      \
-                 qPrintable(h2PeerError_));                                                        \
+            qPrintable(h2PeerError_));                                                             \
     } while (false)

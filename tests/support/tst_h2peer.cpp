@@ -94,15 +94,16 @@ public:
 
     bool start(const QByteArray &settingsPayload = {})
     {
-        m_socket->write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(Settings, 0, 0, settingsPayload));
+        m_socket->write(
+            "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(Settings, 0, 0, settingsPayload));
         return m_socket->waitForBytesWritten(kTimeoutMs) || m_socket->bytesToWrite() == 0;
     }
 
     void request(quint32 stream, const QByteArray &method, const QByteArray &path,
-                 const QByteArray &body = {}, bool tls = false)
+        const QByteArray &body = {}, bool tls = false)
     {
         m_socket->write(frame(Headers, EndHeaders | (body.isEmpty() ? EndStream : 0), stream,
-                              requestBlock(method, path, tls)));
+            requestBlock(method, path, tls)));
         if (!body.isEmpty())
             m_socket->write(frame(Data, EndStream, stream, body));
         m_socket->flush();
@@ -118,8 +119,7 @@ public:
     //! when the connection ends or nothing comes within the timeout.
     std::optional<Frame> next(bool ackSettings = true)
     {
-        while (m_buffer.size() < 9
-               || m_buffer.size() < 9 + frameLength()) {
+        while (m_buffer.size() < 9 || m_buffer.size() < 9 + frameLength()) {
             if (m_socket->bytesAvailable() == 0 && !m_socket->waitForReadyRead(kTimeoutMs))
                 return std::nullopt;
             m_buffer += m_socket->readAll();
@@ -412,14 +412,14 @@ private Q_SLOTS:
         QSslConfiguration config = QSslConfiguration::defaultConfiguration();
         config.setCaCertificates(QSslCertificate::fromPath(peer.caFile()));
         QVERIFY(!config.caCertificates().isEmpty());
-        config.setAllowedNextProtocols({QSslConfiguration::ALPNProtocolHTTP2,
-                                        QSslConfiguration::NextProtocolHttp1_1});
+        config.setAllowedNextProtocols(
+            {QSslConfiguration::ALPNProtocolHTTP2, QSslConfiguration::NextProtocolHttp1_1});
         QSslSocket socket;
         socket.setSslConfiguration(config);
         socket.connectToHostEncrypted(u"127.0.0.1"_s, peer.port());
         QVERIFY2(socket.waitForEncrypted(kTimeoutMs), qPrintable(socket.errorString()));
         QCOMPARE(socket.sslConfiguration().nextNegotiatedProtocol(),
-                 QByteArray(QSslConfiguration::ALPNProtocolHTTP2));
+            QByteArray(QSslConfiguration::ALPNProtocolHTTP2));
         RawClient client(&socket);
         QVERIFY(client.start());
         client.request(1, "GET", "/over-tls", {}, true);
@@ -501,11 +501,12 @@ private Q_SLOTS:
         QVERIFY(client.next()); // the server's SETTINGS, acknowledged by next()
         // Once the server sees the ACK, a body can no longer be sent: a DATA frame now is a
         // flow-control error, which the server answers with GOAWAY(FLOW_CONTROL_ERROR).
-        QVERIFY(client.nextWhere([](const Frame &g) { return g.type == Settings && g.flags & Ack; }));
+        QVERIFY(
+            client.nextWhere([](const Frame &g) { return g.type == Settings && g.flags & Ack; }));
         client.request(1, "GET", "/fine");
         QCOMPARE(client.response(1).body, QByteArray("hello /fine"));
         client.write(frame(Headers, EndHeaders, 3, requestBlock("POST", "/up", false))
-                     + frame(Data, EndStream, 3, "x"));
+            + frame(Data, EndStream, 3, "x"));
         const auto goaway = client.nextWhere([](const Frame &g) { return g.type == GoAway; });
         QVERIFY(goaway);
         QCOMPARE(goaway->u32(4), 3u); // FLOW_CONTROL_ERROR
