@@ -8,7 +8,7 @@
 # Building the library and the examples.
 REQIVO_BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config ccache
-    qt6-base-dev qt6-websockets-dev qt6-declarative-dev qcoro-qt6-dev zlib1g-dev
+    qt6-base-dev qt6-websockets-dev qt6-declarative-dev qcoro-qt6-dev zlib1g-dev libnghttp2-dev
     # QML modules the demo and the QML examples import at run time (QtQuick.Controls needs
     # QtQuick.Templates, a package of its own: examples/llmchat).
     qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick qml6-module-qtquick-window
