@@ -1,10 +1,14 @@
 // bench_qnam: the same GET loop with QNetworkAccessManager, the client Qt ships.
 //
-//   bench_qnam --url URL --requests N --concurrency C
+//   bench_qnam --url URL --requests N --concurrency C [--ca FILE]
+//              [--http1.1 | --http2 | --http2-prior-knowledge]
 //
-// C coroutines keep C requests in flight on one manager (HTTP/2 off, keep-alive on, Qt's
-// defaults otherwise; note that Qt opens at most six connections per host for HTTP/1.1, so
-// requests beyond six queue inside the manager).
+// C coroutines keep C requests in flight on one manager (keep-alive on, Qt's defaults
+// otherwise). HTTP/2 is off unless --http2 (Http2AllowedAttribute: h2 by ALPN over TLS, which
+// multiplexes every request on one connection) or --http2-prior-knowledge (Http2DirectAttribute,
+// cleartext) asks for it; for HTTP/1.1, Qt opens at most six connections per host, so requests
+// beyond six queue inside the manager. --ca adds a CA to the ones trusted. The line's "proto"
+// says what Qt used (Http2WasUsedAttribute of every reply).
 #include "benchcommon.h"
 
 #include <QCoreApplication>
@@ -12,6 +16,8 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QTimer>
 #include <QUrl>
 
@@ -26,6 +32,7 @@ struct Counters
 {
     long long next = 0;
     long long errors = 0;
+    Bench::ProtoTally proto;
 };
 
 QCoro::Task<void> getLoop(QNetworkAccessManager &manager, const QNetworkRequest &request,
@@ -36,6 +43,7 @@ QCoro::Task<void> getLoop(QNetworkAccessManager &manager, const QNetworkRequest 
         QNetworkReply *reply = manager.get(request);
         co_await qCoro(reply).waitForFinished();
         reply->readAll();
+        counters.proto.add(reply->attribute(QNetworkRequest::Http2WasUsedAttribute).toBool());
         if (reply->error() != QNetworkReply::NoError
             || reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() != 200) {
             if (counters.errors++ == 0)
@@ -49,9 +57,22 @@ QCoro::Task<int> runGet(const Bench::Args &args)
 {
     QNetworkAccessManager manager;
     QNetworkRequest request(QUrl(QString::fromStdString(args.url)));
-    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    request.setAttribute(
+        QNetworkRequest::Http2AllowedAttribute, args.http == Bench::HttpVersion::Http2);
+    request.setAttribute(QNetworkRequest::Http2DirectAttribute,
+        args.http == Bench::HttpVersion::Http2PriorKnowledge);
     request.setAttribute(
         QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    if (!args.ca.empty()) {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        const auto ca = QSslCertificate::fromPath(QString::fromStdString(args.ca));
+        if (ca.isEmpty()) {
+            std::fprintf(stderr, "bench_qnam: no certificate in %s\n", args.ca.c_str());
+            co_return Bench::ExitUsage;
+        }
+        tls.addCaCertificates(ca);
+        request.setSslConfiguration(tls);
+    }
 
     Counters counters;
     QElapsedTimer clock;
@@ -64,7 +85,8 @@ QCoro::Task<int> runGet(const Bench::Args &args)
         co_await loop;
     const double seconds = double(clock.nsecsElapsed()) / 1e9;
 
-    Bench::printGet("qnam", args.requests, args.concurrency, seconds, counters.errors);
+    Bench::printGet(
+        "qnam", args.requests, args.concurrency, seconds, counters.errors, counters.proto.name());
     co_return counters.errors == 0 ? Bench::ExitOk : Bench::ExitFailed;
 }
 

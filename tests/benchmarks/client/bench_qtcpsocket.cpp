@@ -120,6 +120,12 @@ int main(int argc, char *argv[])
         std::fputs("bench_qtcpsocket: needs --url http://host[:port]/path\n", stderr);
         return Bench::ExitUsage;
     }
+    if (!args.ca.empty()
+        || (args.http != Bench::HttpVersion::Default && args.http != Bench::HttpVersion::Http1_1)) {
+        std::fputs(
+            "bench_qtcpsocket: speaks only cleartext HTTP/1.1 (see bench_qsslsocket)\n", stderr);
+        return Bench::ExitUsage;
+    }
 
     Shared shared;
     shared.total = args.requests;
@@ -130,6 +136,7 @@ int main(int argc, char *argv[])
         loops.push_back(std::make_unique<Loop>(url, shared));
     const int status = QCoreApplication::exec();
     const double seconds = double(clock.nsecsElapsed()) / 1e9;
-    Bench::printGet("qtcpsocket", args.requests, args.concurrency, seconds, shared.errors);
+    Bench::printGet(
+        "qtcpsocket", args.requests, args.concurrency, seconds, shared.errors, "http/1.1");
     return status;
 }

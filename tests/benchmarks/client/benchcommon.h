@@ -2,6 +2,13 @@
 //
 //   <program> --url URL --requests N --concurrency C [--mode MODE]   -> one "get" JSON line
 //   <program> --download URL                                         -> one "download" JSON line
+//   either with [--ca FILE] [--http1.1 | --http2 | --http2-prior-knowledge]
+//
+// --ca trusts the CA in FILE (PEM) for https URLs, such as the one the test peers make at run
+// time; the protocol flags are spelled as curl's. A program that supports them adds
+// "proto":"h2" or "proto":"http/1.1" to its line: the protocol its requests really used, as the
+// client reports it (or "mixed" when they differ), so that a figure can be trusted to measure
+// what it claims. A program that does not support a flag rejects it.
 //
 // The programs differ only in the client they drive, so their figures compare like with like:
 // the same request count, the same concurrency, the clock started before the first request
@@ -21,6 +28,10 @@ namespace Bench {
 
 enum Exit : int { ExitOk = 0, ExitFailed = 1, ExitUsage = 2 };
 
+//! --http1.1, --http2 (ALPN over TLS) and --http2-prior-knowledge (cleartext h2 from the start);
+//! Default when none was given (each program documents what it then does).
+enum class HttpVersion { Default, Http1_1, Http2, Http2PriorKnowledge };
+
 struct Args
 {
     std::string url; //!< --url: the small resource of the GET loop
@@ -28,6 +39,27 @@ struct Args
     long long requests = 1000;
     int concurrency = 1;
     std::string mode; //!< --mode, for programs that have several
+    std::string ca; //!< --ca: a PEM file of CA certificates to trust
+    HttpVersion http = HttpVersion::Default;
+};
+
+//! The "proto" value for a protocol: "h2" or "http/1.1".
+inline const char *protoName(bool http2)
+{
+    return http2 ? "h2" : "http/1.1";
+}
+
+//! Tallies the protocol of each response; name() is "h2", "http/1.1", "mixed" or "none".
+struct ProtoTally
+{
+    long long h2 = 0;
+    long long http1 = 0;
+
+    void add(bool http2) { ++(http2 ? h2 : http1); }
+    const char *name() const
+    {
+        return h2 && http1 ? "mixed" : h2 ? "h2" : http1 ? "http/1.1" : "none";
+    }
 };
 
 inline void usage(const char *program, const char *modes)
@@ -35,7 +67,8 @@ inline void usage(const char *program, const char *modes)
     const std::string modeOption = modes ? std::string(" [--mode ") + modes + "]" : std::string();
     std::fprintf(stderr,
         "usage: %s --url URL [--requests N] [--concurrency C]%s\n"
-        "       %s --download URL\n",
+        "       %s --download URL\n"
+        "  with [--ca FILE] [--http1.1 | --http2 | --http2-prior-knowledge]\n",
         program, modeOption.c_str(), program);
 }
 
@@ -48,6 +81,17 @@ inline bool parseArgs(int argc, char **argv, Args &args, const char *modes = nul
         if (arg == "--help" || arg == "-h") {
             usage(program, modes);
             std::exit(ExitOk);
+        }
+        if (arg == "--http1.1" || arg == "--http2" || arg == "--http2-prior-knowledge") {
+            if (args.http != HttpVersion::Default) {
+                std::fprintf(stderr,
+                    "%s: give one of --http1.1, --http2, --http2-prior-knowledge\n", program);
+                return false;
+            }
+            args.http = arg == "--http1.1" ? HttpVersion::Http1_1
+                : arg == "--http2"         ? HttpVersion::Http2
+                                           : HttpVersion::Http2PriorKnowledge;
+            continue;
         }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "%s: %s needs a value\n", program, arg.c_str());
@@ -75,6 +119,8 @@ inline bool parseArgs(int argc, char **argv, Args &args, const char *modes = nul
             args.concurrency = int(c);
         } else if (arg == "--mode" && modes) {
             args.mode = value;
+        } else if (arg == "--ca") {
+            args.ca = value;
         } else {
             std::fprintf(stderr, "%s: unknown option %s\n", program, arg.c_str());
             usage(program, modes);
@@ -97,23 +143,33 @@ inline long peakRssKb()
     return usage.ru_maxrss;
 }
 
-//! {"bench":"get","mode":…,"requests":N,"concurrency":C,"seconds":S,"rps":R,"errors":E}
-inline void printGet(
-    const char *mode, long long requests, int concurrency, double seconds, long long errors)
+//! ,"proto":"…" when \a proto is given, else nothing.
+inline std::string protoField(const char *proto)
+{
+    return proto ? std::string(",\"proto\":\"") + proto + '"' : std::string();
+}
+
+//! {"bench":"get","mode":…,"requests":N,"concurrency":C,"seconds":S,"rps":R,"errors":E
+//! [,"proto":P]}
+inline void printGet(const char *mode, long long requests, int concurrency, double seconds,
+    long long errors, const char *proto = nullptr)
 {
     std::printf("{\"bench\":\"get\",\"mode\":\"%s\",\"requests\":%lld,\"concurrency\":%d,"
-                "\"seconds\":%.6f,\"rps\":%.1f,\"errors\":%lld}\n",
+                "\"seconds\":%.6f,\"rps\":%.1f,\"errors\":%lld%s}\n",
         mode, requests, concurrency, seconds, seconds > 0 ? double(requests) / seconds : 0.0,
-        errors);
+        errors, protoField(proto).c_str());
     std::fflush(stdout);
 }
 
-//! {"bench":"download","mode":…,"bytes":B,"seconds":S,"bytes_per_sec":X,"peak_rss_kb":K}
-inline void printDownload(const char *mode, long long bytes, double seconds)
+//! {"bench":"download","mode":…,"bytes":B,"seconds":S,"bytes_per_sec":X,"peak_rss_kb":K
+//! [,"proto":P]}
+inline void printDownload(
+    const char *mode, long long bytes, double seconds, const char *proto = nullptr)
 {
     std::printf("{\"bench\":\"download\",\"mode\":\"%s\",\"bytes\":%lld,\"seconds\":%.6f,"
-                "\"bytes_per_sec\":%.0f,\"peak_rss_kb\":%ld}\n",
-        mode, bytes, seconds, seconds > 0 ? double(bytes) / seconds : 0.0, peakRssKb());
+                "\"bytes_per_sec\":%.0f,\"peak_rss_kb\":%ld%s}\n",
+        mode, bytes, seconds, seconds > 0 ? double(bytes) / seconds : 0.0, peakRssKb(),
+        protoField(proto).c_str());
     std::fflush(stdout);
 }
 
