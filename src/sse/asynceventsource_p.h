@@ -13,7 +13,7 @@
 #include <Reqivo/response.h>
 
 #include "protocol/eventstream.h"
-#include "websocket/waitqueue_p.h"
+#include "transport/waitqueue_p.h"
 
 #include <QObject>
 #include <QPointer>
@@ -78,9 +78,9 @@ public:
     std::unique_ptr<QObject> requestAnchor; //!< the request's cancelWith() owner
     std::optional<Response> streaming; //!< the body being read
 
-    WebSocketDetail::WaitQueue eventWaiters; // events and the end
-    WebSocketDetail::WaitQueue spaceWaiters; // room in the queue
-    WebSocketDetail::WaitQueue delayWaiters; // the reconnect delay, cut short by close()
+    Transport::WaitQueue eventWaiters; // events and the end
+    Transport::WaitQueue spaceWaiters; // room in the queue
+    Transport::WaitQueue delayWaiters; // the reconnect delay, cut short by close()
     QObject context;
 };
 

@@ -23,7 +23,7 @@
 #include "handshake_p.h"
 #include "protocol/websocketcodec.h"
 #include "sessionaccess_p.h"
-#include "waitqueue_p.h"
+#include "transport/waitqueue_p.h"
 
 #include <QElapsedTimer>
 #include <QLoggingCategory>
@@ -225,10 +225,10 @@ public:
     quint64 pingCounter = 0;
     std::list<std::shared_ptr<PendingPing>> pings;
 
-    WebSocketDetail::WaitQueue incomingWaiters; // messages and the end
-    WebSocketDetail::WaitQueue stateWaiters; // attempt results, state changes, delays
-    WebSocketDetail::WaitQueue pongWaiters;
-    WebSocketDetail::WaitQueue writeWaiters;
+    Transport::WaitQueue incomingWaiters; // messages and the end
+    Transport::WaitQueue stateWaiters; // attempt results, state changes, delays
+    Transport::WaitQueue pongWaiters;
+    Transport::WaitQueue writeWaiters;
 
     //! Context of the connections to the sockets' signals.
     QObject context;

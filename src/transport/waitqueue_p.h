@@ -21,7 +21,7 @@
 #include <coroutine>
 #include <memory>
 
-namespace Reqivo::WebSocketDetail {
+namespace Reqivo::Transport {
 
 class WaitQueue
 {
@@ -159,4 +159,4 @@ private:
     quint64 m_generation = 0;
 };
 
-} // namespace Reqivo::WebSocketDetail
+} // namespace Reqivo::Transport
