@@ -108,6 +108,9 @@ public:
     //! close may have been cut short by anyone on the path. False for plain TCP, when
     //! close_notify came first, and while the stream has not ended.
     bool endedWithoutCloseNotify() const;
+    //! True when the connection speaks HTTP/2: the server chose "h2" in ALPN, or the endpoint
+    //! is plain TCP with HttpVersion::Http2PriorKnowledge. False before it is connected.
+    bool isHttp2() const;
 
     //! Where the connection goes (set by connectToHost()).
     const Endpoint &endpoint() const;

@@ -92,6 +92,12 @@ struct PoolOptions
     //! Idle connections older than this are closed (the seed's 30 s). Zero or negative: never
     //! by age (a server's Keep-Alive timeout still applies).
     std::chrono::milliseconds maxIdleTime {30000};
+    //! HTTP/2: a connection that has received nothing for this long is checked with a PING
+    //! before it carries the next request; when no ACK comes within http2PingTimeout it is
+    //! closed and the request goes to a new connection. Timeout::noLimit: never checked.
+    std::chrono::milliseconds http2PingAfterIdle {10000};
+    //! How long a request waits for that PING's ACK (also bounded by its pool-acquire timeout).
+    std::chrono::milliseconds http2PingTimeout {5000};
 
     //! Equal when every option is.
     friend bool operator==(const PoolOptions &, const PoolOptions &) = default;

@@ -136,6 +136,20 @@ public:
     QNetworkProxy proxy() const;
     void setProxy(const QNetworkProxy &proxy);
     //! @}
+    //! @{
+    //! The HTTP version policy (docs/http2.md). HttpVersion::Http2, the default: HTTPS
+    //! requests offer HTTP/2 in ALPN and use it when the server agrees; http:// requests use
+    //! HTTP/1.1. HttpVersion::Http1_1: HTTP/1.1 only. HttpVersion::Http2PriorKnowledge: http://
+    //! requests speak HTTP/2 from the first byte. RequestOptions::httpVersion overrides it.
+    HttpVersion httpVersion() const;
+    void setHttpVersion(HttpVersion version);
+    //! @}
+    //! @{
+    //! Hosts (as in the URL, compared case-insensitively) that get HTTP/1.1 whatever the
+    //! policy: the per-host opt-out for a server whose HTTP/2 misbehaves.
+    QStringList http1OnlyHosts() const;
+    void setHttp1OnlyHosts(const QStringList &hosts);
+    //! @}
 
     //! The session's cookie jar (RFC 6265: domain, path, expiry, Secure, host-only).
     CookieJar *cookieJar() const;

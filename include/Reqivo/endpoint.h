@@ -7,6 +7,7 @@
 // (proxy passwords, private keys) only enter the key as part of a digest.
 #pragma once
 
+#include <Reqivo/httpversion.h>
 #include <Reqivo/reqivoglobal.h>
 
 #include <QByteArray>
@@ -79,6 +80,13 @@ struct REQIVO_EXPORT Endpoint
     QNetworkProxy proxy = QNetworkProxy(QNetworkProxy::DefaultProxy);
     //! Only used when tls is true.
     TlsOptions tlsOptions;
+    //! Which HTTP versions a connection offers. HttpVersion::Http2 over TLS: ALPN offers "h2"
+    //! before "http/1.1" (AsyncConnection::isHttp2() tells what the server chose); ignored for
+    //! plain TCP. HttpVersion::Http2PriorKnowledge on plain TCP: the connection speaks HTTP/2
+    //! from the first byte; over TLS it reads as Http2. Http1_1 (the default): ALPN offers only
+    //! "http/1.1". Part of the pool key ("|h2", "|h2c"): connections of different policies are
+    //! never shared.
+    HttpVersion httpVersion = HttpVersion::Http1_1;
 
     //! http, https, ws and wss URLs, with their default ports when the URL has none.
     //! Any other scheme gives an endpoint with an empty host (isValid() is false).
@@ -86,8 +94,9 @@ struct REQIVO_EXPORT Endpoint
 
     //! True when the endpoint has a host and a port.
     bool isValid() const { return !host.isEmpty() && port != 0; }
-    //! The pool key: "https://host:443", then "|proxy=..." when a proxy is set and "|tls=..."
-    //! when the TLS options are not the defaults. Contains no credentials.
+    //! The pool key: "https://host:443", then "|proxy=..." when a proxy is set, "|tls=..."
+    //! when the TLS options are not the defaults, and "|h2" or "|h2c" when the endpoint offers
+    //! HTTP/2 (httpVersion). Contains no credentials.
     QString key() const;
     //! "https://host:443" (IPv6 hosts in brackets), for messages and logs.
     QString toString() const;
@@ -95,6 +104,13 @@ struct REQIVO_EXPORT Endpoint
     QString description() const;
     //! The endpoint as a URL (no path), for Reqivo::Error::url().
     QUrl toUrl() const;
+    //! True when connections to this endpoint offer HTTP/2: TLS with httpVersion Http2 or
+    //! Http2PriorKnowledge (ALPN), or plain TCP with Http2PriorKnowledge.
+    bool offersHttp2() const
+    {
+        return tls ? httpVersion != HttpVersion::Http1_1
+                   : httpVersion == HttpVersion::Http2PriorKnowledge;
+    }
 };
 
 //! Equal when every field is, proxy and TLS options included.

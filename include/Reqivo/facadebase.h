@@ -77,6 +77,12 @@ public:
         m_session->setProxy(p);
         return self();
     }
+    //! The session's setHttpVersion().
+    Derived &httpVersion(HttpVersion version)
+    {
+        m_session->setHttpVersion(version);
+        return self();
+    }
     //! A pre-request hook: a plain function or a coroutine taking PreparedRequest &.
     template<typename F>
     Derived &onRequest(F &&hook)

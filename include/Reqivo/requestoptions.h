@@ -18,6 +18,7 @@
 
 #include <Reqivo/body.h>
 #include <Reqivo/headers.h>
+#include <Reqivo/httpversion.h>
 #include <Reqivo/limits.h>
 #include <Reqivo/timeout.h>
 
@@ -97,6 +98,9 @@ struct RequestOptions
     //! never to a redirect elsewhere. An Authorization field in headers, or user info in the
     //! URL, wins over both.
     std::optional<Credentials> credentials;
+    //! The HTTP version policy for this request; unset: the session's httpVersion(). A host
+    //! in the session's http1OnlyHosts() uses HTTP/1.1 whatever this says.
+    std::optional<HttpVersion> httpVersion;
 
     // --- fluent setters -----------------------------------------------------------------------
     //! Adds one field (keeping any of the same name already in headers).
@@ -163,6 +167,12 @@ struct RequestOptions
     RequestOptions &streaming(bool on = true)
     {
         stream = on;
+        return *this;
+    }
+    //! Sets httpVersion.
+    RequestOptions &withHttpVersion(HttpVersion version)
+    {
+        httpVersion = version;
         return *this;
     }
     //! Sets credentials.

@@ -64,7 +64,7 @@ public:
     int status() const noexcept;
     //! The reason phrase as sent, e.g. "OK" (may be empty).
     QByteArray reason() const;
-    //! "1.1" or "1.0".
+    //! "1.1" or "1.0", or "2" for a response that came over HTTP/2.
     QString httpVersion() const;
     //! The response's fields. Headers::value() returns a view into this Response: keep it only
     //! while you hold the Response (see headers.h); header() and Headers::get() return copies.
@@ -139,6 +139,8 @@ public:
     void setStatus(int status, const QByteArray &reason = {});
     //! Sets the HTTP version to 1.\a minor.
     void setHttpVersion(int minor);
+    //! Sets the HTTP version to \a major.\a minor (2 reads "2").
+    void setHttpVersion(int major, int minor);
     //! Replaces the header fields.
     void setHeaders(const Headers &headers);
     //! Replaces the body (of a buffered response).

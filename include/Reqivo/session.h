@@ -81,6 +81,10 @@ public:
     void setTlsOptions(const TlsOptions &o) { async().setTlsOptions(o); }
     QNetworkProxy proxy() const { return async().proxy(); }
     void setProxy(const QNetworkProxy &p) { async().setProxy(p); }
+    HttpVersion httpVersion() const { return async().httpVersion(); }
+    void setHttpVersion(HttpVersion v) { async().setHttpVersion(v); }
+    QStringList http1OnlyHosts() const { return async().http1OnlyHosts(); }
+    void setHttp1OnlyHosts(const QStringList &hosts) { async().setHttp1OnlyHosts(hosts); }
     CookieJar *cookieJar() const { return async().cookieJar(); }
     template<typename F>
     void addRequestHook(F &&hook)

@@ -14,6 +14,7 @@
 
 #include "asyncsession_p.h"
 #include "exchange_p.h"
+#include "http2connection_p.h"
 #include "prepare_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
@@ -52,20 +53,30 @@ QUrl withoutUserInfo(QUrl url)
 }
 } // namespace
 
-const SessionCore::Origin &SessionCore::originFor(const QUrl &url)
+const SessionCore::Origin &SessionCore::originFor(const QUrl &url, HttpVersion version)
 {
     // matches() compares the components in place; no string is built.
     constexpr QUrl::FormattingOptions originOnly = QUrl::RemoveUserInfo | QUrl::RemovePath
             | QUrl::RemoveQuery | QUrl::RemoveFragment;
-    if (!m_lastOrigin || !url.matches(m_lastOriginUrl, originOnly)) {
+    if (!m_lastOrigin || version != m_lastOriginVersion
+        || !url.matches(m_lastOriginUrl, originOnly)) {
         Origin o{Endpoint::fromUrl(url), Client::hostField(url)};
         o.endpoint.proxy = proxy;
         if (o.endpoint.tls)
             o.endpoint.tlsOptions = tlsOptions;
+        o.endpoint.httpVersion = version;
         m_lastOrigin = std::move(o);
         m_lastOriginUrl = url;
+        m_lastOriginVersion = version;
     }
     return *m_lastOrigin;
+}
+
+HttpVersion SessionCore::versionFor(const QUrl &url, std::optional<HttpVersion> requested) const
+{
+    if (!http1OnlyHosts.isEmpty() && http1OnlyHosts.contains(url.host().toLower()))
+        return HttpVersion::Http1_1;
+    return requested.value_or(httpVersion);
 }
 
 AsyncSession::AsyncSession(QObject *parent) : AsyncSession(nullptr, true, parent) { }
@@ -146,6 +157,25 @@ TlsOptions AsyncSession::tlsOptions() const { return d->core->tlsOptions; }
 void AsyncSession::setTlsOptions(const TlsOptions &options)
 {
     d->core->tlsOptions = options;
+    d->core->forgetEndpoint();
+}
+HttpVersion AsyncSession::httpVersion() const { return d->core->httpVersion; }
+void AsyncSession::setHttpVersion(HttpVersion version)
+{
+    d->core->httpVersion = version;
+    d->core->forgetEndpoint();
+}
+QStringList AsyncSession::http1OnlyHosts() const { return d->core->http1OnlyHosts; }
+void AsyncSession::setHttp1OnlyHosts(const QStringList &hosts)
+{
+    QStringList lower;
+    for (const QString &host : hosts) {
+        QString h = host.toLower();
+        if (h.startsWith(QLatin1Char('[')) && h.endsWith(QLatin1Char(']')))
+            h = h.mid(1, h.size() - 2); // IPv6 as in a URL; QUrl::host() has no brackets
+        lower.append(h);
+    }
+    d->core->http1OnlyHosts = lower;
     d->core->forgetEndpoint();
 }
 QNetworkProxy AsyncSession::proxy() const { return d->core->proxy; }
@@ -268,7 +298,7 @@ Client::Prepared prepareHttp(SessionCore &core, QByteArray method, QUrl url,
         throw RequestError(core.authorizationError, withoutUserInfo(url));
     Client::PrepareInput in;
     in.method = std::move(method);
-    in.host = core.originFor(url).hostHeader;
+    in.host = core.originFor(url, core.versionFor(url, opts.httpVersion)).hostHeader;
     in.url = std::move(url);
     in.defaults = core.defaultHeaders;
     in.overrides = opts.headers;
@@ -297,6 +327,7 @@ Client::ExchangeSettings exchangeSettings(const SessionCore &core, const Request
     settings.uploadProgress = std::move(control.uploadProgress);
     settings.downloadProgress = std::move(control.downloadProgress);
     settings.redirectsFollowed = follow;
+    settings.httpVersion = opts.httpVersion;
     if (!Timeout::isNoLimit(settings.timeout.total))
         settings.deadline = Clock::now() + settings.timeout.total;
     return settings;
@@ -317,81 +348,101 @@ QByteArray serializeHead(const QByteArray &method, const QUrl &url, const Header
 } // namespace
 
 // The exchange stage for one hop: serialised and checked before a connection is taken (a
-// rejected request sends nothing), then one exchange, retried once on a fresh connection when a
-// reused one failed before any response byte (the server probably closed it while idle), if
-// resending is harmless and possible.
+// rejected request sends nothing), then one exchange over HTTP/1.1 or as an HTTP/2 stream. It is
+// sent again on a fresh connection once when a reused one failed before any response byte (the
+// server probably closed it while idle), if resending is harmless and possible; and, whatever
+// the method, when an HTTP/2 server refused the stream (REFUSED_STREAM, or above a GOAWAY's
+// last-stream-id: never processed), up to maxRefusals times, if the body can be sent again.
 QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> core,
                                                    QByteArray method, QUrl url, Headers fields,
                                                    Body body, Client::ExchangeSettings settings)
 {
+    constexpr int maxRefusals = 3;
     const QByteArray head = serializeHead(method, url, fields, body);
     settings.upgradeRequested = fields.contains("upgrade");
     core->checkOpen(url);
     const std::shared_ptr<Client::CancelToken> cancel = settings.cancel;
     if (cancel)
         cancel->check(url);
-    Client::WaitBudget connectBudget, acquireBudget;
-    ConnectionLease leased;
-    try {
-        leased = co_await lease(*core, url, settings, false, &connectBudget, &acquireBudget);
-    } catch (const ConnectTimeout &) {
-        Client::rethrowAsTotalTimeout(connectBudget, settings, url);
-        throw;
-    } catch (const PoolTimeout &) {
-        Client::rethrowAsTotalTimeout(acquireBudget, settings, url);
-        throw;
+    // An upgrade (WebSocket and friends) is an HTTP/1.1 mechanism (RFC 8441 is not used).
+    const HttpVersion version = settings.upgradeRequested
+            ? HttpVersion::Http1_1
+            : core->versionFor(url, settings.httpVersion);
+    const Endpoint endpoint = core->originFor(url, version).endpoint;
+    int refusals = 0;
+    bool fresh = false;
+    while (true) {
+        Client::WaitBudget connectBudget, acquireBudget;
+        ConnectionLease leased;
+        std::shared_ptr<Client::Http2Connection> h2;
+        try {
+            if (endpoint.offersHttp2()) {
+                connectBudget = Client::waitBudget(settings.timeout.connect, settings, url);
+                acquireBudget = Client::waitBudget(settings.timeout.poolAcquire, settings, url);
+                Client::Http2Route route = co_await Client::routeHttp2(
+                        core->pool, endpoint, settings.limits, connectBudget, acquireBudget,
+                        cancel, url, fresh);
+                h2 = std::move(route.h2);
+                leased = std::move(route.lease);
+            } else {
+                leased = co_await lease(*core, endpoint, url, settings, fresh, &connectBudget,
+                                        &acquireBudget);
+            }
+        } catch (const ConnectTimeout &) {
+            Client::rethrowAsTotalTimeout(connectBudget, settings, url);
+            throw;
+        } catch (const PoolTimeout &) {
+            Client::rethrowAsTotalTimeout(acquireBudget, settings, url);
+            throw;
+        }
+        core->checkOpen(url);
+        if (cancel)
+            cancel->check(url);
+        Client::ExchangeProgress progress;
+        bool reused = false;
+        std::exception_ptr failure;
+        try {
+            if (h2) {
+                reused = h2->streamsStarted() > 0;
+                co_return co_await Client::runHttp2Exchange(std::move(h2), method, url, fields,
+                                                            body, settings, &progress);
+            }
+            reused = leased.isReused();
+            co_return co_await Client::runExchange(std::move(leased), head, body, method, url,
+                                                   settings, &progress);
+        } catch (const NetworkError &) {
+            failure = std::current_exception();
+        } catch (const ProtocolError &) {
+            failure = std::current_exception();
+        }
+        core->checkOpen(url);
+        if (cancel)
+            cancel->check(url);
+        if (progress.refused && refusals < maxRefusals && body.isReplayable()) {
+            ++refusals;
+            continue;
+        }
+        if (fresh || !reused || progress.responseStarted || !isIdempotent(method)
+            || !body.isReplayable())
+            std::rethrow_exception(failure);
+        fresh = true;
     }
-    core->checkOpen(url);
-    if (cancel)
-        cancel->check(url);
-    const bool reused = leased.isReused();
-    Client::ExchangeProgress progress;
-    std::exception_ptr failure;
-    try {
-        co_return co_await Client::runExchange(std::move(leased), head, body, method, url,
-                                               settings, &progress);
-    } catch (const NetworkError &) {
-        failure = std::current_exception();
-    } catch (const ProtocolError &) {
-        failure = std::current_exception();
-    }
-    core->checkOpen(url);
-    if (cancel)
-        cancel->check(url);
-    if (!reused || progress.responseStarted || !isIdempotent(method) || !body.isReplayable())
-        std::rethrow_exception(failure);
-    ConnectionLease fresh;
-    try {
-        fresh = co_await lease(*core, url, settings, true, &connectBudget, &acquireBudget);
-    } catch (const ConnectTimeout &) {
-        Client::rethrowAsTotalTimeout(connectBudget, settings, url);
-        throw;
-    } catch (const PoolTimeout &) {
-        Client::rethrowAsTotalTimeout(acquireBudget, settings, url);
-        throw;
-    }
-    core->checkOpen(url);
-    if (cancel)
-        cancel->check(url);
-    Client::ExchangeProgress again;
-    co_return co_await Client::runExchange(std::move(fresh), head, body, method, url, settings,
-                                           &again);
 }
 
-// A connection for \a url: pooled (or a fresh one when \a fresh), within the connect and
-// pool-acquire budgets, which go to *connect and *wait for the caller to tell a phase's timeout
-// from the end of the total deadline. A plain function handing on the pool's task: no frame of
-// its own.
-QCoro::Task<ConnectionLease> AsyncSessionPrivate::lease(SessionCore &core, const QUrl &url,
+// A connection to \a endpoint for \a url: pooled (or a fresh one when \a fresh), within the
+// connect and pool-acquire budgets, which go to *connect and *wait for the caller to tell a
+// phase's timeout from the end of the total deadline. A plain function handing on the pool's
+// task: no frame of its own.
+QCoro::Task<ConnectionLease> AsyncSessionPrivate::lease(SessionCore &core,
+                                                        const Endpoint &endpoint, const QUrl &url,
                                                         const Client::ExchangeSettings &settings,
                                                         bool fresh, Client::WaitBudget *connect,
                                                         Client::WaitBudget *wait)
 {
     *connect = Client::waitBudget(settings.timeout.connect, settings, url);
     *wait = Client::waitBudget(settings.timeout.poolAcquire, settings, url);
-    // acquire() copies the endpoint before it first suspends.
-    const Endpoint &endpoint = core.originFor(url).endpoint;
-    // The request's token ends a wait for a slot or a connect under way at once.
+    // acquire() copies the endpoint before it first suspends. The request's token ends a wait
+    // for a slot or a connect under way at once.
     return AsyncConnectionPoolPrivate::acquireAbortable(*core.pool, endpoint, connect->wait,
                                                         wait->wait, settings.cancel, fresh);
 }

@@ -32,6 +32,8 @@ struct SessionCore
     QString authorizationError;
     TlsOptions tlsOptions;
     QNetworkProxy proxy{QNetworkProxy::DefaultProxy};
+    HttpVersion httpVersion = HttpVersion::Http2;
+    QStringList http1OnlyHosts; // lower case
     QList<AsyncSession::RequestHook> requestHooks;
     QList<AsyncSession::ResponseHook> responseHooks;
     std::unique_ptr<CookieJar> jar;
@@ -54,11 +56,14 @@ struct SessionCore
     //! The origin of the last request, reused while scheme, host and port stay the same (and
     //! the proxy and TLS options, which forgetEndpoint() resets): building an endpoint costs
     //! several allocations (TLS option defaults), the Host field a few more.
-    const Origin &originFor(const QUrl &url);
+    const Origin &originFor(const QUrl &url, HttpVersion version);
+    //! The policy a request to \a url with \a requested (its own, if any) gets.
+    HttpVersion versionFor(const QUrl &url, std::optional<HttpVersion> requested) const;
     void forgetEndpoint() { m_lastOrigin.reset(); }
 
     std::optional<Origin> m_lastOrigin;
     QUrl m_lastOriginUrl;
+    HttpVersion m_lastOriginVersion = HttpVersion::Http1_1;
 
     //! Sets the credentials \a build returns, or remembers why it threw.
     template<typename F>
@@ -107,7 +112,8 @@ private:
     static QCoro::Task<Response> sendHop(std::shared_ptr<SessionCore> core, QByteArray method,
                                          QUrl url, Headers fields, Body body,
                                          Client::ExchangeSettings settings);
-    static QCoro::Task<ConnectionLease> lease(SessionCore &core, const QUrl &url,
+    static QCoro::Task<ConnectionLease> lease(SessionCore &core, const Endpoint &endpoint,
+                                              const QUrl &url,
                                               const Client::ExchangeSettings &settings,
                                               bool fresh, Client::WaitBudget *connect,
                                               Client::WaitBudget *wait);

@@ -62,12 +62,17 @@ struct ExchangeSettings
     bool redirectsFollowed = false;
     //! The request asked for a protocol upgrade (an Upgrade field): only then is a 101 valid.
     bool upgradeRequested = false;
+    //! The request's own HTTP version policy (RequestOptions::httpVersion), if any.
+    std::optional<HttpVersion> httpVersion;
 };
 
 //! How far an exchange got, for the retry-once decision.
 struct ExchangeProgress
 {
     bool responseStarted = false;
+    //! HTTP/2: the server refused the stream (REFUSED_STREAM, or above a GOAWAY's
+    //! last-stream-id): it was never processed and may be sent again whatever the method.
+    bool refused = false;
 };
 
 //! The wait allowed for one phase of a request: the phase's own timeout, or the time left to

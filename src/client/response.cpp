@@ -17,6 +17,7 @@ class ResponseData : public QSharedData
 public:
     int status = 0;
     bool hasStatus = false; // a received "000" is a status too
+    int versionMajor = 1;
     int versionMinor = 1;
     bool connectionReused = false;
     QByteArray reason;
@@ -39,7 +40,12 @@ Response::~Response() = default;
 bool Response::isNull() const noexcept { return !d->hasStatus; }
 int Response::status() const noexcept { return d->status; }
 QByteArray Response::reason() const { return d->reason; }
-QString Response::httpVersion() const { return QStringLiteral("1.%1").arg(d->versionMinor); }
+QString Response::httpVersion() const
+{
+    if (d->versionMajor == 2)
+        return QStringLiteral("2");
+    return QStringLiteral("1.%1").arg(d->versionMinor);
+}
 const Headers &Response::headers() const noexcept { return d->headers; }
 QByteArray Response::header(QByteArrayView name) const
 {
@@ -214,7 +220,16 @@ void Response::setStatus(int status, const QByteArray &reason)
     d->hasStatus = true;
     d->reason = reason;
 }
-void Response::setHttpVersion(int minor) { d->versionMinor = minor; }
+void Response::setHttpVersion(int minor)
+{
+    d->versionMajor = 1;
+    d->versionMinor = minor;
+}
+void Response::setHttpVersion(int major, int minor)
+{
+    d->versionMajor = major;
+    d->versionMinor = minor;
+}
 void Response::setHeaders(const Headers &headers) { d->headers = headers; }
 void Response::setBody(const QByteArray &body) { d->body = body; }
 void Response::setUrl(const QUrl &url) { d->url = url; }

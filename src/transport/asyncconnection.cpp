@@ -668,7 +668,11 @@ QCoro::Task<void> AsyncConnectionPrivate::connectAbortable(AsyncConnectionPrivat
 
     ++dd->m_inCall;
     if (dd->m_ssl) {
-        dd->m_ssl->setSslConfiguration(endpoint.tlsOptions.toSslConfiguration());
+        QSslConfiguration config = endpoint.tlsOptions.toSslConfiguration();
+        if (endpoint.offersHttp2())
+            config.setAllowedNextProtocols({QByteArray(QSslConfiguration::ALPNProtocolHTTP2),
+                QByteArray(QSslConfiguration::NextProtocolHttp1_1)});
+        dd->m_ssl->setSslConfiguration(config);
         dd->m_ssl->setPeerVerifyName(endpoint.host);
         dd->m_ssl->connectToHostEncrypted(endpoint.host, endpoint.port);
     } else {
@@ -808,6 +812,17 @@ bool AsyncConnection::isUsableForReuse() const
 bool AsyncConnection::endedWithoutCloseNotify() const
 {
     return d->m_ssl && d->m_eof && !d->m_closeNotifyReceived;
+}
+
+bool AsyncConnection::isHttp2() const
+{
+    if (!d->m_connected)
+        return false;
+    if (!d->m_endpoint.tls)
+        return d->m_endpoint.httpVersion == HttpVersion::Http2PriorKnowledge;
+    return d->m_ssl && d->m_endpoint.offersHttp2()
+        && d->m_ssl->sslConfiguration().nextNegotiatedProtocol()
+        == QSslConfiguration::ALPNProtocolHTTP2;
 }
 
 bool AsyncConnection::isEncrypted() const

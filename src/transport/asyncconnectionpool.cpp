@@ -511,6 +511,9 @@ void AsyncConnectionPoolPrivate::timerEvent(QTimerEvent *event)
 void AsyncConnectionPoolPrivate::teardown()
 {
     m_expiryTimer.stop();
+    // The HTTP/2 connections end their streams and give their leases back while the pool can
+    // still take them.
+    m_http2.reset();
     // Under the anchor's lock, so that no lease in another thread posts a hand-back or deletes
     // its connection while this runs (see the header comment).
     const QMutexLocker lock(&m_anchor->mutex);
@@ -571,6 +574,8 @@ QCoro::Task<ConnectionLease> AsyncConnectionPool::connectFresh(const Endpoint &e
 
 void AsyncConnectionPool::clear()
 {
+    if (d->m_http2)
+        d->m_http2->closeIdle();
     d->closeSlots(d->m_state.takeIdle());
     if (d->m_state.waitingCount() > 0)
         d->apply(d->m_state.schedule(d->now(), d->m_alive));

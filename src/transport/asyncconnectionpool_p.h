@@ -38,6 +38,17 @@ namespace Reqivo {
 class AsyncConnectionPoolPrivate;
 
 namespace Transport {
+//! What a higher layer keeps per pool: the HTTP/2 connections (src/client/http2connection_p.h),
+//! each holding a lease for as long as it lives. Created on first use; the pool's clear()
+//! closes its idle ones, and the pool destroys it first thing when it goes.
+class PoolExtension
+{
+public:
+    virtual ~PoolExtension() = default;
+    //! AsyncConnectionPool::clear(): close the connections that carry no request.
+    virtual void closeIdle() = 0;
+};
+
 //! What a lease knows of its pool, safely from any thread (see the header comment).
 struct LeaseAnchor
 {
@@ -105,6 +116,11 @@ public:
     ~AsyncConnectionPoolPrivate() override;
 
     static PoolOptions sanitized(PoolOptions options);
+    //! The pool's HTTP/2 side (Transport::PoolExtension), for src/client.
+    static std::unique_ptr<Transport::PoolExtension> &http2Of(AsyncConnectionPool &pool)
+    {
+        return pool.d->m_http2;
+    }
     Millis now() const { return Millis(m_clock.elapsed()); }
 
     //! AsyncConnectionPool::acquire() (\a fresh false) or connectFresh() (\a fresh true) that
@@ -165,6 +181,8 @@ public:
     //! Parks a released connection in m_store (it leaves this pool and this thread).
     void park(quint64 slot, AsyncConnection *connection, Millis keepAlive);
     std::unordered_map<quint64, AsyncConnection *> m_connections;
+    //! The HTTP/2 connections of this pool (see Transport::PoolExtension); null until used.
+    std::unique_ptr<Transport::PoolExtension> m_http2;
     std::unordered_map<quint64, PoolWaiter *> m_waiters;
     QBasicTimer m_expiryTimer;
     Millis m_expiryAt {0};

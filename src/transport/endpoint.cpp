@@ -210,6 +210,8 @@ QString Endpoint::key() const
     }
     if (tls && !tlsOptions.isDefault())
         key += QStringLiteral("|tls=") + QString::fromLatin1(tlsOptions.poolKey());
+    if (offersHttp2())
+        key += tls ? QStringLiteral("|h2") : QStringLiteral("|h2c");
     return key;
 }
 
@@ -225,7 +227,20 @@ QUrl Endpoint::toUrl() const
 bool operator==(const Endpoint &a, const Endpoint &b)
 {
     return a.tls == b.tls && a.port == b.port && a.host == b.host && a.proxy == b.proxy
-        && (!a.tls || a.tlsOptions == b.tlsOptions);
+        && (!a.tls || a.tlsOptions == b.tlsOptions) && a.offersHttp2() == b.offersHttp2();
+}
+
+QString httpVersionName(HttpVersion version)
+{
+    switch (version) {
+    case HttpVersion::Http1_1:
+        return QStringLiteral("1.1");
+    case HttpVersion::Http2:
+        return QStringLiteral("2");
+    case HttpVersion::Http2PriorKnowledge:
+        return QStringLiteral("2-prior-knowledge");
+    }
+    return QStringLiteral("1.1");
 }
 
 } // namespace Reqivo

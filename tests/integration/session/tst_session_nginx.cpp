@@ -532,8 +532,12 @@ private Q_SLOTS:
             session.pool()->setOptions(options);
             const QUrl url = tls ? httpsUrl(u"/small.txt"_s) : httpUrl(u"/small.txt"_s);
             Endpoint ep = Endpoint::fromUrl(url);
-            if (tls)
-                ep.tlsOptions = trustingTestCa(); // part of the pool key
+            if (tls) {
+                // Both part of the pool key: the session offers h2 by ALPN (this listener
+                // answers http/1.1).
+                ep.tlsOptions = trustingTestCa();
+                ep.httpVersion = session.httpVersion();
+            }
             for (int round = 0; round < 2; ++round) {
                 std::vector<QCoro::Task<Response>> tasks;
                 for (int i = 0; i < 32; ++i)
