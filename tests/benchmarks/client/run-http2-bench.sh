@@ -67,7 +67,9 @@ for client in $clients; do
         client | qnam | qsslsocket | curl)
             [[ -x $bindir/bench_$client ]] ||
                 die "$bindir/bench_$client is missing: build target http_benchmarks" ;;
-        h2load) command -v h2load >/dev/null || die "h2load not found (Debian package nghttp2-client)" ;;
+        h2load)
+            command -v h2load >/dev/null || die "h2load not found (Debian package nghttp2-client)"
+            ;;
         *) die "unknown client '$client' in BENCH_H2_CLIENTS" ;;
     esac
 done
@@ -140,7 +142,8 @@ assert len(lines) == 1, "not one line"
 row = json.loads(lines[0])
 assert row.get("proto") == sys.argv[1], "proto %r, expected %r" % (row.get("proto"), sys.argv[1])
 ' "$proto" <<<"$out"; then
-        echo "run-http2-bench: FAILED (not one JSON line with \"proto\":\"$proto\"): $* printed: $out" >&2
+        echo "run-http2-bench: FAILED (not one JSON line with \"proto\":\"$proto\"): $*" >&2
+        echo "run-http2-bench: it printed: $out" >&2
         failed=1
         return 0
     fi
