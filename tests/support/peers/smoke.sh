@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks from outside, with curl on 127.0.0.1, that the peers started by the CTest fixtures
-# answer as tests expect: nginx over HTTP, HTTPS, HTTP/2 and mTLS, httpbin's /get, and nghttpd's
-# cleartext (prior knowledge) and TLS HTTP/2.
+# answer as tests expect: nginx over HTTP, HTTPS, HTTP/2 and mTLS, httpbin's /get (also over
+# HTTP/2 through its nginx), and nghttpd's cleartext (prior knowledge) and TLS HTTP/2.
 #   smoke.sh DIR   (DIR holds nginx.env, httpbin.env and nghttpd.env)
 set -euo pipefail
 dir=${1:?usage: smoke.sh DIR}
@@ -70,4 +70,18 @@ check "nghttpd echoes a POST body" "$(upload | sha)" \
 check "httpbin /get" "200 http://127.0.0.1:$HTTPBIN_PORT/get" \
     "$("${c[@]}" -w '%{http_code}' "$HTTPBIN_URL/get" |
         "${PEER_PYTHON:-/usr/bin/python3}" -c 'import json,sys; t=sys.stdin.read(); print(t[-3:], json.loads(t[:-3])["url"])')"
+# httpbin over HTTP/2: nginx in front of gunicorn, TLS with httpbin's own test CA. Absolute URLs
+# and redirects name the proxy (Host and X-Forwarded-Proto are passed on).
+hb2=("${c[@]}" --http2 --cacert "$HTTPBIN_CA_FILE")
+check "httpbin h2 /get over HTTP/2" "2 https://127.0.0.1:$HTTPBIN_H2_PORT/get" \
+    "$(version "${hb2[@]}" "$HTTPBIN_H2_URL/get") $("${hb2[@]}" "$HTTPBIN_H2_URL/get" |
+        "${PEER_PYTHON:-/usr/bin/python3}" -c 'import json,sys; print(json.load(sys.stdin)["url"])')"
+check "httpbin h2 absolute redirects stay on the proxy" "https://127.0.0.1:$HTTPBIN_H2_PORT/get" \
+    "$("${hb2[@]}" -o /dev/null -w '%{redirect_url}' "$HTTPBIN_H2_URL/absolute-redirect/1")"
+# (text: httpbin echoes bytes that are not UTF-8 as a data: URL)
+check "httpbin h2 echoes a streamed upload" "300000" \
+    "$(head -c 300000 /dev/zero | tr '\0' u | "${hb2[@]}" -T - "$HTTPBIN_H2_URL/anything" |
+        "${PEER_PYTHON:-/usr/bin/python3}" -c 'import json,sys; print(len(json.load(sys.stdin)["data"]))')"
+check "httpbin h2 rejected without its CA" "60" \
+    "$("${c[@]}" --http2 -o /dev/null "$HTTPBIN_H2_URL/get" 2>/dev/null; echo $?)"
 exit $fail
