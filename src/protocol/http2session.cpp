@@ -176,6 +176,7 @@ struct ClientSession::Private
         qsizetype bodyOffset = 0; // into body.front()
         qint64 queued = 0;
         // Response.
+        bool isHead = false; // a HEAD request: no body comes
         bool finalHead = false;
         bool done = false; // End or Reset queued, or resetStream(): no more events
         bool peerReset = false;
@@ -218,6 +219,7 @@ struct ClientSession::Private
     qint64 goAwaySeq = -1; // the waiting GoAway event
 
     Section section;
+    qint32 endCheckStream = 0; // see checkRejectedEnd()
     int blockContinuations = 0;
     qint64 blockEncodedBytes = 0;
 
@@ -463,6 +465,10 @@ struct ClientSession::Private
     static int onBeginFrame(nghttp2_session *, const nghttp2_frame_hd *hd, void *userData)
     {
         Private *d = of(userData);
+        d->checkRejectedEnd(true); // the frame before this one is complete
+        if ((hd->type == NGHTTP2_DATA || hd->type == NGHTTP2_HEADERS)
+            && (hd->flags & NGHTTP2_FLAG_END_STREAM))
+            d->endCheckStream = hd->stream_id;
         if (hd->type == NGHTTP2_HEADERS) {
             d->blockContinuations = 0;
             d->blockEncodedBytes = qint64(hd->length);
@@ -576,6 +582,18 @@ struct ClientSession::Private
                     }
                 } else {
                     s->finalHead = true;
+                    // A body announced beyond Limits::maxBodyBytes fails at its head, as
+                    // over HTTP/1.1 (and before libnghttp2 could find its DATA too long).
+                    if (d->limits.maxBodyBytes >= 0 && !s->isHead && e.head.status != 204
+                        && e.head.status != 304) {
+                        const auto length = e.head.headers.get("content-length");
+                        bool ok = false;
+                        const qint64 n = length ? length->toLongLong(&ok) : -1;
+                        if (ok && n > d->limits.maxBodyBytes) {
+                            d->resetForError(id, *s, StreamError::BodyTooLarge, Cancel);
+                            return 0;
+                        }
+                    }
                 }
             } else {
                 e.type = EventType::Trailers;
@@ -687,27 +705,30 @@ struct ClientSession::Private
             return 0;
         // What the server may have sent: the initial window plus the WINDOW_UPDATEs, which
         // give back at most what was consumed. libnghttp2 only resets a stream that exceeds
-        // its window, and hands its bytes over all the same.
+        // its window, and hands its bytes over all the same. What fits is taken as usual
+        // first, so the events do not depend on how the DATA was cut into reads.
+        const qint64 room = std::max<qint64>(0, d->streamWindow + s->consumed - s->arrived);
+        const qint64 inWindow = std::min<qint64>(qint64(len), room);
         s->arrived += qint64(len);
-        if (s->arrived > d->streamWindow + s->consumed)
+        if (!s->done) {
+            qint64 take = inWindow;
+            bool tooLarge = false;
+            if (d->limits.maxBodyBytes >= 0 && s->received + take > d->limits.maxBodyBytes) {
+                // Exactly up to the limit, however the DATA was cut into reads.
+                take = std::max<qint64>(0, d->limits.maxBodyBytes - s->received);
+                tooLarge = true;
+            }
+            s->received += take;
+            d->pushData(id, *s, reinterpret_cast<const char *>(data), qsizetype(take));
+            if (tooLarge)
+                d->resetForError(id, *s, StreamError::BodyTooLarge, Cancel);
+        }
+        if (inWindow < qint64(len))
             return d->abort(FlowControlError,
                 QStringLiteral("HTTP/2 protocol error by the server "
                                "(FLOW_CONTROL_ERROR): more DATA on stream %1 than "
                                "its window allows")
                     .arg(id));
-        if (s->done)
-            return 0;
-        qint64 take = qint64(len);
-        bool tooLarge = false;
-        if (d->limits.maxBodyBytes >= 0 && s->received + take > d->limits.maxBodyBytes) {
-            // Deliver exactly up to the limit, however the DATA was cut into reads.
-            take = std::max<qint64>(0, d->limits.maxBodyBytes - s->received);
-            tooLarge = true;
-        }
-        s->received += take;
-        d->pushData(id, *s, reinterpret_cast<const char *>(data), qsizetype(take));
-        if (tooLarge)
-            d->resetForError(id, *s, StreamError::BodyTooLarge, Cancel);
         return 0;
     }
 
@@ -767,21 +788,27 @@ struct ClientSession::Private
         return 0;
     }
 
-    // After mem_recv: a stream libnghttp2 closed for reading without handing us its
-    // END_STREAM had a malformed end (Content-Length not matching the DATA).
-    void findRejectedEnds()
+    // The stream of the last frame with END_STREAM: if libnghttp2 closed it for reading
+    // without handing us that END_STREAM, the end was malformed (Content-Length not matching
+    // the DATA; it queued RST_STREAM without telling). Checked when the next frame begins and
+    // after each read, so the Reset comes in order with the other streams' events.
+    void checkRejectedEnd(bool frameComplete)
     {
-        for (auto &[id, s] : streams) {
-            if (s.done)
-                continue;
-            nghttp2_stream *st = nghttp2_session_find_stream(session, id);
-            if (!st)
-                continue;
+        if (endCheckStream == 0)
+            return;
+        const qint32 id = endCheckStream;
+        Stream *s = find(id);
+        nghttp2_stream *st = s && !s->done ? nghttp2_session_find_stream(session, id) : nullptr;
+        if (st) {
             const nghttp2_stream_proto_state state = nghttp2_stream_get_state(st);
             if (state == NGHTTP2_STREAM_STATE_HALF_CLOSED_REMOTE
-                || state == NGHTTP2_STREAM_STATE_CLOSED)
-                pushReset(id, s, StreamError::BadMessage, ProtocolErrorCode);
+                || state == NGHTTP2_STREAM_STATE_CLOSED) {
+                pushReset(id, *s, StreamError::BadMessage, ProtocolErrorCode);
+                frameComplete = true;
+            }
         }
+        if (frameComplete || !s || s->done)
+            endCheckStream = 0;
     }
 
     static int onError(nghttp2_session *, int lib, const char *msg, size_t len, void *userData)
@@ -999,6 +1026,7 @@ qint32 ClientSession::submitRequest(const Request &request, QString *error)
     if (id < 0)
         return refuse(QStringLiteral("libnghttp2 refused the request (%1)").arg(libErrorText(id)));
     Private::Stream &s = d->streams[id];
+    s.isHead = request.method == "HEAD";
     s.hasBody = request.hasBody;
     s.bodyEnded = !request.hasBody;
     return id;
@@ -1086,14 +1114,15 @@ bool ClientSession::receive(QByteArrayView bytes)
     d->lastLibMessage.clear();
     const NgSize n = ngMemRecv(
         d->session, reinterpret_cast<const uint8_t *>(bytes.data()), size_t(bytes.size()));
+    // First what the frames before a failure did, so that the events do not depend on
+    // whether the failure came in the same read.
+    d->checkRejectedEnd(false);
     if (n < 0) {
         d->failFromLib(int(n));
         return false;
     }
     if (!d->localFailed && d->terminatedByLibrary())
         d->failFromTermination();
-    if (!d->localFailed)
-        d->findRejectedEnds();
     return !d->localFailed;
 }
 

@@ -122,6 +122,8 @@ private Q_SLOTS:
     void eofMidStream();
     void ping();
     void splitInvariance();
+    void splitInvarianceRaw_data();
+    void splitInvarianceRaw();
 };
 
 void TestHttp2Session::preface()
@@ -784,22 +786,34 @@ void TestHttp2Session::maxBodyBytes()
     Link link {client, server, bytewise};
     const qint32 a = client.submitRequest(get("/a"));
     const qint32 b = client.submitRequest(get("/b"));
+    const qint32 c = client.submitRequest(get("/c"));
+    const qint32 d = client.submitRequest(get("/d", "HEAD"));
     link.pump();
     QByteArray body;
     for (int i = 0; i < 5000; ++i)
         body.append(char('a' + i % 26));
     server.respond(a, ok200, body);
     server.respond(b, ok200, body.left(1000)); // exactly the limit: fine
+    // Announced beyond the limit: refused at the head, as over HTTP/1.1.
+    server.respond(c, {{":status", "200"}, {"content-length", "5000"}}, body);
+    // HEAD: Content-Length says nothing of a body.
+    server.respond(d, {{":status", "200"}, {"content-length", "5000"}});
     link.pump();
     Recorder rec;
     rec.take(client);
     QCOMPARE(rec.body(a), body.left(1000));
     QCOMPARE(rec.body(b), body.left(1000));
     const QStringList log = rec.log();
-    QVERIFY(log.contains(QStringLiteral("reset 1 BodyTooLarge CANCEL")));
-    QVERIFY(log.contains(QStringLiteral("end 3")));
-    QVERIFY(server.streams[a].resetByClient);
-    QCOMPARE(server.streams[a].resetCode, quint32(H2::Cancel));
+    QCOMPARE(ofStream(log, a),
+        lines(
+            "head 1 200 ", Recorder::dataEntry(1, body.left(1000)), "reset 1 BodyTooLarge CANCEL"));
+    QCOMPARE(ofStream(log, b).last(), QStringLiteral("end 3"));
+    QCOMPARE(ofStream(log, c), lines("reset 5 BodyTooLarge CANCEL"));
+    QCOMPARE(ofStream(log, d), lines("head 7 200 content-length=5000", "end 7"));
+    for (const qint32 id : {a, c}) {
+        QVERIFY(server.streams[id].resetByClient);
+        QCOMPARE(server.streams[id].resetCode, quint32(H2::Cancel));
+    }
     QVERIFY(link.clientOk);
 }
 
@@ -1123,6 +1137,75 @@ void TestHttp2Session::splitInvariance()
             rec.take(client);
         }
         QCOMPARE(rec.log(), live);
+    }
+}
+
+void TestHttp2Session::splitInvarianceRaw_data()
+{
+    QTest::addColumn<Limits>("limits");
+    QTest::addColumn<QByteArray>("input"); // after the server preface; GET on 1 and 3
+    QTest::addColumn<QStringList>("one"); // what stream 1 gets
+    QTest::addColumn<QStringList>("three"); // what stream 3 gets
+    QTest::addColumn<bool>("ok");
+    const QByteArray refusedEnd
+        = headersFrame(1, hpackIndexed(8) + hpackLiteral("content-length", "300"))
+        + frame(DATA, END_STREAM, 1, QByteArray(200, 'x'));
+    const QString body200 = Recorder::dataEntry(1, QByteArray(200, 'x'));
+    QTest::newRow("a refused end, then GOAWAY")
+        << Limits() << (refusedEnd + frame(GOAWAY, 0, 0, be32(1) + be32(0)))
+        << lines("head 1 200 content-length=300", body200, "reset 1 BadMessage PROTOCOL_ERROR")
+        << lines("reset 3 RefusedByGoAway REFUSED_STREAM") << true;
+    QTest::newRow("a refused end, then a connection error")
+        << Limits() << (refusedEnd + frame(DATA, 0, 0, "x"))
+        << lines("head 1 200 content-length=300", body200, "reset 1 BadMessage PROTOCOL_ERROR")
+        << lines("reset 3 ConnectionError PROTOCOL_ERROR") << false;
+    Limits small;
+    small.maxBodyBytes = 100;
+    QByteArray overWindow = headersFrame(1, hpackIndexed(8));
+    for (int i = 0; i < 5; ++i)
+        overWindow += frame(DATA, 0, 1, QByteArray(16384, 'd'));
+    // Once stream 1 is reset for its body limit, libnghttp2 drops its DATA (counting it for
+    // the connection only): more than its window is then no error.
+    QTest::newRow("DATA beyond the window of a stream reset for its body limit")
+        << small << overWindow
+        << lines("head 1 200 ", Recorder::dataEntry(1, QByteArray(100, 'd')),
+               "reset 1 BodyTooLarge CANCEL")
+        << QStringList() << true;
+    QTest::newRow("padding, interim heads, trailers")
+        << Limits()
+        << (headersFrame(1, hpackLiteral(":status", "103"))
+               + frame(HEADERS, END_HEADERS | PADDED, 1,
+                   QByteArray(1, '\x05') + hpackIndexed(8) + QByteArray(5, '\0'))
+               + frame(DATA, PADDED, 1, QByteArray(1, '\x02') + "ab" + QByteArray(2, '\0'))
+               + frame(DATA, 0, 1, "cd")
+               + headersFrame(1, hpackLiteral("x-t", "1"), END_HEADERS | END_STREAM)
+               + headersFrame(3, hpackIndexed(13), END_HEADERS | END_STREAM))
+        << lines("head 1 103 ", "head 1 200 ", "data 1 'abcd'", "trailers 1 x-t=1", "end 1")
+        << lines("head 3 404 ", "end 3") << true;
+}
+
+void TestHttp2Session::splitInvarianceRaw()
+{
+    QFETCH(Limits, limits);
+    QFETCH(QByteArray, input);
+    QFETCH(QStringList, one);
+    QFETCH(QStringList, three);
+    QFETCH(bool, ok);
+    H2::Settings settings;
+    settings.streamWindowBytes = 65536;
+    for (const bool bytewise : {false, true}) {
+        RawClient raw(limits, settings, 2);
+        if (bytewise) {
+            for (qsizetype i = 0; i < input.size() && raw.ok; ++i)
+                raw.feed(input.mid(i, 1));
+        } else {
+            raw.feed(input);
+        }
+        QCOMPARE(raw.ok, ok);
+        (void)raw.client.takeOutput();
+        raw.recorder.take(raw.client);
+        QCOMPARE(ofStream(raw.recorder.log(), 1), one);
+        QCOMPARE(ofStream(raw.recorder.log(), 3), three);
     }
 }
 
