@@ -1131,14 +1131,7 @@ void ClientSession::receiveEof()
     if (d->eof)
         return;
     d->eof = true;
-    bool open = false;
-    for (const auto &[id, s] : d->streams)
-        open = open || !s.done;
-    if (open && !d->failed) {
-        d->failed = true;
-        d->errorMessage = QStringLiteral("the server closed the HTTP/2 connection while "
-                                         "responses were still coming");
-    }
+    // Not a failure of the session (hasFailed() stays as it is): the streams say what ended.
     d->failStreams();
 }
 

@@ -187,6 +187,9 @@ public:
     void receiveEof();
 
     //! What to write to the connection now (may be empty). At most \a maxBytes plus one frame.
+    //! It may queue events too (pull them as after receive()): BodyWanted, and the Reset of a
+    //! stream whose RST_STREAM libnghttp2 queued for a malformed response without saying so
+    //! (DATA beyond the Content-Length), which comes as that RST_STREAM is written.
     QByteArray takeOutput(qint64 maxBytes = 1024 * 1024);
     bool wantsWrite() const;
 
@@ -206,12 +209,11 @@ public:
     bool canOpenStream() const;
     bool hasReceivedGoAway() const;
 
-    //! Set once a connection error happened (ours or the peer's GOAWAY with an error), or the
-    //! connection ended (receiveEof()) while responses were still coming.
+    //! Set once a connection error happened (ours or the peer's GOAWAY with an error); not by
+    //! receiveEof() alone.
     bool hasFailed() const;
-    //! Why the session failed: a sentence for the error message; and its RFC 9113 code. For a
-    //! connection error found here the code is the one of the GOAWAY sent (once takeOutput()
-    //! has produced it, the exact code libnghttp2 chose).
+    //! Why the session failed: a sentence for the error message; and its RFC 9113 code (for a
+    //! connection error found here, the code of the GOAWAY that takeOutput() holds).
     QString errorMessage() const;
     quint32 errorCode() const;
 
