@@ -418,7 +418,10 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         core->checkOpen(url);
         if (cancel)
             cancel->check(url);
-        if (progress.refused && refusals < maxRefusals && body.isReplayable()) {
+        if (progress.refused) {
+            // Not a stale connection: the server declined the stream.
+            if (refusals == maxRefusals || !body.isReplayable())
+                std::rethrow_exception(failure);
             ++refusals;
             continue;
         }

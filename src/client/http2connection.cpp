@@ -254,7 +254,7 @@ void Http2Connection::onReadable()
     flush();
     if (failed) {
         qCDebug(lcHttp2) << "connection" << m_id << "failed:" << m_session.errorMessage();
-        die(QStringLiteral("HTTP/2 connection error: ") + m_session.errorMessage(), true);
+        die(m_session.errorMessage(), true);
     } else if (m_eof) {
         onTransportClosed();
     }
@@ -341,7 +341,7 @@ void Http2Connection::dispatch()
                 stream->failure = Http2Stream::Failure::Connection;
                 stream->connectionProtocolError = m_session.hasFailed();
                 stream->connectionError = m_session.hasFailed()
-                        ? QStringLiteral("HTTP/2 connection error: ") + m_session.errorMessage()
+                        ? m_session.errorMessage()
                         : QStringLiteral("the HTTP/2 connection ended");
             } else {
                 stream->failure = Http2Stream::Failure::Stream;
@@ -584,21 +584,20 @@ QCoro::Task<Http2Route> routeHttp2(QPointer<AsyncConnectionPool> pool, Endpoint 
                 }
                 // Idle for long: a PING must come back before a request goes out on it.
                 c->startLivenessCheck();
-                const PoolOptions options = pool->options();
-                const auto sent = Clock::now();
+                const auto deadline = Clock::now() + pool->options().http2PingTimeout;
                 while (c->isAlive() && c->livenessCheckPending()) {
-                    const auto spent = duration_cast<milliseconds>(Clock::now() - sent);
-                    const milliseconds left = std::max(milliseconds::zero(),
-                                                       options.http2PingTimeout - spent);
-                    if (!co_await waitForChange(left))
+                    const auto left = ceil<milliseconds>(deadline - Clock::now());
+                    if (left <= milliseconds::zero()) {
+                        c->failLivenessCheck(); // a new connection follows
                         break;
-                }
-                if (c->isAlive() && c->livenessCheckPending()) {
-                    const auto spent = duration_cast<milliseconds>(Clock::now() - sent);
-                    if (spent >= options.http2PingTimeout)
-                        c->failLivenessCheck(); // and try again: a new connection follows
-                    else if (waitLeft() == milliseconds::zero())
+                    }
+                    if (!co_await waitForChange(left) && waitLeft() == milliseconds::zero())
                         poolTimeout();
+                }
+                if (c->isAlive() && !c->livenessCheckPending() && c->hasCapacity()) {
+                    Http2Route route;
+                    route.h2 = std::move(c);
+                    co_return route;
                 }
                 continue;
             }
