@@ -156,6 +156,11 @@ ParseResult parseArguments(const QStringList &arguments)
         u"compressed"_s, u"Ask for gzip/deflate and decode it (the default)."_s);
     const QCommandLineOption noCompressedOpt(
         u"no-compressed"_s, u"Do not ask for compressed bodies."_s);
+    const QCommandLineOption http11Opt(u"http1.1"_s, u"Use HTTP/1.1 only."_s);
+    const QCommandLineOption http2Opt(u"http2"_s,
+        u"Offer HTTP/2 to HTTPS servers in ALPN, HTTP/1.1 otherwise (the default)."_s);
+    const QCommandLineOption http2PriorOpt(u"http2-prior-knowledge"_s,
+        u"Speak HTTP/2 from the first byte to http:// URLs (the server must support it)."_s);
     const QCommandLineOption syncOpt(
         u"sync"_s, u"Use the blocking Session instead of AsyncSession."_s);
     const QCommandLineOption verboseOpt(
@@ -167,7 +172,7 @@ ParseResult parseArguments(const QStringList &arguments)
     for (const auto *o : {&methodOpt, &headerOpt, &dataOpt, &jsonOpt, &userOpt, &bearerOpt,
              &outputOpt, &noFollowOpt, &maxRedirectsOpt, &timeoutOpt, &connectTimeoutOpt,
              &readTimeoutOpt, &cacertOpt, &insecureOpt, &certOpt, &keyOpt, &proxyOpt,
-             &compressedOpt, &noCompressedOpt, &syncOpt, &verboseOpt, &reportOpt, &versionOpt})
+             &compressedOpt, &noCompressedOpt, &http11Opt, &http2Opt, &http2PriorOpt, &syncOpt, &verboseOpt, &reportOpt, &versionOpt})
         parser.addOption(*o);
     const QCommandLineOption helpOpt = parser.addHelpOption();
     parser.addPositionalArgument(
@@ -325,8 +330,23 @@ ParseResult parseArguments(const QStringList &arguments)
                 parser.value(proxyOpt)));
     }
 
-    // The last of --compressed / --no-compressed wins, as with curl's --no- options.
+    // The last of --compressed / --no-compressed wins, as with curl's --no- options; so does
+    // the last of the HTTP version options.
     const QStringList found = parser.optionNames();
+    for (auto it = found.crbegin(); it != found.crend(); ++it) {
+        if (*it == u"http1.1"_s) {
+            o.httpVersion = Reqivo::HttpVersion::Http1_1;
+            break;
+        }
+        if (*it == u"http2"_s) {
+            o.httpVersion = Reqivo::HttpVersion::Http2;
+            break;
+        }
+        if (*it == u"http2-prior-knowledge"_s) {
+            o.httpVersion = Reqivo::HttpVersion::Http2PriorKnowledge;
+            break;
+        }
+    }
     for (auto it = found.crbegin(); it != found.crend(); ++it) {
         if (*it == u"compressed"_s || *it == u"no-compressed"_s) {
             o.decompress = *it == u"compressed"_s;

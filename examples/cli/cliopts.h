@@ -55,6 +55,8 @@ struct CliOptions
     std::optional<Reqivo::TlsOptions> tlsOptions;
     std::optional<QNetworkProxy> proxy;
     std::optional<bool> decompress;
+    //! --http1.1, --http2, --http2-prior-knowledge (the last one given).
+    std::optional<Reqivo::HttpVersion> httpVersion;
 
     bool sync = false;
     bool verbose = false;

@@ -143,6 +143,8 @@ void ReqivoCli::configureSession(Reqivo::AsyncSession &session, const CliOptions
         session.setProxy(*o.proxy);
     if (o.decompress)
         session.setDecompress(*o.decompress);
+    if (o.httpVersion)
+        session.setHttpVersion(*o.httpVersion);
     if (o.verbose) // runs for every request the session sends, redirects included
         session.addRequestHook([](Reqivo::PreparedRequest &request) { printRequestHead(request); });
 }

@@ -56,6 +56,70 @@ private Q_SLOTS:
         QCOMPARE(run.out, QByteArray("Hello from nginx\n"));
     }
 
+    // curl's --http1.1, --http2 (the default: ALPN) and --http2-prior-knowledge; the last one
+    // given wins. httpVersion in the report says which was used; -v prints "< HTTP/2 200".
+    void httpVersionOptions_data()
+    {
+        QTest::addColumn<QStringList>("mode");
+        QTest::addColumn<QStringList>("options");
+        QTest::addColumn<QString>("baseKey");
+        QTest::addColumn<QString>("expected");
+        for (const QStringList &mode : {QStringList(), QStringList {u"--sync"_s}}) {
+            const QString m = mode.isEmpty() ? u"async"_s : u"sync"_s;
+            QTest::addRow("%s, default, h2 listener", qPrintable(m))
+                << mode << QStringList() << u"NGINX_H2_URL"_s << u"2"_s;
+            QTest::addRow("%s, --http2", qPrintable(m))
+                << mode << QStringList {u"--http2"_s} << u"NGINX_H2_URL"_s << u"2"_s;
+            QTest::addRow("%s, --http1.1", qPrintable(m))
+                << mode << QStringList {u"--http1.1"_s} << u"NGINX_H2_URL"_s << u"1.1"_s;
+            QTest::addRow("%s, --http1.1 then --http2", qPrintable(m))
+                << mode << QStringList {u"--http1.1"_s, u"--http2"_s} << u"NGINX_H2_URL"_s
+                << u"2"_s;
+            QTest::addRow("%s, default, HTTP/1.1-only listener", qPrintable(m))
+                << mode << QStringList() << u"NGINX_HTTPS_URL"_s << u"1.1"_s;
+            QTest::addRow("%s, --http2 over cleartext stays 1.1", qPrintable(m))
+                << mode << QStringList {u"--http2"_s} << u"NGINX_HTTP_URL"_s << u"1.1"_s;
+        }
+    }
+    void httpVersionOptions()
+    {
+        QFETCH(QStringList, mode);
+        QFETCH(QStringList, options);
+        QFETCH(QString, baseKey);
+        QFETCH(QString, expected);
+        const Run run = ReqivoTest::runReqivo(mode + options
+            + QStringList {u"--report"_s, u"jsonl"_s, u"--cacert"_s, value("NGINX_CA_FILE"),
+                value(baseKey.toLatin1().constData()) + u"/small.txt"_s});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject o = run.objects().value(0);
+        QCOMPARE(o.value("httpVersion"_L1).toString(), expected);
+        QCOMPARE(QByteArray::fromBase64(o.value("body"_L1).toString().toLatin1()),
+            QByteArray("Hello from nginx\n"));
+    }
+
+    void priorKnowledge_data() { addModes(); }
+    void priorKnowledge()
+    {
+        QFETCH(QStringList, mode);
+        const QHash<QString, QString> nghttpd = ReqivoTest::loadPeerEnv(u"nghttpd"_s);
+        const QString target = ReqivoTest::peerValue(nghttpd, u"NGHTTPD_URL"_s)
+            + ReqivoTest::peerValue(nghttpd, u"NGHTTPD_SMALL_PATH"_s);
+        const Run run = ReqivoTest::runReqivo(mode
+            + QStringList {u"--http2-prior-knowledge"_s, u"--report"_s, u"jsonl"_s, target});
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(run.objects().value(0).value("httpVersion"_L1).toString(), u"2"_s);
+        // Verbose output names the version as curl does.
+        const Run verbose = ReqivoTest::runReqivo(
+            mode + QStringList {u"--http2-prior-knowledge"_s, u"-v"_s, target});
+        QCOMPARE(verbose.exitCode, 0);
+        QVERIFY2(verbose.err.contains("< HTTP/2 200"), verbose.err.constData());
+        QCOMPARE(verbose.out, QByteArray("Hello from nghttpd\n"));
+        // Without it, the same server cannot be spoken to over HTTP/1.1.
+        const Run h1 = ReqivoTest::runReqivo(
+            mode + QStringList {u"--http1.1"_s, u"--report"_s, u"jsonl"_s, target});
+        QCOMPARE(h1.exitCode, 1);
+    }
+
     void httpsWithoutTheCaIsATlsError_data() { addModes(); }
     void httpsWithoutTheCaIsATlsError()
     {
