@@ -54,10 +54,11 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 # HTTP/2: QNAM and libcurl multiplexing over nginx's h2 listener, h2load, the QSslSocket loop.
-# bench_client joins BENCH_H2_CLIENTS once it takes --ca, --http1.1 and --http2.
 h2_results=${results%.jsonl}-h2.jsonl
-h2_clients="qnam qsslsocket h2load"
-h2_expected="get/qnam/32/h2 get/qnam/1/h2 get/qsslsocket/1/http/1.1"
+h2_clients="client qnam qsslsocket h2load"
+h2_expected="get/async/32/h2 get/async/1/h2 get/async/1/http/1.1 download/async/h2"
+h2_expected+=" download/async/http/1.1"
+h2_expected+=" get/qnam/32/h2 get/qnam/1/h2 get/qsslsocket/1/http/1.1"
 h2_expected+=" get/h2load/32/h2 get/h2load/1/h2"
 if [[ -x $bindir/bench_curl ]]; then
     h2_clients+=" curl"
