@@ -37,16 +37,17 @@ inline QString expectedHttpVersion()
     return http2Mode() ? QStringLiteral("2") : QStringLiteral("1.1");
 }
 
-//! The env key of the base URL to use for \a key in this mode: over HTTP/2 the plain HTTP
-//! listeners become the HTTP/2 ones of the same server (HTTPBIN_URL: HTTPBIN_H2_URL,
-//! NGINX_HTTP_URL: NGINX_H2_URL). Any other key is itself.
+//! The env key of the base URL to use for \a key in this mode: over HTTP/2 the plain HTTP and
+//! HTTP/1.1-only HTTPS listeners become the HTTP/2 one of the same server (HTTPBIN_URL:
+//! HTTPBIN_H2_URL; NGINX_HTTP_URL and NGINX_HTTPS_URL: NGINX_H2_URL, which has the same
+//! certificate as NGINX_HTTPS_URL). Any other key (NGINX_MTLS_URL: no HTTP/2) is itself.
 inline QString modeUrlKey(const QString &key)
 {
     if (!http2Mode())
         return key;
     if (key == QLatin1String("HTTPBIN_URL"))
         return QStringLiteral("HTTPBIN_H2_URL");
-    if (key == QLatin1String("NGINX_HTTP_URL"))
+    if (key == QLatin1String("NGINX_HTTP_URL") || key == QLatin1String("NGINX_HTTPS_URL"))
         return QStringLiteral("NGINX_H2_URL");
     return key;
 }
