@@ -6,6 +6,7 @@
 // says which exception came instead of the expected one.
 #pragma once
 
+#include "support/http2mode.h"
 #include "support/outcome.h"
 #include "support/peers.h"
 
@@ -60,19 +61,21 @@ inline const QHash<QString, QString> &nginxEnv()
     static const QHash<QString, QString> env = ReqivoTest::loadPeerEnv(QStringLiteral("nginx"));
     return env;
 }
+//! nginx's plain HTTP port; over HTTP/2 (support/http2mode.h), its h2 listener.
 inline QUrl nginxUrl(const QString &path)
 {
-    return ReqivoTest::peerUrl(nginxEnv(), QStringLiteral("NGINX_HTTP_URL"), path);
+    return ReqivoTest::modePeerUrl(nginxEnv(), QStringLiteral("NGINX_HTTP_URL"), path);
 }
 inline QString nginxValue(const QString &key)
 {
     return ReqivoTest::peerValue(nginxEnv(), key);
 }
 
+//! httpbin's port; over HTTP/2 (support/http2mode.h), the nginx with h2 in front of it.
 inline QUrl httpbinUrl(const QString &path = {})
 {
     static const QHash<QString, QString> env = ReqivoTest::loadPeerEnv(QStringLiteral("httpbin"));
-    return ReqivoTest::peerUrl(env, QStringLiteral("HTTPBIN_URL"), path);
+    return ReqivoTest::modePeerUrl(env, QStringLiteral("HTTPBIN_URL"), path);
 }
 
 inline QJsonObject jsonOf(const Reqivo::Response &r)

@@ -6,6 +6,10 @@
 //
 // Every test body is written once, as a template over the facade type; fetch() is the only
 // place where the two calling styles differ.
+//
+// Registered twice: tst_facades over HTTP/1.1, and tst_facades_h2 over HTTP/2 through the nginx
+// with http2 in front of httpbin (support/http2mode.h). Each test checks which protocol
+// answered.
 #include "support/qcorotest.h"
 #include "synctest.h"
 
@@ -66,6 +70,7 @@ void constructorArgumentsTakeEffect()
     // Base URL and headers.
     const Response r = fetch(api, QUrl(u"/headers"_s));
     QCOMPARE(r.status(), 200);
+    QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
     QCOMPARE(r.url(), httpbinUrl(u"/headers"_s));
     QCOMPARE(echoedHeader(r, u"X-From-Constructor"_s), u"yes"_s);
     QCOMPARE(echoedHeader(r, u"X-Second"_s), u"2"_s);
@@ -122,6 +127,7 @@ void fluentChain()
 
     const Response r = fetch(api, QUrl(u"/headers"_s));
     QCOMPARE(r.status(), 200);
+    QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
     QCOMPARE(echoedHeader(r, u"Authorization"_s), u"Bearer t0k3n"_s);
     QCOMPARE(echoedHeader(r, u"X-Fluent"_s), u"1"_s);
     QCOMPARE(echoedHeader(r, u"X-Order"_s), u"plain,coroutine,last"_s);
@@ -155,7 +161,9 @@ void redirectsAndClose()
     api.followRedirects(true, 1);
     EXPECT_ERROR(attempt([&] { return fetch(api, QUrl(u"/redirect/2"_s)); }), "TooManyRedirects");
     api.followRedirects(true);
-    QCOMPARE(fetch(api, QUrl(u"/redirect/2"_s)).history().size(), qsizetype(2));
+    const Response followed = fetch(api, QUrl(u"/redirect/2"_s));
+    QCOMPARE(followed.history().size(), qsizetype(2));
+    QCOMPARE(followed.httpVersion(), ReqivoTest::expectedHttpVersion());
 
     // close(): idle connections are closed, the facade stays usable.
     QVERIFY(fetch(api, QUrl(u"/get"_s)).connectionReused());
@@ -164,6 +172,7 @@ void redirectsAndClose()
     QCOMPARE(poolOf(api)->totalCount(), 0);
     const Response after = fetch(api, QUrl(u"/get"_s));
     QCOMPARE(after.status(), 200);
+    QCOMPARE(after.httpVersion(), ReqivoTest::expectedHttpVersion());
     QVERIFY(!after.connectionReused());
 }
 
@@ -174,6 +183,8 @@ class TestFacades : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase() { ReqivoTest::trustHttp2PeersByDefault({u"httpbin"_s}); }
+
     void constructorArguments_data() { rows(); }
     void constructorArguments()
     {
@@ -212,7 +223,9 @@ private Q_SLOTS:
         QCOMPARE(api.session().timeout(), Timeout {});
         QCOMPARE(api.session().limits(), Limits {});
         QCOMPARE(api.session().maxRedirects(), 30);
-        QCOMPARE(api.get(httpbinUrl(u"/get"_s)).status(), 200);
+        const Response r = api.get(httpbinUrl(u"/get"_s));
+        QCOMPARE(r.status(), 200);
+        QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
         const Reqivo::Error relative = errorOf([&] { api.get(QUrl(u"/get"_s)); });
         QCOMPARE(relative.typeName(), u"RequestError"_s);
     }

@@ -4,6 +4,10 @@
 // gzip/deflate, streamed bodies read with Session::readChunk(), HTTPS and mutual TLS, delays
 // and deadlines. httpbin
 // echoes each request as JSON, so the checks look at the wire from the server's side too.
+//
+// Registered twice: tst_sync_session_httpbin over HTTP/1.1, and tst_sync_session_httpbin_h2
+// over HTTP/2 (support/http2mode.h): httpbin through the nginx with http2 in front of it, and
+// nginx's h2 listener. Every test that makes a request checks which protocol answered.
 #include "synctest.h"
 
 #include <Reqivo/Body>
@@ -34,6 +38,8 @@ class TestSyncSessionHttpbin : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase() { ReqivoTest::trustHttp2PeersByDefault({u"httpbin"_s, u"nginx"_s}); }
+
     void getWithQueryAndHeaders()
     {
         Session session(httpbinUrl());
@@ -45,6 +51,7 @@ private Q_SLOTS:
         const Outcome o = attempt([&] { return session.get(QUrl(u"/get?c=3"_s), opts); });
         EXPECT_OK(o);
         QCOMPARE(o.response.status(), 200);
+        QCOMPARE(o.response.httpVersion(), ReqivoTest::expectedHttpVersion());
         QVERIFY(o.response.isSuccess());
         QCOMPARE(o.response.method(), QByteArray("GET"));
         QCOMPARE(o.response.url().path(), u"/get"_s);
@@ -64,6 +71,7 @@ private Q_SLOTS:
         session.setDefaultHeader("X-Mode", "default");
         const Response overridden
             = session.get(QUrl(u"/headers"_s), RequestOptions().header("x-mode", "mine"));
+        QCOMPARE(overridden.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(echoedHeader(overridden, u"X-Mode"_s), u"mine"_s);
         const Response plain = session.get(QUrl(u"/headers"_s));
         QCOMPARE(echoedHeader(plain, u"X-Mode"_s), u"default"_s);
@@ -118,6 +126,7 @@ private Q_SLOTS:
         const Outcome o = attempt([&] { return session.post(QUrl(u"/post"_s), body); });
         EXPECT_OK(o);
         QCOMPARE(o.response.status(), 200);
+        QCOMPARE(o.response.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(echoedHeader(o.response, u"Content-Type"_s), contentType);
         const QJsonValue echoed = jsonOf(o.response).value(field);
         if (field == u"data"_s) {
@@ -149,6 +158,7 @@ private Q_SLOTS:
         else
             r = session.deleteResource(url);
         QCOMPARE(r.status(), 200);
+        QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(r.method(), method);
         QCOMPARE(jsonOf(r).value(u"method"_s).toString(), QString::fromLatin1(method));
         if (method != "DELETE")
@@ -160,6 +170,7 @@ private Q_SLOTS:
         Session session(httpbinUrl());
         const Response head = session.head(QUrl(u"/get"_s));
         QCOMPARE(head.status(), 200);
+        QCOMPARE(head.httpVersion(), ReqivoTest::expectedHttpVersion());
         QVERIFY(head.body().isEmpty());
         QVERIFY(head.headers().value("content-length").toInt() > 0);
         const Response options = session.options(QUrl(u"/get"_s));
@@ -183,6 +194,7 @@ private Q_SLOTS:
         Session session(httpbinUrl());
         const Outcome o = attempt([&] { return session.get(QUrl(u"/status/%1"_s.arg(status))); });
         EXPECT_OK(o);
+        QCOMPARE(o.response.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(o.response.status(), status);
         QCOMPARE(o.response.isSuccess(), status < 300);
         const Reqivo::Error raised = errorOf([&] { o.response.raiseForStatus(); });
@@ -209,6 +221,7 @@ private Q_SLOTS:
         Session session(httpbinUrl());
         const Response r = session.get(QUrl(u"/redirect/3"_s));
         QCOMPARE(r.status(), 200);
+        QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(r.url(), httpbinUrl(u"/get"_s));
         const QList<Response> history = r.history();
         QCOMPARE(history.size(), qsizetype(3));
@@ -240,6 +253,7 @@ private Q_SLOTS:
         const Response r = session.post(
             QUrl(u"/redirect-to"_s), Body::fromJson(QJsonObject {{u"k"_s, u"v"_s}}), opts);
         QCOMPARE(r.status(), 200);
+        QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(r.method(), expectedMethod);
         QCOMPARE(r.history().size(), qsizetype(1));
         QCOMPARE(r.history().first().status(), status);
@@ -267,6 +281,7 @@ private Q_SLOTS:
         session.setMaxRedirects(3);
         const Outcome exact = attempt([&] { return session.get(QUrl(u"/redirect/3"_s)); });
         EXPECT_OK(exact);
+        QCOMPARE(exact.response.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(exact.response.history().size(), qsizetype(3));
 
         session.setFollowRedirects(false);
@@ -282,6 +297,7 @@ private Q_SLOTS:
         Session session(httpbinUrl());
         const Response set = session.get(QUrl(u"/cookies/set?flavour=oat&count=2"_s));
         QCOMPARE(set.status(), 200);
+        QCOMPARE(set.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(set.history().size(), qsizetype(1));
         const QJsonObject sent = jsonOf(set).value(u"cookies"_s).toObject();
         QCOMPARE(sent.value(u"flavour"_s).toString(), u"oat"_s);
@@ -306,6 +322,7 @@ private Q_SLOTS:
         session.setBasicAuth(u"alice"_s, u"s3cret"_s);
         const Response ok = session.get(QUrl(u"/basic-auth/alice/s3cret"_s));
         QCOMPARE(ok.status(), 200);
+        QCOMPARE(ok.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(jsonOf(ok).value(u"authenticated"_s).toBool(), true);
         QCOMPARE(jsonOf(ok).value(u"user"_s).toString(), u"alice"_s);
         session.setBasicAuth(u"alice"_s, u"wrong"_s);
@@ -321,6 +338,7 @@ private Q_SLOTS:
         session.setBearerToken(u"t0k3n"_s);
         const Response ok = session.get(QUrl(u"/bearer"_s));
         QCOMPARE(ok.status(), 200);
+        QCOMPARE(ok.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(jsonOf(ok).value(u"token"_s).toString(), u"t0k3n"_s);
     }
 
@@ -340,6 +358,7 @@ private Q_SLOTS:
         Session session(httpbinUrl());
         const Response decoded = session.get(QUrl(path));
         QCOMPARE(decoded.status(), 200);
+        QCOMPARE(decoded.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(decoded.headers().value("content-encoding").toByteArray(), coding);
         QCOMPARE(jsonOf(decoded).value(flag).toBool(), true);
         QVERIFY(echoedHeader(decoded, u"Accept-Encoding"_s).contains(QString::fromLatin1(coding)));
@@ -375,6 +394,7 @@ private Q_SLOTS:
 
         Response r = session.get(url, RequestOptions().streaming());
         QCOMPARE(r.status(), 200);
+        QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
         QVERIFY(r.isStreaming());
         QVERIFY(r.body().isEmpty());
         QByteArray all;
@@ -401,18 +421,21 @@ private Q_SLOTS:
         Session session(httpbinUrl());
         Response r = session.get(QUrl(u"/stream/5"_s), RequestOptions().streaming());
         QCOMPARE(r.status(), 200);
+        QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
         const QByteArray all = Session::readAll(r);
         QCOMPARE(all.count('\n'), qsizetype(5));
         QCOMPARE(r.body(), all);
     }
 
-    // nginx's 16 MiB file, streamed: the exact bytes (sha256) in bounded pieces.
+    // nginx's 16 MiB file, streamed: the exact bytes (sha256) in bounded pieces (over HTTP/2,
+    // from its h2 listener).
     void largeFileStreamedFromNginx()
     {
         Session session;
         Response r = session.get(
             nginxUrl(nginxValue(u"NGINX_LARGE_PATH"_s)), RequestOptions().streaming());
         QCOMPARE(r.status(), 200);
+        QCOMPARE(r.httpVersion(), ReqivoTest::expectedHttpVersion());
         const qint64 size = nginxValue(u"NGINX_LARGE_SIZE"_s).toLongLong();
         QCOMPARE(r.expectedSize(), size);
         QCryptographicHash hash(QCryptographicHash::Sha256);
@@ -431,22 +454,30 @@ private Q_SLOTS:
     }
 
     // TLS through the blocking classes: the test CA trusted or not, a client certificate for
-    // nginx's mTLS port, and the byte-level Connection over TLS.
+    // nginx's mTLS port, and the byte-level Connection over TLS. Over HTTP/2 the HTTPS port is
+    // nginx's h2 listener (the same certificate); the mTLS port and Connection, which offers
+    // only http/1.1, stay HTTP/1.1.
     void https()
     {
         Reqivo::TlsOptions tls;
         QString error;
         QVERIFY2(tls.addCaCertificatesFromFile(nginxValue(u"NGINX_CA_FILE"_s), &error),
             qPrintable(error));
-        const QUrl url = ReqivoTest::peerUrl(nginxEnv(), u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
+        const QUrl url
+            = ReqivoTest::modePeerUrl(nginxEnv(), u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
 
-        Session untrusting;
-        EXPECT_ERROR(attempt([&] { return untrusting.get(url); }), "TlsError");
+        {
+            // Over HTTP/2 Qt's default configuration trusts the test CA: not in this scope.
+            ReqivoTest::UntrustedDefaultScope untrusted;
+            Session untrusting;
+            EXPECT_ERROR(attempt([&] { return untrusting.get(url); }), "TlsError");
+        }
 
         Session session;
         session.setTlsOptions(tls);
         const Response first = session.get(url);
         QCOMPARE(first.status(), 200);
+        QCOMPARE(first.httpVersion(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(first.body(), QByteArray("Hello from nginx\n"));
         QVERIFY(session.get(url).connectionReused());
 
@@ -458,6 +489,7 @@ private Q_SLOTS:
         session.setTlsOptions(tls);
         const Response me = session.get(whoami);
         QCOMPARE(me.status(), 200);
+        QCOMPARE(me.httpVersion(), u"1.1"_s); // the mTLS port has no HTTP/2
         QVERIFY2(me.text().contains(u"CN=reqivo-client"_s), qPrintable(me.text()));
 
         Reqivo::Connection connection;
@@ -500,6 +532,7 @@ private Q_SLOTS:
                 QUrl(u"/delay/0.2"_s), RequestOptions().withTimeout(Reqivo::Timeout {}));
         });
         EXPECT_OK(fine);
+        QCOMPARE(fine.response.httpVersion(), ReqivoTest::expectedHttpVersion());
     }
 
     // Timeout::total bounds the whole request, redirects included.
@@ -511,6 +544,10 @@ private Q_SLOTS:
         session.setTimeout(t);
         const Outcome o = attempt([&] { return session.get(QUrl(u"/delay/2"_s)); });
         QVERIFY2(!o.ok() && o.error.isA(Reqivo::Error::Kind::Timeout), qPrintable(o.describe()));
+        // The session goes on, on the same protocol, within the deadline.
+        const Outcome next = attempt([&] { return session.get(QUrl(u"/get"_s)); });
+        EXPECT_OK(next);
+        QCOMPARE(next.response.httpVersion(), ReqivoTest::expectedHttpVersion());
         QVERIFY2(
             o.took >= 600ms && o.took < 1900ms, qPrintable(u"took %1 ms"_s.arg(o.took.count())));
     }
