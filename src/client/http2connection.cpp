@@ -21,6 +21,8 @@ Q_LOGGING_CATEGORY(lcHttp2, "reqivo.http2", QtWarningMsg)
 // The session's output goes to the socket while less than this waits there; bytesWritten
 // brings the rest. Bounds what a large upload keeps in Qt's write buffer.
 constexpr qint64 writeHighWater = 512 * 1024;
+// Writes up to this size are handed to the kernel at once (see flush()).
+constexpr qint64 smallWriteBytes = 16 * 1024;
 
 // Posts \a f to run from the event loop of the calling thread.
 template<typename F>
@@ -34,7 +36,8 @@ void post(F f)
 
 void Http2Origin::postWake()
 {
-    if (wakePosted)
+    // Nobody waits: whoever comes next looks at the state before waiting.
+    if (wakePosted || changed.isEmpty())
         return;
     wakePosted = true;
     // The origin is shared with every waiter; the posted call keeps it alive.
@@ -87,24 +90,26 @@ void Http2Connection::start()
     const std::weak_ptr<Http2Connection> weak = weak_from_this();
     QObject::connect(m_socket, &QIODevice::readyRead, &m_context, [weak] {
         if (auto self = weak.lock())
-            self->onReadable();
+            self->inSignal([&] { self->onReadable(); });
     });
     QObject::connect(m_socket, &QIODevice::bytesWritten, &m_context, [weak] {
         if (auto self = weak.lock())
-            self->onBytesWritten();
+            self->inSignal([&] { self->onBytesWritten(); });
     });
     QObject::connect(m_conn, &AsyncConnection::closed, &m_context, [weak] {
         if (auto self = weak.lock())
-            self->onTransportClosed();
+            self->inSignal([&] { self->onTransportClosed(); });
     });
     QObject::connect(&m_idleTimer, &QTimer::timeout, &m_context, [weak] {
         if (auto self = weak.lock()) {
-            if (self->m_streams.empty() && !self->m_dead) {
-                qCDebug(lcHttp2) << "connection" << self->m_id << "idle: closing";
-                self->m_session.goAway();
-                self->flush();
-                self->die(QStringLiteral("the HTTP/2 connection was idle"), false);
-            }
+            self->inSignal([&] {
+                if (self->m_streams.empty() && !self->m_dead) {
+                    qCDebug(lcHttp2) << "connection" << self->m_id << "idle: closing";
+                    self->m_session.goAway();
+                    self->flush();
+                    self->die(QStringLiteral("the HTTP/2 connection was idle"), false);
+                }
+            });
         }
     });
     qCDebug(lcHttp2) << "connection" << m_id << "to" << m_endpoint.description()
@@ -229,9 +234,7 @@ void Http2Connection::shutdown(const QString &why)
         return;
     m_session.goAway();
     flush();
-    // The pool is going (or clear() runs): not inside a socket signal, so the connection goes
-    // back now and nothing is left for an event loop that may never run again.
-    die(why, false, false);
+    die(why, false);
 }
 
 void Http2Connection::onReadable()
@@ -265,7 +268,9 @@ void Http2Connection::onBytesWritten()
     if (m_dead)
         return;
     const std::shared_ptr<Http2Connection> self = shared_from_this();
+    ++m_inBytesWritten;
     flush();
+    --m_inBytesWritten;
 }
 
 void Http2Connection::onTransportClosed()
@@ -362,11 +367,31 @@ void Http2Connection::flush()
 {
     if (m_dead || !m_socket)
         return;
+    qint64 wrote = 0;
     while (m_session.wantsWrite() && m_socket->bytesToWrite() < writeHighWater) {
         const QByteArray out = m_session.takeOutput(writeHighWater);
         if (out.isEmpty())
             break;
         m_socket->write(out);
+        wrote += out.size();
+    }
+    // Small writes (a request's HEADERS, WINDOW_UPDATE, PING) go to the kernel now: QSslSocket
+    // would otherwise wait for the next turn of the event loop when written to from inside its
+    // own signals. Not bulk data, and not from inside bytesWritten: flushing there keeps the
+    // socket from announcing the next bytesWritten, and the upload would stall.
+    if (wrote > 0 && wrote <= smallWriteBytes && m_inBytesWritten == 0) {
+        m_socket->flush();
+        // A TLS socket's flush also decrypts what has arrived, and inside its own readyRead it
+        // does not announce that again: read it from the event loop.
+        if (m_socket && m_socket->bytesAvailable() > 0 && !m_readPosted) {
+            m_readPosted = true;
+            post([weak = weak_from_this()] {
+                if (auto self = weak.lock()) {
+                    self->m_readPosted = false;
+                    self->inSignal([&] { self->onReadable(); });
+                }
+            });
+        }
     }
     if (m_session.hasEvents() && m_reading == 0)
         dispatch(); // BodyWanted from takeOutput()
@@ -396,7 +421,7 @@ void Http2Connection::armIdleTimer()
         m_idleTimer.start(int(std::min<milliseconds::rep>(idle.count(), INT_MAX)));
 }
 
-void Http2Connection::die(const QString &why, bool protocol, bool fromSignal)
+void Http2Connection::die(const QString &why, bool protocol)
 {
     if (m_dead)
         return;
@@ -424,17 +449,9 @@ void Http2Connection::die(const QString &why, bool protocol, bool fromSignal)
         QObject::disconnect(m_conn, nullptr, &m_context, nullptr);
         m_conn->abort();
     }
-    // The lease goes back (and the connection is deleted) from the event loop, not from inside
-    // a socket signal.
-    if (m_lease.connection()) {
-        if (fromSignal) {
-            post([lease = std::make_shared<ConnectionLease>(std::move(m_lease))] {
-                lease->discard();
-            });
-        } else {
-            m_lease.discard();
-        }
-    }
+    // The connection goes now: nothing is left for an event loop that may never run again.
+    // Inside one of its socket's signals, the transport deletes the socket later (inSignal()).
+    m_lease.discard();
     m_conn = nullptr;
     m_socket = nullptr;
     if (m_origin) {
@@ -446,8 +463,12 @@ void Http2Connection::die(const QString &why, bool protocol, bool fromSignal)
 
 void Http2Connection::wake(const std::shared_ptr<Http2Stream> &stream)
 {
+    if (stream->changed.isEmpty())
+        return; // its exchange is not waiting: it looks at the stream before it waits
     m_toWake.push_back(stream);
-    if (m_wakePosted)
+    // Inside a signal, inSignal() resumes them when the handler is done; otherwise the caller
+    // is on the stack and they are resumed from the event loop.
+    if (m_wakePosted || m_signalDepth > 0)
         return;
     m_wakePosted = true;
     post([weak = weak_from_this()] {
@@ -459,9 +480,11 @@ void Http2Connection::wake(const std::shared_ptr<Http2Stream> &stream)
 void Http2Connection::runWakes()
 {
     m_wakePosted = false;
-    const auto streams = std::exchange(m_toWake, {});
-    for (const std::shared_ptr<Http2Stream> &stream : streams)
-        stream->changed.wakeAll();
+    while (!m_toWake.empty()) {
+        const auto streams = std::exchange(m_toWake, {});
+        for (const std::shared_ptr<Http2Stream> &stream : streams)
+            stream->changed.wakeAll();
+    }
 }
 
 // --- Http2Registry -----------------------------------------------------------------------------

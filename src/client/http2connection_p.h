@@ -5,9 +5,11 @@
 // whose lease it holds for its whole life (the pool counts it as one active connection). It
 // reads from the socket's readyRead signal straight into the session, writes the session's
 // output as the socket drains (bytesWritten), and turns session events into the state of its
-// streams. A request's coroutine never runs inside a socket signal: every wake is posted and
-// runs from the event loop, so a resumed request may do anything, including destroying the
-// session, the pool or the connection.
+// streams. Requests woken by a socket signal are resumed when the handler is done, still inside
+// the signal (as HTTP/1.1 reads are): a resumed request may do anything, including destroying
+// the session or the pool; the transport then deletes the emitting socket later (inSignal()).
+// Requests woken from elsewhere (an abort, another request) are resumed from the event loop,
+// since their waker is on the stack.
 //
 // Http2Origin is what requests to one pool key share: its live HTTP/2 connections, whether a
 // first connection is still negotiating (ALPN), whether the server answered with HTTP/1.1, and
@@ -26,6 +28,7 @@
 
 #include "exchange_p.h"
 #include "protocol/http2session.h"
+#include "transport/asyncconnection_p.h"
 #include "transport/asyncconnectionpool_p.h"
 #include "transport/waitqueue_p.h"
 
@@ -136,11 +139,31 @@ private:
     void dispatch();
     void flush();
     void streamClosed(qint32 id);
-    //! \a fromSignal: called (indirectly) from a socket or timer signal, so the connection is
-    //! deleted later, not now.
-    void die(const QString &why, bool protocol, bool fromSignal = true);
+    void die(const QString &why, bool protocol);
     void wake(const std::shared_ptr<Http2Stream> &stream);
     void runWakes();
+    //! Runs \a handler for one of the socket's (or the idle timer's) signals, then resumes the
+    //! requests it woke: in the same turn of the event loop, as HTTP/1.1 reads do. While the
+    //! signal runs (the resumed requests included), the connection is never deleted, only
+    //! handed back later: the socket is still emitting.
+    template<typename F>
+    void inSignal(F &&handler)
+    {
+        // Deleting the connection in here (die(), or a pool destroyed by a resumed request)
+        // must leave the emitting socket alive: the transport's own handlers have the same
+        // flag for the same reason (AsyncConnectionPrivate::callOut()).
+        bool destroyed = false;
+        AsyncConnectionPrivate *transport = m_conn ? AsyncConnectionPrivate::get(m_conn) : nullptr;
+        bool *const outer = transport ? std::exchange(transport->m_destroyedFlag, &destroyed)
+                                      : nullptr;
+        ++m_signalDepth;
+        handler();
+        if (m_signalDepth == 1)
+            runWakes();
+        --m_signalDepth;
+        if (transport && !destroyed)
+            transport->m_destroyedFlag = outer;
+    }
     void armIdleTimer();
 
     ConnectionLease m_lease;
@@ -154,6 +177,9 @@ private:
     std::unordered_map<qint32, std::shared_ptr<Http2Stream>> m_streams;
     std::vector<std::shared_ptr<Http2Stream>> m_toWake;
     bool m_wakePosted = false;
+    int m_signalDepth = 0; //!< > 0 while inSignal() runs
+    bool m_readPosted = false; //!< flush() found bytes nobody will announce
+    int m_inBytesWritten = 0; //!< > 0 while onBytesWritten() runs
     QObject m_context; //!< signal connections and posted calls; dies with the connection
     QTimer m_idleTimer;
     Clock::time_point m_lastFrame;
