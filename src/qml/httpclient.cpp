@@ -10,6 +10,8 @@
 
 #include <QFile>
 #include <QJSEngine>
+#include <QQmlEngine>
+#include <QQmlInfo>
 #include <QSaveFile>
 
 #include <algorithm>
@@ -141,6 +143,31 @@ void HttpClient::setFollowRedirects(bool follow)
         return;
     m_session->setFollowRedirects(follow);
     Q_EMIT followRedirectsChanged();
+}
+
+QString HttpClient::httpVersion() const
+{
+    return httpVersionName(m_session->httpVersion());
+}
+
+void HttpClient::setHttpVersion(const QString &version)
+{
+    HttpVersion v;
+    if (version == QLatin1String("1.1"))
+        v = HttpVersion::Http1_1;
+    else if (version == QLatin1String("2"))
+        v = HttpVersion::Http2;
+    else if (version == QLatin1String("2-prior-knowledge"))
+        v = HttpVersion::Http2PriorKnowledge;
+    else {
+        qmlWarning(this) << "httpVersion: \"" << version
+                         << "\" is not \"1.1\", \"2\" or \"2-prior-knowledge\"";
+        return;
+    }
+    if (v == m_session->httpVersion())
+        return;
+    m_session->setHttpVersion(v);
+    Q_EMIT httpVersionChanged();
 }
 
 int HttpClient::maxRedirects() const

@@ -64,6 +64,10 @@ class HttpClient : public QObject
     Q_PROPERTY(bool followRedirects READ followRedirects WRITE setFollowRedirects NOTIFY
             followRedirectsChanged)
     Q_PROPERTY(int maxRedirects READ maxRedirects WRITE setMaxRedirects NOTIFY maxRedirectsChanged)
+    //! The HTTP version policy: "2" (the default: HTTP/2 when an HTTPS server offers it),
+    //! "1.1" (HTTP/1.1 only) or "2-prior-knowledge" (http:// URLs speak HTTP/2 at once).
+    //! Anything else is refused with a warning and leaves the value as it was.
+    Q_PROPERTY(QString httpVersion READ httpVersion WRITE setHttpVersion NOTIFY httpVersionChanged)
     //! True while at least one request of this client runs.
     Q_PROPERTY(bool loading READ isLoading NOTIFY loadingChanged BINDABLE bindableLoading)
     Q_PROPERTY(int activeRequests READ activeRequests NOTIFY activeRequestsChanged BINDABLE
@@ -89,6 +93,8 @@ public:
     void setFollowRedirects(bool follow);
     int maxRedirects() const;
     void setMaxRedirects(int max);
+    QString httpVersion() const;
+    void setHttpVersion(const QString &version);
 
     bool isLoading() const { return m_loading; }
     QBindable<bool> bindableLoading() { return &m_loading; }
@@ -137,6 +143,7 @@ Q_SIGNALS:
     void timeoutChanged();
     void followRedirectsChanged();
     void maxRedirectsChanged();
+    void httpVersionChanged();
     void loadingChanged();
     void activeRequestsChanged();
 
