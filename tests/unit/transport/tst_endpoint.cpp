@@ -7,6 +7,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using namespace Qt::StringLiterals;
+
 using Reqivo::Endpoint;
 using Reqivo::TlsOptions;
 using namespace ReqivoTest;
@@ -98,6 +100,14 @@ private Q_SLOTS:
         e.tlsOptions.clientCertificate = certificate("client.pem");
         e.tlsOptions.privateKey = privateKey("client.key");
         variants << e;
+        e = base;
+        e.httpVersion = Reqivo::HttpVersion::Http2; // ALPN h2: never shared with HTTP/1.1 only
+        variants << e;
+        e = base;
+        e.tls = false;
+        e.port = 80;
+        e.httpVersion = Reqivo::HttpVersion::Http2PriorKnowledge; // h2c from the first byte
+        variants << e;
 
         QSet<QString> keys {base.key()};
         for (const Endpoint &variant : std::as_const(variants)) {
@@ -116,6 +126,43 @@ private Q_SLOTS:
         b.tlsOptions.verifyPeer = false;
         QCOMPARE(a.key(), b.key());
         QVERIFY(a == b);
+    }
+
+    // What the version policy means for a connection, and which policies share one.
+    void httpVersionPolicy_data()
+    {
+        QTest::addColumn<QString>("url");
+        QTest::addColumn<int>("version");
+        QTest::addColumn<bool>("offersHttp2");
+        QTest::addColumn<QString>("key");
+        using V = Reqivo::HttpVersion;
+        QTest::newRow("https, 1.1") << u"https://h/"_s << int(V::Http1_1) << false
+                                    << u"https://h:443"_s;
+        QTest::newRow("https, 2") << u"https://h/"_s << int(V::Http2) << true
+                                  << u"https://h:443|h2"_s;
+        QTest::newRow("https, prior knowledge reads as ALPN")
+            << u"https://h/"_s << int(V::Http2PriorKnowledge) << true << u"https://h:443|h2"_s;
+        QTest::newRow("http, 1.1") << u"http://h/"_s << int(V::Http1_1) << false
+                                   << u"http://h:80"_s;
+        QTest::newRow("http, 2 needs prior knowledge")
+            << u"http://h/"_s << int(V::Http2) << false << u"http://h:80"_s;
+        QTest::newRow("http, prior knowledge") << u"http://h/"_s << int(V::Http2PriorKnowledge)
+                                               << true << u"http://h:80|h2c"_s;
+    }
+    void httpVersionPolicy()
+    {
+        QFETCH(QString, url);
+        QFETCH(int, version);
+        QFETCH(bool, offersHttp2);
+        QFETCH(QString, key);
+        Endpoint e = Endpoint::fromUrl(QUrl(url));
+        QCOMPARE(e.httpVersion, Reqivo::HttpVersion::Http1_1); // the default
+        e.httpVersion = Reqivo::HttpVersion(version);
+        QCOMPARE(e.offersHttp2(), offersHttp2);
+        QCOMPARE(e.key(), key);
+        // Policies that make the same connection compare equal (share a pool key).
+        Endpoint plain = Endpoint::fromUrl(QUrl(url));
+        QCOMPARE(e == plain, !offersHttp2);
     }
 
     void keyIsStable()
