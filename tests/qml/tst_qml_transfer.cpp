@@ -6,11 +6,19 @@
 // The server generates and hashes the bytes as they flow, so it holds no body either. The
 // process's peak RSS (VmHWM) is reset before each measured transfer through
 // /proc/self/clear_refs, so each transfer is measured on its own.
+//
+// Registered twice: tst_qml_transfer over HTTP/1.1, and tst_qml_transfer_h2 over HTTP/2
+// (support/http2mode.h), where the client's httpVersion is "2-prior-knowledge" and the peer is
+// h2bulkpeer.py, which answers the same paths as BulkServer over cleartext HTTP/2. Each transfer
+// checks which protocol answered.
 #include "qmltestsupport.h"
+#include "support/http2mode.h"
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -244,6 +252,93 @@ private:
     QList<QByteArray> m_heads;
 };
 
+//! BulkServer's paths and answers over cleartext HTTP/2 (prior knowledge): h2bulkpeer.py, a
+//! process of its own, which reports each request's head and each generated body's SHA-256 on
+//! its standard output. It exits when its standard input closes (the destructor, or the kernel
+//! when the test process dies).
+class H2BulkPeer : public QObject
+{
+public:
+    H2BulkPeer()
+    {
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] { readLines(); });
+        m_process.start(QStringLiteral("/usr/bin/python3"),
+            {QStringLiteral(REQIVO_QML_H2_PEER_SCRIPT)});
+        if (!m_process.waitForStarted(20000))
+            qFatal("cannot start h2bulkpeer.py: %s", qPrintable(m_process.errorString()));
+        QElapsedTimer timer;
+        timer.start();
+        while (m_port == 0) {
+            if (m_process.state() == QProcess::NotRunning || timer.elapsed() > 20000)
+                qFatal("h2bulkpeer.py did not report its port (is python3-h2 installed?)");
+            m_process.waitForReadyRead(1000);
+            readLines();
+        }
+    }
+    ~H2BulkPeer() override
+    {
+        m_process.closeWriteChannel();
+        if (!m_process.waitForFinished(10000)) {
+            m_process.kill();
+            m_process.waitForFinished(10000);
+        }
+    }
+
+    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_port)); }
+    QByteArray sentSha256() { return poll().m_sent; }
+    int requests() { return int(poll().m_heads.size()); }
+    QList<QByteArray> heads() { return poll().m_heads; }
+
+private:
+    //! Takes the lines already written: the peer writes each one before the answer the test has
+    //! seen, so a poll that does not wait finds them.
+    H2BulkPeer &poll()
+    {
+        while (m_process.waitForReadyRead(0)) { }
+        readLines();
+        return *this;
+    }
+    void readLines()
+    {
+        while (m_process.canReadLine()) {
+            const QByteArray line = m_process.readLine().trimmed();
+            if (line.startsWith("PORT "))
+                m_port = line.mid(5).toUShort();
+            else if (line.startsWith("HEAD "))
+                m_heads.append(QByteArray::fromBase64(line.mid(5)));
+            else if (line.startsWith("SENT "))
+                m_sent = line.mid(5);
+        }
+    }
+
+    QProcess m_process;
+    quint16 m_port = 0;
+    QByteArray m_sent;
+    QList<QByteArray> m_heads;
+};
+
+//! The peer of this mode: BulkServer in process (HTTP/1.1), or H2BulkPeer (HTTP/2).
+class BulkPeer
+{
+public:
+    BulkPeer()
+    {
+        if (ReqivoTest::http2Mode())
+            m_h2 = std::make_unique<H2BulkPeer>();
+        else
+            m_h1 = std::make_unique<BulkServer>();
+    }
+    QUrl url() const { return m_h2 ? m_h2->url() : m_h1->url(); }
+    QByteArray sentSha256() const { return m_h2 ? m_h2->sentSha256() : m_h1->sentSha256(); }
+    int requests() const { return m_h2 ? m_h2->requests() : m_h1->requests(); }
+    QList<QByteArray> heads() const { return m_h2 ? m_h2->heads() : m_h1->heads(); }
+
+private:
+    std::unique_ptr<BulkServer> m_h1;
+    std::unique_ptr<H2BulkPeer> m_h2;
+};
+
 } // namespace
 
 class tst_QmlTransfer : public QObject
@@ -254,9 +349,17 @@ private:
     QQmlEngine *m_engine = nullptr;
     QTemporaryDir m_dir;
 
+    //! QmlTest::load(); over HTTP/2 the client speaks it from the first byte.
     std::unique_ptr<QObject> load(const QByteArray &body, const QUrl &server)
     {
-        return QmlTest::load(m_engine, body, server);
+        std::unique_ptr<QObject> root = QmlTest::load(m_engine, body, server);
+        if (root && ReqivoTest::http2Mode()) {
+            auto *client = root->property("client").value<QObject *>();
+            if (!client
+                || !client->setProperty("httpVersion", QStringLiteral("2-prior-knowledge")))
+                qFatal("cannot set the client's httpVersion");
+        }
+        return root;
     }
 
     //! The document the transfer tests share: transfer() starts download() or upload() and
@@ -278,7 +381,7 @@ private:
                 task.uploadProgress.connect((done, total) => { uploadSignals++; lastUploadTotal = total })
                 task.then(r => result = {status: r.status, ok: r.ok, filePath: r.filePath,
                                          bodyLength: r.body.byteLength, text: r.text,
-                                         progress: task.progress},
+                                         progress: task.progress, version: r.httpVersion},
                           e => result = {error: e.type, message: e.message})
             }
         )",
@@ -321,7 +424,7 @@ private Q_SLOTS:
 
     void downloadStreamsToTheFileInBoundedMemory()
     {
-        BulkServer server;
+        BulkPeer server;
         auto root = loadTransfer(server.url());
         QVERIFY(root);
         // Warm up first (the engine, the plugin, the network stack), so that only the big
@@ -342,6 +445,8 @@ private Q_SLOTS:
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("error")).toString(), QString());
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 200);
+        QCOMPARE(result.value(QStringLiteral("version")).toString(),
+            ReqivoTest::expectedHttpVersion());
         QCOMPARE(result.value(QStringLiteral("filePath")).toString(), target);
         QCOMPARE(result.value(QStringLiteral("bodyLength")).toInt(), 0);
         QCOMPARE(result.value(QStringLiteral("progress")).toDouble(), 1.0);
@@ -379,7 +484,7 @@ private Q_SLOTS:
         }
         const QByteArray expected
             = "PUT " + QByteArray::number(bigSize) + ' ' + hash.result().toHex();
-        BulkServer server;
+        BulkPeer server;
         auto root = loadTransfer(server.url());
         QVERIFY(root);
         {
@@ -401,6 +506,8 @@ private Q_SLOTS:
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("error")).toString(), QString());
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 200);
+        QCOMPARE(result.value(QStringLiteral("version")).toString(),
+            ReqivoTest::expectedHttpVersion());
         QCOMPARE(result.value(QStringLiteral("text")).toString(), QString::fromLatin1(expected));
         QCOMPARE(result.value(QStringLiteral("progress")).toDouble(), 1.0);
         QVERIFY(root->property("uploadSignals").toInt() > 2);
@@ -424,10 +531,13 @@ private Q_SLOTS:
     // bounds above can fail.
     void getHoldsTheBodyInMemory()
     {
-        BulkServer server;
+        BulkPeer server;
         auto root = load(R"(
             property int length: -1
-            function fetch() { client.get("/big").then(r => length = r.body.byteLength) }
+            property string version
+            function fetch() {
+                client.get("/big").then(r => { version = r.httpVersion; length = r.body.byteLength })
+            }
         )",
             server.url());
         QVERIFY(root);
@@ -435,6 +545,7 @@ private Q_SLOTS:
         QVERIFY(QMetaObject::invokeMethod(root.get(), "fetch"));
         QTRY_COMPARE_WITH_TIMEOUT(root->property("length").toLongLong(), bigSize, 4 * waitMs);
         const qint64 growth = peakRss() - before;
+        QCOMPARE(root->property("version").toString(), ReqivoTest::expectedHttpVersion());
         qInfo("peak RSS grew by %lld KiB for a %lld KiB body read with get()", growth / 1024,
             bigSize / 1024);
         // At least the body (measured: a little more); half of it leaves room for memory that
@@ -450,7 +561,7 @@ private Q_SLOTS:
             QVERIFY(file.open(QIODevice::WriteOnly));
             file.write(R"({"a":1})");
         }
-        BulkServer server;
+        BulkPeer server;
         auto root = loadTransfer(server.url());
         QVERIFY(root);
         startTransfer(root.get(), QStringLiteral("upload"), QStringLiteral("/items"),
@@ -462,6 +573,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(isSet(root.get(), "result"), waitMs);
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 200);
+        QCOMPARE(result.value(QStringLiteral("version")).toString(),
+            ReqivoTest::expectedHttpVersion());
         QVERIFY2(
             result.value(QStringLiteral("text")).toString().startsWith(QStringLiteral("POST 7 ")),
             qPrintable(result.value(QStringLiteral("text")).toString()));
@@ -477,13 +590,15 @@ private Q_SLOTS:
             QVERIFY(file.open(QIODevice::WriteOnly));
             file.write("old contents");
         }
-        BulkServer server;
+        BulkPeer server;
         auto root = loadTransfer(server.url());
         QVERIFY(root);
         startTransfer(root.get(), QStringLiteral("download"), QStringLiteral("/missing"), target);
         QTRY_VERIFY_WITH_TIMEOUT(isSet(root.get(), "result"), waitMs);
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 404);
+        QCOMPARE(result.value(QStringLiteral("version")).toString(),
+            ReqivoTest::expectedHttpVersion());
         QCOMPARE(result.value(QStringLiteral("ok")).toBool(), false);
         QCOMPARE(result.value(QStringLiteral("text")).toString(), QStringLiteral("no such file"));
         QCOMPARE(result.value(QStringLiteral("filePath")).toString(), QString());
@@ -507,7 +622,7 @@ private Q_SLOTS:
         QFETCH(QString, urlPath);
         QFETCH(bool, abort);
         QFETCH(QString, type);
-        BulkServer server;
+        BulkPeer server;
         auto root = loadTransfer(server.url());
         QVERIFY(root);
         const QString target = path(QStringLiteral("partial.bin"));
@@ -539,7 +654,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, kind);
         QFETCH(QString, file);
-        BulkServer server;
+        BulkPeer server;
         auto root = loadTransfer(server.url());
         QVERIFY(root);
         startTransfer(root.get(), kind, QStringLiteral("/small"), path(file));
@@ -555,7 +670,7 @@ private Q_SLOTS:
     {
         // "http:\/\/" is "http://" in JS; moc takes a literal double slash in a raw string
         // for a comment and then misses this class.
-        BulkServer server;
+        BulkPeer server;
         auto root = load(R"(
             property string caught
             Component.onCompleted: {
