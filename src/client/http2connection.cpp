@@ -7,6 +7,7 @@
 #include "transport/asyncconnection_p.h"
 
 #include <QAbstractSocket>
+#include <QTimerEvent>
 #include <QLoggingCategory>
 
 namespace Reqivo::Client {
@@ -228,6 +229,58 @@ void Http2Connection::release(Http2Stream &stream)
         streamClosed(stream.id);
 }
 
+void Http2Connection::armDeadline(Http2Stream &stream, milliseconds timeout)
+{
+    stream.timedOut = false;
+    stream.hasDeadline = true;
+    stream.deadline = Clock::now() + timeout;
+    m_deadlines.arm(stream.deadline);
+}
+
+void Http2Connection::DeadlineTimer::arm(Clock::time_point at)
+{
+    if (m_timer.isActive() && m_due <= at)
+        return; // it fires first and moves itself to what is due then
+    m_due = at;
+    const auto wait = std::max(milliseconds::zero(), ceil<milliseconds>(at - Clock::now()));
+    m_timer.start(int(std::min<milliseconds::rep>(wait.count(), INT_MAX)), this);
+}
+
+void Http2Connection::DeadlineTimer::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer.timerId()) {
+        QObject::timerEvent(event);
+        return;
+    }
+    m_timer.stop();
+    if (auto self = m_c->weak_from_this().lock())
+        self->inSignal([&] { self->onDeadline(); });
+}
+
+void Http2Connection::onDeadline()
+{
+    const Clock::time_point now = Clock::now();
+    std::optional<Clock::time_point> next;
+    std::vector<std::shared_ptr<Http2Stream>> expired;
+    for (const auto &[id, stream] : m_streams) {
+        if (!stream->hasDeadline)
+            continue;
+        if (stream->changed.isEmpty()) {
+            stream->hasDeadline = false; // nobody waits any more
+        } else if (stream->deadline <= now) {
+            stream->hasDeadline = false;
+            stream->timedOut = true;
+            expired.push_back(stream);
+        } else if (!next || stream->deadline < *next) {
+            next = stream->deadline;
+        }
+    }
+    if (next)
+        m_deadlines.arm(*next);
+    for (const std::shared_ptr<Http2Stream> &stream : expired)
+        wake(stream);
+}
+
 void Http2Connection::shutdown(const QString &why)
 {
     if (m_dead)
@@ -429,6 +482,7 @@ void Http2Connection::die(const QString &why, bool protocol)
     m_failureMessage = why;
     m_protocolFailure = protocol;
     m_idleTimer.stop();
+    m_deadlines.stop();
     const std::shared_ptr<Http2Connection> self = shared_from_this();
     // Whatever is still open fails with the connection.
     const auto streams = std::exchange(m_streams, {});

@@ -32,6 +32,7 @@
 #include "transport/asyncconnectionpool_p.h"
 #include "transport/waitqueue_p.h"
 
+#include <QBasicTimer>
 #include <QObject>
 #include <QTimer>
 
@@ -62,6 +63,10 @@ struct Http2Stream
     QString connectionError; //!< for Failure::Connection: why the connection ended
     bool connectionProtocolError = false; //!< the connection ended by a protocol violation
     bool bodyWanted = false; //!< the session wants more request body
+    //! The deadline of the wait in progress (Http2Connection::armDeadline()).
+    Clock::time_point deadline;
+    bool hasDeadline = false;
+    bool timedOut = false; //!< the deadline passed while the exchange waited
     Transport::WaitQueue changed;
 };
 
@@ -124,6 +129,10 @@ public:
     void cancel(Http2Stream &stream, quint32 code, bool aborted);
     //! The exchange is done with the stream (ended or failed): it leaves the connection.
     void release(Http2Stream &stream);
+    //! Sets the stream's Http2Stream::timedOut and wakes it if it is still waiting \a timeout
+    //! from now. One timer serves every stream (no timer per wait): it is moved lazily, like
+    //! the transport's read deadline.
+    void armDeadline(Http2Stream &stream, std::chrono::milliseconds timeout);
     //! GOAWAY, fail every stream, close: the pool is going or clear() was called for an idle
     //! connection.
     void shutdown(const QString &why);
@@ -165,6 +174,23 @@ private:
             transport->m_destroyedFlag = outer;
     }
     void armIdleTimer();
+    void onDeadline();
+    //! The one timer of the streams' deadlines.
+    class DeadlineTimer final : public QObject
+    {
+    public:
+        explicit DeadlineTimer(Http2Connection *c) : m_c(c) { }
+        void arm(Clock::time_point at);
+        void stop() { m_timer.stop(); }
+
+    protected:
+        void timerEvent(QTimerEvent *event) override;
+
+    private:
+        Http2Connection *m_c;
+        QBasicTimer m_timer;
+        Clock::time_point m_due;
+    };
 
     ConnectionLease m_lease;
     AsyncConnection *m_conn = nullptr;
@@ -182,6 +208,7 @@ private:
     int m_inBytesWritten = 0; //!< > 0 while onBytesWritten() runs
     QObject m_context; //!< signal connections and posted calls; dies with the connection
     QTimer m_idleTimer;
+    DeadlineTimer m_deadlines {this};
     Clock::time_point m_lastFrame;
     int m_streamsStarted = 0;
     int m_reading = 0;

@@ -132,10 +132,13 @@ public:
     {
         const WaitBudget budget = waitBudget(phase, m_settings, m_url);
         const std::shared_ptr<Http2Stream> stream = m_stream;
-        const bool woken = co_await stream->changed.wait(budget.wait);
+        if (!Timeout::isNoLimit(budget.wait))
+            m_connection->armDeadline(*stream, budget.wait);
+        co_await stream->changed.wait();
+        stream->hasDeadline = false;
         if (m_settings.cancel)
             m_settings.cancel->check(m_url);
-        if (woken)
+        if (!std::exchange(stream->timedOut, false))
             co_return;
         close();
         if (budget.deadlineBound)
