@@ -263,8 +263,8 @@ public:
     {
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] { readLines(); });
-        m_process.start(QStringLiteral("/usr/bin/python3"),
-            {QStringLiteral(REQIVO_QML_H2_PEER_SCRIPT)});
+        m_process.start(
+            QStringLiteral("/usr/bin/python3"), {QStringLiteral(REQIVO_QML_H2_PEER_SCRIPT)});
         if (!m_process.waitForStarted(20000))
             qFatal("cannot start h2bulkpeer.py: %s", qPrintable(m_process.errorString()));
         QElapsedTimer timer;
@@ -355,8 +355,7 @@ private:
         std::unique_ptr<QObject> root = QmlTest::load(m_engine, body, server);
         if (root && ReqivoTest::http2Mode()) {
             auto *client = root->property("client").value<QObject *>();
-            if (!client
-                || !client->setProperty("httpVersion", QStringLiteral("2-prior-knowledge")))
+            if (!client || !client->setProperty("httpVersion", QStringLiteral("2-prior-knowledge")))
                 qFatal("cannot set the client's httpVersion");
         }
         return root;
@@ -445,8 +444,8 @@ private Q_SLOTS:
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("error")).toString(), QString());
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 200);
-        QCOMPARE(result.value(QStringLiteral("version")).toString(),
-            ReqivoTest::expectedHttpVersion());
+        QCOMPARE(
+            result.value(QStringLiteral("version")).toString(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(result.value(QStringLiteral("filePath")).toString(), target);
         QCOMPARE(result.value(QStringLiteral("bodyLength")).toInt(), 0);
         QCOMPARE(result.value(QStringLiteral("progress")).toDouble(), 1.0);
@@ -506,8 +505,8 @@ private Q_SLOTS:
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("error")).toString(), QString());
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 200);
-        QCOMPARE(result.value(QStringLiteral("version")).toString(),
-            ReqivoTest::expectedHttpVersion());
+        QCOMPARE(
+            result.value(QStringLiteral("version")).toString(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(result.value(QStringLiteral("text")).toString(), QString::fromLatin1(expected));
         QCOMPARE(result.value(QStringLiteral("progress")).toDouble(), 1.0);
         QVERIFY(root->property("uploadSignals").toInt() > 2);
@@ -573,8 +572,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(isSet(root.get(), "result"), waitMs);
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 200);
-        QCOMPARE(result.value(QStringLiteral("version")).toString(),
-            ReqivoTest::expectedHttpVersion());
+        QCOMPARE(
+            result.value(QStringLiteral("version")).toString(), ReqivoTest::expectedHttpVersion());
         QVERIFY2(
             result.value(QStringLiteral("text")).toString().startsWith(QStringLiteral("POST 7 ")),
             qPrintable(result.value(QStringLiteral("text")).toString()));
@@ -597,8 +596,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(isSet(root.get(), "result"), waitMs);
         const QVariantMap result = root->property("result").toMap();
         QCOMPARE(result.value(QStringLiteral("status")).toInt(), 404);
-        QCOMPARE(result.value(QStringLiteral("version")).toString(),
-            ReqivoTest::expectedHttpVersion());
+        QCOMPARE(
+            result.value(QStringLiteral("version")).toString(), ReqivoTest::expectedHttpVersion());
         QCOMPARE(result.value(QStringLiteral("ok")).toBool(), false);
         QCOMPARE(result.value(QStringLiteral("text")).toString(), QStringLiteral("no such file"));
         QCOMPARE(result.value(QStringLiteral("filePath")).toString(), QString());

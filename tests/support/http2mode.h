@@ -53,8 +53,8 @@ inline QString modeUrlKey(const QString &key)
 }
 
 //! peerUrl() through modeUrlKey(): the same server and path, over the mode's protocol.
-inline QUrl modePeerUrl(const QHash<QString, QString> &env, const QString &baseKey,
-                        const QString &path = {})
+inline QUrl modePeerUrl(
+    const QHash<QString, QString> &env, const QString &baseKey, const QString &path = {})
 {
     return peerUrl(env, modeUrlKey(baseKey), path);
 }

@@ -109,8 +109,8 @@ private Q_SLOTS:
             CO_EXPECT_OK(o);
             CO_COMPARE(o.response.status(), 200);
             // HTTP/2 has no reason phrase: reason() is what was sent.
-            CO_COMPARE(o.response.reason(),
-                ReqivoTest::http2Mode() ? QByteArray() : QByteArray("OK"));
+            CO_COMPARE(
+                o.response.reason(), ReqivoTest::http2Mode() ? QByteArray() : QByteArray("OK"));
             CO_COMPARE(o.response.httpVersion(), ReqivoTest::expectedHttpVersion());
             CO_VERIFY(o.response.isSuccess());
             CO_COMPARE(o.response.method(), QByteArray("GET"));

@@ -121,8 +121,7 @@ QString poolState(const Reqivo::AsyncConnectionPool *pool, const Endpoint &ep)
 // stream open.
 QString atRest(int connections)
 {
-    return ReqivoTest::http2Mode() ? u"idle=0 active=1"_s
-                                   : u"idle=%1 active=0"_s.arg(connections);
+    return ReqivoTest::http2Mode() ? u"idle=0 active=1"_s : u"idle=%1 active=0"_s.arg(connections);
 }
 
 } // namespace
@@ -187,8 +186,8 @@ private Q_SLOTS:
                     }
                     CO_COMPARE(total, size);
                     CO_COMPARE(r.bytesReceived(), size);
-                    CO_COMPARE(QString::fromLatin1(sha.result().toHex()),
-                        value(u"NGINX_LARGE_SHA256"_s));
+                    CO_COMPARE(
+                        QString::fromLatin1(sha.result().toHex()), value(u"NGINX_LARGE_SHA256"_s));
                     // Memory bounded by the chunk size: no piece is a large share of the body
                     // ...
                     if (maxChunk > 0)
@@ -201,13 +200,13 @@ private Q_SLOTS:
                 const qint64 growth = peakRss() - rssBefore;
                 if (!underAsan)
                     CO_VERIFY2(growth < bound,
-                        qPrintable(u"peak RSS grew by %1 KiB for %2 x %3 KiB streamed"_s
-                                       .arg(growth / 1024)
-                                       .arg(rounds)
-                                       .arg(size / 1024)));
+                        qPrintable(
+                            u"peak RSS grew by %1 KiB for %2 x %3 KiB streamed"_s.arg(growth / 1024)
+                                .arg(rounds)
+                                .arg(size / 1024)));
                 // Read to the end: the connection is back in the pool, not lost.
-                CO_COMPARE(poolState(session.pool(), ReqivoTest::sessionEndpoint(httpUrl({}))),
-                    atRest(1));
+                CO_COMPARE(
+                    poolState(session.pool(), ReqivoTest::sessionEndpoint(httpUrl({}))), atRest(1));
             }(),
             120s);
     }
@@ -253,8 +252,8 @@ private Q_SLOTS:
                 }
                 CO_COMPARE(total, size);
                 // Over HTTP/2: one window, of which 64 KiB was read (given back, so refilled).
-                const qint64 heldBound = ReqivoTest::http2Mode() ? streamWindow
-                                                                 : std::min(size / 4, maxGrowth);
+                const qint64 heldBound
+                    = ReqivoTest::http2Mode() ? streamWindow : std::min(size / 4, maxGrowth);
                 CO_VERIFY2(held <= heldBound,
                     qPrintable(u"the process held %1 KiB of the body while the consumer "
                                "paused (at most %2 KiB expected)"_s.arg(held / 1024)

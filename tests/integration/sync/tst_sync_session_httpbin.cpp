@@ -463,8 +463,7 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(tls.addCaCertificatesFromFile(nginxValue(u"NGINX_CA_FILE"_s), &error),
             qPrintable(error));
-        const QUrl url
-            = ReqivoTest::modePeerUrl(nginxEnv(), u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
+        const QUrl url = ReqivoTest::modePeerUrl(nginxEnv(), u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
 
         {
             // Over HTTP/2 Qt's default configuration trusts the test CA: not in this scope.
