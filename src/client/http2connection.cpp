@@ -22,6 +22,8 @@ Q_LOGGING_CATEGORY(lcHttp2, "reqivo.http2", QtWarningMsg)
 // The session's output goes to the socket while less than this waits there; bytesWritten
 // brings the rest. Bounds what a large upload keeps in Qt's write buffer.
 constexpr qint64 writeHighWater = 512 * 1024;
+// What onReadable() hands the session at a time.
+constexpr qint64 readPieceBytes = 128 * 1024;
 // Writes up to this size are handed to the kernel at once (see flush()).
 constexpr qint64 smallWriteBytes = 16 * 1024;
 
@@ -298,12 +300,16 @@ void Http2Connection::onReadable()
     ++m_reading;
     bool failed = false;
     while (m_socket->bytesAvailable() > 0) {
-        const QByteArray bytes = m_socket->read(m_socket->bytesAvailable());
+        // In pieces: what one read brings for a stream becomes one buffer, and buffers much
+        // larger than this cost page faults and copies as they grow.
+        const QByteArray bytes = m_socket->read(std::min<qint64>(m_socket->bytesAvailable(),
+                                                                 readPieceBytes));
         m_lastFrame = Clock::now();
         if (!m_session.receive(bytes)) {
             failed = true;
             break;
         }
+        dispatch(); // each piece's data apart
     }
     --m_reading;
     dispatch();

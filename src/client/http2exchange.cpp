@@ -153,11 +153,13 @@ public:
                           m_url);
     }
 
-    //! Decodes what has arrived into \a out; true at the end of the body. Throws on failure.
-    bool take(QByteArray &out)
+    //! Decodes what has arrived into \a out (only the next piece when \a one: a streamed
+    //! read hands pieces on without joining them); true at the end of the body. Throws on
+    //! failure.
+    bool take(QByteArray &out, bool one = false)
     {
         Http2Stream &s = *m_stream;
-        while (!s.chunks.isEmpty()) {
+        while (!s.chunks.isEmpty() && !(one && !out.isEmpty())) {
             const QByteArray chunk = s.chunks.takeFirst();
             s.buffered -= chunk.size();
             m_received += chunk.size();
@@ -212,7 +214,7 @@ public:
             ++m_reading;
             const auto done = qScopeGuard([this] { --m_reading; });
             while (m_pending.isEmpty() && !m_finished) {
-                if (take(m_pending))
+                if (take(m_pending, true))
                     break;
                 if (m_pending.isEmpty())
                     co_await waitForChange(m_settings.timeout.read, false);
