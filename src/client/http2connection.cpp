@@ -299,7 +299,7 @@ void Http2Connection::onReadable()
     const std::shared_ptr<Http2Connection> self = shared_from_this();
     ++m_reading;
     bool failed = false;
-    while (m_socket->bytesAvailable() > 0) {
+    while (!m_dead && m_socket && m_socket->bytesAvailable() > 0) {
         // In pieces: what one read brings for a stream becomes one buffer, and buffers much
         // larger than this cost page faults and copies as they grow.
         const QByteArray bytes = m_socket->read(std::min<qint64>(m_socket->bytesAvailable(),
@@ -309,9 +309,11 @@ void Http2Connection::onReadable()
             failed = true;
             break;
         }
-        dispatch(); // each piece's data apart
+        dispatch(); // each piece's data apart (a stream's end may end the connection)
     }
     --m_reading;
+    if (m_dead)
+        return;
     dispatch();
     flush();
     if (failed) {
