@@ -176,6 +176,8 @@ public:
             if (m_settings.downloadProgress)
                 m_settings.downloadProgress(m_received, m_expected);
         }
+        if (!s.chunks.isEmpty())
+            return false; // one piece taken; the rest comes with the next read
         if (s.ended) {
             if (m_decoder && !m_finished) {
                 QString error;
