@@ -142,7 +142,7 @@ void Http2Connection::startLivenessCheck()
         return;
     m_pingPending = true;
     m_session.ping("reqivo-p");
-    flush();
+    requestFlush();
 }
 
 void Http2Connection::failLivenessCheck()
@@ -168,7 +168,7 @@ std::shared_ptr<Http2Stream> Http2Connection::open(const ClientSession::Request 
     m_streams.emplace(id, stream);
     ++m_streamsStarted;
     m_idleTimer.stop();
-    flush();
+    requestFlush();
     return stream;
 }
 
@@ -178,7 +178,7 @@ void Http2Connection::appendBody(Http2Stream &stream, const QByteArray &data)
         return;
     stream.bodyWanted = false;
     m_session.appendBody(stream.id, data);
-    flush();
+    requestFlush();
 }
 
 void Http2Connection::endBody(Http2Stream &stream)
@@ -186,7 +186,7 @@ void Http2Connection::endBody(Http2Stream &stream)
     if (stream.closed || m_dead)
         return;
     m_session.endBody(stream.id);
-    flush();
+    requestFlush();
 }
 
 qint64 Http2Connection::queuedBodyBytes(const Http2Stream &stream) const
@@ -199,7 +199,7 @@ void Http2Connection::consume(Http2Stream &stream, qint64 bytes)
     if (m_dead || bytes <= 0)
         return;
     m_session.consume(stream.id, bytes);
-    flush();
+    requestFlush();
 }
 
 void Http2Connection::cancel(Http2Stream &stream, quint32 code, bool aborted)
@@ -210,7 +210,7 @@ void Http2Connection::cancel(Http2Stream &stream, quint32 code, bool aborted)
         stream.closed = true;
         if (!m_dead) {
             m_session.resetStream(stream.id, code);
-            flush();
+            requestFlush();
         }
     }
     const auto it = m_streams.find(stream.id);
@@ -424,8 +424,19 @@ void Http2Connection::dispatch()
     }
 }
 
+void Http2Connection::requestFlush()
+{
+    // Inside a signal, the requests it resumes write together when they are done: one TLS
+    // record and one system call for all of them, as curl does.
+    if (m_signalDepth > 0)
+        m_flushPending = true;
+    else
+        flush();
+}
+
 void Http2Connection::flush()
 {
+    m_flushPending = false;
     if (m_dead || !m_socket)
         return;
     qint64 wrote = 0;

@@ -147,6 +147,8 @@ private:
     void onTransportClosed();
     void dispatch();
     void flush();
+    //! flush() now, or at the end of the signal being handled (see inSignal()).
+    void requestFlush();
     void streamClosed(qint32 id);
     void die(const QString &why, bool protocol);
     void wake(const std::shared_ptr<Http2Stream> &stream);
@@ -167,8 +169,14 @@ private:
                                       : nullptr;
         ++m_signalDepth;
         handler();
-        if (m_signalDepth == 1)
-            runWakes();
+        if (m_signalDepth == 1) {
+            while (!m_toWake.empty() || m_flushPending) {
+                runWakes();
+                if (m_flushPending && !m_dead)
+                    flush(); // may queue wakes (BodyWanted): the loop resumes them too
+                m_flushPending = false;
+            }
+        }
         --m_signalDepth;
         if (transport && !destroyed)
             transport->m_destroyedFlag = outer;
@@ -205,6 +213,7 @@ private:
     bool m_wakePosted = false;
     int m_signalDepth = 0; //!< > 0 while inSignal() runs
     bool m_readPosted = false; //!< flush() found bytes nobody will announce
+    bool m_flushPending = false; //!< requestFlush() inside a signal
     int m_inBytesWritten = 0; //!< > 0 while onBytesWritten() runs
     QObject m_context; //!< signal connections and posted calls; dies with the connection
     QTimer m_idleTimer;
