@@ -42,8 +42,13 @@ int Response::status() const noexcept { return d->status; }
 QByteArray Response::reason() const { return d->reason; }
 QString Response::httpVersion() const
 {
+    // Literals: no allocation for the versions that exist.
     if (d->versionMajor == 2)
         return QStringLiteral("2");
+    if (d->versionMinor == 1)
+        return QStringLiteral("1.1");
+    if (d->versionMinor == 0)
+        return QStringLiteral("1.0");
     return QStringLiteral("1.%1").arg(d->versionMinor);
 }
 const Headers &Response::headers() const noexcept { return d->headers; }
