@@ -163,6 +163,8 @@ private:
         // Deleting the connection in here (die(), or a pool destroyed by a resumed request)
         // must leave the emitting socket alive: the transport's own handlers have the same
         // flag for the same reason (AsyncConnectionPrivate::callOut()).
+        // Chained like callOut()'s: when the transport's own callOut() is further up the stack
+        // (its closed() signal), it learns of a deletion from us.
         bool destroyed = false;
         AsyncConnectionPrivate *transport = m_conn ? AsyncConnectionPrivate::get(m_conn) : nullptr;
         bool *const outer = transport ? std::exchange(transport->m_destroyedFlag, &destroyed)
@@ -178,8 +180,14 @@ private:
             }
         }
         --m_signalDepth;
-        if (transport && !destroyed)
+        if (!transport)
+            return;
+        if (destroyed) {
+            if (outer)
+                *outer = true;
+        } else {
             transport->m_destroyedFlag = outer;
+        }
     }
     void armIdleTimer();
     void onDeadline();
