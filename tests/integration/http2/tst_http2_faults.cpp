@@ -358,6 +358,32 @@ private Q_SLOTS:
         }());
     }
 
+    void anUnreadStreamIsClosedAfterStreamIdle()
+    {
+        H2Peer peer;
+        START_H2_PEER(peer, u"ok"_s);
+        RUN_CORO([&peer]() -> QCoro::Task<void> {
+            const auto session = h2Session();
+            Reqivo::Timeout t = Reqivo::Timeout::all(5s);
+            t.streamIdle = 200ms;
+            const RequestOptions opts = RequestOptions().streaming().withTimeout(t);
+            auto getting = session->get(peer.url(u"/large/8000000"_s), opts);
+            const Outcome o = co_await attempt(std::move(getting));
+            CO_EXPECT_OK(o);
+            Response r = o.response;
+            CO_VERIFY(!(co_await r.readChunk()).isEmpty());
+            // Nobody reads: the stream is reset (RST_STREAM CANCEL), the connection stays.
+            CO_VERIFY(co_await waitUntil([&] { return peer.log().contains("reset by the client"); }));
+            const BytesOutcome late = co_await attemptBytes(r.readChunk());
+            CO_VERIFY(!late.ok());
+            CO_COMPARE(late.error.typeName(), u"ReadTimeout"_s);
+            CO_COMPARE(late.error.detail(), u"stream idle"_s);
+            const Outcome after = co_await attempt(session->get(peer.url(u"/after"_s)));
+            CO_EXPECT_OK(after);
+            CO_COMPARE(connectionOf(after.response), 1);
+        }());
+    }
+
     void abortInEveryPhase_data()
     {
         QTest::addColumn<QString>("phase");
