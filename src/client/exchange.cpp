@@ -10,6 +10,7 @@
 #include "protocol/bytes_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
+#include "streamidleguard_p.h"
 
 #include <QIODevice>
 #include <QScopeGuard>
@@ -128,12 +129,7 @@ public:
         , m_url(std::move(url))
     {
     }
-    ~HttpBodyStream() override
-    {
-        close();
-        if (m_idleGuard)
-            m_idleGuard.release()->deleteLater(); // its thread may not be this one
-    }
+    ~HttpBodyStream() override { close(); }
 
     ResponseParser &parser() { return m_parser; }
     const ExchangeSettings &settings() const { return m_settings; }
@@ -251,7 +247,7 @@ public:
     //! Buffers the whole body into out.
     QCoro::Task<void> readToEnd(QByteArray &out)
     {
-        const ReadingScope reading(m_reading); // the idle guard waits while this reads
+        const StreamIdleGuard::Reading reading(m_idleGuard); // not idle while this reads
         while (!m_done) {
             const Step r = step(out);
             if (r == Step::End)
@@ -271,7 +267,7 @@ public:
                                       .arg(m_settings.timeout.streamIdle.count()),
                               m_url, QStringLiteral("stream idle"));
         {
-            const ReadingScope reading(m_reading);
+            const StreamIdleGuard::Reading reading(m_idleGuard);
             while (m_pending.isEmpty() && !m_done) {
                 const Step r = step(m_pending);
                 if (r == Step::End)
@@ -339,43 +335,15 @@ public:
         const milliseconds idle = m_settings.timeout.streamIdle;
         if (m_done || Timeout::isNoLimit(idle))
             return;
-        // A read costs a clock read, not a timer restart: the timer checks when it fires.
-        m_lastRead = Clock::now();
-        if (!m_idleGuard) {
-            m_idleGuard = std::make_unique<QTimer>();
-            m_idleGuard->setSingleShot(true);
-            QObject::connect(m_idleGuard.get(), &QTimer::timeout,
-                             [weak = weak_from_this()] {
-                                 if (const auto stream = weak.lock())
-                                     stream->idleExpired();
-                             });
-        }
-        if (!m_idleGuard->isActive())
-            m_idleGuard->start(idle);
+        m_idleGuard.touch(idle, [weak = weak_from_this()] {
+            if (const auto stream = weak.lock(); stream && !stream->m_done) {
+                stream->m_idleClosed = true;
+                stream->close();
+            }
+        });
     }
 
 private:
-    struct ReadingScope
-    {
-        explicit ReadingScope(int &count) : m_count(count) { ++m_count; }
-        ~ReadingScope() { --m_count; }
-        int &m_count;
-    };
-
-    void idleExpired()
-    {
-        if (m_done)
-            return;
-        const milliseconds idle = m_settings.timeout.streamIdle;
-        const auto quiet = duration_cast<milliseconds>(Clock::now() - m_lastRead);
-        if (m_reading > 0 || quiet < idle) {
-            m_idleGuard->start(m_reading > 0 ? idle : idle - quiet);
-            return;
-        }
-        m_idleClosed = true;
-        close();
-    }
-
     [[noreturn]] void closeAndThrowParseError()
     {
         m_lease.discard();
@@ -396,8 +364,7 @@ private:
         m_done = true;
         if (m_settings.cancel)
             m_settings.cancel->clearHandler(); // an abort from now on must not hit the pool
-        if (m_idleGuard)
-            m_idleGuard->stop();
+        m_idleGuard.stop();
 
         // Bytes after the message that nobody asked for mean the connection is out of step;
         // "Keep-Alive: timeout=0" asks that it not be kept.
@@ -418,10 +385,8 @@ private:
     ExchangeSettings m_settings;
     QUrl m_url;
     QByteArray m_pending;
-    std::unique_ptr<QTimer> m_idleGuard;
-    Clock::time_point m_lastRead;
+    StreamIdleGuard m_idleGuard;
     qint64 m_received = 0;
-    int m_reading = 0;
     bool m_done = false;
     bool m_idleClosed = false;
 };

@@ -8,6 +8,7 @@
 #include "devicesource_p.h"
 #include "prepare_p.h"
 #include "redirectpolicy.h"
+#include "streamidleguard_p.h"
 
 #include <QIODevice>
 #include <QScopeGuard>
@@ -113,12 +114,7 @@ public:
         , m_url(std::move(url))
     {
     }
-    ~Http2BodyStream() override
-    {
-        close();
-        if (m_idleGuard)
-            m_idleGuard.release()->deleteLater();
-    }
+    ~Http2BodyStream() override { close(); }
 
     Http2Connection &connection() { return *m_connection; }
     Http2Stream &stream() { return *m_stream; }
@@ -198,8 +194,7 @@ public:
     QCoro::Task<void> readToEnd(QByteArray &out)
     {
         const std::shared_ptr<Http2BodyStream> self = shared_from_this();
-        ++m_reading;
-        const auto done = qScopeGuard([this] { --m_reading; });
+        const StreamIdleGuard::Reading reading(m_idleGuard);
         while (!take(out))
             co_await waitForChange(m_settings.timeout.read, false);
     }
@@ -213,8 +208,7 @@ public:
                                       .arg(m_settings.timeout.streamIdle.count()),
                               m_url, QStringLiteral("stream idle"));
         {
-            ++m_reading;
-            const auto done = qScopeGuard([this] { --m_reading; });
+            const StreamIdleGuard::Reading reading(m_idleGuard);
             while (m_pending.isEmpty() && !m_finished) {
                 if (take(m_pending, true))
                     break;
@@ -248,34 +242,15 @@ public:
         const milliseconds idle = m_settings.timeout.streamIdle;
         if (m_done || Timeout::isNoLimit(idle))
             return;
-        m_lastRead = Clock::now();
-        if (!m_idleGuard) {
-            m_idleGuard = std::make_unique<QTimer>();
-            m_idleGuard->setSingleShot(true);
-            QObject::connect(m_idleGuard.get(), &QTimer::timeout, [weak = weak_from_this()] {
-                if (const auto stream = weak.lock())
-                    stream->idleExpired();
-            });
-        }
-        if (!m_idleGuard->isActive())
-            m_idleGuard->start(idle);
+        m_idleGuard.touch(idle, [weak = weak_from_this()] {
+            if (const auto stream = weak.lock(); stream && !stream->m_done) {
+                stream->m_idleClosed = true;
+                stream->close();
+            }
+        });
     }
 
 private:
-    void idleExpired()
-    {
-        if (m_done)
-            return;
-        const milliseconds idle = m_settings.timeout.streamIdle;
-        const auto quiet = duration_cast<milliseconds>(Clock::now() - m_lastRead);
-        if (m_reading > 0 || quiet < idle) {
-            m_idleGuard->start(m_reading > 0 ? idle : idle - quiet);
-            return;
-        }
-        m_idleClosed = true;
-        close();
-    }
-
     void finish()
     {
         m_finished = true;
@@ -284,8 +259,7 @@ private:
         m_done = true;
         if (m_settings.cancel)
             m_settings.cancel->clearHandler();
-        if (m_idleGuard)
-            m_idleGuard->stop();
+        m_idleGuard.stop();
         m_connection->release(*m_stream);
     }
 
@@ -302,11 +276,9 @@ private:
     ExchangeSettings m_settings;
     QUrl m_url;
     QByteArray m_pending;
-    std::unique_ptr<QTimer> m_idleGuard;
-    Clock::time_point m_lastRead;
+    StreamIdleGuard m_idleGuard;
     qint64 m_received = 0;
     qint64 m_expected = -1;
-    int m_reading = 0;
     bool m_done = false;
     bool m_finished = false;
     bool m_idleClosed = false;
