@@ -21,10 +21,12 @@
 #pragma once
 
 #include <Reqivo/asyncconnectionpool.h>
+#include <Reqivo/authenticator.h>
 #include <Reqivo/endpoint.h>
 #include <Reqivo/reply.h>
 #include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
+#include <Reqivo/retrypolicy.h>
 #include <Reqivo/eventsourceoptions.h>
 #include <Reqivo/websocketoptions.h>
 
@@ -43,6 +45,7 @@ class QNetworkCookieJar;
 namespace Reqivo {
 
 class AsyncEventSource;
+class EventListener;
 class AsyncWebSocket;
 class CookieJar;
 class AsyncSessionPrivate;
@@ -125,6 +128,33 @@ public:
     void setBearerToken(const QString &token);
     //! No credentials from now on.
     void clearAuth();
+    //! Answers HTTP Digest challenges (RFC 7616) with \a user and \a password: nothing is sent
+    //! until the server asks. Origin-bound like setBasicAuth().
+    void setDigestAuth(const QString &user, const QString &password);
+
+    //! Called on a 401 (and a 407 from a proxy) that the session's own credentials did not
+    //! answer: a plain function returning AuthAnswer or a coroutine returning
+    //! QCoro::Task<AuthAnswer>, given an AuthRequest. The request is sent again once with the
+    //! answer (see authenticator.h). An empty function removes it.
+    template<typename F>
+    void setAuthenticator(F &&authenticator)
+    {
+        using R = std::invoke_result_t<F &, AuthRequest>;
+        if constexpr (std::is_same_v<R, QCoro::Task<AuthAnswer>>) {
+            setAuthenticatorImpl(Authenticator(std::forward<F>(authenticator)));
+        } else {
+            setAuthenticatorImpl([f = std::forward<F>(authenticator)](AuthRequest r) mutable
+                                         -> QCoro::Task<AuthAnswer> { co_return f(std::move(r)); });
+        }
+    }
+    void clearAuthenticator() { setAuthenticatorImpl({}); }
+
+    //! @{
+    //! The retry policy of every request (RequestOptions::retry overrides it). The default,
+    //! RetryPolicy::none(), retries nothing beyond a stale connection (see retrypolicy.h).
+    RetryPolicy retryPolicy() const;
+    void setRetryPolicy(const RetryPolicy &policy);
+    //! @}
 
     //! @{
     //! How TLS connections are verified, and the client certificate.
@@ -135,6 +165,29 @@ public:
     //! The proxy of every connection (QNetworkProxy::DefaultProxy: the application proxy).
     QNetworkProxy proxy() const;
     void setProxy(const QNetworkProxy &proxy);
+    //! @}
+    //! @{
+    //! Proxies from the environment, as curl reads them (http_proxy, HTTPS_PROXY/https_proxy,
+    //! ALL_PROXY/all_proxy, NO_PROXY/no_proxy; upper-case HTTP_PROXY is ignored): on by
+    //! default, used while setProxy() has not set one. Read when the session is created and
+    //! again when this is switched on. See docs/resilience.md.
+    bool proxyFromEnvironment() const;
+    void setProxyFromEnvironment(bool on);
+    //! @}
+    //! @{
+    //! The system's proxy configuration (QNetworkProxyFactory::systemProxyForQuery(), PAC
+    //! through libproxy on Linux), per URL, when no proxy was set: off by default; when on, it
+    //! replaces the environment's.
+    bool useSystemProxy() const;
+    void setUseSystemProxy(bool on);
+    //! @}
+    //! @{
+    //! Hosts that never go through a proxy, whichever set it, with curl's no_proxy matching
+    //! (a list item "*", a host name or domain suffix with or without a leading dot, an IP
+    //! address or CIDR range; ports are not compared). Empty by default, when the
+    //! environment's NO_PROXY/no_proxy applies to the environment's proxies.
+    QStringList noProxy() const;
+    void setNoProxy(const QStringList &hosts);
     //! @}
     //! @{
     //! The HTTP version policy (docs/http2.md). HttpVersion::Http2, the default: HTTPS
@@ -186,6 +239,19 @@ public:
     }
     //! Removes every request and response hook.
     void clearHooks();
+
+    //! @{
+    //! Told of every request's events (eventlistener.h), together with the request's own
+    //! listener (RequestOptions::listener). Null: none, which costs nothing.
+    std::shared_ptr<EventListener> eventListener() const;
+    void setEventListener(std::shared_ptr<EventListener> listener);
+    //! @}
+    //! @{
+    //! Query parameters whose values logs, -v output and error messages show as <redacted>
+    //! (names compared case-insensitively). Default: redaction.h's defaultRedactedQueryNames().
+    QStringList redactedQueryParameters() const;
+    void setRedactedQueryParameters(const QStringList &names);
+    //! @}
 
     // --- requests -------------------------------------------------------------------------
     //! Relative URLs are resolved against baseUrl(). Throws the seed's exceptions. Each returns
@@ -265,6 +331,7 @@ protected:
 private:
     void addRequestHookImpl(RequestHook hook);
     void addResponseHookImpl(ResponseHook hook);
+    void setAuthenticatorImpl(Authenticator authenticator);
     std::unique_ptr<AsyncSessionPrivate> const d;
     friend class AsyncSessionPrivate;
 };

@@ -21,6 +21,23 @@
 
 namespace Reqivo {
 
+//! SPKI SHA-256 pins for the hosts matching hostPattern (docs/resilience.md): a TLS connection
+//! to such a host is accepted only when some certificate of the chain the server presented has
+//! one of the pins (OkHttp's rule, so an intermediate's pin works), checked after the usual
+//! verification (and with verifyPeer off too) and before any request byte is sent. Pin a
+//! backup key too: a server that rotates to an unpinned key is unreachable until the app is
+//! updated.
+struct REQIVO_EXPORT CertificatePin
+{
+    //! "example.com" (that host only), "*.example.com" (one label below it),
+    //! "**.example.com" (any depth below it, and example.com itself). Case-insensitive.
+    QString hostPattern;
+    //! SHA-256 digests (32 bytes each) of SubjectPublicKeyInfo DER.
+    QList<QByteArray> sha256;
+
+    friend bool operator==(const CertificatePin &, const CertificatePin &) = default;
+};
+
 //! How a TLS connection is secured: trust (system CAs, extra CAs, verification) and the client
 //! certificate for mutual TLS. Part of an Endpoint, so connections with different TLS options
 //! are never shared. Set them on a session with AsyncSession::setTlsOptions().
@@ -38,6 +55,13 @@ struct REQIVO_EXPORT TlsOptions
     //! Client certificate and its key, for servers that ask for one (mutual TLS).
     QSslCertificate clientCertificate;
     QSslKey privateKey; //!< The client certificate's private key.
+    //! Certificate pins (see CertificatePin); none by default.
+    QList<CertificatePin> pins;
+    //! Adds a pin for \a hostPattern from curl's --pinnedpubkey spelling,
+    //! "sha256//BASE64[;sha256//BASE64...]". False (and \a error) for a malformed one.
+    bool addPins(const QString &hostPattern, const QString &spec, QString *error = nullptr);
+    //! The pins of \a host (every pin of every matching pattern); empty when none applies.
+    QList<QByteArray> pinsFor(const QString &host) const;
 
     //! Adds every PEM certificate in \a path to caCertificates. On failure returns false,
     //! leaves the options unchanged and puts the reason in \a error.

@@ -91,8 +91,32 @@ public:
     QUrl url() const { return m_url; }
     //! Lower-level detail (a socket error string, the offending bytes, ...).
     QString detail() const { return m_detail; }
-    //! A numeric code where one applies: HTTP status for Status, close code for WebSocket.
+    //! A numeric code where one applies: HTTP status for Status, close code for WebSocket, a
+    //! NetworkFailure for Network and Tls errors of a connection.
     int code() const noexcept { return m_code; }
+
+    //! What went wrong with a connection, in Error::code() of a NetworkError (and TlsError):
+    //! for retry classifiers and logs, never a parsed message. Unknown when not classified.
+    enum class NetworkFailure {
+        Unknown = 0,
+        ConnectionRefused, //!< The server (or proxy) refused the TCP connection.
+        HostNotFound, //!< Name lookup failed.
+        ConnectionReset, //!< The peer reset the connection.
+        ConnectionClosed, //!< The peer closed the connection (before the response ended).
+        ProxyFailure, //!< A proxy refused, failed or could not be reached.
+        ProxyAuthenticationRequired, //!< The proxy answered 407 and no credentials satisfied it.
+        TlsHandshake, //!< The TLS handshake failed (certificate, host name, pin, protocol).
+    };
+    Q_ENUM(NetworkFailure)
+    NetworkFailure networkFailure() const noexcept
+    {
+        return (m_kind == Kind::Network || m_kind == Kind::Tls) ? NetworkFailure(m_code)
+                                                                : NetworkFailure::Unknown;
+    }
+
+    //! How many times the request's final hop was tried (RetryPolicy); 0 when not counted.
+    int attempts() const noexcept { return m_attempts; }
+    void setAttempts(int attempts) noexcept { m_attempts = attempts; }
 
     //! True for the default-constructed "no error".
     bool isNull() const noexcept { return m_kind == Kind::NoError; }
@@ -115,12 +139,13 @@ public:
     //! "ReadTimeout: no data for 5000 ms (GET http://host/path)"
     QString toString() const;
 
-    //! Equal when kind, message, URL, detail and code are.
+    //! Equal when kind, message, URL, detail, code and attempts are.
     friend bool operator==(const Error &, const Error &) = default;
 
 private:
     Kind m_kind = Kind::NoError;
     int m_code = 0;
+    int m_attempts = 0;
     QString m_message;
     QUrl m_url;
     QString m_detail;

@@ -6,15 +6,19 @@
 #include <Reqivo/endpoint.h>
 #include <Reqivo/headers.h>
 #include <Reqivo/limits.h>
+#include <Reqivo/retrypolicy.h>
 #include <Reqivo/timeout.h>
 
 #include <QNetworkProxy>
 #include <QString>
 #include <QUrl>
 
+#include <memory>
 #include <utility>
 
 namespace Reqivo {
+
+class EventListener;
 
 //! The fluent configuration shared by the facades AsyncReqivo and Reqivo (\a SessionType
 //! AsyncSession or Session): each setter changes the session and returns the facade, so calls
@@ -63,6 +67,31 @@ public:
     {
         m_session->setFollowRedirects(on);
         m_session->setMaxRedirects(max);
+        return self();
+    }
+    //! The session's setDigestAuth().
+    Derived &digestAuth(const QString &user, const QString &password)
+    {
+        m_session->setDigestAuth(user, password);
+        return self();
+    }
+    //! The session's setAuthenticator(): a plain function or a coroutine taking AuthRequest.
+    template<typename F>
+    Derived &authenticator(F &&f)
+    {
+        m_session->setAuthenticator(std::forward<F>(f));
+        return self();
+    }
+    //! The session's setRetryPolicy().
+    Derived &retry(const RetryPolicy &policy)
+    {
+        m_session->setRetryPolicy(policy);
+        return self();
+    }
+    //! The session's setEventListener().
+    Derived &eventListener(std::shared_ptr<EventListener> listener)
+    {
+        m_session->setEventListener(std::move(listener));
         return self();
     }
     //! The session's setTlsOptions().

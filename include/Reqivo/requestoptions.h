@@ -20,6 +20,7 @@
 #include <Reqivo/headers.h>
 #include <Reqivo/httpversion.h>
 #include <Reqivo/limits.h>
+#include <Reqivo/retrypolicy.h>
 #include <Reqivo/timeout.h>
 
 #include <QObject>
@@ -27,10 +28,13 @@
 #include <QString>
 #include <QUrlQuery>
 
+#include <memory>
 #include <optional>
 #include <utility>
 
 namespace Reqivo {
+
+class EventListener;
 
 //! Credentials for one request (RequestOptions::credentials), checked like the session's own:
 //! a Basic user-id with a colon, control characters, or a Bearer token that is not token68
@@ -42,10 +46,13 @@ struct Credentials
         None, //!< None at all.
         Basic, //!< Basic, from user and password.
         Bearer, //!< Bearer, from token.
+        //! HTTP Digest (RFC 7616: SHA-256, MD5, qop=auth), from user and password: nothing is
+        //! sent until the server challenges, then the request is sent again with the answer.
+        Digest,
     };
     Scheme scheme = Scheme::None; //!< Which of the fields below apply.
-    QString user; //!< Basic
-    QString password; //!< Basic
+    QString user; //!< Basic, Digest
+    QString password; //!< Basic, Digest
     QString token; //!< Bearer
 
     //! No Authorization at all, even when the session has credentials.
@@ -57,6 +64,10 @@ struct Credentials
     }
     //! "Authorization: Bearer \a token".
     static Credentials bearer(QString token) { return {Scheme::Bearer, {}, {}, std::move(token)}; }
+    static Credentials digest(QString user, QString password)
+    {
+        return {Scheme::Digest, std::move(user), std::move(password), {}};
+    }
 
     //! Equal when scheme and fields are.
     friend bool operator==(const Credentials &, const Credentials &) = default;
@@ -101,6 +112,11 @@ struct RequestOptions
     //! The HTTP version policy for this request; unset: the session's httpVersion(). A host
     //! in the session's http1OnlyHosts() uses HTTP/1.1 whatever this says.
     std::optional<HttpVersion> httpVersion;
+    //! This request's retry policy, replacing the session's (AsyncSession::setRetryPolicy()).
+    std::optional<RetryPolicy> retry;
+    //! Told of this request's events, besides the session's listener (AsyncSession::
+    //! setEventListener()). See eventlistener.h.
+    std::shared_ptr<EventListener> listener;
 
     // --- fluent setters -----------------------------------------------------------------------
     //! Adds one field (keeping any of the same name already in headers).
@@ -176,6 +192,16 @@ struct RequestOptions
         return *this;
     }
     //! Sets credentials.
+    RequestOptions &withRetry(RetryPolicy policy)
+    {
+        retry = std::move(policy);
+        return *this;
+    }
+    RequestOptions &withEventListener(std::shared_ptr<EventListener> l)
+    {
+        listener = std::move(l);
+        return *this;
+    }
     RequestOptions &withCredentials(Credentials c)
     {
         // emplace(), not assignment: GCC 12 at -O1 sees the assignment's "already engaged" path

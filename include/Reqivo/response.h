@@ -9,6 +9,7 @@
 
 #include <Reqivo/headers.h>
 #include <Reqivo/reqivoglobal.h>
+#include <Reqivo/timings.h>
 
 #include <QByteArray>
 #include <QByteArrayView>
@@ -84,6 +85,12 @@ public:
     std::chrono::milliseconds elapsed() const noexcept;
     //! True when the request went over a connection that had carried an earlier request.
     bool connectionReused() const noexcept;
+    //! How many times the final hop (after redirects) was tried under the RetryPolicy: 1 when
+    //! nothing was retried (the resend of a request that met a stale connection, or of a
+    //! refused HTTP/2 stream, is part of one attempt).
+    int attempts() const noexcept;
+    //! How long each phase of the final attempt took (curl's CURLINFO_*_TIME_T shape).
+    Timings timings() const noexcept;
 
     //! True for a 2xx status.
     bool isSuccess() const noexcept { return status() >= 200 && status() < 300; }
@@ -155,6 +162,10 @@ public:
     void setElapsed(std::chrono::milliseconds elapsed);
     //! Sets connectionReused().
     void setConnectionReused(bool reused);
+    //! Sets attempts().
+    void setAttempts(int attempts);
+    //! Sets timings().
+    void setTimings(const Timings &timings);
     // Internal: the client layer's stream of a streamed body (not in the API reference).
     //! \cond internal
     void setBodyStream(std::shared_ptr<BodyStream> stream);

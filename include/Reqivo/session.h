@@ -77,10 +77,30 @@ public:
     }
     void setBearerToken(const QString &token) { async().setBearerToken(token); }
     void clearAuth() { async().clearAuth(); }
+    void setDigestAuth(const QString &user, const QString &password)
+    {
+        async().setDigestAuth(user, password);
+    }
+    //! AsyncSession::setAuthenticator(): the function (or coroutine) runs inside the blocking
+    //! call's event loop.
+    template<typename F>
+    void setAuthenticator(F &&authenticator)
+    {
+        async().setAuthenticator(std::forward<F>(authenticator));
+    }
+    void clearAuthenticator() { async().clearAuthenticator(); }
+    RetryPolicy retryPolicy() const { return async().retryPolicy(); }
+    void setRetryPolicy(const RetryPolicy &policy) { async().setRetryPolicy(policy); }
     TlsOptions tlsOptions() const { return async().tlsOptions(); }
     void setTlsOptions(const TlsOptions &o) { async().setTlsOptions(o); }
     QNetworkProxy proxy() const { return async().proxy(); }
     void setProxy(const QNetworkProxy &p) { async().setProxy(p); }
+    bool proxyFromEnvironment() const { return async().proxyFromEnvironment(); }
+    void setProxyFromEnvironment(bool on) { async().setProxyFromEnvironment(on); }
+    bool useSystemProxy() const { return async().useSystemProxy(); }
+    void setUseSystemProxy(bool on) { async().setUseSystemProxy(on); }
+    QStringList noProxy() const { return async().noProxy(); }
+    void setNoProxy(const QStringList &hosts) { async().setNoProxy(hosts); }
     HttpVersion httpVersion() const { return async().httpVersion(); }
     void setHttpVersion(HttpVersion v) { async().setHttpVersion(v); }
     QStringList http1OnlyHosts() const { return async().http1OnlyHosts(); }
@@ -97,6 +117,16 @@ public:
         async().addResponseHook(std::forward<F>(hook));
     }
     void clearHooks() { async().clearHooks(); }
+    std::shared_ptr<EventListener> eventListener() const { return async().eventListener(); }
+    void setEventListener(std::shared_ptr<EventListener> listener)
+    {
+        async().setEventListener(std::move(listener));
+    }
+    QStringList redactedQueryParameters() const { return async().redactedQueryParameters(); }
+    void setRedactedQueryParameters(const QStringList &names)
+    {
+        async().setRedactedQueryParameters(names);
+    }
     void closeIdleConnections() { async().closeIdleConnections(); }
     //! @}
 

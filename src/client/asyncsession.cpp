@@ -270,6 +270,7 @@ QByteArray requestAuthorization(const Credentials &credentials, const QUrl &url)
     try {
         switch (credentials.scheme) {
         case Credentials::Scheme::None:
+        case Credentials::Scheme::Digest: // answers a challenge; nothing sent before one
             return {};
         case Credentials::Scheme::Basic:
             return Client::basicAuthorization(credentials.user, credentials.password);

@@ -27,6 +27,8 @@ public:
     QUrl url;
     QList<Response> history;
     std::chrono::milliseconds elapsed{0};
+    int attempts = 1;
+    Timings timings;
     std::shared_ptr<BodyStream> stream;
 };
 
@@ -61,6 +63,8 @@ QUrl Response::url() const { return d->url; }
 QList<Response> Response::history() const { return d->history; }
 std::chrono::milliseconds Response::elapsed() const noexcept { return d->elapsed; }
 bool Response::connectionReused() const noexcept { return d->connectionReused; }
+int Response::attempts() const noexcept { return d->attempts; }
+Timings Response::timings() const noexcept { return d->timings; }
 
 bool Response::isRedirect() const noexcept
 {
@@ -242,6 +246,8 @@ void Response::setMethod(const QByteArray &method) { d->method = method; }
 void Response::setHistory(const QList<Response> &history) { d->history = history; }
 void Response::setElapsed(std::chrono::milliseconds elapsed) { d->elapsed = elapsed; }
 void Response::setConnectionReused(bool reused) { d->connectionReused = reused; }
+void Response::setAttempts(int attempts) { d->attempts = attempts; }
+void Response::setTimings(const Timings &timings) { d->timings = timings; }
 void Response::setBodyStream(std::shared_ptr<BodyStream> stream) { d->stream = std::move(stream); }
 std::shared_ptr<BodyStream> Response::bodyStream() const { return d->stream; }
 

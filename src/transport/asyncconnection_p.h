@@ -62,6 +62,22 @@ public:
     }
     std::function<void()> call;
 };
+
+//! When each phase of a connection's connect ended, and what TLS agreed on: for a request's
+//! Timings and its listener's events (docs/observability.md). A phase that did not happen
+//! keeps a default (zero) time point.
+struct ConnectTimes
+{
+    std::chrono::steady_clock::time_point start; //!< connect() was called
+    std::chrono::steady_clock::time_point dnsEnd; //!< name lookup done (hostFound)
+    std::chrono::steady_clock::time_point connectEnd; //!< TCP connected (server or proxy)
+    std::chrono::steady_clock::time_point tunnelEnd; //!< proxy tunnel (CONNECT, SOCKS5) up
+    std::chrono::steady_clock::time_point tlsEnd; //!< TLS handshake done (and checked)
+    QString peer; //!< the address connected to ("127.0.0.1:8443"), proxy included
+    QString tlsProtocol; //!< "TLSv1.3", ...
+    QString tlsCipher; //!< the cipher suite's name
+    QByteArray alpn; //!< the ALPN protocol agreed ("h2", "http/1.1"), empty when none
+};
 } // namespace Transport
 
 class AsyncConnectionPrivate : public QObject
@@ -230,6 +246,8 @@ public:
 
     Transport::IdleObserver *m_idleObserver = nullptr;
     quint64 m_idleSlot = 0;
+
+    Transport::ConnectTimes m_times; //!< see Transport::ConnectTimes
 };
 
 } // namespace Reqivo
