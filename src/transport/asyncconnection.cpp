@@ -1,6 +1,7 @@
 // AsyncConnection: a QTcpSocket/QSslSocket driven by coroutines. See asyncconnection_p.h for
 // how waiting coroutines are parked and woken.
 #include "asyncconnection_p.h"
+#include "certificatepin.h"
 #include "hostnamecheck.h"
 
 #include <Reqivo/errors.h>
@@ -193,6 +194,11 @@ void AsyncConnectionPrivate::throwConnectError() const
     if (!m_hostNameMismatch.isEmpty()) {
         throw TlsError(QStringLiteral("TLS handshake with %1 failed").arg(where), url,
             QStringLiteral("host name verification failed: ") + m_hostNameMismatch);
+    }
+    if (!m_pinMismatch.isEmpty()) {
+        throw TlsError(Error(Error::Kind::Tls,
+            QStringLiteral("the certificate of %1 matches no pinned key").arg(where), url,
+            m_pinMismatch, int(Error::NetworkFailure::TlsHandshake)));
     }
     if (m_connectTimedOut) {
         throw ConnectTimeout(
@@ -431,11 +437,16 @@ void AsyncConnectionPrivate::onEncrypted()
     // Qt's check has passed; RFC 9525's stricter one (hostnamecheck.h) runs before the
     // connection is handed to anyone, so not one application byte goes to a server whose
     // certificate names another host.
-    if (m_endpoint.tlsOptions.verifyPeer
-        && !Transport::certificateMatchesHostName(
-            m_ssl->peerCertificate(), m_endpoint.host, &m_hostNameMismatch)) {
+    // Then the certificate pins (certificatepin.h), with verification off too.
+    const bool hostNameOk = !m_endpoint.tlsOptions.verifyPeer
+        || Transport::certificateMatchesHostName(
+            m_ssl->peerCertificate(), m_endpoint.host, &m_hostNameMismatch);
+    if (!hostNameOk
+        || !Transport::checkPins(m_ssl->peerCertificateChain(), m_endpoint.tlsOptions,
+            m_endpoint.host, &m_pinMismatch)) {
         qCDebug(lcConnection) << "connection" << m_id << "to" << m_endpoint.description()
-                              << "certificate does not match:" << m_hostNameMismatch;
+                              << "certificate does not match:"
+                              << (hostNameOk ? m_pinMismatch : m_hostNameMismatch);
         m_failed = true;
         m_connectTimer.stop();
         ++m_inCall;

@@ -235,6 +235,7 @@ public:
     QString m_abortedPhase; //!< what the connect was doing then, for the message
     //! Why the certificate does not match the host (RFC 9525); set means the connect failed.
     QString m_hostNameMismatch;
+    QString m_pinMismatch; //!< why the certificate pins refused the peer (certificatepin.h)
     bool m_closeNotifyReceived = false; //!< TLS: the peer sent close_notify
     QAbstractSocket::SocketError m_error = QAbstractSocket::UnknownSocketError;
     QString m_errorString;

@@ -100,7 +100,7 @@ bool TlsOptions::setClientCertificateFromFiles(
 bool TlsOptions::isDefault() const
 {
     return verifyPeer && useSystemCaCertificates && caCertificates.isEmpty()
-        && clientCertificate.isNull() && privateKey.isNull();
+        && clientCertificate.isNull() && privateKey.isNull() && pins.isEmpty();
 }
 
 QSslConfiguration TlsOptions::toSslConfiguration() const
@@ -144,6 +144,15 @@ QByteArray TlsOptions::poolKey() const
         hash.addData(QByteArrayView("key"));
         hash.addData(privateKey.toDer());
     }
+    for (const CertificatePin &pin : pins) {
+        // A pinned connection must not be shared with an unpinned (or differently pinned) one.
+        hash.addData(QByteArrayView("pin"));
+        hash.addData(pin.hostPattern.toLower().toUtf8());
+        for (const QByteArray &digest : pin.sha256) {
+            hash.addData(QByteArrayView("="));
+            hash.addData(digest);
+        }
+    }
     return hash.result().toHex().left(32);
 }
 
@@ -151,7 +160,7 @@ bool operator==(const TlsOptions &a, const TlsOptions &b)
 {
     return a.verifyPeer == b.verifyPeer && a.useSystemCaCertificates == b.useSystemCaCertificates
         && a.caCertificates == b.caCertificates && a.clientCertificate == b.clientCertificate
-        && a.privateKey == b.privateKey;
+        && a.privateKey == b.privateKey && a.pins == b.pins;
 }
 
 Endpoint Endpoint::fromUrl(const QUrl &url)
