@@ -1,5 +1,8 @@
-// AuthChallenge (authenticator.h): the public face of the challenge parser.
+// AuthChallenge (authenticator.h): the public face of the challenge parser in
+// src/protocol/httpauth.cpp.
 #include <Reqivo/authenticator.h>
+
+#include "protocol/httpauth.h"
 
 namespace Reqivo {
 
@@ -15,6 +18,18 @@ std::optional<QByteArray> AuthChallenge::param(QByteArrayView name) const
 bool AuthChallenge::isScheme(QByteArrayView name) const
 {
     return scheme.compare(name, Qt::CaseInsensitive) == 0;
+}
+
+QList<AuthChallenge> AuthChallenge::parse(
+    const Headers &headers, QByteArrayView fieldName, bool *malformed)
+{
+    const QList<Protocol::Auth::Challenge> parsed
+        = Protocol::Auth::parseChallenges(headers, fieldName, malformed);
+    QList<AuthChallenge> out;
+    out.reserve(parsed.size());
+    for (const Protocol::Auth::Challenge &c : parsed)
+        out.append({c.scheme, c.params, c.token68});
+    return out;
 }
 
 } // namespace Reqivo
