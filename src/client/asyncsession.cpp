@@ -13,6 +13,7 @@
 #include <Reqivo/cookiejar.h>
 
 #include "asyncsession_p.h"
+#include "calltrace_p.h"
 #include "exchange_p.h"
 #include "http2connection_p.h"
 #include "prepare_p.h"
@@ -201,6 +202,12 @@ void AsyncSession::clearHooks()
     d->core->responseHooks.clear();
 }
 
+std::shared_ptr<EventListener> AsyncSession::eventListener() const { return d->core->listener; }
+void AsyncSession::setEventListener(std::shared_ptr<EventListener> listener)
+{
+    d->core->listener = std::move(listener);
+}
+
 void AsyncSession::setStreamOwner(std::weak_ptr<void> owner)
 {
     d->core->streamOwner = std::move(owner);
@@ -376,6 +383,7 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         // cached origin): both routes copy it before they first suspend. Not copied here: an
         // Endpoint copy per request costs HTTP/1.1 several percent at 32 requests in flight.
         const Endpoint &endpoint = core->originFor(url, version).endpoint;
+        Client::startAttempt(settings);
         Client::WaitBudget connectBudget, acquireBudget;
         ConnectionLease leased;
         std::shared_ptr<Client::Http2Connection> h2;
@@ -402,6 +410,10 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         core->checkOpen(url);
         if (cancel)
             cancel->check(url);
+        if (h2)
+            Client::connectionAcquired(settings, h2->transport(), h2->streamsStarted() > 0);
+        else
+            Client::connectionAcquired(settings, leased.connection(), leased.isReused());
         Client::ExchangeProgress progress;
         bool reused = false;
         std::exception_ptr failure;
@@ -454,9 +466,50 @@ QCoro::Task<ConnectionLease> AsyncSessionPrivate::lease(SessionCore &core,
                                                         wait->wait, settings.cancel, fresh);
 }
 
+// Not a coroutine: without a listener the pipeline's task is handed on as it is.
 QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core,
                                                QByteArray method, QUrl url, RequestOptions opts,
                                                CallControl control)
+{
+    if (!core->listener && !opts.listener)
+        return pipeline(std::move(core), std::move(method), std::move(url), std::move(opts),
+                        std::move(control), nullptr);
+    std::shared_ptr<Client::CallTrace> trace
+            = Client::CallTrace::create(core->listener, opts.listener, method, url);
+    return traced(std::move(core), std::move(method), std::move(url), std::move(opts),
+                  std::move(control), std::move(trace));
+}
+
+QCoro::Task<Response> AsyncSessionPrivate::traced(std::shared_ptr<SessionCore> core,
+                                                  QByteArray method, QUrl url,
+                                                  RequestOptions opts, CallControl control,
+                                                  std::shared_ptr<Client::CallTrace> trace)
+{
+    // The token tells a cancellation from a failure.
+    if (!control.cancel)
+        control.cancel = std::make_shared<Client::CancelToken>();
+    const std::shared_ptr<Client::CancelToken> cancel = control.cancel;
+    trace->emit(RequestEvent::Type::CallStart);
+    std::exception_ptr failure;
+    try {
+        Response response = co_await pipeline(std::move(core), std::move(method), std::move(url),
+                                               std::move(opts), std::move(control), trace);
+        trace->emit(RequestEvent::Type::CallEnd);
+        co_return response;
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    RequestEvent e = trace->event(cancel->isAborted() ? RequestEvent::Type::CallCancelled
+                                                      : RequestEvent::Type::CallFailed);
+    e.error = Error::fromException(failure);
+    trace->emit(e);
+    std::rethrow_exception(failure);
+}
+
+QCoro::Task<Response> AsyncSessionPrivate::pipeline(std::shared_ptr<SessionCore> core,
+                                                    QByteArray method, QUrl url,
+                                                    RequestOptions opts, CallControl control,
+                                                    std::shared_ptr<Client::CallTrace> trace)
 {
     // --- prepare ----------------------------------------------------------------------------
     const bool decompress = opts.decompress.value_or(core->decompress);
@@ -476,6 +529,7 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
     // Every request can be cancelled: by its Reply, its owner (cancelWith) or the session's end.
     if (!settings.cancel)
         settings.cancel = std::make_shared<Client::CancelToken>();
+    settings.trace = std::move(trace);
     core->inflight.push_back(settings.cancel);
     // Found by owner, without locking each entry: no atomic operation per request in flight.
     const auto leaveInflight = qScopeGuard([&core, &token = settings.cancel] {
@@ -552,6 +606,7 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
             if (follow && !opts.stream && response.isStreaming()) {
                 const QByteArray all = co_await Client::readWholeBody(response.bodyStream());
                 core->checkOpen(currentUrl);
+                response.setTimings(response.timings()); // the body's end, from the stream
                 response.setBody(all);
                 response.setBodyStream(nullptr);
             }
@@ -585,6 +640,12 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
         currentFields = nextFields;
         if (next.dropBody)
             body = Body();
+        if (Client::CallTrace *t = settings.trace.get()) {
+            RequestEvent e = t->event(RequestEvent::Type::Redirect);
+            e.location = withoutUserInfo(currentUrl);
+            t->emit(e);
+            t->startHop(currentMethod, currentUrl);
+        }
     }
 }
 

@@ -36,6 +36,7 @@ struct SessionCore
     QStringList http1OnlyHosts; // lower case
     QList<AsyncSession::RequestHook> requestHooks;
     QList<AsyncSession::ResponseHook> responseHooks;
+    std::shared_ptr<EventListener> listener; //!< setEventListener(); null: none
     std::unique_ptr<CookieJar> jar;
     bool keepCookies = true;
     // Owned here, or borrowed (AsyncRequest); null once the session is gone.
@@ -109,6 +110,14 @@ public:
                                      QUrl url, RequestOptions opts, CallControl control = {});
 
 private:
+    //! run() with \a trace (null: no listener), which run() creates when a listener is set.
+    static QCoro::Task<Response> pipeline(std::shared_ptr<SessionCore> core, QByteArray method,
+                                          QUrl url, RequestOptions opts, CallControl control,
+                                          std::shared_ptr<Client::CallTrace> trace);
+    //! run() telling \a trace of the call's start and its end, failure or cancellation.
+    static QCoro::Task<Response> traced(std::shared_ptr<SessionCore> core, QByteArray method,
+                                        QUrl url, RequestOptions opts, CallControl control,
+                                        std::shared_ptr<Client::CallTrace> trace);
     static QCoro::Task<Response> sendHop(std::shared_ptr<SessionCore> core, QByteArray method,
                                          QUrl url, Headers fields, Body body,
                                          Client::ExchangeSettings settings);

@@ -10,6 +10,8 @@
 
 #include <QCoro/QCoroTask>
 
+#include <chrono>
+
 namespace Reqivo {
 
 class REQIVO_TESTS_EXPORT BodyStream
@@ -27,6 +29,11 @@ public:
     //! What Response::readAll() has gathered so far.
     const QByteArray &gathered() const noexcept { return m_gathered; }
     void gather(const QByteArray &piece) { m_gathered.append(piece); }
+
+    //! The start of the attempt the body belongs to, and when the body was read to its end
+    //! (unset until then): Response::timings() reports a streamed body's total from them.
+    std::chrono::steady_clock::time_point attemptStart;
+    std::chrono::steady_clock::time_point endedAt;
 
 private:
     QByteArray m_gathered;

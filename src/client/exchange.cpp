@@ -4,6 +4,8 @@
 // NeedData.
 #include "exchange_p.h"
 
+#include "calltrace_p.h"
+
 #include <Reqivo/asyncconnection.h>
 
 #include "devicesource_p.h"
@@ -136,6 +138,18 @@ public:
     const QUrl &url() const { return m_url; }
     void setDecoder(std::unique_ptr<Decompressor> decoder) { m_decoder = std::move(decoder); }
 
+    //! Tells the listener, if any, that the connection goes (\a kept: back to the pool).
+    void noteReleased(bool kept)
+    {
+        CallTrace *trace = m_settings.trace.get();
+        if (!trace || !m_lease)
+            return;
+        RequestEvent e = trace->event(RequestEvent::Type::ConnectionReleased);
+        e.connectionId = m_lease.connection()->id();
+        e.reused = kept;
+        trace->emit(e);
+    }
+
     enum class Step { Data, NeedData, End };
 
     // One step without I/O: appends decoded bytes to out. Throws on errors (after closing the
@@ -201,6 +215,7 @@ public:
             if (cancel)
                 cancel->check(m_url);
         } catch (...) {
+            noteReleased(false);
             m_lease.discard();
             m_done = true;
             if (cancel)
@@ -216,11 +231,15 @@ public:
         // FIN may be an attacker cutting it short (RFC 8446 §6.1, RFC 9112 §9.8).
         if (m_parser.framing() == ResponseParser::Framing::UntilClose && c->isEncrypted()
             && c->endedWithoutCloseNotify()) {
+            noteReleased(false);
             m_lease.discard();
             m_done = true;
-            throw NetworkError(QStringLiteral("the TLS connection ended without close_notify: "
-                                              "the response body may be truncated"),
-                               m_url, QStringLiteral("truncated"));
+            throw NetworkError(Error(Error::Kind::Network,
+                                     QStringLiteral("the TLS connection ended without "
+                                                    "close_notify: the response body may be "
+                                                    "truncated"),
+                                     m_url, QStringLiteral("truncated"),
+                                     int(Error::NetworkFailure::ConnectionClosed)));
         }
         m_parser.receiveEof();
     }
@@ -320,6 +339,7 @@ public:
             m_done = true;
             if (m_settings.cancel)
                 m_settings.cancel->clearHandler();
+            noteReleased(false);
             m_lease.discard();
         }
     }
@@ -346,6 +366,7 @@ public:
 private:
     [[noreturn]] void closeAndThrowParseError()
     {
+        noteReleased(false);
         m_lease.discard();
         m_done = true;
         throwParseError(m_parser, m_url);
@@ -353,6 +374,7 @@ private:
 
     [[noreturn]] void fail(const QString &error)
     {
+        noteReleased(false);
         m_lease.discard();
         m_done = true;
         throw InvalidResponseError(QStringLiteral("cannot decode the response body: ") + error,
@@ -365,6 +387,12 @@ private:
         if (m_settings.cancel)
             m_settings.cancel->clearHandler(); // an abort from now on must not hit the pool
         m_idleGuard.stop();
+        endedAt = Clock::now();
+        if (CallTrace *trace = m_settings.trace.get()) {
+            RequestEvent e = trace->event(RequestEvent::Type::ResponseBodyEnd, endedAt);
+            e.bytes = m_received;
+            trace->emit(e);
+        }
 
         // Bytes after the message that nobody asked for mean the connection is out of step;
         // "Keep-Alive: timeout=0" asks that it not be kept.
@@ -373,8 +401,10 @@ private:
             && keepAlive.value_or(milliseconds(1)) > milliseconds::zero()) {
             if (AsyncConnection *c = m_lease.connection())
                 c->setReadBufferLimit(0);
+            noteReleased(true);
             m_lease.recycle(keepAlive.value_or(milliseconds::zero()));
         } else {
+            noteReleased(false);
             m_lease.discard();
         }
     }
@@ -492,6 +522,7 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     const auto exchange = std::make_shared<HttpBodyStream>(std::move(lease), std::move(settings),
                                                            url);
     const ExchangeSettings &s = exchange->settings();
+    exchange->attemptStart = s.attemptStart;
     ResponseParser &parser = exchange->parser();
     const std::shared_ptr<CancelToken> &cancel = s.cancel;
     if (cancel) {
@@ -527,11 +558,24 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         rethrowAsTotalTimeout(lastWrite, s, url);
         throw;
     }
+    Timings timings = s.phases;
+    const Clock::time_point sent = Clock::now();
+    timings.requestSent = sinceAttemptStart(s, sent);
+    if (CallTrace *trace = s.trace.get()) {
+        trace->emit(RequestEvent::Type::RequestHeadSent, sent);
+        if (!body.isEmpty()) {
+            RequestEvent e = trace->event(RequestEvent::Type::RequestBodySent, sent);
+            e.bytes = body.size();
+            trace->emit(e);
+        }
+    }
 
     // --- read the head ----------------------------------------------------------------------
     parser.setRequestMethod(method);
     parser.setUpgradeRequested(s.upgradeRequested);
     co_await exchange->readHead(progress);
+    const Clock::time_point headAt = Clock::now();
+    timings.ttfb = sinceAttemptStart(s, headAt);
 
     const Protocol::ResponseHead &h = parser.head();
     Response response;
@@ -541,6 +585,12 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     response.setMethod(method);
     response.setUrl(url);
     response.setConnectionReused(reused);
+    if (CallTrace *trace = s.trace.get()) {
+        RequestEvent e = trace->event(RequestEvent::Type::ResponseHeadReceived, headAt);
+        e.status = h.status;
+        e.httpVersion = response.httpVersion();
+        trace->emit(e);
+    }
 
     const bool hasBody = parser.framing() != ResponseParser::Framing::None;
     if (s.decompress && hasBody) {
@@ -565,6 +615,7 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
             && h.headers.contains("location");
     if (stream || redirect) {
         response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
+        response.setTimings(timings); // the total comes from the stream when it ends
         response.setBodyStream(exchange);
         if (stream)
             exchange->armIdleGuard(); // a redirect kept back is read or drained right away
@@ -580,6 +631,8 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
         co_await exchange->readToEnd(all);
     response.setBody(all);
     response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
+    timings.total = sinceAttemptStart(s, exchange->endedAt);
+    response.setTimings(timings);
     co_return response;
 }
 

@@ -14,6 +14,7 @@
 #include <Reqivo/limits.h>
 #include <Reqivo/response.h>
 #include <Reqivo/timeout.h>
+#include <Reqivo/timings.h>
 
 #include "bodystream_p.h"
 #include "decompressor.h"
@@ -31,6 +32,7 @@ namespace Reqivo::Client {
 
 using Clock = std::chrono::steady_clock;
 using ProgressCallback = std::function<void(qint64 done, qint64 total)>;
+class CallTrace;
 
 //! Lets a Reply, an owner's destruction or a session's end stop a request at once, in any
 //! phase: each phase that waits installs a handler (Transport::AbortSignal) that ends its wait —
@@ -64,6 +66,12 @@ struct ExchangeSettings
     bool upgradeRequested = false;
     //! The request's own HTTP version policy (RequestOptions::httpVersion), if any.
     std::optional<HttpVersion> httpVersion;
+    //! The current attempt's start and its connection phases, for Response::timings()
+    //! (calltrace_p.h: startAttempt(), connectionAcquired()).
+    Clock::time_point attemptStart;
+    Timings phases;
+    //! Told of the request's events; null when no listener is set.
+    std::shared_ptr<CallTrace> trace;
 };
 
 //! How far an exchange got, for the retry-once decision.

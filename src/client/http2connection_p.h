@@ -106,6 +106,8 @@ public:
     //! Requests this connection has carried (the first one is not "reused").
     int streamsStarted() const { return m_streamsStarted; }
     quint64 id() const { return m_id; }
+    //! The connection the session runs on.
+    AsyncConnection *transport() const { return m_conn; }
     const Endpoint &endpoint() const { return m_endpoint; }
 
     //! Idle for pingAfterIdle or longer: a PING must confirm the peer before the next request.

@@ -3,6 +3,8 @@
 // the transport of bytes differs (a stream of a shared connection instead of a leased one).
 #include "http2connection_p.h"
 
+#include "calltrace_p.h"
+
 #include <Reqivo/errors.h>
 
 #include "devicesource_p.h"
@@ -185,6 +187,7 @@ public:
         }
         if (s.closed) {
             m_done = true;
+            noteReleased();
             m_connection->release(s);
             throwStreamFailure(s, m_url, m_settings.cancel);
         }
@@ -231,6 +234,7 @@ public:
         m_done = true;
         if (m_settings.cancel)
             m_settings.cancel->clearHandler();
+        noteReleased();
         m_connection->release(*m_stream); // RST_STREAM(CANCEL) when it has not ended
     }
     bool atEnd() const override { return m_done && m_pending.isEmpty(); }
@@ -260,7 +264,27 @@ private:
         if (m_settings.cancel)
             m_settings.cancel->clearHandler();
         m_idleGuard.stop();
+        endedAt = Clock::now();
+        if (CallTrace *trace = m_settings.trace.get()) {
+            RequestEvent e = trace->event(RequestEvent::Type::ResponseBodyEnd, endedAt);
+            e.bytes = m_received;
+            trace->emit(e);
+        }
+        noteReleased();
         m_connection->release(*m_stream);
+    }
+
+    //! Tells the listener, if any, that the stream leaves its connection (which stays, if it
+    //! is alive, for other streams: RequestEvent::reused).
+    void noteReleased()
+    {
+        CallTrace *trace = m_settings.trace.get();
+        if (!trace)
+            return;
+        RequestEvent e = trace->event(RequestEvent::Type::ConnectionReleased);
+        e.connectionId = m_connection->transport() ? m_connection->transport()->id() : 0;
+        e.reused = m_connection->isAlive();
+        trace->emit(e);
     }
 
     [[noreturn]] void fail(const QString &error)
@@ -391,6 +415,7 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
     const auto exchange = std::make_shared<Http2BodyStream>(connection, h2stream,
                                                             std::move(settings), url);
     const ExchangeSettings &s = exchange->settings();
+    exchange->attemptStart = s.attemptStart;
     const auto abortStream = [weak = std::weak_ptr<Http2BodyStream>(exchange)] {
         if (auto e = weak.lock())
             e->connection().cancel(e->stream(), Protocol::Http2::Cancel, true);
@@ -398,6 +423,7 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
     if (cancel)
         cancel->setHandler(abortStream);
 
+    Clock::time_point sent;
     try {
         // --- send ----------------------------------------------------------------------------
         if (!body.isEmpty()) {
@@ -410,6 +436,15 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
                 co_await sendStreamedBody(exchange, body, url);
                 if (cancel)
                     cancel->setHandler(abortStream);
+            }
+        }
+        sent = Clock::now();
+        if (CallTrace *trace = s.trace.get()) {
+            trace->emit(RequestEvent::Type::RequestHeadSent, sent);
+            if (!body.isEmpty()) {
+                RequestEvent e = trace->event(RequestEvent::Type::RequestBodySent, sent);
+                e.bytes = body.size();
+                trace->emit(e);
             }
         }
 
@@ -435,6 +470,10 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
         throw;
     }
     progress->responseStarted = true;
+    const Clock::time_point headAt = Clock::now();
+    Timings timings = s.phases;
+    timings.requestSent = sinceAttemptStart(s, sent);
+    timings.ttfb = sinceAttemptStart(s, headAt);
 
     const Protocol::ResponseHead head = std::move(h2stream->heads.front());
     h2stream->heads.pop_front();
@@ -445,6 +484,12 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
     response.setMethod(method);
     response.setUrl(url);
     response.setConnectionReused(reused);
+    if (CallTrace *trace = s.trace.get()) {
+        RequestEvent e = trace->event(RequestEvent::Type::ResponseHeadReceived, headAt);
+        e.status = head.status;
+        e.httpVersion = response.httpVersion();
+        trace->emit(e);
+    }
 
     const QByteArrayView length = head.headers.value("content-length");
     bool lengthOk = false;
@@ -471,6 +516,7 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
             && head.headers.contains("location");
     if (stream || redirect) {
         response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
+        response.setTimings(timings); // the total comes from the stream when it ends
         response.setBodyStream(exchange);
         if (stream)
             exchange->armIdleGuard();
@@ -480,6 +526,8 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
     co_await exchange->readToEnd(all);
     response.setBody(all);
     response.setElapsed(duration_cast<milliseconds>(Clock::now() - started));
+    timings.total = sinceAttemptStart(s, exchange->endedAt);
+    response.setTimings(timings);
     co_return response;
 }
 

@@ -64,7 +64,16 @@ QList<Response> Response::history() const { return d->history; }
 std::chrono::milliseconds Response::elapsed() const noexcept { return d->elapsed; }
 bool Response::connectionReused() const noexcept { return d->connectionReused; }
 int Response::attempts() const noexcept { return d->attempts; }
-Timings Response::timings() const noexcept { return d->timings; }
+Timings Response::timings() const noexcept
+{
+    Timings t = d->timings;
+    // A streamed body's total is known once its reader reached the end.
+    if (d->stream && t.total.count() == 0
+        && d->stream->endedAt != std::chrono::steady_clock::time_point())
+        t.total = std::chrono::duration_cast<std::chrono::microseconds>(d->stream->endedAt
+                                                                         - d->stream->attemptStart);
+    return t;
+}
 
 bool Response::isRedirect() const noexcept
 {

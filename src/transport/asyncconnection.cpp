@@ -12,6 +12,7 @@
 #include <QLoggingCategory>
 #include <QNetworkProxy>
 #include <QPointer>
+#include <QSslCipher>
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
@@ -109,6 +110,10 @@ void AsyncConnectionPrivate::createSocket()
     } else {
         m_socket = new QTcpSocket(this);
     }
+    // Name lookup is a phase of its own unless the host is an address already.
+    if (QHostAddress(m_endpoint.host).isNull())
+        connect(m_socket, &QAbstractSocket::hostFound, this,
+            [this] { m_times.dnsEnd = std::chrono::steady_clock::now(); });
     connect(m_socket, &QAbstractSocket::connected, this, &AsyncConnectionPrivate::onConnected);
     connect(m_socket, &QIODevice::readyRead, this, &AsyncConnectionPrivate::onReadyRead);
     connect(m_socket, &QIODevice::bytesWritten, this, &AsyncConnectionPrivate::onBytesWritten);
@@ -423,6 +428,10 @@ bool AsyncConnectionPrivate::adoptDescriptor(
 void AsyncConnectionPrivate::onConnected()
 {
     m_tcpConnected = true;
+    m_times.connectEnd = std::chrono::steady_clock::now();
+    m_times.peer = QStringLiteral("%1:%2")
+                       .arg(m_socket->peerAddress().toString())
+                       .arg(m_socket->peerPort());
     findPeekableDescriptor();
     // Requests are written whole and answered at once: Nagle would only add latency.
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
@@ -455,6 +464,11 @@ void AsyncConnectionPrivate::onEncrypted()
         wake(m_connectWaiter, nullptr, Result::Woken);
         return;
     }
+    m_times.tlsEnd = std::chrono::steady_clock::now();
+    const QSslCipher cipher = m_ssl->sessionCipher();
+    m_times.tlsProtocol = cipher.protocolString();
+    m_times.tlsCipher = cipher.name();
+    m_times.alpn = m_ssl->sslConfiguration().nextNegotiatedProtocol();
     m_connected = true;
     wake(m_connectWaiter, nullptr, Result::Woken);
 }
@@ -660,13 +674,14 @@ QCoro::Task<void> AsyncConnectionPrivate::connectAbortable(AsyncConnectionPrivat
             QStringLiteral("connecting to %1").arg(endpoint.description()), endpoint.toUrl());
     }
     if (endpoint.tls && !QSslSocket::supportsSsl()) {
-        throw TlsError(QStringLiteral("cannot connect to %1: TLS is not available")
-                           .arg(endpoint.description()),
+        throwTls(QStringLiteral("cannot connect to %1: TLS is not available")
+                     .arg(endpoint.description()),
             endpoint.toUrl(), QSslSocket::sslLibraryBuildVersionString());
     }
     dd->createSocket();
     dd->m_socket->setProxy(endpoint.proxy);
     dd->m_connectTimeout = timeout;
+    dd->m_times.start = std::chrono::steady_clock::now();
     qCDebug(lcConnection) << "connection" << dd->m_id << "connecting to" << endpoint.description();
 
     // Cleared when this call ends, however it ends; the handler reaches the connection only

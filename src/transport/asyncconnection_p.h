@@ -130,6 +130,11 @@ public:
     ~AsyncConnectionPrivate() override;
 
     static AsyncConnectionPrivate *get(AsyncConnection *connection) { return connection->d.get(); }
+    //! When the connection's connect phases ended (for Response::timings() and listeners).
+    static const Transport::ConnectTimes &connectTimes(AsyncConnection *connection)
+    {
+        return connection->d->m_times;
+    }
 
     //! AsyncConnection::connectToHost() that \a abort can end at once in every phase (name
     //! lookup, TCP connect, proxy handshake, TLS handshake): the socket is aborted and the call
