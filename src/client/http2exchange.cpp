@@ -45,7 +45,8 @@ constexpr qint64 uploadQueueBytes = 256 * 1024;
     case Http2Stream::Failure::Connection:
         if (stream.connectionProtocolError)
             throw ProtocolError(stream.connectionError, url, QStringLiteral("HTTP/2"));
-        throw NetworkError(stream.connectionError, url);
+        throw NetworkError(Error(Error::Kind::Network, stream.connectionError, url, {},
+                                 int(Error::NetworkFailure::ConnectionClosed)));
     case Http2Stream::Failure::Stream:
     case Http2Stream::Failure::None:
         break;
