@@ -95,13 +95,16 @@ void throwParseError(const ResponseParser &parser, const QUrl &url)
     const QString detail = Protocol::parseErrorName(parser.error());
     switch (parser.error()) {
     case ParseError::ClosedBeforeResponse:
-        throw NetworkError(QStringLiteral("the server closed the connection without responding"),
-                           url, detail);
+        throw NetworkError(Error(Error::Kind::Network,
+                                 QStringLiteral("the server closed the connection without "
+                                                "responding"),
+                                 url, detail, int(Error::NetworkFailure::ConnectionClosed)));
     case ParseError::IncompleteHead:
     case ParseError::IncompleteBody:
         // The connection ended before the framed message did. Qt reports a TCP reset as an
         // ordinary end of stream, so this is a broken connection, not bad HTTP.
-        throw NetworkError(parser.errorMessage(), url, detail);
+        throw NetworkError(Error(Error::Kind::Network, parser.errorMessage(), url, detail,
+                                 int(Error::NetworkFailure::ConnectionClosed)));
     default:
         throw InvalidResponseError(QStringLiteral("invalid response: ") + parser.errorMessage(),
                                    url, detail);

@@ -61,6 +61,21 @@ bool isTlsError(QAbstractSocket::SocketError error)
         || error == QAbstractSocket::SslInvalidUserDataError;
 }
 
+// The errors of a connection carry what failed in Error::code() (Error::NetworkFailure), so that
+// retry classifiers never read a message.
+using Failure = Error::NetworkFailure;
+
+[[noreturn]] void throwNetwork(
+    Failure failure, const QString &message, const QUrl &url, const QString &detail = {})
+{
+    throw NetworkError(Error(Error::Kind::Network, message, url, detail, int(failure)));
+}
+
+[[noreturn]] void throwTls(const QString &message, const QUrl &url, const QString &detail)
+{
+    throw TlsError(Error(Error::Kind::Tls, message, url, detail, int(Failure::TlsHandshake)));
+}
+
 bool isProxyError(QAbstractSocket::SocketError error)
 {
     switch (error) {
@@ -197,7 +212,7 @@ void AsyncConnectionPrivate::throwConnectError() const
     if (m_connectAborted)
         Transport::throwAborted(m_abortedPhase, url);
     if (!m_hostNameMismatch.isEmpty()) {
-        throw TlsError(QStringLiteral("TLS handshake with %1 failed").arg(where), url,
+        throwTls(QStringLiteral("TLS handshake with %1 failed").arg(where), url,
             QStringLiteral("host name verification failed: ") + m_hostNameMismatch);
     }
     if (!m_pinMismatch.isEmpty()) {
@@ -217,19 +232,22 @@ void AsyncConnectionPrivate::throwConnectError() const
         throw NetworkError(
             QStringLiteral("connection to %1 was closed while connecting").arg(where), url);
     if (isTlsError(m_error)) {
-        throw TlsError(
+        throwTls(
             QStringLiteral("TLS handshake with %1 failed").arg(where), url, sslErrorDetail());
     }
     if (isProxyError(m_error)) {
-        throw NetworkError(
+        throwNetwork(m_error == QAbstractSocket::ProxyAuthenticationRequiredError
+                ? Failure::ProxyAuthenticationRequired
+                : Failure::ProxyFailure,
             QStringLiteral("proxy error while connecting to %1").arg(where), url, m_errorString);
     }
     switch (m_error) {
     case QAbstractSocket::ConnectionRefusedError:
-        throw NetworkError(
+        throwNetwork(Failure::ConnectionRefused,
             QStringLiteral("connection refused by %1").arg(where), url, m_errorString);
     case QAbstractSocket::HostNotFoundError:
-        throw NetworkError(QStringLiteral("host not found: %1").arg(where), url, m_errorString);
+        throwNetwork(Failure::HostNotFound, QStringLiteral("host not found: %1").arg(where), url,
+            m_errorString);
     case QAbstractSocket::SocketTimeoutError:
     case QAbstractSocket::ProxyConnectionTimeoutError:
         throw ConnectTimeout(
@@ -238,12 +256,12 @@ void AsyncConnectionPrivate::throwConnectError() const
         break;
     }
     if (m_eof && m_ssl && m_tcpConnected) {
-        throw TlsError(
+        throwTls(
             QStringLiteral("%1 closed the connection during the TLS handshake").arg(where), url,
             sslErrorDetail());
     }
     if (m_eof)
-        throw NetworkError(
+        throwNetwork(Failure::ConnectionClosed,
             QStringLiteral("%1 closed the connection while connecting").arg(where), url);
     throw NetworkError(QStringLiteral("cannot connect to %1").arg(where), url,
         m_errorString.isEmpty() ? QStringLiteral("unknown error") : m_errorString);
@@ -254,22 +272,28 @@ void AsyncConnectionPrivate::throwClosed(const QString &operation) const
     const QString where
         = m_endpoint.isValid() ? m_endpoint.description() : QStringLiteral("(nowhere)");
     QString why;
-    if (!m_socket || (!m_connected && !m_closedLocally))
+    Failure failure = Failure::Unknown;
+    if (!m_socket || (!m_connected && !m_closedLocally)) {
         why = QStringLiteral("not connected");
-    else if (m_closedLocally)
+    } else if (m_closedLocally) {
         why = QStringLiteral("the connection was closed locally");
-    else
+    } else {
         why = QStringLiteral("the peer closed the connection");
-    throw NetworkError(
-        QStringLiteral("cannot %1 %2: %3").arg(operation, where, why), m_endpoint.toUrl());
+        failure = Failure::ConnectionClosed;
+    }
+    throwNetwork(
+        failure, QStringLiteral("cannot %1 %2: %3").arg(operation, where, why), m_endpoint.toUrl());
 }
 
 void AsyncConnectionPrivate::throwSocketError(const QString &operation) const
 {
     const QString message = QStringLiteral("error %1 %2").arg(operation, m_endpoint.description());
     if (isTlsError(m_error))
-        throw TlsError(message, m_endpoint.toUrl(), sslErrorDetail());
-    throw NetworkError(message, m_endpoint.toUrl(), m_errorString);
+        throwTls(message, m_endpoint.toUrl(), sslErrorDetail());
+    // Qt reports a reset (ECONNRESET, EPIPE) as RemoteHostClosedError.
+    throwNetwork(m_error == QAbstractSocket::RemoteHostClosedError ? Failure::ConnectionReset
+                                                                   : Failure::Unknown,
+        message, m_endpoint.toUrl(), m_errorString);
 }
 
 void AsyncConnectionPrivate::checkWritable() const
