@@ -100,8 +100,14 @@ struct REQIVO_EXPORT Endpoint
     QString host; //!< Host name or IP address, as in the URL (IPv6 without brackets).
     quint16 port = 0; //!< TCP port; 0 makes the endpoint invalid.
     //! QNetworkProxy::DefaultProxy follows QNetworkProxy::applicationProxy(); an HttpProxy is
-    //! used as a CONNECT tunnel, a Socks5Proxy as SOCKS5 (with user/password when set).
+    //! used as a CONNECT tunnel (opened by the library, answering a 407 with the proxy's user
+    //! and password, Basic or Digest), a Socks5Proxy as SOCKS5 (with user/password when set).
     QNetworkProxy proxy = QNetworkProxy(QNetworkProxy::DefaultProxy);
+    //! With a plain endpoint (tls false) and an HttpProxy: no tunnel, the connection goes to
+    //! the proxy and carries requests in absolute form (RFC 9112 §3.2.2), which is how the
+    //! session sends http:// requests through an HTTP proxy. Ignored otherwise. Part of the
+    //! pool key ("|absolute"); such an endpoint never offers HTTP/2.
+    bool absoluteForm = false;
     //! Only used when tls is true.
     TlsOptions tlsOptions;
     //! Which HTTP versions a connection offers. HttpVersion::Http2 over TLS: ALPN offers "h2"
@@ -128,10 +134,17 @@ struct REQIVO_EXPORT Endpoint
     QString description() const;
     //! The endpoint as a URL (no path), for Reqivo::Error::url().
     QUrl toUrl() const;
+    //! True when requests go to an HTTP proxy in absolute form (see absoluteForm).
+    bool usesAbsoluteForm() const
+    {
+        return absoluteForm && !tls && proxy.type() == QNetworkProxy::HttpProxy;
+    }
     //! True when connections to this endpoint offer HTTP/2: TLS with httpVersion Http2 or
     //! Http2PriorKnowledge (ALPN), or plain TCP with Http2PriorKnowledge.
     bool offersHttp2() const
     {
+        if (usesAbsoluteForm())
+            return false;
         return tls ? httpVersion != HttpVersion::Http1_1
                    : httpVersion == HttpVersion::Http2PriorKnowledge;
     }

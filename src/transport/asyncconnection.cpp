@@ -224,8 +224,9 @@ void AsyncConnectionPrivate::throwConnectError() const
         throw ConnectTimeout(
             QStringLiteral("connecting to %1 timed out after %2%3")
                 .arg(where, millis(m_connectTimeout),
-                    m_ssl && m_tcpConnected ? QStringLiteral(" (TLS handshake not finished)")
-                                            : QString()),
+                    m_tunnelling                ? QStringLiteral(" (proxy tunnel not open)")
+                        : m_ssl && m_tcpConnected ? QStringLiteral(" (TLS handshake not finished)")
+                                                  : QString()),
             url);
     }
     if (m_closedLocally)
@@ -459,6 +460,10 @@ void AsyncConnectionPrivate::onConnected()
     findPeekableDescriptor();
     // Requests are written whole and answered at once: Nagle would only add latency.
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    if (m_viaHttpProxy) { // openHttpProxyTunnel() carries on
+        wake(m_connectWaiter, nullptr, Result::Woken);
+        return;
+    }
     if (!m_ssl) {
         m_connected = true;
         wake(m_connectWaiter, nullptr, Result::Woken);
@@ -499,6 +504,10 @@ void AsyncConnectionPrivate::onEncrypted()
 
 void AsyncConnectionPrivate::onReadyRead()
 {
+    if (m_tunnelling) { // the proxy's answer to CONNECT
+        wake(m_connectWaiter, nullptr, Result::Woken);
+        return;
+    }
     if (m_readWaiter && m_readWaiter->result == Result::Pending) {
         wake(m_readWaiter, nullptr, Result::Woken); // the read timer runs on (see the header)
         return;
@@ -703,7 +712,11 @@ QCoro::Task<void> AsyncConnectionPrivate::connectAbortable(AsyncConnectionPrivat
             endpoint.toUrl(), QSslSocket::sslLibraryBuildVersionString());
     }
     dd->createSocket();
-    dd->m_socket->setProxy(endpoint.proxy);
+    // An HTTP proxy is spoken to here (httpproxytunnel.cpp), not by Qt's socket: CONNECT or
+    // absolute form, and a 407 answered with Basic or Digest.
+    dd->m_viaHttpProxy = endpoint.proxy.type() == QNetworkProxy::HttpProxy;
+    dd->m_socket->setProxy(
+        dd->m_viaHttpProxy ? QNetworkProxy(QNetworkProxy::NoProxy) : endpoint.proxy);
     dd->m_connectTimeout = timeout;
     dd->m_times.start = std::chrono::steady_clock::now();
     qCDebug(lcConnection) << "connection" << dd->m_id << "connecting to" << endpoint.description();
@@ -724,12 +737,17 @@ QCoro::Task<void> AsyncConnectionPrivate::connectAbortable(AsyncConnectionPrivat
                 QByteArray(QSslConfiguration::NextProtocolHttp1_1)});
         dd->m_ssl->setSslConfiguration(config);
         dd->m_ssl->setPeerVerifyName(endpoint.host);
-        dd->m_ssl->connectToHostEncrypted(endpoint.host, endpoint.port);
-    } else {
-        dd->m_socket->connectToHost(endpoint.host, endpoint.port);
     }
+    if (dd->m_viaHttpProxy)
+        dd->m_socket->connectToHost(endpoint.proxy.hostName(), endpoint.proxy.port());
+    else if (dd->m_ssl)
+        dd->m_ssl->connectToHostEncrypted(endpoint.host, endpoint.port);
+    else
+        dd->m_socket->connectToHost(endpoint.host, endpoint.port);
     --dd->m_inCall;
     dd->armTimer(dd->m_connectTimer, timeout);
+    if (dd->m_viaHttpProxy)
+        co_await openHttpProxyTunnel(dd);
 
     while (!dd->m_connected) {
         if (dd->m_failed || dd->m_eof || dd->m_closedLocally || dd->m_connectTimedOut
@@ -758,6 +776,9 @@ void AsyncConnectionPrivate::abortConnect()
     if (m_socket->state() == QAbstractSocket::HostLookupState)
         m_abortedPhase = QStringLiteral("looking up the host name of %1").arg(where);
     else if (m_socket->state() == QAbstractSocket::ConnectingState && viaProxy)
+        m_abortedPhase
+            = QStringLiteral("connecting to %1 (TCP connect or proxy handshake)").arg(where);
+    else if (m_viaHttpProxy && m_tcpConnected && !m_connected && (m_tunnelling || !m_ssl))
         m_abortedPhase
             = QStringLiteral("connecting to %1 (TCP connect or proxy handshake)").arg(where);
     else if (m_ssl && m_tcpConnected && !m_connected)

@@ -144,6 +144,11 @@ public:
         std::chrono::milliseconds timeout, std::shared_ptr<Transport::AbortSignal> abort);
     //! The abort handler of connect(): closes the socket and wakes the connecting coroutine.
     void abortConnect();
+    //! The part of connectAbortable() after the socket was told to connect to an HttpProxy
+    //! (httpproxytunnel.cpp): waits for TCP, then, unless the endpoint uses absolute form,
+    //! opens a CONNECT tunnel (answering a 407 with the proxy's credentials) and starts TLS
+    //! in it for a TLS endpoint.
+    static QCoro::Task<void> openHttpProxyTunnel(AsyncConnectionPrivate *dd);
 
     void createSocket();
     void armTimer(QBasicTimer &timer, std::chrono::milliseconds timeout);
@@ -237,6 +242,8 @@ public:
     bool m_closedEmitted = false;
     bool m_connectTimedOut = false;
     bool m_connectAborted = false; //!< connect() was ended by its AbortSignal
+    bool m_viaHttpProxy = false; //!< the socket goes to an HTTP proxy (openHttpProxyTunnel())
+    bool m_tunnelling = false; //!< a CONNECT exchange with the proxy is under way
     QString m_abortedPhase; //!< what the connect was doing then, for the message
     //! Why the certificate does not match the host (RFC 9525); set means the connect failed.
     QString m_hostNameMismatch;

@@ -217,6 +217,8 @@ QString Endpoint::key() const
             }
         }
     }
+    if (usesAbsoluteForm())
+        key += QStringLiteral("|absolute");
     if (tls && !tlsOptions.isDefault())
         key += QStringLiteral("|tls=") + QString::fromLatin1(tlsOptions.poolKey());
     if (offersHttp2())
@@ -236,7 +238,8 @@ QUrl Endpoint::toUrl() const
 bool operator==(const Endpoint &a, const Endpoint &b)
 {
     return a.tls == b.tls && a.port == b.port && a.host == b.host && a.proxy == b.proxy
-        && (!a.tls || a.tlsOptions == b.tlsOptions) && a.offersHttp2() == b.offersHttp2();
+        && (!a.tls || a.tlsOptions == b.tlsOptions) && a.offersHttp2() == b.offersHttp2()
+        && a.usesAbsoluteForm() == b.usesAbsoluteForm();
 }
 
 QString httpVersionName(HttpVersion version)
