@@ -179,6 +179,14 @@ void AsyncSession::setHttp1OnlyHosts(const QStringList &hosts)
     d->core->http1OnlyHosts = lower;
     d->core->forgetEndpoint();
 }
+RetryPolicy AsyncSession::retryPolicy() const
+{
+    return d->core->retryPolicy ? *d->core->retryPolicy : RetryPolicy::none();
+}
+void AsyncSession::setRetryPolicy(const RetryPolicy &policy)
+{
+    d->core->retryPolicy = std::make_shared<const RetryPolicy>(policy);
+}
 QNetworkProxy AsyncSession::proxy() const { return d->core->proxy; }
 void AsyncSession::setProxy(const QNetworkProxy &proxy)
 {
@@ -336,6 +344,8 @@ Client::ExchangeSettings exchangeSettings(const SessionCore &core, const Request
     settings.downloadProgress = std::move(control.downloadProgress);
     settings.redirectsFollowed = follow;
     settings.httpVersion = opts.httpVersion;
+    settings.retry = opts.retry ? std::make_shared<const RetryPolicy>(*opts.retry)
+                                : core.retryPolicy;
     if (!Timeout::isNoLimit(settings.timeout.total))
         settings.deadline = Clock::now() + settings.timeout.total;
     return settings;
@@ -363,7 +373,8 @@ QByteArray serializeHead(const QByteArray &method, const QUrl &url, const Header
 // last-stream-id: never processed), up to maxRefusals times, if the body can be sent again.
 QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> core,
                                                    QByteArray method, QUrl url, Headers fields,
-                                                   Body body, Client::ExchangeSettings settings)
+                                                   Body body, Client::ExchangeSettings settings,
+                                                   Client::ExchangeProgress *progressOut)
 {
     constexpr int maxRefusals = 3;
     const QByteArray head = serializeHead(method, url, fields, body);
@@ -431,6 +442,8 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         } catch (const ProtocolError &) {
             failure = std::current_exception();
         }
+        if (progressOut)
+            *progressOut = progress; // for the retry policy (retry.cpp)
         core->checkOpen(url);
         if (cancel)
             cancel->check(url);
@@ -584,8 +597,8 @@ QCoro::Task<Response> AsyncSessionPrivate::pipeline(std::shared_ptr<SessionCore>
     const QByteArray firstCookie = currentFields.value("cookie").toByteArray();
 
     while (true) {
-        Response response = co_await sendHop(core, currentMethod, currentUrl, currentFields,
-                                             body, settings);
+        Response response = co_await sendWithRetries(core, currentMethod, currentUrl,
+                                                     currentFields, body, settings);
         core->checkOpen(currentUrl);
         if (core->keepCookies)
             core->jar->storeFromResponse(currentUrl, response.headers());

@@ -7,6 +7,7 @@
 #include <Reqivo/errors.h>
 
 #include "exchange_p.h"
+#include "retry_p.h"
 
 #include <QPointer>
 
@@ -39,6 +40,10 @@ struct SessionCore
     std::shared_ptr<EventListener> listener; //!< setEventListener(); null: none
     std::unique_ptr<CookieJar> jar;
     bool keepCookies = true;
+    //! setRetryPolicy(); null: none (RetryPolicy::none()).
+    std::shared_ptr<const RetryPolicy> retryPolicy;
+    //! The per-host retry budgets of the session's requests (retry.cpp).
+    Client::RetryBudgets retryBudgets;
     // Owned here, or borrowed (AsyncRequest); null once the session is gone.
     QPointer<AsyncConnectionPool> pool;
     std::unique_ptr<AsyncConnectionPool> ownedPool;
@@ -118,9 +123,17 @@ private:
     static QCoro::Task<Response> traced(std::shared_ptr<SessionCore> core, QByteArray method,
                                         QUrl url, RequestOptions opts, CallControl control,
                                         std::shared_ptr<Client::CallTrace> trace);
+    //! One hop under settings.retry (retry.cpp): sendHop() until the policy says stop. The
+    //! response's attempts(), or the error's, counts the tries.
+    static QCoro::Task<Response> sendWithRetries(std::shared_ptr<SessionCore> core,
+                                                 QByteArray method, QUrl url, Headers fields,
+                                                 Body body, Client::ExchangeSettings settings);
+
+    //! One attempt of a hop; how far a failed exchange got goes to *progress when given.
     static QCoro::Task<Response> sendHop(std::shared_ptr<SessionCore> core, QByteArray method,
                                          QUrl url, Headers fields, Body body,
-                                         Client::ExchangeSettings settings);
+                                         Client::ExchangeSettings settings,
+                                         Client::ExchangeProgress *progress = nullptr);
     static QCoro::Task<ConnectionLease> lease(SessionCore &core, const Endpoint &endpoint,
                                               const QUrl &url,
                                               const Client::ExchangeSettings &settings,

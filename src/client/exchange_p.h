@@ -13,6 +13,7 @@
 #include <Reqivo/errors.h>
 #include <Reqivo/limits.h>
 #include <Reqivo/response.h>
+#include <Reqivo/retrypolicy.h>
 #include <Reqivo/timeout.h>
 #include <Reqivo/timings.h>
 
@@ -66,6 +67,8 @@ struct ExchangeSettings
     bool upgradeRequested = false;
     //! The request's own HTTP version policy (RequestOptions::httpVersion), if any.
     std::optional<HttpVersion> httpVersion;
+    //! The retry policy (RequestOptions::retry, else the session's); null: none.
+    std::shared_ptr<const RetryPolicy> retry;
     //! The current attempt's start and its connection phases, for Response::timings()
     //! (calltrace_p.h: startAttempt(), connectionAcquired()).
     Clock::time_point attemptStart;
