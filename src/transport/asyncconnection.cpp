@@ -480,8 +480,9 @@ void AsyncConnectionPrivate::onEncrypted()
         || Transport::certificateMatchesHostName(
             m_ssl->peerCertificate(), m_endpoint.host, &m_hostNameMismatch);
     if (!hostNameOk
-        || !Transport::checkPins(m_ssl->peerCertificateChain(), m_endpoint.tlsOptions,
-            m_endpoint.host, &m_pinMismatch)) {
+        || (!m_endpoint.tlsOptions.pins.isEmpty()
+            && !Transport::checkPins(m_ssl->peerCertificateChain(), m_endpoint.tlsOptions,
+                m_endpoint.host, &m_pinMismatch))) {
         qCDebug(lcConnection) << "connection" << m_id << "to" << m_endpoint.description()
                               << "certificate does not match:"
                               << (hostNameOk ? m_pinMismatch : m_hostNameMismatch);

@@ -19,7 +19,13 @@
 #   wildcard.pem/.key           SAN DNS:*.wild.reqivo.test (tests resolve *.reqivo.test to
 #                               127.0.0.1 inside the test process)
 #
-# EC P-256 keys, so the whole set takes well under a second. Idempotent: an existing, complete
+# Certificate pinning (key types other than EC, and the pins openssl computes):
+#   rsa-server.pem/.key         RSA 2048 key, signed by the CA, same SANs as server.pem
+#   ed25519-server.pem/.key     Ed25519 key, signed by the CA, same SANs as server.pem
+#   NAME.pin                    "sha256//BASE64" of the SubjectPublicKeyInfo of NAME.pem, for
+#                               ca, server, rsa-server, ed25519-server, other-ca, other-server
+#
+# EC P-256 keys (but one RSA key), so the whole set takes well under a second. Idempotent: an existing, complete
 # set that is valid for at least another day is left alone. The files appear atomically (made
 # in a temporary directory, then moved), so concurrent runs never see half a set.
 set -euo pipefail
@@ -32,7 +38,9 @@ files=(ca.pem ca.key server.pem server.key client.pem client.key other-ca.pem ot
        other-server.pem other-server.key expired.pem expired.key wronghost.pem wronghost.key
        cn-not-san.pem cn-not-san.key cn-only.pem cn-only.key ip-in-cn.pem ip-in-cn.key
        ip-as-dns.pem ip-as-dns.key partial-wildcard.pem partial-wildcard.key
-       wildcard.pem wildcard.key)
+       wildcard.pem wildcard.key rsa-server.pem rsa-server.key ed25519-server.pem
+       ed25519-server.key ca.pin server.pin rsa-server.pin ed25519-server.pin other-ca.pin
+       other-server.pin)
 complete=1
 for f in "${files[@]}"; do [[ -s $out/$f ]] || complete=0; done
 if ((complete)) && openssl x509 -in "$out/server.pem" -noout -checkend 86400 >/dev/null 2>&1; then
@@ -44,7 +52,20 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 exec 3>&2 2>openssl.log
 
-newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
+newkey() { # the key type is $keytype: ec (default), rsa or ed25519
+    case ${keytype:-ec} in
+    rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" ;;
+    ed25519) openssl genpkey -algorithm ED25519 -out "$1" ;;
+    *) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" ;;
+    esac
+}
+
+pin() { # pin NAME: NAME.pin, computed the way curl's documentation computes a --pinnedpubkey
+    local digest
+    digest=$(openssl x509 -in "$1.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+        openssl dgst -sha256 -binary | openssl base64 -A) || return 1
+    printf 'sha256//%s\n' "$digest" >"$1.pin"
+}
 
 ca() { # ca NAME "Common Name"
     newkey "$1.key"
@@ -76,6 +97,10 @@ if ! {
     leaf ip-as-dns ca "reqivo test" "DNS:127.0.0.1" serverAuth &&
     leaf partial-wildcard ca "partial wildcard" "DNS:f*.wild.reqivo.test" serverAuth &&
     leaf wildcard ca "*.wild.reqivo.test" "DNS:*.wild.reqivo.test" serverAuth &&
+    keytype=rsa leaf rsa-server ca localhost "$local_sans" serverAuth &&
+    keytype=ed25519 leaf ed25519-server ca localhost "$local_sans" serverAuth &&
+    pin ca && pin server && pin rsa-server && pin ed25519-server && pin other-ca &&
+    pin other-server &&
     # openssl x509 in 3.0 cannot back-date a certificate, `openssl ca` can (-startdate/-enddate).
     newkey expired.key &&
     openssl req -new -key expired.key -out expired.csr -subj "/O=Reqivo tests/CN=localhost" &&
