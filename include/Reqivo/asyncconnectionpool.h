@@ -24,6 +24,7 @@
 #include <QString>
 
 #include <QCoroTask>
+#include <QList>
 
 #include <chrono>
 #include <memory>
@@ -103,6 +104,32 @@ struct PoolOptions
     friend bool operator==(const PoolOptions &, const PoolOptions &) = default;
 };
 
+//! What an AsyncConnectionPool holds and has done for one origin (one Endpoint::key(): scheme,
+//! host, port, proxy and TLS settings), from AsyncConnectionPool::statistics(). The first four
+//! are counts at the time of the call; opened, reused and closed count from the pool's start.
+struct PoolOriginStatistics
+{
+    //! The origin as debugSummary() shows it: "https://example.com:443", "... via http proxy
+    //! p:3128", "... tls=ab12cd34" for non-default TLS options.
+    QString origin;
+    int idle = 0; //!< Idle connections, ready to be reused.
+    //! Connections checked out or connecting; an HTTP/2 connection counts for as long as it
+    //! lives, whatever the number of its streams.
+    int active = 0;
+    //! acquire() calls queued for a slot (requests waiting for a free HTTP/2 stream are not).
+    int waiting = 0;
+    int http2 = 0; //!< The live HTTP/2 connections among the active ones.
+    //! Connections the pool started to open (a connect that failed counts, and as closed).
+    qint64 opened = 0;
+    //! Requests that were given an existing connection: an idle one, or a further stream on
+    //! an HTTP/2 connection.
+    qint64 reused = 0;
+    qint64 closed = 0; //!< Connections that left the pool, closed for whatever reason.
+
+    //! Equal when every field is.
+    friend bool operator==(const PoolOriginStatistics &, const PoolOriginStatistics &) = default;
+};
+
 //! Keep-alive connections of one thread, by Endpoint (AsyncSession::pool()).
 //!
 //! acquire() hands out the most recently used idle connection that is still usable (LIFO), or
@@ -148,6 +175,9 @@ public:
     int totalCount() const;
     //! acquire() calls waiting for a slot.
     int waitingCount() const;
+    //! Per origin, sorted by PoolOriginStatistics::origin: every origin the pool has opened a
+    //! connection to (or queued a caller for) since it was made.
+    QList<PoolOriginStatistics> statistics() const;
     //! One line, e.g. "http://127.0.0.1:8080 idle=2 active=1 | total=3/100 waiting=0".
     //! Endpoints are sorted; an empty pool reads "no connections | total=0/100 waiting=0".
     QString debugSummary() const;

@@ -602,6 +602,16 @@ void Http2Registry::closeIdle()
     }
 }
 
+void Http2Registry::addStatistics(const QString &key, PoolOriginStatistics &statistics) const
+{
+    const auto it = m_origins.find(key);
+    if (it == m_origins.end())
+        return;
+    for (const std::shared_ptr<Http2Connection> &connection : it->second->connections)
+        statistics.http2 += connection->isAlive() ? 1 : 0;
+    statistics.reused += it->second->streamsReused;
+}
+
 // --- routeHttp2 --------------------------------------------------------------------------------
 
 namespace {
@@ -674,6 +684,7 @@ QCoro::Task<Http2Route> routeHttp2(QPointer<AsyncConnectionPool> pool, Endpoint 
         if (!fresh) {
             if (std::shared_ptr<Http2Connection> c = pickConnection(*origin)) {
                 if (!c->needsLivenessCheck()) {
+                    ++origin->streamsReused;
                     Http2Route route;
                     route.h2 = std::move(c);
                     co_return route;
@@ -691,6 +702,7 @@ QCoro::Task<Http2Route> routeHttp2(QPointer<AsyncConnectionPool> pool, Endpoint 
                         poolTimeout();
                 }
                 if (c->isAlive() && !c->livenessCheckPending() && c->hasCapacity()) {
+                    ++origin->streamsReused;
                     Http2Route route;
                     route.h2 = std::move(c);
                     co_return route;

@@ -78,6 +78,8 @@ struct Http2Origin : std::enable_shared_from_this<Http2Origin>
     bool negotiating = false; //!< a first connection is being made and its ALPN is unknown
     bool http1 = false; //!< the last connection made for this key chose HTTP/1.1
     bool closed = false; //!< the pool is gone
+    //! Requests given a stream on an existing connection (AsyncConnectionPool::statistics()).
+    qint64 streamsReused = 0;
     Transport::WaitQueue changed;
 
     //! Wakes the waiters from the event loop (never inside the caller).
@@ -246,6 +248,7 @@ public:
     static Http2Registry &of(AsyncConnectionPool &pool);
     std::shared_ptr<Http2Origin> origin(const QString &key);
     void closeIdle() override;
+    void addStatistics(const QString &key, PoolOriginStatistics &statistics) const override;
 
 private:
     std::unordered_map<QString, std::shared_ptr<Http2Origin>> m_origins;

@@ -617,6 +617,21 @@ void AsyncConnectionPool::setSharedStore(std::shared_ptr<Transport::SharedConnec
     d->m_store = std::move(store);
 }
 
+QList<PoolOriginStatistics> AsyncConnectionPool::statistics() const
+{
+    QList<PoolOriginStatistics> all = d->m_state.statistics();
+    for (PoolOriginStatistics &s : all) {
+        if (d->m_http2)
+            d->m_http2->addStatistics(s.origin, s);
+        s.origin = Transport::PoolState::labelForKey(s.origin);
+    }
+    std::sort(all.begin(), all.end(),
+        [](const PoolOriginStatistics &a, const PoolOriginStatistics &b) {
+            return a.origin < b.origin;
+        });
+    return all;
+}
+
 QString AsyncConnectionPool::debugSummary() const
 {
     return d->m_state.summary();

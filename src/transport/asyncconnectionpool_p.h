@@ -47,6 +47,12 @@ public:
     virtual ~PoolExtension() = default;
     //! AsyncConnectionPool::clear(): close the connections that carry no request.
     virtual void closeIdle() = 0;
+    //! AsyncConnectionPool::statistics(): adds what this layer knows of the origin \a key.
+    virtual void addStatistics(const QString &key, PoolOriginStatistics &statistics) const
+    {
+        Q_UNUSED(key);
+        Q_UNUSED(statistics);
+    }
 };
 
 //! What a lease knows of its pool, safely from any thread (see the header comment).

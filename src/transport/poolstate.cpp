@@ -35,7 +35,10 @@ void PoolState::dropIdle(Host &host, std::size_t index, std::vector<quint64> &to
 {
     const quint64 slot = host.idle[index].slot;
     host.idle.erase(host.idle.begin() + std::ptrdiff_t(index));
-    m_slots.erase(slot);
+    if (const auto it = m_slots.find(slot); it != m_slots.end()) {
+        ++m_counters[it->second.key].closed;
+        m_slots.erase(it);
+    }
     --m_total;
     toClose.push_back(slot);
 }
@@ -74,6 +77,7 @@ std::optional<PoolState::Grant> PoolState::tryServe(const QString &key, bool fre
             h.idle.pop_back();
             ++h.active;
             m_slots[entry.slot].idle = false;
+            ++m_counters[key].reused;
             return Grant {0, Outcome::Reuse, entry.slot};
         }
     }
@@ -99,6 +103,7 @@ std::optional<PoolState::Grant> PoolState::tryServe(const QString &key, bool fre
     ++h.active;
     ++m_total;
     m_slots.emplace(slot, Slot {key, false});
+    ++m_counters[key].opened;
     return Grant {0, Outcome::Create, slot};
 }
 
@@ -157,6 +162,7 @@ void PoolState::remove(quint64 slot)
     }
     m_slots.erase(it);
     --m_total;
+    ++m_counters[key].closed;
     pruneHost(key);
 }
 
@@ -310,6 +316,35 @@ QString PoolState::labelForKey(const QString &key)
         }
     }
     return label;
+}
+
+QList<PoolOriginStatistics> PoolState::statistics() const
+{
+    std::unordered_map<QString, PoolOriginStatistics> byKey;
+    for (const auto &[key, counters] : m_counters) {
+        PoolOriginStatistics &s = byKey[key];
+        s.opened = counters.opened;
+        s.reused = counters.reused;
+        s.closed = counters.closed;
+    }
+    for (const auto &[key, host] : m_hosts) {
+        PoolOriginStatistics &s = byKey[key];
+        s.idle = int(host.idle.size());
+        s.active = host.active;
+    }
+    for (const Waiter &w : m_waiters)
+        ++byKey[w.key].waiting;
+    QList<PoolOriginStatistics> out;
+    out.reserve(qsizetype(byKey.size()));
+    for (auto &[key, s] : byKey) {
+        s.origin = key;
+        out.append(std::move(s));
+    }
+    std::sort(out.begin(), out.end(), [](const PoolOriginStatistics &a,
+                                          const PoolOriginStatistics &b) {
+        return a.origin < b.origin;
+    });
+    return out;
 }
 
 QString PoolState::summary() const

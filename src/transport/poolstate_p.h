@@ -101,6 +101,9 @@ public:
     int activeCount(const QString &key) const;
     int totalCount() const { return m_total; }
     int waitingCount() const { return int(m_waiters.size()); }
+    //! Per key (PoolOriginStatistics::origin holds the key): idle, active, waiting and the
+    //! cumulative opened (Create), reused (Reuse) and closed (a slot removed or dropped).
+    QList<PoolOriginStatistics> statistics() const;
     //! "http://a:80 idle=1 active=2, http://b:80 idle=0 active=1 | total=4/100 waiting=3"
     QString summary() const;
     //! The readable form of a key for summary(): "http://h:80 via socks5 proxy p:1080
@@ -131,6 +134,13 @@ private:
         QString key;
         bool fresh;
     };
+    //! statistics()' cumulative counts of a key; kept after its last slot is gone.
+    struct Counters
+    {
+        qint64 opened = 0;
+        qint64 reused = 0;
+        qint64 closed = 0;
+    };
 
     std::optional<Grant> tryServe(const QString &key, bool fresh, Millis now,
         const AliveCheck &alive, std::vector<quint64> &toClose);
@@ -143,6 +153,7 @@ private:
     std::unordered_map<QString, Host> m_hosts;
     std::unordered_map<quint64, Slot> m_slots;
     std::deque<Waiter> m_waiters;
+    std::unordered_map<QString, Counters> m_counters;
     int m_total = 0;
     quint64 m_nextSlot = 1;
     quint64 m_nextWaiter = 1;

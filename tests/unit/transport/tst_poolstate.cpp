@@ -48,6 +48,46 @@ private Q_SLOTS:
         QCOMPARE(state.nextExpiry(), std::nullopt);
     }
 
+    // statistics(): counts now, and opened/reused/closed since the start, per key; a key's
+    // counters stay after its last connection is gone.
+    void statisticsPerKey()
+    {
+        PoolState state(caps(1, 100, 10ms));
+        QVERIFY(state.statistics().isEmpty());
+        const auto a1 = take(state, A); // opened
+        const auto b1 = take(state, B); // opened
+        const auto a2 = take(state, A); // waits: one per host
+        QCOMPARE(a2.outcome, Outcome::Wait);
+        QList<Reqivo::PoolOriginStatistics> stats = state.statistics();
+        QCOMPARE(stats.size(), 2);
+        QCOMPARE(stats[0].origin, A);
+        QCOMPARE(stats[0].active, 1);
+        QCOMPARE(stats[0].waiting, 1);
+        QCOMPARE(stats[0].opened, 1);
+        QCOMPARE(stats[1].origin, B);
+        QCOMPARE(stats[1].waiting, 0);
+
+        state.release(a1.slot, 1ms);
+        const auto actions = state.schedule(1ms); // the waiter reuses a1's connection
+        QCOMPARE(actions.grants.size(), size_t(1));
+        QCOMPARE(actions.grants[0].outcome, Outcome::Reuse);
+        state.release(a1.slot, 2ms);
+        state.remove(b1.slot); // B's connection failed
+        QCOMPARE(state.expire(100ms).size(), size_t(1)); // A's idle one expires
+        stats = state.statistics();
+        QCOMPARE(stats.size(), 2);
+        QCOMPARE(stats[0].origin, A);
+        QCOMPARE(stats[0].idle, 0);
+        QCOMPARE(stats[0].active, 0);
+        QCOMPARE(stats[0].waiting, 0);
+        QCOMPARE(stats[0].opened, 1);
+        QCOMPARE(stats[0].reused, 1);
+        QCOMPARE(stats[0].closed, 1);
+        QCOMPARE(stats[1].opened, 1);
+        QCOMPARE(stats[1].reused, 0);
+        QCOMPARE(stats[1].closed, 1);
+    }
+
     void createThenReuseLastInFirstOut()
     {
         PoolState state(caps(10, 100));
