@@ -13,6 +13,7 @@
 #include <Reqivo/cookiejar.h>
 
 #include "asyncsession_p.h"
+#include "authstep_p.h"
 #include "calltrace_p.h"
 #include "exchange_p.h"
 #include "http2connection_p.h"
@@ -152,6 +153,7 @@ void AsyncSession::clearAuth()
 {
     d->core->authorization.clear();
     d->core->authorizationError.clear();
+    d->core->digest.reset();
 }
 
 TlsOptions AsyncSession::tlsOptions() const { return d->core->tlsOptions; }
@@ -285,7 +287,9 @@ QByteArray requestAuthorization(const Credentials &credentials, const QUrl &url)
     try {
         switch (credentials.scheme) {
         case Credentials::Scheme::None:
+            return {};
         case Credentials::Scheme::Digest: // answers a challenge; nothing sent before one
+            Client::checkDigestCredentials(credentials.user, credentials.password);
             return {};
         case Credentials::Scheme::Basic:
             return Client::basicAuthorization(credentials.user, credentials.password);
@@ -596,10 +600,30 @@ QCoro::Task<Response> AsyncSessionPrivate::pipeline(std::shared_ptr<SessionCore>
     const QUrl firstUrl = currentUrl;
     const QByteArray firstCookie = currentFields.value("cookie").toByteArray();
 
+    Client::AuthContext auth = Client::makeAuthContext(opts.credentials, core->digest,
+                                                       core->authenticator, prepared.authOrigin);
+
     while (true) {
         Response response = co_await sendWithRetries(core, currentMethod, currentUrl,
                                                      currentFields, body, settings);
         core->checkOpen(currentUrl);
+        // --- auth step: a 401 (or an HTTP proxy's 407) answered once, see authstep_p.h --------
+        if (response.status() == 401 || response.status() == 407) {
+            const QNetworkProxy via
+                    = Client::absoluteFormProxy(*core, currentUrl, settings.httpVersion);
+            if (Client::mayAnswer(response.status(), auth, via)) {
+                // The same sending as above, through the retry loop.
+                const Client::ResendHop resend = [&](Headers f, const Response &challenged) {
+                    Client::prepareReplay(*core, prepared.jarCookie, f, currentUrl, challenged);
+                    return sendWithRetries(core, currentMethod, currentUrl, std::move(f), body,
+                                           settings);
+                };
+                response = co_await Client::authenticate(&auth, currentMethod, currentUrl,
+                                                         currentFields, body.isReplayable(), via,
+                                                         std::move(response), resend);
+                core->checkOpen(currentUrl);
+            }
+        }
         if (core->keepCookies)
             core->jar->storeFromResponse(currentUrl, response.headers());
 

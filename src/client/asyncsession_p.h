@@ -29,6 +29,9 @@ struct SessionCore
     int maxRedirects = defaultMaxRedirects;
     bool decompress = true;
     QByteArray authorization; // "Basic ..." / "Bearer ..."; empty: none
+    //! setDigestAuth(): answers Digest challenges (authstep.cpp); unset: none.
+    std::optional<Credentials> digest;
+    Authenticator authenticator; //!< setAuthenticator(); empty: none
     //! Why the credentials last set were refused; every request fails with it until replaced.
     QString authorizationError;
     TlsOptions tlsOptions;
@@ -77,6 +80,7 @@ struct SessionCore
     {
         authorization.clear();
         authorizationError.clear();
+        digest.reset();
         try {
             authorization = build();
         } catch (const RequestError &e) {
