@@ -20,6 +20,8 @@ ok      GET/HEAD by path:
           /large/N           N bytes, byte i = i % 251, with content-length
           /trailers          body "hello /trailers", then trailers x-checksum: its SHA-256 (hex)
           /status/N          status N, empty body
+          /once/N            status N (empty body, retry-after: 0) the first time this exact
+                             path is asked for, then the usual answer
           /redirect-h1?to=U  302 with Location U (also /redirect?to=U&status=N)
           /headers           the request's header fields as a JSON object (pseudo-headers too;
                              repeated names joined with ", ", cookie crumbs with "; ")
@@ -445,6 +447,12 @@ class Connection:
                                  end_stream=True)
             self.finished(stream)
             return await self.drain()
+        if path.startswith("/once/") and len(parts) == 3 and parts[2].isdigit() \
+                and stream.path not in SEEN_PATHS:
+            SEEN_PATHS.add(stream.path)
+            return await self.send_headers(stream, int(parts[2]),
+                                           [("content-length", "0"), ("retry-after", "0")],
+                                           end=True)
         if path.startswith("/status/") and len(parts) == 3 and parts[2].isdigit():
             status = int(parts[2])
             no_body = status < 200 or status in (204, 304)

@@ -7,6 +7,7 @@
 //
 //   *.slow.reqivo.test   the lookup blocks until SlowLookups::release() (or the gate's end):
 //                        a name resolution that hangs, deterministically, with no network;
+//   *.unknown.reqivo.test  no such name (EAI_NONAME), at once: an unknown host;
 //   *.reqivo.test        any other: 127.0.0.1 (for certificates with wildcard names);
 //
 // and every other name goes to the C library as usual. Only loopback addresses come out.
@@ -111,6 +112,8 @@ extern "C" __attribute__((visibility("default"))) int getaddrinfo(
             ReqivoTest::SlowLookups::wait();
             return EAI_NONAME;
         }
+        if (ReqivoTest::endsWith(name, "unknown.reqivo.test"))
+            return EAI_NONAME;
         if (ReqivoTest::endsWith(name, "reqivo.test")) {
             addrinfo loopback {};
             loopback.ai_family = AF_INET;
