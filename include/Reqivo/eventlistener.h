@@ -48,7 +48,9 @@ struct REQIVO_EXPORT RequestEvent
                             //!< (true when it went back to the pool, false when closed).
         Redirect, //!< A redirect is followed to `location`.
         RetryDecision, //!< The retry policy decided: `retry`, `reason`, `delay`.
-        AuthChallenge, //!< A 401/407 challenge was answered: `status`, `scheme`.
+        //! A 401/407 challenge was answered and the hop goes again: `status`, `scheme` (the
+        //! answer's, empty when an Authenticator answered with other fields).
+        AuthChallenge,
         CallEnd, //!< The request returned its response (a streamed body may still be read).
         CallFailed, //!< The request threw `error`.
         CallCancelled, //!< The request was cancelled (Reply::abort(), cancelWith(), session
@@ -60,8 +62,8 @@ struct REQIVO_EXPORT RequestEvent
     quint64 callId = 0;
     QByteArray method; //!< "GET", ... (of the current hop)
     QUrl url; //!< The current hop's URL, without user info.
-    //! The attempt of the current hop the event belongs to, from 1 (0 for call events before
-    //! the first attempt).
+    //! The attempt of the current hop the event belongs to, from 1: every try on the wire
+    //! counts, the resend on a fresh connection after a stale reused one too (0 for CallStart).
     int attempt = 0;
     //! When it happened. Connection phases are told when the connection is acquired, with the
     //! times they happened (docs/observability.md).
@@ -79,7 +81,7 @@ struct REQIVO_EXPORT RequestEvent
     qint64 bytes = -1; //!< RequestBodySent, ResponseBodyEnd
     QUrl location; //!< Redirect: where to, without user info
     bool retry = false; //!< RetryDecision: the attempt is followed by another one
-    QString reason; //!< RetryDecision: why (or why not); AuthChallenge: the realm, if any
+    QString reason; //!< RetryDecision: why (or why not), see docs/resilience.md
     std::chrono::milliseconds delay{0}; //!< RetryDecision: the backoff before the next attempt
     QByteArray scheme; //!< AuthChallenge: "Basic", "Digest", ...
     Error error; //!< CallFailed, CallCancelled

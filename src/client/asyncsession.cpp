@@ -614,6 +614,7 @@ QCoro::Task<Response> AsyncSessionPrivate::pipeline(std::shared_ptr<SessionCore>
             if (Client::mayAnswer(response.status(), auth, via)) {
                 // The same sending as above, through the retry loop.
                 const Client::ResendHop resend = [&](Headers f, const Response &challenged) {
+                    Client::traceAuthAnswer(settings, challenged.status(), f);
                     Client::prepareReplay(*core, prepared.jarCookie, f, currentUrl, challenged);
                     return sendWithRetries(core, currentMethod, currentUrl, std::move(f), body,
                                            settings);

@@ -199,5 +199,19 @@ void connectionAcquired(ExchangeSettings &settings, AsyncConnection *connection,
     trace->emit(acquired);
 }
 
+void traceAuthAnswer(const ExchangeSettings &settings, int status, const Headers &fields)
+{
+    CallTrace *trace = settings.trace.get();
+    if (!trace)
+        return;
+    RequestEvent e = trace->event(RequestEvent::Type::AuthChallenge);
+    e.status = status;
+    const QByteArrayView answer
+            = fields.value(status == 407 ? "proxy-authorization" : "authorization");
+    const qsizetype space = answer.indexOf(' ');
+    e.scheme = (space < 0 ? answer : answer.first(space)).toByteArray();
+    trace->emit(e);
+}
+
 } // namespace Client
 } // namespace Reqivo

@@ -60,6 +60,10 @@ void startAttempt(ExchangeSettings &settings);
 //! end, the connection's phases with the times they happened, and the acquisition.
 void connectionAcquired(ExchangeSettings &settings, AsyncConnection *connection, bool reused);
 
+//! A 401 (407) with \a status was answered: the hop goes again with \a fields. Tells the trace,
+//! if any, with the scheme of the answer's Authorization (Proxy-Authorization).
+void traceAuthAnswer(const ExchangeSettings &settings, int status, const Headers &fields);
+
 //! Microseconds from the attempt's start to \a t (zero for a time point never set).
 std::chrono::microseconds sinceAttemptStart(const ExchangeSettings &settings,
                                             Clock::time_point t);

@@ -11,6 +11,7 @@
 #include <Reqivo/Body>
 #include <Reqivo/EventListener>
 #include <Reqivo/Reply>
+#include <Reqivo/RetryPolicy>
 #include <Reqivo/Session>
 #include <Reqivo/asyncconnectionpool.h>
 
@@ -349,6 +350,77 @@ private Q_SLOTS:
             }
             // The final hop's timings: over the reused connection.
             CO_VERIFY(o.response.timings().reusedConnection);
+        }());
+    }
+
+    // A retried 503: the retry decision between the two attempts, the second attempt numbered
+    // 2; the timings are the final attempt's (over the reused connection).
+    void retry()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            int served = 0;
+            FaultServer server([&served](ServerConnection &c, const ReceivedRequest &) {
+                c.write(++served == 1 ? httpResponse(503, "busy", {}, "Service Unavailable")
+                                      : httpResponse(200, "ok"));
+            });
+            AsyncSession session;
+            Reqivo::RetryPolicy policy = Reqivo::RetryPolicy::attempts(2);
+            policy.baseDelay = 0ms;
+            session.setRetryPolicy(policy);
+            const auto recorder = std::make_shared<Recorder>();
+            session.setEventListener(recorder);
+            const Outcome o = co_await attempt(session.get(server.url()));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.status(), 200);
+            CO_COMPARE(o.response.attempts(), 2);
+            const RequestEvent decision = recorder->first(Type::RetryDecision);
+            CO_COMPARE(decision.retry, true);
+            CO_COMPARE(decision.attempt, 1);
+            CO_COMPARE(decision.reason, u"retryable"_s);
+            const quint64 id = decision.callId;
+            const int at = recorder->indexOf(Type::RetryDecision, id);
+            CO_VERIFY(recorder->indexOf(Type::ResponseHeadReceived, id) < at);
+            QList<int> headAttempts;
+            for (const RequestEvent &e : recorder->events) {
+                if (e.type == Type::ResponseHeadReceived)
+                    headAttempts << e.attempt;
+            }
+            CO_COMPARE(headAttempts, QList<int>({1, 2}));
+            const QStringList after = recorder->types().mid(at + 1);
+            CO_COMPARE(after.first(), u"PoolWaitStart"_s);
+            CO_COMPARE(after.last(), u"CallEnd"_s);
+            CO_VERIFY(o.response.timings().reusedConnection);
+            CO_COMPARE(o.response.timings().connect.count(), 0);
+        }());
+    }
+
+    // A 401 answered (Digest) and the hop sent again: AuthChallenge with the status and scheme.
+    void authChallenge()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server([](ServerConnection &c, const ReceivedRequest &r) {
+                if (r.field("authorization").isEmpty())
+                    c.write(httpResponse(401, {},
+                                         "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", "
+                                         "qop=\"auth\", algorithm=SHA-256\r\n",
+                                         "Unauthorized"));
+                else
+                    c.write(httpResponse(200, "in"));
+            });
+            AsyncSession session;
+            session.setDigestAuth(u"user"_s, u"pass"_s);
+            const auto recorder = std::make_shared<Recorder>();
+            session.setEventListener(recorder);
+            const Outcome o = co_await attempt(session.get(server.url(u"/private"_s)));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.status(), 200);
+            const RequestEvent answered = recorder->first(Type::AuthChallenge);
+            CO_COMPARE(answered.status, 401);
+            CO_COMPARE(answered.scheme, QByteArray("Digest"));
+            const quint64 id = answered.callId;
+            CO_VERIFY(recorder->indexOf(Type::AuthChallenge, id) > 0);
+            CO_COMPARE(recorder->types().count(u"RequestHeadSent"_s), 2);
+            CO_COMPARE(recorder->types().last(), u"CallEnd"_s);
         }());
     }
 
