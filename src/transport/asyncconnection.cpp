@@ -3,6 +3,7 @@
 #include "asyncconnection_p.h"
 #include "certificatepin.h"
 #include "hostnamecheck.h"
+#include "logcategories_p.h"
 
 #include <Reqivo/errors.h>
 #include <Reqivo/timeout.h>
@@ -36,7 +37,12 @@ namespace Reqivo {
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcConnection, "reqivo.transport.connection", QtWarningMsg)
+// A connection's life (connect, close, errors) is logged in reqivo.pool, its handshake in
+// reqivo.tls (logcategories_p.h).
+const QLoggingCategory &lcConnection()
+{
+    return lcPool();
+}
 
 std::atomic<quint64> s_nextConnectionId {1};
 
@@ -483,9 +489,10 @@ void AsyncConnectionPrivate::onEncrypted()
         || (!m_endpoint.tlsOptions.pins.isEmpty()
             && !Transport::checkPins(m_ssl->peerCertificateChain(), m_endpoint.tlsOptions,
                 m_endpoint.host, &m_pinMismatch))) {
-        qCDebug(lcConnection) << "connection" << m_id << "to" << m_endpoint.description()
-                              << "certificate does not match:"
-                              << (hostNameOk ? m_pinMismatch : m_hostNameMismatch);
+        qCDebug(lcTls) << "connection" << m_id << "to" << m_endpoint.description()
+                       << (hostNameOk ? "certificate matches no pinned key:"
+                                      : "certificate does not match the host name:")
+                       << (hostNameOk ? m_pinMismatch : m_hostNameMismatch);
         m_failed = true;
         m_connectTimer.stop();
         ++m_inCall;
@@ -499,6 +506,10 @@ void AsyncConnectionPrivate::onEncrypted()
     m_times.tlsProtocol = cipher.protocolString();
     m_times.tlsCipher = cipher.name();
     m_times.alpn = m_ssl->sslConfiguration().nextNegotiatedProtocol();
+    qCDebug(lcTls) << "connection" << m_id << "to" << m_endpoint.description() << "TLS"
+                   << m_times.tlsProtocol << m_times.tlsCipher << "ALPN" << m_times.alpn
+                   << (m_endpoint.tlsOptions.verifyPeer ? "verified" : "not verified")
+                   << (m_endpoint.tlsOptions.pins.isEmpty() ? "" : "pinned");
     m_connected = true;
     wake(m_connectWaiter, nullptr, Result::Woken);
 }
@@ -566,6 +577,12 @@ void AsyncConnectionPrivate::onErrorOccurred(QAbstractSocket::SocketError error)
 void AsyncConnectionPrivate::onSslErrors(const QList<QSslError> &errors)
 {
     m_sslErrors = errors;
+    if (lcTls().isDebugEnabled()) {
+        for (const QSslError &error : errors) {
+            qCDebug(lcTls) << "connection" << m_id << "to" << m_endpoint.description()
+                           << "verification error:" << error.errorString();
+        }
+    }
 }
 
 void AsyncConnectionPrivate::timerEvent(QTimerEvent *event)

@@ -1,5 +1,6 @@
 // AsyncConnectionPool: PoolState's decisions carried out on real connections.
 #include "asyncconnectionpool_p.h"
+#include "logcategories_p.h"
 
 #include <Reqivo/errors.h>
 #include <Reqivo/timeout.h>
@@ -20,7 +21,6 @@ namespace Reqivo {
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcPool, "reqivo.transport.pool", QtWarningMsg)
 
 void resumeLater(std::coroutine_handle<> handle)
 {
@@ -241,6 +241,8 @@ QCoro::Task<ConnectionLease> AsyncConnectionPoolPrivate::acquire(const Endpoint 
     AsyncConnection *const connection = m_connections.at(slot);
     connection->d->m_idleObserver = nullptr;
     connection->markUsed();
+    qCDebug(lcPool) << "reusing idle connection" << connection->id() << "to"
+                    << connection->d->m_endpoint.description();
     co_return ConnectionLease(m_anchor, connection, slot, true);
 }
 
@@ -319,9 +321,11 @@ void AsyncConnectionPoolPrivate::release(
         return;
     }
     if (!connection->d->usable(false)) {
+        qCDebug(lcPool) << "connection" << connection->id() << "released unusable: closing";
         discard(slot, connection);
         return;
     }
+    qCDebug(lcPool) << "connection" << connection->id() << "released, idle";
     if (m_store) {
         park(slot, connection, keepAlive);
         return;
