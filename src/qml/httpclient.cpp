@@ -106,11 +106,75 @@ void HttpClient::setPassword(const QString &password)
     Q_EMIT passwordChanged();
 }
 
+void HttpClient::setAuthScheme(const QString &scheme)
+{
+    bool digest = false;
+    if (scheme.compare(QLatin1String("digest"), Qt::CaseInsensitive) == 0)
+        digest = true;
+    else if (scheme.compare(QLatin1String("basic"), Qt::CaseInsensitive) != 0) {
+        qmlWarning(this) << "authScheme: \"" << scheme << "\" is not \"basic\" or \"digest\"";
+        return;
+    }
+    if (digest == m_digest)
+        return;
+    m_digest = digest;
+    applyAuth();
+    Q_EMIT authSchemeChanged();
+}
+
+void HttpClient::setRetry(const QVariantMap &retry)
+{
+    if (retry == m_retry)
+        return;
+    RetryPolicy policy;
+    if (const QString problem = retryFromVariant(retry, &policy); !problem.isEmpty()) {
+        qmlWarning(this) << problem;
+        return;
+    }
+    m_retry = retry;
+    m_session->setRetryPolicy(policy);
+    Q_EMIT retryChanged();
+}
+
+void HttpClient::setPinnedPublicKeys(const QVariantMap &pins)
+{
+    if (pins == m_pins)
+        return;
+    TlsOptions tls = m_session->tlsOptions();
+    tls.pins.clear();
+    for (auto it = pins.cbegin(); it != pins.cend(); ++it) {
+        QStringList specs;
+        if (it.value().metaType() == QMetaType::fromType<QString>()) {
+            specs << it.value().toString();
+        } else if (it.value().metaType() == QMetaType::fromType<QVariantList>()
+            || it.value().metaType() == QMetaType::fromType<QStringList>()) {
+            for (const QVariant &v : it.value().toList())
+                specs << v.toString();
+        }
+        if (specs.isEmpty()) {
+            qmlWarning(this) << "pinnedPublicKeys: the pins of \"" << it.key()
+                             << "\" must be a string or an array of strings";
+            return;
+        }
+        QString error;
+        if (!tls.addPins(it.key(), specs.join(QLatin1Char(';')), &error)) {
+            qmlWarning(this) << "pinnedPublicKeys: " << it.key() << ": " << error;
+            return;
+        }
+    }
+    m_pins = pins;
+    m_session->setTlsOptions(tls);
+    Q_EMIT pinnedPublicKeysChanged();
+}
+
 void HttpClient::applyAuth()
 {
-    // The session holds one credential: the bearer token when there is one, else Basic.
+    // The session holds one credential: the bearer token when there is one, else Basic (or
+    // Digest when asked for).
     if (!m_bearerToken.isEmpty())
         m_session->setBearerToken(m_bearerToken);
+    else if ((!m_user.isEmpty() || !m_password.isEmpty()) && m_digest)
+        m_session->setDigestAuth(m_user, m_password);
     else if (!m_user.isEmpty() || !m_password.isEmpty())
         m_session->setBasicAuth(m_user, m_password);
     else
@@ -286,7 +350,8 @@ bool HttpClient::parseOptions(const QString &caller, const QJSValue &options, Ex
     const QJSValue *body, RequestOptions *opts, QString *method)
 {
     QJSEngine *engine = qjsEngine(this);
-    QString problem = optionsFromJs(engine, options, m_session->timeout(), extra, opts, method);
+    QString problem = optionsFromJs(
+        engine, options, m_session->timeout(), extra, opts, method, m_session->retryPolicy());
     if (problem.isEmpty() && body)
         problem = bodyFromJs(engine, *body, &opts->body);
     if (problem.isEmpty())

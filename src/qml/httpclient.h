@@ -58,6 +58,22 @@ class HttpClient : public QObject
     //! redirect leads to) when either is set and bearerToken is empty.
     Q_PROPERTY(QString user READ user WRITE setUser NOTIFY userChanged)
     Q_PROPERTY(QString password READ password WRITE setPassword NOTIFY passwordChanged)
+    //! How user/password are sent: "basic" (the default: with every request) or "digest"
+    //! (HTTP Digest, RFC 7616, answered only when the server challenges). Anything else is
+    //! refused with a warning and leaves the value as it was.
+    Q_PROPERTY(QString authScheme READ authScheme WRITE setAuthScheme NOTIFY authSchemeChanged)
+    //! The retry policy of every request (options.retry overrides it): {attempts, baseDelay,
+    //! factor, maxDelay, jitter, retryAfterMax, maxRetryTime, statuses, retryNonIdempotent,
+    //! budget}, times in ms; keys not given keep the defaults (docs/resilience.md). Empty (the
+    //! default): no retries. A bad value is refused with a warning and changes nothing.
+    Q_PROPERTY(QVariantMap retry READ retry WRITE setRetry NOTIFY retryChanged)
+    //! Certificate pins: {hostPattern: "sha256//B64[;sha256//B64...]" or an array of such
+    //! strings}, hostPattern as in Reqivo::CertificatePin ("example.com", "*.example.com",
+    //! "**.example.com"). A TLS connection to a matching host is accepted only when a
+    //! certificate of the presented chain has one of the pins. A malformed pin is refused with
+    //! a warning and changes nothing.
+    Q_PROPERTY(QVariantMap pinnedPublicKeys READ pinnedPublicKeys WRITE setPinnedPublicKeys NOTIFY
+            pinnedPublicKeysChanged)
     //! Milliseconds allowed for connecting and for each wait on a read or a write (not the
     //! whole request). 0: no limit. Default 5000.
     Q_PROPERTY(int timeout READ timeout WRITE setTimeout NOTIFY timeoutChanged)
@@ -87,6 +103,15 @@ public:
     void setUser(const QString &user);
     QString password() const { return m_password; }
     void setPassword(const QString &password);
+    QString authScheme() const
+    {
+        return m_digest ? QStringLiteral("digest") : QStringLiteral("basic");
+    }
+    void setAuthScheme(const QString &scheme);
+    QVariantMap retry() const { return m_retry; }
+    void setRetry(const QVariantMap &retry);
+    QVariantMap pinnedPublicKeys() const { return m_pins; }
+    void setPinnedPublicKeys(const QVariantMap &pins);
     int timeout() const;
     void setTimeout(int milliseconds);
     bool followRedirects() const;
@@ -101,7 +126,8 @@ public:
     int activeRequests() const { return m_activeRequests; }
     QBindable<int> bindableActiveRequests() { return &m_activeRequests; }
 
-    //! The verbs. \a options: {headers: {...}, query: {...}, timeout: ms, followRedirects: bool}.
+    //! The verbs. \a options: {headers: {...}, query: {...}, timeout: ms, followRedirects: bool,
+    //! retry: n or {...} (as the retry property; null: no retries)}.
     //! \a body: a string (text/plain), an ArrayBuffer or typed array (bytes), or any other value
     //! sent as JSON. Bad arguments throw a TypeError at once.
     Q_INVOKABLE Reqivo::Qml::HttpTask *get(const QUrl &url, const QJSValue &options = QJSValue());
@@ -140,6 +166,9 @@ Q_SIGNALS:
     void bearerTokenChanged();
     void userChanged();
     void passwordChanged();
+    void authSchemeChanged();
+    void retryChanged();
+    void pinnedPublicKeysChanged();
     void timeoutChanged();
     void followRedirectsChanged();
     void maxRedirectsChanged();
@@ -168,6 +197,9 @@ private:
     QString m_bearerToken;
     QString m_user;
     QString m_password;
+    bool m_digest = false;
+    QVariantMap m_retry;
+    QVariantMap m_pins;
     std::shared_ptr<const TaskScript> m_script; //!< made with the first task from QML
     //! Request tasks from start until their outcome was delivered; each removes itself.
     QList<HttpTask *> m_tasks;

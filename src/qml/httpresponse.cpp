@@ -52,6 +52,20 @@ QString HttpResponse::httpVersion() const
 {
     return m_response.httpVersion();
 }
+int HttpResponse::attempts() const
+{
+    return m_response.attempts();
+}
+
+QJSValue HttpResponse::timings() const
+{
+    if (m_timings.isUndefined()) {
+        if (QJSEngine *engine = qjsEngine(this))
+            m_timings = timingsToJs(engine, m_response.timings());
+    }
+    return m_timings;
+}
+
 int HttpResponse::elapsed() const
 {
     return int(m_response.elapsed().count());

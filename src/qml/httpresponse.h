@@ -48,6 +48,14 @@ class HttpResponse : public QObject
     //! The redirect responses that led here, oldest first: a JS array of HttpResponse, each
     //! with its status, headers and url (and no body). Empty when there was no redirect.
     Q_PROPERTY(QJSValue history READ history CONSTANT)
+    //! How many times the final hop was tried under the retry policy: 1 when nothing was
+    //! retried.
+    Q_PROPERTY(int attempts READ attempts CONSTANT)
+    //! The final attempt's phases in cumulative milliseconds from its start (fractions kept),
+    //! as curl reports them: {dnsMs, connectMs, tlsMs, ttfbMs, totalMs, queueMs,
+    //! proxyTunnelMs, requestSentMs, reused}; 0 for a phase that did not happen (the
+    //! connection phases on a reused connection). The same object on every read.
+    Q_PROPERTY(QJSValue timings READ timings CONSTANT)
     //! HttpClient.download(): the file the body was saved to (a 2xx status); else empty.
     Q_PROPERTY(QString filePath READ filePath CONSTANT)
 
@@ -67,6 +75,8 @@ public:
     int elapsed() const;
     bool redirected() const;
     QJSValue history() const;
+    int attempts() const;
+    QJSValue timings() const;
     QString filePath() const { return m_filePath; }
 
     //! The value of one header, looked up case-insensitively: a string (repeated fields joined
@@ -81,6 +91,7 @@ private:
     // Built on first read (they need the engine), then the same JS value on every read.
     mutable QJSValue m_headers;
     mutable QJSValue m_history;
+    mutable QJSValue m_timings;
     mutable std::optional<QString> m_text;
     mutable std::optional<QJSValue> m_json;
 };

@@ -130,8 +130,121 @@ QString bodyFromJs(QJSEngine *engine, const QJSValue &value, Body *body)
     return {};
 }
 
+namespace {
+
+// A non-negative whole number of milliseconds from a QML number.
+bool msFrom(const QVariant &value, std::chrono::milliseconds *out)
+{
+    const double number = value.toDouble();
+    if (!(number >= 0) || number > 1e12)
+        return false;
+    *out = std::chrono::milliseconds(qint64(number));
+    return true;
+}
+
+bool isNumber(const QVariant &value)
+{
+    switch (value.metaType().id()) {
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+    case QMetaType::Double:
+    case QMetaType::Float:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+QString retryFromVariant(const QVariant &value, RetryPolicy *policy)
+{
+    if (isNumber(value)) {
+        const double n = value.toDouble();
+        if (!(n >= 1) || n > 1000000 || n != double(qint64(n)))
+            return QStringLiteral("retry must be a number of attempts >= 1 or an object");
+        policy->maxAttempts = int(n);
+        return {};
+    }
+    if (value.metaType() != QMetaType::fromType<QVariantMap>())
+        return QStringLiteral("retry must be a number of attempts >= 1 or an object");
+    const QVariantMap map = value.toMap();
+    RetryPolicy p = *policy;
+    for (auto it = map.cbegin(); it != map.cend(); ++it) {
+        const QString &key = it.key();
+        const QVariant &v = it.value();
+        const QString bad = QStringLiteral("retry.%1 must be %2").arg(key);
+        if (key == QLatin1String("attempts")) {
+            const double n = v.toDouble();
+            if (!isNumber(v) || !(n >= 1) || n > 1000000 || n != double(qint64(n)))
+                return bad.arg(QStringLiteral("a whole number >= 1"));
+            p.maxAttempts = int(n);
+        } else if (key == QLatin1String("baseDelay") || key == QLatin1String("maxDelay")
+            || key == QLatin1String("retryAfterMax") || key == QLatin1String("maxRetryTime")) {
+            std::chrono::milliseconds ms {0};
+            if (!isNumber(v) || !msFrom(v, &ms))
+                return bad.arg(QStringLiteral("a number of ms >= 0"));
+            if (key == QLatin1String("baseDelay"))
+                p.baseDelay = ms;
+            else if (key == QLatin1String("maxDelay"))
+                p.maxDelay = ms;
+            else if (key == QLatin1String("retryAfterMax"))
+                p.maxRetryAfter = ms;
+            else // QML's 0 is "no limit"
+                p.maxRetryTime = ms.count() == 0 ? Timeout::noLimit : ms;
+        } else if (key == QLatin1String("factor")) {
+            if (!isNumber(v) || !(v.toDouble() >= 1) || v.toDouble() > 1000)
+                return bad.arg(QStringLiteral("a number from 1 to 1000"));
+            p.factor = v.toDouble();
+        } else if (key == QLatin1String("jitter") || key == QLatin1String("retryNonIdempotent")
+            || key == QLatin1String("budget")) {
+            if (v.metaType() != QMetaType::fromType<bool>())
+                return bad.arg(QStringLiteral("a boolean"));
+            if (key == QLatin1String("jitter"))
+                p.jitter = v.toBool();
+            else if (key == QLatin1String("retryNonIdempotent"))
+                p.retryNonIdempotent = v.toBool();
+            else
+                p.budget.enabled = v.toBool();
+        } else if (key == QLatin1String("statuses")) {
+            if (v.metaType() != QMetaType::fromType<QVariantList>())
+                return bad.arg(QStringLiteral("an array of status codes"));
+            QList<int> statuses;
+            for (const QVariant &code : v.toList()) {
+                const double c = code.toDouble();
+                if (!isNumber(code) || c < 100 || c > 999 || c != double(int(c)))
+                    return bad.arg(QStringLiteral("an array of status codes"));
+                statuses.append(int(c));
+            }
+            p.retryStatuses = statuses;
+        } else {
+            return QStringLiteral("unknown retry setting '%1'").arg(key);
+        }
+    }
+    *policy = p;
+    return {};
+}
+
+QJSValue timingsToJs(QJSEngine *engine, const Timings &timings)
+{
+    const auto ms = [](std::chrono::microseconds us) { return double(us.count()) / 1000.0; };
+    QJSValue t = engine->newObject();
+    t.setProperty(QStringLiteral("dnsMs"), ms(timings.dns));
+    t.setProperty(QStringLiteral("connectMs"), ms(timings.connect));
+    t.setProperty(QStringLiteral("tlsMs"), ms(timings.tls));
+    t.setProperty(QStringLiteral("ttfbMs"), ms(timings.ttfb));
+    t.setProperty(QStringLiteral("totalMs"), ms(timings.total));
+    t.setProperty(QStringLiteral("queueMs"), ms(timings.queue));
+    t.setProperty(QStringLiteral("proxyTunnelMs"), ms(timings.proxyTunnel));
+    t.setProperty(QStringLiteral("requestSentMs"), ms(timings.requestSent));
+    t.setProperty(QStringLiteral("reused"), timings.reusedConnection);
+    return t;
+}
+
 QString optionsFromJs(QJSEngine *engine, const QJSValue &options, const Timeout &baseTimeout,
-    ExtraOptions extra, RequestOptions *opts, QString *method)
+    ExtraOptions extra, RequestOptions *opts, QString *method, const RetryPolicy &baseRetry)
 {
     if (options.isUndefined() || options.isNull())
         return {};
@@ -165,6 +278,15 @@ QString optionsFromJs(QJSEngine *engine, const QJSValue &options, const Timeout 
             if (!value.isBool())
                 return QStringLiteral("options.followRedirects must be a boolean");
             opts->followRedirects = value.toBool();
+        } else if (key == QLatin1String("retry")) {
+            RetryPolicy policy = baseRetry;
+            if (value.isNull()) {
+                policy = RetryPolicy::none();
+            } else if (QString message = retryFromVariant(value.toVariant(), &policy);
+                       !message.isEmpty()) {
+                return QStringLiteral("options.") + message;
+            }
+            opts->retry.emplace(std::move(policy));
         } else if (key == QLatin1String("body") && extra.testFlag(ExtraOption::Body)) {
             if (QString message = bodyFromJs(engine, value, &opts->body); !message.isEmpty())
                 return message;
@@ -197,6 +319,7 @@ QJSValue errorToJs(QJSEngine *engine, const Error &error)
     e.setProperty(QStringLiteral("url"), error.url().toString());
     e.setProperty(QStringLiteral("code"), error.code());
     e.setProperty(QStringLiteral("detail"), error.detail());
+    e.setProperty(QStringLiteral("attempts"), error.attempts());
     return e;
 }
 

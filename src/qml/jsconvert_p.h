@@ -11,7 +11,9 @@
 #include <Reqivo/errors.h>
 #include <Reqivo/headers.h>
 #include <Reqivo/requestoptions.h>
+#include <Reqivo/retrypolicy.h>
 #include <Reqivo/timeout.h>
+#include <Reqivo/timings.h>
 
 #include <QJSValue>
 #include <QLoggingCategory>
@@ -40,19 +42,32 @@ QJSValue headersToJs(QJSEngine *engine, const Headers &headers);
 //! the engine's own JSON.stringify and is sent as application/json.
 QString bodyFromJs(QJSEngine *engine, const QJSValue &value, Body *body);
 
-//! Option keys a call accepts besides {headers, query, timeout, followRedirects}.
+//! A retry setting from QML onto \a policy (which holds the values of keys not given):
+//! {attempts, baseDelay, factor, maxDelay, jitter, retryAfterMax, maxRetryTime, statuses,
+//! retryNonIdempotent, budget}, times in ms (maxRetryTime 0: no limit), budget a boolean. A
+//! number is {attempts: n}. Returns the problem, empty when the value was fine.
+QString retryFromVariant(const QVariant &value, RetryPolicy *policy);
+
+//! {dnsMs, connectMs, tlsMs, ttfbMs, totalMs, queueMs, proxyTunnelMs, requestSentMs,
+//! reused}: cumulative milliseconds (fractions kept) from the start of the final attempt.
+QJSValue timingsToJs(QJSEngine *engine, const Timings &timings);
+
+//! Option keys a call accepts besides {headers, query, timeout, followRedirects, retry}.
 enum class ExtraOption { None = 0, Body = 1, Method = 2 };
 Q_DECLARE_FLAGS(ExtraOptions, ExtraOption)
 Q_DECLARE_OPERATORS_FOR_FLAGS(ExtraOptions)
 
-//! Applies {headers, query, timeout, followRedirects} (and {body}, {method} when \a extra has
-//! them) to \a opts and \a method. \a baseTimeout is the client's timeout, which an
-//! options.timeout overrides phase-wise.
+//! Applies {headers, query, timeout, followRedirects, retry} (and {body}, {method} when
+//! \a extra has them) to \a opts and \a method. \a baseTimeout is the client's timeout, which
+//! an options.timeout overrides phase-wise; \a baseRetry the client's retry policy, whose
+//! values an options.retry keeps for the keys it does not give.
 QString optionsFromJs(QJSEngine *engine, const QJSValue &options, const Timeout &baseTimeout,
-    ExtraOptions extra, RequestOptions *opts, QString *method = nullptr);
+    ExtraOptions extra, RequestOptions *opts, QString *method = nullptr,
+    const RetryPolicy &baseRetry = RetryPolicy());
 
 //! A JS Error object (so `instanceof Error`, `toString()` and stack traces behave) whose name
-//! is the error type, with `type`, `message`, `url`, `code` and `detail` properties.
+//! is the error type, with `type`, `message`, `url`, `code`, `detail` and `attempts`
+//! properties.
 QJSValue errorToJs(QJSEngine *engine, const Error &error);
 
 } // namespace Reqivo::Qml
