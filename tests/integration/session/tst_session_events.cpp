@@ -6,6 +6,7 @@
 #include "faultserver.h"
 #include "sessiontest.h"
 #include "support/peers.h"
+#include "unit/transport/testproxies.h"
 
 #include <Reqivo/AsyncSession>
 #include <Reqivo/Body>
@@ -15,6 +16,7 @@
 #include <Reqivo/Session>
 #include <Reqivo/asyncconnectionpool.h>
 
+#include <QNetworkProxy>
 #include <QSignalSpy>
 #include <QTcpServer>
 
@@ -316,6 +318,38 @@ private Q_SLOTS:
             CO_COMPARE(t2.tls.count(), 0);
             CO_VERIFY(t2.ttfb.count() > 0);
             CO_VERIFY(t2.total >= t2.ttfb);
+        }());
+    }
+
+    // Through an HTTP proxy's CONNECT tunnel: connect (to the proxy), tunnel, then TLS with the
+    // origin; the timings have the tunnel between connect and TLS.
+    void proxyTunnel()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            const auto nginx = nginxEnv();
+            ReqivoTest::HttpConnectProxy proxy;
+            CO_VERIFY(proxy.listen());
+            AsyncSession session;
+            session.setTlsOptions(trustNginx(nginx));
+            session.setHttpVersion(Reqivo::HttpVersion::Http1_1);
+            session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port()));
+            const auto recorder = std::make_shared<Recorder>();
+            session.setEventListener(recorder);
+            const QUrl url = ReqivoTest::peerUrl(nginx, u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
+            const Outcome o = co_await attempt(session.get(url));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(recorder->types().mid(0, 10),
+                       names({Type::CallStart, Type::PoolWaitStart, Type::PoolWaitEnd,
+                              Type::ConnectStart, Type::ConnectEnd, Type::ProxyTunnelStart,
+                              Type::ProxyTunnelEnd, Type::TlsStart, Type::TlsEnd,
+                              Type::ConnectionAcquired}));
+            CO_COMPARE(recorder->first(Type::ConnectEnd).address,
+                       u"127.0.0.1:%1"_s.arg(proxy.port()));
+            const Timings t = o.response.timings();
+            CO_VERIFY(t.connect.count() > 0);
+            CO_VERIFY(t.proxyTunnel >= t.connect);
+            CO_VERIFY(t.tls >= t.proxyTunnel);
+            CO_VERIFY2(orderProblem(t).isEmpty(), qPrintable(orderProblem(t)));
         }());
     }
 
