@@ -400,6 +400,28 @@ private Q_SLOTS:
         }());
     }
 
+    // The 401's cookies go back with the answer (httpbin's Digest needs them).
+    void challengeCookiesSentBack()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server([](ServerConnection &c, const ReceivedRequest &r) {
+                if (r.field("cookie") == "sid=abc"
+                    && digestValid(
+                        r.field("authorization"), r.method, r.target, "user", "pass", "n1"))
+                    c.write(httpResponse(200, "ok"));
+                else
+                    c.write(challenge(digestChallenge("n1") + "Set-Cookie: sid=abc\r\n"));
+            });
+            AsyncSession session;
+            session.setDigestAuth(u"user"_s, u"pass"_s);
+            const Outcome o = co_await attempt(session.get(server.url()));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.status(), 200);
+            CO_COMPARE(server.requests().size(), 2);
+            CO_VERIFY(!server.requests()[0].hasField("cookie"));
+        }());
+    }
+
     // A body that cannot be sent again: no replay, the 401 is returned and the hook not asked.
     void bodyNotReplayable()
     {
@@ -455,6 +477,9 @@ private Q_SLOTS:
         QTest::newRow("Digest") << QByteArray("Proxy-Authenticate: Digest realm=\"proxy\", "
                                               "nonce=\"p1\", qop=auth, algorithm=SHA-256\r\n")
                                 << QByteArray("Digest ");
+        // No credentials on the proxy: the Authenticator is asked (AuthRequest::proxy).
+        QTest::newRow("Authenticator")
+            << QByteArray("Proxy-Authenticate: Basic realm=\"proxy\"\r\n") << QByteArray("Basic ");
     }
     void proxyAbsoluteForm()
     {
@@ -472,9 +497,17 @@ private Q_SLOTS:
                 else
                     c.write(httpResponse(407, "who", fields, "Proxy Authentication Required"));
             });
+            const bool hook = QByteArrayView(QTest::currentDataTag()) == "Authenticator";
             AsyncSession session;
-            session.setProxy(QNetworkProxy(
-                QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port(), u"pu"_s, u"pp"_s));
+            session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port(),
+                hook ? QString() : u"pu"_s, hook ? QString() : u"pp"_s));
+            QList<AuthRequest> asked;
+            if (hook) {
+                session.setAuthenticator([&asked](const AuthRequest &r) {
+                    asked.append(r);
+                    return AuthAnswer::with(Credentials::basic(u"pu"_s, u"pp"_s));
+                });
+            }
             const Outcome o = co_await attempt(session.get(QUrl(QString::fromLatin1(origin))));
             CO_EXPECT_OK(o);
             CO_COMPARE(o.response.body(), QByteArray("via proxy"));
@@ -482,6 +515,12 @@ private Q_SLOTS:
             CO_COMPARE(proxy.requests().size(), 2);
             CO_VERIFY(proxy.requests()[1].field("proxy-authorization").startsWith(scheme));
             CO_VERIFY(!proxy.requests()[1].hasField("authorization"));
+            CO_COMPARE(asked.size(), hook ? 1 : 0);
+            if (hook) {
+                CO_VERIFY(asked[0].proxy);
+                CO_COMPARE(asked[0].response.status(), 407);
+                CO_COMPARE(asked[0].challenges[0].realm(), QByteArray("proxy"));
+            }
         }());
     }
 };
