@@ -18,6 +18,7 @@
 #include "exchange_p.h"
 #include "http2connection_p.h"
 #include "prepare_p.h"
+#include "proxyroute_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
 #include "transport/asyncconnectionpool_p.h"
@@ -55,21 +56,27 @@ QUrl withoutUserInfo(QUrl url)
 }
 } // namespace
 
-const SessionCore::Origin &SessionCore::originFor(const QUrl &url, HttpVersion version)
+const SessionCore::Origin &SessionCore::originFor(const QUrl &url, HttpVersion version,
+                                                  bool upgrade)
 {
     // matches() compares the components in place; no string is built.
     constexpr QUrl::FormattingOptions originOnly = QUrl::RemoveUserInfo | QUrl::RemovePath
             | QUrl::RemoveQuery | QUrl::RemoveFragment;
-    if (!m_lastOrigin || version != m_lastOriginVersion
+    if (!m_lastOrigin || version != m_lastOriginVersion || upgrade != m_lastOriginUpgrade
         || !url.matches(m_lastOriginUrl, originOnly)) {
-        Origin o{Endpoint::fromUrl(url), Client::hostField(url)};
-        o.endpoint.proxy = proxy;
+        Origin o{Endpoint::fromUrl(url), Client::hostField(url), {}};
+        Transport::ProxyChoice proxy = proxyPolicy.select(url);
+        o.endpoint.proxy = std::move(proxy.proxy);
+        o.proxyError = std::move(proxy.error);
+        // http:// through an HTTP proxy: absolute form, unless the request upgrades (tunnel).
+        o.endpoint.absoluteForm = !upgrade;
         if (o.endpoint.tls)
             o.endpoint.tlsOptions = tlsOptions;
         o.endpoint.httpVersion = version;
         m_lastOrigin = std::move(o);
         m_lastOriginUrl = url;
         m_lastOriginVersion = version;
+        m_lastOriginUpgrade = upgrade;
     }
     return *m_lastOrigin;
 }
@@ -189,10 +196,31 @@ void AsyncSession::setRetryPolicy(const RetryPolicy &policy)
 {
     d->core->retryPolicy = std::make_shared<const RetryPolicy>(policy);
 }
-QNetworkProxy AsyncSession::proxy() const { return d->core->proxy; }
+QNetworkProxy AsyncSession::proxy() const { return d->core->proxyPolicy.explicitProxy; }
 void AsyncSession::setProxy(const QNetworkProxy &proxy)
 {
-    d->core->proxy = proxy;
+    d->core->proxyPolicy.explicitProxy = proxy;
+    d->core->forgetEndpoint();
+}
+bool AsyncSession::proxyFromEnvironment() const { return d->core->proxyPolicy.fromEnvironment; }
+void AsyncSession::setProxyFromEnvironment(bool on)
+{
+    Transport::ProxyPolicy &policy = d->core->proxyPolicy;
+    policy.fromEnvironment = on;
+    if (on)
+        policy.environment = Transport::ProxyEnvironment::fromProcess();
+    d->core->forgetEndpoint();
+}
+bool AsyncSession::useSystemProxy() const { return d->core->proxyPolicy.useSystem; }
+void AsyncSession::setUseSystemProxy(bool on)
+{
+    d->core->proxyPolicy.useSystem = on;
+    d->core->forgetEndpoint();
+}
+QStringList AsyncSession::noProxy() const { return d->core->proxyPolicy.noProxy; }
+void AsyncSession::setNoProxy(const QStringList &hosts)
+{
+    d->core->proxyPolicy.noProxy = hosts;
     d->core->forgetEndpoint();
 }
 CookieJar *AsyncSession::cookieJar() const { return d->core->jar.get(); }
@@ -318,7 +346,10 @@ Client::Prepared prepareHttp(SessionCore &core, QByteArray method, QUrl url,
         throw RequestError(core.authorizationError, withoutUserInfo(url));
     Client::PrepareInput in;
     in.method = std::move(method);
-    in.host = core.originFor(url, core.versionFor(url, opts.httpVersion)).hostHeader;
+    const SessionCore::Origin &origin = core.originFor(url, core.versionFor(url, opts.httpVersion));
+    if (!origin.proxyError.isEmpty())
+        throw RequestError(origin.proxyError, withoutUserInfo(url));
+    in.host = origin.hostHeader;
     in.url = std::move(url);
     in.defaults = core.defaultHeaders;
     in.overrides = opts.headers;
@@ -356,11 +387,13 @@ Client::ExchangeSettings exchangeSettings(const SessionCore &core, const Request
 }
 
 QByteArray serializeHead(const QByteArray &method, const QUrl &url, const Headers &fields,
-                         const Body &body)
+                         const Body &body, bool absoluteForm)
 {
     QByteArray head;
     QString error;
-    if (!Protocol::RequestWriter::writeHead(head, method, Client::requestTarget(url), fields,
+    const QByteArray target = absoluteForm ? Client::absoluteTarget(url)
+                                           : Client::requestTarget(url);
+    if (!Protocol::RequestWriter::writeHead(head, method, target, fields,
                                             framingFor(method, body),
                                             body.isEmpty() ? 0 : body.size(), &error))
         throw RequestError(error, url);
@@ -381,23 +414,26 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
                                                    Client::ExchangeProgress *progressOut)
 {
     constexpr int maxRefusals = 3;
-    const QByteArray head = serializeHead(method, url, fields, body);
     settings.upgradeRequested = fields.contains("upgrade");
-    core->checkOpen(url);
-    const std::shared_ptr<Client::CancelToken> cancel = settings.cancel;
-    if (cancel)
-        cancel->check(url);
     // An upgrade (WebSocket and friends) is an HTTP/1.1 mechanism (RFC 8441 is not used).
     const HttpVersion version = settings.upgradeRequested
             ? HttpVersion::Http1_1
             : core->versionFor(url, settings.httpVersion);
+    const bool upgrade = settings.upgradeRequested;
+    const QByteArray head = serializeHead(
+            method, url, fields, body,
+            core->originFor(url, version, upgrade).endpoint.usesAbsoluteForm());
+    core->checkOpen(url);
+    const std::shared_ptr<Client::CancelToken> cancel = settings.cancel;
+    if (cancel)
+        cancel->check(url);
     int refusals = 0;
     bool fresh = false;
     while (true) {
         // Valid until the next suspension only (another request may change the session's
         // cached origin): both routes copy it before they first suspend. Not copied here: an
         // Endpoint copy per request costs HTTP/1.1 several percent at 32 requests in flight.
-        const Endpoint &endpoint = core->originFor(url, version).endpoint;
+        const Endpoint &endpoint = core->originFor(url, version, upgrade).endpoint;
         Client::startAttempt(settings);
         Client::WaitBudget connectBudget, acquireBudget;
         ConnectionLease leased;

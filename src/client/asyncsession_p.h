@@ -7,6 +7,7 @@
 #include <Reqivo/errors.h>
 
 #include "exchange_p.h"
+#include "transport/proxyselection.h"
 #include "retry_p.h"
 
 #include <QPointer>
@@ -35,7 +36,10 @@ struct SessionCore
     //! Why the credentials last set were refused; every request fails with it until replaced.
     QString authorizationError;
     TlsOptions tlsOptions;
-    QNetworkProxy proxy{QNetworkProxy::DefaultProxy};
+    //! setProxy() (explicitProxy), the system and the environment, setNoProxy(): which proxy
+    //! each origin takes (transport/proxyselection.h). The environment is read here, when the
+    //! session is created.
+    Transport::ProxyPolicy proxyPolicy;
     HttpVersion httpVersion = HttpVersion::Http2;
     QStringList http1OnlyHosts; // lower case
     QList<AsyncSession::RequestHook> requestHooks;
@@ -61,11 +65,16 @@ struct SessionCore
     {
         Endpoint endpoint;
         QByteArray hostHeader;
+        //! Why the proxy chosen for it cannot be used (an unsupported scheme in a proxy
+        //! variable): a request fails with RequestError(proxyError). Empty: no problem.
+        QString proxyError;
     };
     //! The origin of the last request, reused while scheme, host and port stay the same (and
     //! the proxy and TLS options, which forgetEndpoint() resets): building an endpoint costs
     //! several allocations (TLS option defaults), the Host field a few more.
-    const Origin &originFor(const QUrl &url, HttpVersion version);
+    //! With \a upgrade (a request asking to switch protocols), a plain origin behind an HTTP
+    //! proxy is reached through a CONNECT tunnel instead of in absolute form.
+    const Origin &originFor(const QUrl &url, HttpVersion version, bool upgrade = false);
     //! The policy a request to \a url with \a requested (its own, if any) gets.
     HttpVersion versionFor(const QUrl &url, std::optional<HttpVersion> requested) const;
     void forgetEndpoint() { m_lastOrigin.reset(); }
@@ -73,6 +82,7 @@ struct SessionCore
     std::optional<Origin> m_lastOrigin;
     QUrl m_lastOriginUrl;
     HttpVersion m_lastOriginVersion = HttpVersion::Http1_1;
+    bool m_lastOriginUpgrade = false;
 
     //! Sets the credentials \a build returns, or remembers why it threw.
     template<typename F>

@@ -135,8 +135,14 @@ QCoro::Task<AsyncWebSocketPrivate::AttemptResult> AsyncWebSocketPrivate::connect
 
     // --- the connection: TCP or TLS, through the proxy ---------------------------------------
     Endpoint endpoint = Endpoint::fromUrl(handshake.url);
-    endpoint.proxy
-        = d->options.proxy.value_or(s ? s->proxy : QNetworkProxy(QNetworkProxy::DefaultProxy));
+    if (d->options.proxy) {
+        endpoint.proxy = *d->options.proxy;
+    } else if (s) {
+        const Transport::ProxyChoice proxy = s->proxyPolicy.select(handshake.url);
+        if (!proxy.error.isEmpty())
+            co_return failure(Ending::Invalid, proxy.error);
+        endpoint.proxy = proxy.proxy;
+    }
     if (endpoint.tls)
         endpoint.tlsOptions = d->options.tlsOptions.value_or(s ? s->tlsOptions : TlsOptions());
     const QPointer<AsyncConnection> conn = new AsyncConnection();

@@ -26,7 +26,9 @@ struct SessionSettings
     QByteArray authorization; // "Basic ..." / "Bearer ..."; empty: none
     QString authorizationError; // why the session's credentials were refused; empty: they weren't
     TlsOptions tlsOptions;
-    QNetworkProxy proxy {QNetworkProxy::DefaultProxy};
+    //! The session's proxy policy: the proxy of a handshake's URL (ws:// as http://, wss:// as
+    //! https://) is chosen from it, always through a tunnel.
+    Transport::ProxyPolicy proxyPolicy;
     QList<AsyncSession::RequestHook> requestHooks;
 };
 
@@ -46,7 +48,7 @@ public:
         s.authorization = core.authorization;
         s.authorizationError = core.authorizationError;
         s.tlsOptions = core.tlsOptions;
-        s.proxy = core.proxy;
+        s.proxyPolicy = core.proxyPolicy;
         s.requestHooks = core.requestHooks;
         return s;
     }

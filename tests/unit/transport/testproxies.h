@@ -4,7 +4,10 @@
 // ever dialled: anything else is refused.
 #pragma once
 
+#include <QCryptographicHash>
+#include <QHash>
 #include <QHostAddress>
+#include <QUrl>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -24,8 +27,10 @@ public:
     ProxyBase()
     {
         QObject::connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *client = m_server.nextPendingConnection())
+            while (QTcpSocket *client = m_server.nextPendingConnection()) {
+                ++clientConnections;
                 accept(client);
+            }
         });
     }
     ~ProxyBase() override { QObject::disconnect(&m_server, nullptr, this, nullptr); }
@@ -34,6 +39,11 @@ public:
     quint16 port() const { return m_server.serverPort(); }
     //! "host:port" of every tunnel the proxy opened (or refused), in order.
     QStringList targets;
+    //! Host names the proxy dials as another (e.g. "origin.test" -> "127.0.0.1"), so that a
+    //! test can use a name that no resolver knows; still only loopback is dialled.
+    QHash<QString, QString> hostAliases;
+    //! Connections accepted from clients.
+    int clientConnections = 0;
     //! Bytes relayed from clients to targets.
     qint64 relayedUpstream = 0;
     int refused = 0;
@@ -51,7 +61,8 @@ protected:
         QTcpSocket *client, const QString &host, quint16 port, std::function<void(bool ok)> ready)
     {
         targets << host + QLatin1Char(':') + QString::number(port);
-        if (!isLoopback(host)) {
+        const QString dialled = hostAliases.value(host, host);
+        if (!isLoopback(dialled)) {
             ++refused;
             ready(false);
             return;
@@ -76,68 +87,227 @@ protected:
                 if (upstream->state() != QAbstractSocket::ConnectedState)
                     ready(false);
             });
-        upstream->connectToHost(host, port);
+        upstream->connectToHost(dialled, port);
     }
 
     QTcpServer m_server;
 };
 
-//! HTTP/1.1 CONNECT proxy. With credentials set it answers 407 until the client sends a
-//! matching "Proxy-Authorization: Basic".
+//! HTTP/1.1 proxy: CONNECT tunnels, and absolute-form requests ("GET http://host:port/x") that
+//! it forwards to the origin in origin-form without Proxy-Authorization (and relays the answer).
+//! With credentials set it answers 407 until the client sends a matching Proxy-Authorization:
+//! Basic (requiredAuthorization) or Digest (digestUser/digestPassword, RFC 7616 qop=auth).
 class HttpConnectProxy : public ProxyBase
 {
 public:
     QByteArray requiredAuthorization; //!< e.g. "Basic dXNlcjpwYXNz"; empty: no auth
+    //! Digest instead: the 407 challenges with Digest (digestAlgorithm) and the proxy accepts
+    //! an answer computed with these. Empty user: no Digest.
+    QByteArray digestUser;
+    QByteArray digestPassword;
+    QByteArray digestAlgorithm = "SHA-256"; //!< or "MD5"
+    QByteArray digestNonce = "5b8a1f0d2c"; //!< the nonce every challenge carries
+    //! A 407 keeps the connection (with a small body) instead of closing it.
+    bool keepAliveOn407 = false;
     QList<QByteArray> authorizations; //!< Proxy-Authorization values seen (empty if absent)
+    //! The request line of every absolute-form request forwarded, in order.
+    QList<QByteArray> forwarded;
+    int challenges = 0; //!< 407s sent
 
 protected:
+    struct Client
+    {
+        QByteArray buffer;
+        bool tunnel = false;
+        QHash<QString, QTcpSocket *> upstreams; //!< "host:port" of absolute-form origins
+    };
+
+    static QByteArray fieldValue(const QList<QByteArray> &lines, QByteArrayView name)
+    {
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QByteArray line = lines.at(i).trimmed();
+            const qsizetype colon = line.indexOf(':');
+            if (colon > 0 && line.left(colon).trimmed().toLower() == name)
+                return line.mid(colon + 1).trimmed();
+        }
+        return {};
+    }
+
+    static QHash<QByteArray, QByteArray> digestParams(QByteArray value)
+    {
+        QHash<QByteArray, QByteArray> params;
+        value = value.mid(value.indexOf(' ') + 1);
+        qsizetype i = 0;
+        while (i < value.size()) {
+            while (i < value.size() && (value.at(i) == ' ' || value.at(i) == ','))
+                ++i;
+            const qsizetype eq = value.indexOf('=', i);
+            if (eq < 0)
+                break;
+            const QByteArray name = value.mid(i, eq - i).trimmed().toLower();
+            i = eq + 1;
+            QByteArray v;
+            if (i < value.size() && value.at(i) == '"') {
+                const qsizetype close = value.indexOf('"', i + 1);
+                v = value.mid(i + 1, close - i - 1);
+                i = close + 1;
+            } else {
+                qsizetype comma = value.indexOf(',', i);
+                if (comma < 0)
+                    comma = value.size();
+                v = value.mid(i, comma - i).trimmed();
+                i = comma;
+            }
+            params.insert(name, v);
+        }
+        return params;
+    }
+
+    bool digestMatches(const QByteArray &method, const QByteArray &authorization) const
+    {
+        if (!authorization.startsWith("Digest "))
+            return false;
+        const QHash<QByteArray, QByteArray> p = digestParams(authorization);
+        const auto algorithm = digestAlgorithm.toUpper() == "MD5" ? QCryptographicHash::Md5
+                                                                 : QCryptographicHash::Sha256;
+        const auto h = [algorithm](const QByteArray &data) {
+            return QCryptographicHash::hash(data, algorithm).toHex();
+        };
+        if (p.value("username") != digestUser || p.value("realm") != "reqivo-test"
+            || p.value("nonce") != digestNonce || p.value("qop") != "auth")
+            return false;
+        const QByteArray ha1 = h(digestUser + ':' + "reqivo-test" + ':' + digestPassword);
+        const QByteArray ha2 = h(method + ':' + p.value("uri"));
+        const QByteArray expected = h(ha1 + ':' + digestNonce + ':' + p.value("nc") + ':'
+            + p.value("cnonce") + ":auth:" + ha2);
+        return p.value("response") == expected;
+    }
+
+    bool authorized(const QByteArray &method, const QByteArray &authorization) const
+    {
+        if (!digestUser.isEmpty())
+            return digestMatches(method, authorization);
+        return requiredAuthorization.isEmpty() || authorization == requiredAuthorization;
+    }
+
+    void challenge(QTcpSocket *client)
+    {
+        ++challenges;
+        const QByteArray scheme = digestUser.isEmpty()
+            ? QByteArray("Basic realm=\"reqivo-test\"")
+            : "Digest realm=\"reqivo-test\", nonce=\"" + digestNonce
+                + "\", qop=\"auth\", algorithm=" + digestAlgorithm;
+        if (keepAliveOn407) {
+            client->write("HTTP/1.1 407 Proxy Authentication Required\r\n"
+                          "Proxy-Authenticate: "
+                + scheme + "\r\nContent-Length: 13\r\n\r\nauthenticate!");
+            return;
+        }
+        client->write("HTTP/1.1 407 Proxy Authentication Required\r\n"
+                      "Proxy-Authenticate: "
+            + scheme + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        client->disconnectFromHost();
+    }
+
+    void forward(QTcpSocket *client, Client &state, const QList<QByteArray> &lines,
+        const QList<QByteArray> &request, const QByteArray &body)
+    {
+        forwarded << lines.value(0).trimmed();
+        const QUrl url(QString::fromLatin1(request.at(1)));
+        const QString host = url.host();
+        const quint16 port = quint16(url.port(80));
+        QByteArray target = url.path(QUrl::FullyEncoded).toLatin1();
+        if (target.isEmpty())
+            target = "/";
+        if (url.hasQuery())
+            target += '?' + url.query(QUrl::FullyEncoded).toLatin1();
+        QByteArray head = request.at(0) + ' ' + target + ' ' + request.at(2) + "\r\n";
+        for (qsizetype i = 1; i < lines.size(); ++i) {
+            const QByteArray line = lines.at(i).trimmed();
+            const QByteArray lower = line.toLower();
+            if (line.isEmpty() || lower.startsWith("proxy-authorization:")
+                || lower.startsWith("proxy-connection:"))
+                continue;
+            head += line + "\r\n";
+        }
+        head += "\r\n";
+        const QString key = host + QLatin1Char(':') + QString::number(port);
+        QTcpSocket *upstream = state.upstreams.value(key);
+        if (!upstream) {
+            targets << key;
+            const QString dialled = hostAliases.value(host, host);
+            if (!isLoopback(dialled)) {
+                ++refused;
+                client->write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+                return;
+            }
+            upstream = new QTcpSocket(client);
+            state.upstreams.insert(key, upstream);
+            QObject::connect(upstream, &QIODevice::readyRead, client,
+                [=] { client->write(upstream->readAll()); });
+            QObject::connect(upstream, &QAbstractSocket::disconnected, client,
+                [=] { client->disconnectFromHost(); });
+            upstream->connectToHost(dialled, port); // writes wait in Qt's buffer meanwhile
+        }
+        relayedUpstream += head.size() + body.size();
+        upstream->write(head + body);
+    }
+
     void accept(QTcpSocket *client) override
     {
-        auto buffer = std::make_shared<QByteArray>();
+        auto state = std::make_shared<Client>();
         QObject::connect(client, &QIODevice::readyRead, client, [=, this] {
-            *buffer += client->readAll();
-            const qsizetype end = buffer->indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            QObject::disconnect(client, &QIODevice::readyRead, client, nullptr);
-            const QByteArray head = buffer->left(end);
-            [[maybe_unused]] const QByteArray rest = buffer->mid(end + 4);
-            const QList<QByteArray> lines = head.split('\n');
-            const QList<QByteArray> request = lines.value(0).trimmed().split(' ');
-            QByteArray authorization;
-            for (qsizetype i = 1; i < lines.size(); ++i) {
-                const QByteArray line = lines.at(i).trimmed();
-                if (line.toLower().startsWith("proxy-authorization:"))
-                    authorization = line.mid(20).trimmed();
-            }
-            authorizations << authorization;
-            if (request.size() != 3 || request.at(0) != "CONNECT") {
-                client->write("HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\n\r\n");
-                client->disconnectFromHost();
-                return;
-            }
-            if (!requiredAuthorization.isEmpty() && authorization != requiredAuthorization) {
-                client->write("HTTP/1.1 407 Proxy Authentication Required\r\n"
-                              "Proxy-Authenticate: Basic realm=\"reqivo-test\"\r\n"
-                              "Content-Length: 0\r\nConnection: close\r\n\r\n");
-                client->disconnectFromHost();
-                return;
-            }
-            const QByteArray target = request.at(1);
-            const qsizetype colon = target.lastIndexOf(':');
-            QString host = QString::fromLatin1(target.left(colon));
-            if (host.startsWith(QLatin1Char('[')))
-                host = host.mid(1, host.size() - 2);
-            const quint16 port = target.mid(colon + 1).toUShort();
-            Q_ASSERT(rest.isEmpty()); // clients wait for the 200 before sending
-            openTunnel(client, host, port, [client](bool ok) {
-                if (!ok) {
-                    client->write("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
+            if (state->tunnel)
+                return; // the tunnel's relay reads it
+            state->buffer += client->readAll();
+            for (;;) {
+                const qsizetype end = state->buffer.indexOf("\r\n\r\n");
+                if (end < 0)
+                    return;
+                const QList<QByteArray> lines = state->buffer.left(end).split('\n');
+                const qsizetype length = fieldValue(lines, "content-length").toLongLong();
+                if (state->buffer.size() < end + 4 + length)
+                    return;
+                const QByteArray body = state->buffer.mid(end + 4, length);
+                state->buffer.remove(0, end + 4 + length);
+                const QList<QByteArray> request = lines.value(0).trimmed().split(' ');
+                const QByteArray authorization = fieldValue(lines, "proxy-authorization");
+                authorizations << authorization;
+                const bool isConnect = request.size() == 3 && request.at(0) == "CONNECT";
+                const bool isAbsolute = request.size() == 3 && request.at(1).startsWith("http://");
+                if (!isConnect && !isAbsolute) {
+                    client->write("HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\n\r\n");
                     client->disconnectFromHost();
                     return;
                 }
-                client->write("HTTP/1.1 200 Connection established\r\n\r\n");
-            });
+                if (!authorized(request.at(0), authorization)) {
+                    challenge(client);
+                    if (!keepAliveOn407)
+                        return;
+                    continue;
+                }
+                if (isAbsolute) {
+                    forward(client, *state, lines, request, body);
+                    continue;
+                }
+                state->tunnel = true;
+                const QByteArray target = request.at(1);
+                const qsizetype colon = target.lastIndexOf(':');
+                QString host = QString::fromLatin1(target.left(colon));
+                if (host.startsWith(QLatin1Char('[')))
+                    host = host.mid(1, host.size() - 2);
+                const quint16 port = target.mid(colon + 1).toUShort();
+                Q_ASSERT(state->buffer.isEmpty()); // clients wait for the 200 before sending
+                openTunnel(client, host, port, [client](bool ok) {
+                    if (!ok) {
+                        client->write("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
+                        client->disconnectFromHost();
+                        return;
+                    }
+                    client->write("HTTP/1.1 200 Connection established\r\n\r\n");
+                });
+                return;
+            }
         });
     }
 };

@@ -77,9 +77,132 @@ private Q_SLOTS:
         endpoint.proxy = proxy(QNetworkProxy::HttpProxy, http.port(), QStringLiteral("user"),
             QStringLiteral("s3cret"));
         RUN_CORO(echoThrough(endpoint, "authenticated"));
-        // Qt sends credentials once the proxy asks for them (407), then tunnels.
+        // Credentials are sent once the proxy asks for them (407), then the tunnel opens.
         QVERIFY(http.authorizations.contains(http.requiredAuthorization));
         QCOMPARE(http.authorizations.last(), http.requiredAuthorization);
+        QCOMPARE(target.acceptedCount(), 1);
+    }
+
+    // A 407 to CONNECT is answered once with the proxy's credentials, Basic or Digest (the
+    // scheme the proxy asks for), on the same connection when the proxy keeps it, else on a
+    // new one.
+    void connectAnswers407_data()
+    {
+        QTest::addColumn<QByteArray>("digestAlgorithm"); // empty: Basic
+        QTest::addColumn<bool>("keepAlive");
+        QTest::newRow("Basic, proxy closes after 407") << QByteArray() << false;
+        QTest::newRow("Basic, proxy keeps the connection") << QByteArray() << true;
+        QTest::newRow("Digest SHA-256, proxy closes after 407") << QByteArray("SHA-256") << false;
+        QTest::newRow("Digest SHA-256, proxy keeps the connection")
+            << QByteArray("SHA-256") << true;
+        QTest::newRow("Digest MD5, proxy keeps the connection") << QByteArray("MD5") << true;
+    }
+    void connectAnswers407()
+    {
+        QFETCH(QByteArray, digestAlgorithm);
+        QFETCH(bool, keepAlive);
+        LoopbackServer target(LoopbackServer::echo());
+        QVERIFY(target.listen());
+        HttpConnectProxy http;
+        if (digestAlgorithm.isEmpty()) {
+            http.requiredAuthorization = "Basic " + QByteArray("user:s3cret").toBase64();
+        } else {
+            http.digestUser = "user";
+            http.digestPassword = "s3cret";
+            http.digestAlgorithm = digestAlgorithm;
+        }
+        http.keepAliveOn407 = keepAlive;
+        QVERIFY(http.listen());
+        Reqivo::Endpoint endpoint = target.endpoint();
+        endpoint.proxy = proxy(QNetworkProxy::HttpProxy, http.port(), QStringLiteral("user"),
+            QStringLiteral("s3cret"));
+        RUN_CORO(echoThrough(endpoint, "answered"));
+        QCOMPARE(http.challenges, 1);
+        QCOMPARE(http.authorizations.size(), qsizetype(2));
+        QCOMPARE(http.authorizations.first(), QByteArray());
+        QVERIFY2(http.authorizations.last().startsWith(
+                     digestAlgorithm.isEmpty() ? QByteArray("Basic ") : QByteArray("Digest ")),
+            http.authorizations.last().constData());
+        QCOMPARE(http.clientConnections, keepAlive ? 1 : 2);
+        QCOMPARE(target.acceptedCount(), 1);
+    }
+
+    // What a failed tunnel says in Error::code(): 407 left unanswered, or another refusal.
+    void tunnelFailureCodes_data()
+    {
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<QString>("password");
+        QTest::addColumn<int>("failure"); // Error::NetworkFailure
+        QTest::addColumn<QString>("detail");
+        using F = Reqivo::Error::NetworkFailure;
+        QTest::newRow("407, no credentials")
+            << QStringLiteral("127.0.0.1") << QString() << int(F::ProxyAuthenticationRequired)
+            << QStringLiteral("HTTP/1.1 407 Proxy Authentication Required");
+        QTest::newRow("407, wrong credentials")
+            << QStringLiteral("127.0.0.1") << QStringLiteral("wrong")
+            << int(F::ProxyAuthenticationRequired)
+            << QStringLiteral("HTTP/1.1 407 Proxy Authentication Required");
+        QTest::newRow("502 from the proxy")
+            << QStringLiteral("unreachable.invalid") << QStringLiteral("right")
+            << int(F::ProxyFailure) << QStringLiteral("HTTP/1.1 502 Bad Gateway");
+    }
+    void tunnelFailureCodes()
+    {
+        QFETCH(QString, host);
+        QFETCH(QString, password);
+        QFETCH(int, failure);
+        QFETCH(QString, detail);
+        HttpConnectProxy http;
+        http.requiredAuthorization = "Basic " + QByteArray("user:right").toBase64();
+        QVERIFY(http.listen());
+        Reqivo::Endpoint endpoint;
+        endpoint.host = host;
+        endpoint.port = 9;
+        endpoint.proxy = proxy(QNetworkProxy::HttpProxy, http.port(),
+            password.isEmpty() ? QString() : QStringLiteral("user"), password);
+        RUN_CORO([&]() -> QCoro::Task<> {
+            AsyncConnection connection;
+            const auto error
+                = co_await thrown<Reqivo::NetworkError>(connection.connectToHost(endpoint, 5s));
+            CO_VERIFY(error);
+            CO_COMPARE(int(error->error().networkFailure()), failure);
+            CO_COMPARE(error->error().detail(), detail);
+            CO_VERIFY(!connection.isOpen());
+        }());
+    }
+
+    // Absolute form: no CONNECT, the connection goes to the proxy, which forwards each request
+    // to its origin in origin-form without Proxy-Authorization.
+    void absoluteFormEndpoint()
+    {
+        LoopbackServer target(LoopbackServer::echo());
+        QVERIFY(target.listen());
+        HttpConnectProxy http;
+        QVERIFY(http.listen());
+        Reqivo::Endpoint endpoint = target.endpoint();
+        endpoint.proxy = proxy(QNetworkProxy::HttpProxy, http.port(), QStringLiteral("user"),
+            QStringLiteral("pw"));
+        endpoint.absoluteForm = true;
+        endpoint.httpVersion = Reqivo::HttpVersion::Http2PriorKnowledge;
+        QVERIFY(endpoint.usesAbsoluteForm());
+        QVERIFY(!endpoint.offersHttp2());
+        QVERIFY(endpoint.key().contains(QLatin1String("|absolute")));
+        Reqivo::Endpoint tunnelled = endpoint;
+        tunnelled.absoluteForm = false;
+        QVERIFY(tunnelled.key() != endpoint.key());
+        QVERIFY(tunnelled != endpoint);
+        const QByteArray url = "http://127.0.0.1:" + QByteArray::number(target.port()) + "/x?y";
+        RUN_CORO([&]() -> QCoro::Task<> {
+            AsyncConnection connection;
+            co_await connection.connectToHost(endpoint, 5s);
+            co_await connection.write("GET " + url
+                    + " HTTP/1.1\r\nHost: h\r\nProxy-Authorization: Basic eA==\r\n\r\n",
+                5s);
+            const QByteArray expected = "GET /x?y HTTP/1.1\r\nHost: h\r\n\r\n";
+            const QByteArray echoed = co_await readAtLeast(connection, expected.size());
+            CO_COMPARE(echoed, expected);
+        }());
+        QCOMPARE(http.forwarded, QList<QByteArray> {"GET " + url + " HTTP/1.1"});
         QCOMPARE(target.acceptedCount(), 1);
     }
 
