@@ -147,6 +147,7 @@ public:
                                          -> QCoro::Task<AuthAnswer> { co_return f(std::move(r)); });
         }
     }
+    //! Removes the authenticator: a 401 nothing else answers is returned.
     void clearAuthenticator() { setAuthenticatorImpl({}); }
 
     //! @{

@@ -31,6 +31,7 @@ struct REQIVO_EXPORT AuthChallenge
     std::optional<QByteArray> param(QByteArrayView name) const;
     //! The realm parameter, or empty.
     QByteArray realm() const { return param("realm").value_or(QByteArray()); }
+    //! True when the scheme is \a name, ignoring ASCII case.
     bool isScheme(QByteArrayView name) const;
 
     //! Every challenge of every \a fieldName field (WWW-Authenticate or Proxy-Authenticate)
@@ -39,6 +40,7 @@ struct REQIVO_EXPORT AuthChallenge
     static QList<AuthChallenge> parse(const Headers &headers, QByteArrayView fieldName,
                                       bool *malformed = nullptr);
 
+    //! Equal when scheme, params and token68 are (the scheme's case counts).
     friend bool operator==(const AuthChallenge &, const AuthChallenge &) = default;
 };
 
@@ -55,17 +57,22 @@ struct REQIVO_EXPORT AuthRequest
 //! An Authenticator's answer.
 struct REQIVO_EXPORT AuthAnswer
 {
+    //! What the answer is.
     enum class Kind {
         Decline, //!< Return the 401/407 to the caller.
         Credentials, //!< Answer with these credentials (Basic, Bearer, Digest).
         Headers, //!< Send the request again with these fields added (replacing same names).
     };
-    Kind kind = Kind::Decline;
-    Reqivo::Credentials credentials;
-    Reqivo::Headers headers;
+    Kind kind = Kind::Decline; //!< Which answer this is.
+    Reqivo::Credentials credentials; //!< Kind::Credentials: what to answer with.
+    Reqivo::Headers headers; //!< Kind::Headers: the fields to set.
 
+    //! Return the 401/407 as it is.
     static AuthAnswer decline() { return {}; }
+    //! Send the request again with \a c: Basic or Bearer as given, Digest answering the
+    //! response's Digest challenge (Credentials::none() declines).
     static AuthAnswer with(Reqivo::Credentials c) { return {Kind::Credentials, std::move(c), {}}; }
+    //! Send the request again with the fields of \a h set (an empty \a h declines).
     static AuthAnswer withHeaders(Reqivo::Headers h) { return {Kind::Headers, {}, std::move(h)}; }
 };
 

@@ -64,6 +64,7 @@ struct Credentials
     }
     //! "Authorization: Bearer \a token".
     static Credentials bearer(QString token) { return {Scheme::Bearer, {}, {}, std::move(token)}; }
+    //! HTTP Digest with \a user and \a password, sent only in answer to a Digest challenge.
     static Credentials digest(QString user, QString password)
     {
         return {Scheme::Digest, std::move(user), std::move(password), {}};
@@ -202,6 +203,7 @@ struct RequestOptions
         listener = std::move(l);
         return *this;
     }
+    //! Replaces credentials.
     RequestOptions &withCredentials(Credentials c)
     {
         // emplace(), not assignment: GCC 12 at -O1 sees the assignment's "already engaged" path
