@@ -166,6 +166,12 @@ if ((stage_rc != 0)); then
     exit 1
 fi
 
+# The library reads proxies from the environment as curl does (http_proxy, https_proxy,
+# all_proxy, no_proxy, upper-case forms) and every test talks to loopback peers: a developer's
+# or CI's proxy settings must not send them elsewhere. Unset after the dependencies stage, which
+# may need a proxy to reach the package mirrors; the proxy tests set their own.
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+
 # --- GCC build and tests ----------------------------------------------------------------------
 stage "build/ (GCC, RelWithDebInfo, -Werror)" configure_build build \
     -DCMAKE_CXX_COMPILER=g++ -DREQIVO_WERROR=ON \
