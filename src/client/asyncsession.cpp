@@ -18,6 +18,7 @@
 #include "exchange_p.h"
 #include "http2connection_p.h"
 #include "prepare_p.h"
+#include "redaction_p.h"
 #include "proxyroute_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
@@ -423,6 +424,7 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
     const QByteArray head = serializeHead(
             method, url, fields, body,
             core->originFor(url, version, upgrade).endpoint.usesAbsoluteForm());
+    Client::logRequest(core->redactedQueryNames, method, url, fields); // reqivo.http
     core->checkOpen(url);
     const std::shared_ptr<Client::CancelToken> cancel = settings.cancel;
     if (cancel)
@@ -471,12 +473,16 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         try {
             if (h2) {
                 reused = h2->streamsStarted() > 0;
-                co_return co_await Client::runHttp2Exchange(std::move(h2), method, url, fields,
-                                                            body, settings, &progress);
+                Response r = co_await Client::runHttp2Exchange(std::move(h2), method, url,
+                                                               fields, body, settings, &progress);
+                Client::logResponse(core->redactedQueryNames, method, url, r); // reqivo.http
+                co_return r;
             }
             reused = leased.isReused();
-            co_return co_await Client::runExchange(std::move(leased), head, body, method, url,
-                                                   settings, &progress);
+            Response r = co_await Client::runExchange(std::move(leased), head, body, method, url,
+                                                      settings, &progress);
+            Client::logResponse(core->redactedQueryNames, method, url, r); // reqivo.http
+            co_return r;
         } catch (const NetworkError &) {
             failure = std::current_exception();
         } catch (const ProtocolError &) {
@@ -524,13 +530,18 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
                                                QByteArray method, QUrl url, RequestOptions opts,
                                                CallControl control)
 {
+    // Error messages never carry the URL's secrets (redaction_p.h).
+    QStringList redacted = core->redactedQueryNames;
+    QUrl requested = url;
     if (!core->listener && !opts.listener)
-        return pipeline(std::move(core), std::move(method), std::move(url), std::move(opts),
-                        std::move(control), nullptr);
+        return Client::redactingErrors(pipeline(std::move(core), std::move(method), std::move(url),
+                                                std::move(opts), std::move(control), nullptr),
+                                       std::move(redacted), std::move(requested));
     std::shared_ptr<Client::CallTrace> trace
             = Client::CallTrace::create(core->listener, opts.listener, method, url);
-    return traced(std::move(core), std::move(method), std::move(url), std::move(opts),
-                  std::move(control), std::move(trace));
+    return Client::redactingErrors(traced(std::move(core), std::move(method), std::move(url),
+                                          std::move(opts), std::move(control), std::move(trace)),
+                                   std::move(redacted), std::move(requested));
 }
 
 QCoro::Task<Response> AsyncSessionPrivate::traced(std::shared_ptr<SessionCore> core,

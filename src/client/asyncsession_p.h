@@ -5,6 +5,7 @@
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/cookiejar.h>
 #include <Reqivo/errors.h>
+#include <Reqivo/redaction.h>
 
 #include "exchange_p.h"
 #include "transport/proxyselection.h"
@@ -45,6 +46,8 @@ struct SessionCore
     QList<AsyncSession::RequestHook> requestHooks;
     QList<AsyncSession::ResponseHook> responseHooks;
     std::shared_ptr<EventListener> listener; //!< setEventListener(); null: none
+    //! setRedactedQueryParameters(): query values hidden in logs and errors (redaction.h).
+    QStringList redactedQueryNames = defaultRedactedQueryNames();
     std::unique_ptr<CookieJar> jar;
     bool keepCookies = true;
     //! setRetryPolicy(); null: none (RetryPolicy::none()).

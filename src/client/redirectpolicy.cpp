@@ -1,6 +1,8 @@
 // Redirect decisions and loop detection (see redirectpolicy.h for the rules).
 #include "redirectpolicy.h"
 
+#include <Reqivo/redaction.h>
+
 #include <QString>
 
 namespace Reqivo::Client {
@@ -86,10 +88,12 @@ QByteArray canonicalUrl(const QUrl &url)
     return canonical.toEncoded(QUrl::FullyEncoded);
 }
 
-// For messages: never credentials, and no fragment (it is not part of any request).
+// For messages: never credentials, no fragment (it is not part of any request), and the
+// values of secret query parameters redacted (redaction.h; the session's own list is applied
+// to the request's URLs when the error leaves the session).
 QString displayUrl(const QUrl &url)
 {
-    return url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveFragment);
+    return redactUrl(url.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveFragment));
 }
 
 } // namespace

@@ -95,7 +95,10 @@ QString Error::toString() const
         return QStringLiteral("no error");
     QString s = typeName() + QStringLiteral(": ") + m_message;
     if (!m_url.isEmpty())
-        s += QStringLiteral(" (") + m_url.toString() + QLatin1Char(')');
+        // A redacted URL (redaction.h) shows its marker as written, not percent-encoded.
+        s += QStringLiteral(" (")
+            + m_url.toString().replace(QLatin1String("%3Credacted%3E"), QLatin1String("<redacted>"))
+            + QLatin1Char(')');
     if (!m_detail.isEmpty())
         s += QStringLiteral(" [") + m_detail + QLatin1Char(']');
     return s;

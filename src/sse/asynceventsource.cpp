@@ -2,6 +2,8 @@
 // deliver, reconnect); next() waits on the queue it fills. See asynceventsource_p.h.
 #include "asynceventsource_p.h"
 
+#include <Reqivo/redaction.h>
+
 #include <QLoggingCategory>
 #include <QMetaMethod>
 #include <QRandomGenerator>
@@ -401,7 +403,8 @@ QCoro::Task<void> AsyncEventSourcePrivate::loop(
                 co_return;
         }
         d->setState(ReadyState::Connecting);
-        qCDebug(lcEventSource) << "reconnecting to" << d->url << "in" << delay.count() << "ms";
+        qCDebug(lcEventSource) << "reconnecting to" << redactUrl(d->url) << "in" << delay.count()
+                               << "ms";
         if (d->q)
             Q_EMIT d->q->reconnecting(attemptNo + 1, int(delay.count()));
         const auto until = Clock::now() + delay;

@@ -4,6 +4,8 @@
 // destroyed meanwhile.
 #include "asyncwebsocket_p.h"
 
+#include <Reqivo/redaction.h>
+
 #include "client/prepare_p.h"
 #include "handshake_p.h"
 #include "protocol/responseparser.h"
@@ -323,7 +325,7 @@ QCoro::Task<bool> AsyncWebSocketPrivate::reconnect(
             policy.delayFor(attempt), policy.jitter, QRandomGenerator::global()->generateDouble());
         d->reconnectAttempt = attempt;
         qCDebug(lcWebSocket) << "reconnect attempt" << attempt << "in" << delay.count() << "ms to"
-                             << d->displayUrl();
+                             << redactUrl(d->displayUrl());
         if (d->q)
             Q_EMIT d->q->reconnecting(attempt, int(delay.count()));
         const auto until = Clock::now() + delay;

@@ -8,9 +8,15 @@
 // the user's close() when the server never answered it, else 1006 (ADR 0007).
 #include "asyncwebsocket_p.h"
 
+#include "client/asyncsession_p.h"
+#include "client/redaction_p.h"
 #include "transport/asyncconnection_p.h"
 
 #include <Reqivo/asyncconnection.h>
+
+#include "transport/logcategories_p.h"
+
+#include <Reqivo/redaction.h>
 
 #include <QAbstractSocket>
 #include <QLoggingCategory>
@@ -20,7 +26,11 @@
 
 namespace Reqivo {
 
-Q_LOGGING_CATEGORY(lcWebSocket, "reqivo.websocket", QtInfoMsg)
+// reqivo.ws (transport/logcategories_p.h); URLs are logged redacted (redaction.h).
+const QLoggingCategory &lcWebSocket()
+{
+    return lcWs();
+}
 
 using namespace WebSocketDetail;
 
@@ -89,7 +99,12 @@ qint64 AsyncWebSocketPrivate::unsentBytes() const
 Error AsyncWebSocketPrivate::makeError(
     const QString &message, int code, const QString &detail) const
 {
-    return Error(Error::Kind::WebSocket, message, displayUrl(), detail, code);
+    // Never the URL's secrets (redaction.h): the session's query names, else the defaults.
+    const std::shared_ptr<SessionCore> core = session.lock();
+    const QStringList names = core ? core->redactedQueryNames : defaultRedactedQueryNames();
+    const QStringList secrets = Client::urlSecrets(displayUrl(), names);
+    return Error(Error::Kind::WebSocket, Client::redactText(message, secrets),
+        Client::redactedUrl(displayUrl(), names), Client::redactText(detail, secrets), code);
 }
 
 void AsyncWebSocketPrivate::throwDestroyed() const
@@ -348,6 +363,7 @@ void AsyncWebSocketPrivate::becameOpen()
         });
     }
     setState(State::Open);
+    qCDebug(lcWebSocket) << "open:" << redactUrl(displayUrl()) << "subprotocol" << subprotocol;
     startHeartbeat();
     if (q)
         Q_EMIT q->connected();
@@ -560,7 +576,7 @@ void AsyncWebSocketPrivate::connectionEnded(quint64 id, const QString &lostBecau
     pongWaiters.wakeAll();
     writeWaiters.wakeAll();
 
-    qCDebug(lcWebSocket) << "disconnected from" << displayUrl() << code << reason;
+    qCDebug(lcWebSocket) << "disconnected from" << redactUrl(displayUrl()) << code << reason;
     const auto retrying
         = [&] { return !userClose && options.reconnect.enabled && shouldReconnect(ending, code); };
     reconnectPending = retrying(); // sends from disconnected() slots are queued then
@@ -707,7 +723,7 @@ void AsyncWebSocketPrivate::heartbeatExpired()
 {
     if (!link || state != State::Open)
         return;
-    qCDebug(lcWebSocket) << "heartbeat: no pong from" << displayUrl() << "within"
+    qCDebug(lcWebSocket) << "heartbeat: no pong from" << redactUrl(displayUrl()) << "within"
                          << heartbeatDeadlineValue().count() << "ms";
     heartbeatLost = true;
     connectionEnded(link->id); // the peer is gone: no close handshake to wait for

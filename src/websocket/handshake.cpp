@@ -5,6 +5,8 @@
 #include "client/prepare_p.h"
 #include "protocol/requestwriter.h"
 
+#include <Reqivo/redaction.h>
+
 #include <QCryptographicHash>
 #include <QRandomGenerator>
 
@@ -34,12 +36,6 @@ bool isReserved(QByteArrayView name)
     return false;
 }
 
-QUrl withoutUserInfo(QUrl url)
-{
-    url.setUserInfo(QString());
-    return url;
-}
-
 QString latin1(QByteArrayView bytes)
 {
     return QString::fromLatin1(bytes.toByteArray().toPercentEncoding(" !\"#$&'()*+,/:;<=>?@[]"));
@@ -54,7 +50,7 @@ QUrl toWebSocketUrl(const QUrl &base, const QUrl &url, QString *error)
         if (!base.isValid() || base.isRelative()) {
             if (error)
                 *error = QStringLiteral("relative WebSocket URL \"%1\" without a base URL")
-                             .arg(url.toString());
+                             .arg(redactUrl(url));
             return {};
         }
         resolved = base.resolved(url);
@@ -71,7 +67,7 @@ QUrl toWebSocketUrl(const QUrl &base, const QUrl &url, QString *error)
             && resolved.scheme() != QLatin1String("wss"))) {
         if (error)
             *error = QStringLiteral("not a ws, wss, http or https URL: \"%1\"")
-                         .arg(withoutUserInfo(resolved).toString());
+                         .arg(redactUrl(resolved));
         return {};
     }
     return resolved;
