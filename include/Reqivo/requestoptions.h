@@ -192,12 +192,13 @@ struct RequestOptions
         httpVersion = version;
         return *this;
     }
-    //! Sets credentials.
+    //! Sets retry: this request's retry policy instead of the session's.
     RequestOptions &withRetry(RetryPolicy policy)
     {
         retry = std::move(policy);
         return *this;
     }
+    //! Sets listener.
     RequestOptions &withEventListener(std::shared_ptr<EventListener> l)
     {
         listener = std::move(l);
