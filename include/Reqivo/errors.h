@@ -108,6 +108,8 @@ public:
         TlsHandshake, //!< The TLS handshake failed (certificate, host name, pin, protocol).
     };
     Q_ENUM(NetworkFailure)
+    //! What failed, for a NetworkError or TlsError (code() as a NetworkFailure); Unknown for
+    //! every other kind and for a failure that was not classified.
     NetworkFailure networkFailure() const noexcept
     {
         return (m_kind == Kind::Network || m_kind == Kind::Tls) ? NetworkFailure(m_code)
@@ -116,6 +118,7 @@ public:
 
     //! How many times the request's final hop was tried (RetryPolicy); 0 when not counted.
     int attempts() const noexcept { return m_attempts; }
+    //! Sets attempts() (the retry loop does, on the error it throws).
     void setAttempts(int attempts) noexcept { m_attempts = attempts; }
 
     //! True for the default-constructed "no error".

@@ -36,9 +36,11 @@ enum class RetryDecision {
 };
 
 //! The per-host retry budget (Finagle's RetryBudget, also reqwest's): retries stay below
-//! `ratio` of the requests sent to the host in the last `window`, plus a floor of
-//! `minPerSecond` retries per second, so that retries never multiply the load on a failing
-//! server. A retry refused by the budget returns the attempt's response or error.
+//! `ratio` of the requests sent to the host (host:port, per session) in the last `window`,
+//! plus a floor of `minPerSecond` retries per second of the window, so that retries never
+//! multiply the load on a failing server. A retry refused by the budget returns the attempt's
+//! response or error. Requests count when they are sent with a policy of more than one
+//! attempt whose budget is enabled.
 struct REQIVO_EXPORT RetryBudget
 {
     double ratio = 0.2; //!< Retries allowed per request sent (0.2: 20 % extra load).
@@ -46,6 +48,7 @@ struct REQIVO_EXPORT RetryBudget
     std::chrono::milliseconds window{10000}; //!< The period requests are counted over.
     bool enabled = true; //!< false: no budget (every retry the policy allows is made).
 
+    //! Equal when every field is.
     friend bool operator==(const RetryBudget &, const RetryBudget &) = default;
 };
 
@@ -67,9 +70,9 @@ struct REQIVO_EXPORT RetryPolicy
     //! Backoff before retry n (1-based): a random delay in [0, min(maxDelay, baseDelay ×
     //! factor^(n-1))] with full jitter, exactly that bound without it.
     std::chrono::milliseconds baseDelay{500};
-    double factor = 2.0;
-    std::chrono::milliseconds maxDelay{30000};
-    bool jitter = true;
+    double factor = 2.0; //!< The backoff's growth per retry (see baseDelay).
+    std::chrono::milliseconds maxDelay{30000}; //!< The backoff's cap (see baseDelay).
+    bool jitter = true; //!< Full jitter: a random delay up to the bound (see baseDelay).
     //! A Retry-After field (delta-seconds or an HTTP-date) on a retryable response replaces the
     //! backoff when it asks for at most this; when it asks for more, the response is returned
     //! at once.
@@ -84,6 +87,7 @@ struct REQIVO_EXPORT RetryPolicy
     //! Replaces the default classification (defaultDecision()); the safety rules above and the
     //! budget still apply. Called in the session's thread.
     std::function<RetryDecision(const RetryAttempt &)> classifier;
+    //! The per-host retry budget (on by default).
     RetryBudget budget;
 
     //! No retries (the default).
