@@ -92,6 +92,22 @@ std::optional<QNetworkProxy> parseProxy(const QString &value)
     return proxy;
 }
 
+} // namespace
+
+// A no_proxy list as curl reads it: comma-separated, blanks around items ignored.
+QStringList splitHostList(const QString &list)
+{
+    QStringList hosts;
+    for (const QString &item : list.split(u',', Qt::SkipEmptyParts)) {
+        const QString host = item.trimmed();
+        if (!host.isEmpty())
+            hosts.append(host);
+    }
+    return hosts;
+}
+
+namespace {
+
 // The URL to request for an argument; like curl, a URL without a scheme means http.
 std::optional<QUrl> parseTarget(const QString &argument)
 {
@@ -125,7 +141,11 @@ ParseResult parseArguments(const QStringList &arguments)
         u"JSON request body (Content-Type and Accept: application/json); "
         "@FILE and @- work as for -d."_s,
         u"DATA"_s);
-    const QCommandLineOption userOpt(u"u"_s, u"Basic authentication."_s, u"USER:PASS"_s);
+    const QCommandLineOption userOpt(u"u"_s,
+        u"Basic authentication, sent with every request (Digest with --digest)."_s, u"USER:PASS"_s);
+    const QCommandLineOption digestOpt(u"digest"_s,
+        u"Use -u's credentials for HTTP Digest (RFC 7616: SHA-256, MD5), sent only when the "
+        "server asks."_s);
     const QCommandLineOption bearerOpt(u"bearer"_s, u"Bearer token authentication."_s, u"TOKEN"_s);
     const QCommandLineOption outputOpt(u"o"_s,
         u"Stream the body to FILE (a progress bar shows on a terminal). Once: every body "
@@ -150,15 +170,38 @@ ParseResult parseArguments(const QStringList &arguments)
         u"cert"_s, u"Client certificate (PEM), with --key."_s, u"FILE"_s);
     const QCommandLineOption keyOpt(
         u"key"_s, u"Client private key (unencrypted PEM)."_s, u"FILE"_s);
-    const QCommandLineOption proxyOpt(
-        u"proxy"_s, u"Use a proxy: http://[user:pass@]host:port or socks5://..."_s, u"URL"_s);
+    const QCommandLineOption pinnedOpt(u"pinnedpubkey"_s,
+        u"Accept a TLS server only when a certificate of its chain has one of these public key "
+        "pins (SHA-256 of the SubjectPublicKeyInfo, base64); also with --insecure."_s,
+        u"sha256//B64[;sha256//B64...]"_s);
+    const QCommandLineOption proxyOpt(u"proxy"_s,
+        u"Use a proxy: http://[user:pass@]host:port or socks5://... It beats the environment's "
+        "http_proxy, https_proxy and all_proxy (read by default, as curl does; HTTP_PROXY in "
+        "upper case is ignored); user:pass answer the proxy's 407 (Basic or Digest)."_s,
+        u"URL"_s);
+    const QCommandLineOption noProxyOpt(u"noproxy"_s,
+        u"Hosts that never go through a proxy: a comma-separated list of host names, domain "
+        "suffixes, IP addresses or CIDR ranges, or '*'. Replaces the environment's "
+        "no_proxy/NO_PROXY."_s,
+        u"LIST"_s);
+    const QCommandLineOption retryOpt(u"retry"_s,
+        u"Retry a failed request up to N times (idempotent methods, or with an "
+        "Idempotency-Key): on connection refused, reset or closed before the response, "
+        "connect or read timeouts, and on 408, 429, 502, 503, 504; backoff from 0.5 s "
+        "doubling up to 30 s with full jitter, or Retry-After up to 60 s (longer: the "
+        "response is returned). Default: no retries."_s,
+        u"N"_s);
+    const QCommandLineOption retryMaxTimeOpt(u"retry-max-time"_s,
+        u"With --retry: no retry or backoff runs past S seconds from the start (0: no "
+        "limit)."_s,
+        u"S"_s);
     const QCommandLineOption compressedOpt(
         u"compressed"_s, u"Ask for gzip/deflate and decode it (the default)."_s);
     const QCommandLineOption noCompressedOpt(
         u"no-compressed"_s, u"Do not ask for compressed bodies."_s);
     const QCommandLineOption http11Opt(u"http1.1"_s, u"Use HTTP/1.1 only."_s);
-    const QCommandLineOption http2Opt(u"http2"_s,
-        u"Offer HTTP/2 to HTTPS servers in ALPN, HTTP/1.1 otherwise (the default)."_s);
+    const QCommandLineOption http2Opt(
+        u"http2"_s, u"Offer HTTP/2 to HTTPS servers in ALPN, HTTP/1.1 otherwise (the default)."_s);
     const QCommandLineOption http2PriorOpt(u"http2-prior-knowledge"_s,
         u"Speak HTTP/2 from the first byte to http:// URLs (the server must support it)."_s);
     const QCommandLineOption syncOpt(
@@ -169,10 +212,12 @@ ParseResult parseArguments(const QStringList &arguments)
         u"Print one JSON object per URL on stdout and nothing else (jsonl)."_s, u"FORMAT"_s);
     const QCommandLineOption versionOpt(u"version"_s, u"Print the version and exit."_s);
 
-    for (const auto *o : {&methodOpt, &headerOpt, &dataOpt, &jsonOpt, &userOpt, &bearerOpt,
-             &outputOpt, &noFollowOpt, &maxRedirectsOpt, &timeoutOpt, &connectTimeoutOpt,
-             &readTimeoutOpt, &cacertOpt, &insecureOpt, &certOpt, &keyOpt, &proxyOpt,
-             &compressedOpt, &noCompressedOpt, &http11Opt, &http2Opt, &http2PriorOpt, &syncOpt, &verboseOpt, &reportOpt, &versionOpt})
+    for (const auto *o :
+        {&methodOpt, &headerOpt, &dataOpt, &jsonOpt, &userOpt, &digestOpt, &bearerOpt, &outputOpt,
+            &noFollowOpt, &maxRedirectsOpt, &timeoutOpt, &connectTimeoutOpt, &readTimeoutOpt,
+            &retryOpt, &retryMaxTimeOpt, &cacertOpt, &insecureOpt, &certOpt, &keyOpt, &pinnedOpt,
+            &proxyOpt, &noProxyOpt, &compressedOpt, &noCompressedOpt, &http11Opt, &http2Opt,
+            &http2PriorOpt, &syncOpt, &verboseOpt, &reportOpt, &versionOpt})
         parser.addOption(*o);
     const QCommandLineOption helpOpt = parser.addHelpOption();
     parser.addPositionalArgument(
@@ -266,6 +311,11 @@ ParseResult parseArguments(const QStringList &arguments)
         o.basicAuth = colon < 0 ? std::pair {value, QString()}
                                 : std::pair {value.left(colon), value.mid(colon + 1)};
     }
+    if (parser.isSet(digestOpt)) {
+        if (!o.basicAuth)
+            return usageError(u"--digest needs -u USER:PASS"_s);
+        o.digest = true;
+    }
     if (parser.isSet(bearerOpt))
         o.bearerToken = parser.value(bearerOpt);
 
@@ -304,8 +354,24 @@ ParseResult parseArguments(const QStringList &arguments)
         o.timeout = timeout;
     }
 
+    if (parser.isSet(retryOpt)) {
+        bool ok = false;
+        const int n = parser.value(retryOpt).toInt(&ok);
+        if (!ok || n < 0 || n > 1000000)
+            return usageError(u"--retry needs a number of retries from 0 to 1000000"_s);
+        o.retries = n;
+    }
+    if (parser.isSet(retryMaxTimeOpt)) {
+        const auto limit = parseSeconds(parser.value(retryMaxTimeOpt));
+        if (!limit)
+            return usageError(u"--retry-max-time needs a number of seconds >= 0"_s);
+        // Without --retry it has nothing to bound (curl ignores it too).
+        if (o.retries)
+            o.retryMaxTime = *limit;
+    }
+
     if (parser.isSet(cacertOpt) || parser.isSet(insecureOpt) || parser.isSet(certOpt)
-        || parser.isSet(keyOpt)) {
+        || parser.isSet(keyOpt) || parser.isSet(pinnedOpt)) {
         Reqivo::TlsOptions tls;
         QString error;
         for (const QString &file : parser.values(cacertOpt)) {
@@ -320,6 +386,19 @@ ParseResult parseArguments(const QStringList &arguments)
             return usageError(u"--cert/--key: %1"_s.arg(error));
         if (parser.isSet(insecureOpt))
             tls.verifyPeer = false;
+        if (parser.isSet(pinnedOpt)) {
+            // The pins hold for the host of every URL given (whether or not --insecure is).
+            o.pinnedPublicKeys = parser.value(pinnedOpt);
+            QStringList hosts;
+            for (const Target &target : std::as_const(o.targets)) {
+                if (!hosts.contains(target.url.host(), Qt::CaseInsensitive))
+                    hosts.append(target.url.host());
+            }
+            for (const QString &host : std::as_const(hosts)) {
+                if (!tls.addPins(host, o.pinnedPublicKeys, &error))
+                    return usageError(u"--pinnedpubkey: %1"_s.arg(error));
+            }
+        }
         o.tlsOptions = tls;
     }
 
@@ -329,6 +408,8 @@ ParseResult parseArguments(const QStringList &arguments)
             return usageError(u"bad proxy URL '%1' (http://, socks5:// or host:port)"_s.arg(
                 parser.value(proxyOpt)));
     }
+    if (parser.isSet(noProxyOpt))
+        o.noProxy = splitHostList(parser.value(noProxyOpt));
 
     // The last of --compressed / --no-compressed wins, as with curl's --no- options; so does
     // the last of the HTTP version options.

@@ -48,12 +48,23 @@ struct CliOptions
     QStringList outputFiles;
 
     std::optional<std::pair<QString, QString>> basicAuth;
+    //! --digest: -u's credentials answer Digest challenges instead of going out as Basic.
+    bool digest = false;
     std::optional<QString> bearerToken;
     std::optional<bool> followRedirects;
     std::optional<int> maxRedirects;
     std::optional<Reqivo::Timeout> timeout;
     std::optional<Reqivo::TlsOptions> tlsOptions;
     std::optional<QNetworkProxy> proxy;
+    //! --noproxy LIST; unset: the environment's no_proxy (NO_PROXY) exempts hosts from --proxy
+    //! too, as with curl.
+    std::optional<QStringList> noProxy;
+    //! --retry N: N retries (N + 1 attempts in all); unset: none.
+    std::optional<int> retries;
+    //! --retry-max-time S (with --retry only); Timeout::noLimit for 0.
+    std::optional<std::chrono::milliseconds> retryMaxTime;
+    //! --pinnedpubkey, as typed ("sha256//B64[;sha256//B64...]"); applied to every URL's host.
+    QString pinnedPublicKeys;
     std::optional<bool> decompress;
     //! --http1.1, --http2, --http2-prior-knowledge (the last one given).
     std::optional<Reqivo::HttpVersion> httpVersion;
@@ -72,6 +83,9 @@ struct ParseResult
 };
 
 ParseResult parseArguments(const QStringList &arguments);
+
+//! A no_proxy list (--noproxy, NO_PROXY) as curl reads it: comma-separated, blanks trimmed.
+QStringList splitHostList(const QString &list);
 
 //! Applies the session-wide options (User-Agent, redirects, timeouts, auth, TLS, proxy,
 //! decompression, -v's request printing) to \a session.

@@ -133,14 +133,35 @@ void ReqivoCli::configureSession(Reqivo::AsyncSession &session, const CliOptions
         session.setMaxRedirects(*o.maxRedirects);
     if (o.timeout)
         session.setTimeout(*o.timeout);
-    if (o.basicAuth)
+    if (o.basicAuth && o.digest)
+        session.setDigestAuth(o.basicAuth->first, o.basicAuth->second);
+    else if (o.basicAuth)
         session.setBasicAuth(o.basicAuth->first, o.basicAuth->second);
     if (o.bearerToken)
         session.setBearerToken(*o.bearerToken);
     if (o.tlsOptions)
         session.setTlsOptions(*o.tlsOptions);
+    // The environment's proxies are the session's default; --proxy beats them. Hosts are
+    // exempted from any proxy by --noproxy, else by no_proxy (NO_PROXY) as curl reads it, which
+    // also applies to a --proxy proxy.
     if (o.proxy)
         session.setProxy(*o.proxy);
+    if (o.noProxy) {
+        session.setNoProxy(*o.noProxy);
+    } else if (o.proxy) {
+        QByteArray env = qgetenv("no_proxy");
+        if (env.isNull())
+            env = qgetenv("NO_PROXY");
+        const QStringList hosts = splitHostList(QString::fromLocal8Bit(env));
+        if (!hosts.isEmpty())
+            session.setNoProxy(hosts);
+    }
+    if (o.retries) {
+        Reqivo::RetryPolicy retry = Reqivo::RetryPolicy::attempts(*o.retries + 1);
+        if (o.retryMaxTime)
+            retry.maxRetryTime = *o.retryMaxTime;
+        session.setRetryPolicy(retry);
+    }
     if (o.decompress)
         session.setDecompress(*o.decompress);
     if (o.httpVersion)

@@ -4,6 +4,7 @@
 
 #include <Reqivo/body.h>
 #include <Reqivo/errors.h>
+#include <Reqivo/redaction.h>
 
 #include <cstdio>
 
@@ -18,13 +19,26 @@ void printResponseHead(const Reqivo::Response &response)
     QByteArray head = "< HTTP/" + response.httpVersion().toLatin1() + ' '
         + QByteArray::number(response.status()) + ' ' + response.reason() + '\n';
     for (const auto &field : response.headers())
-        head += "< " + field.name.toByteArray() + ": " + field.value.toByteArray() + '\n';
+        head += "< " + field.name.toByteArray() + ": "
+            + Reqivo::redactFieldValue(field.name, field.value) + '\n';
     head += "<\n";
     std::fwrite(head.constData(), 1, size_t(head.size()), stderr);
     std::fflush(stderr);
 }
 
 } // namespace
+
+QString errorText(const Reqivo::Error &error)
+{
+    // Error::toString() with the URL redacted: it already lacks user info, but not the values
+    // of tokens in its query.
+    QString s = error.typeName() + u": "_s + error.message();
+    if (!error.url().isEmpty())
+        s += u" ("_s + Reqivo::redactUrl(error.url()) + u')';
+    if (!error.detail().isEmpty())
+        s += u" ["_s + error.detail() + u']';
+    return s;
+}
 
 void writeStdout(QByteArrayView bytes)
 {
@@ -40,10 +54,12 @@ void printErr(const QString &text)
 
 void printRequestHead(const Reqivo::PreparedRequest &request)
 {
-    QByteArray head
-        = "> " + request.method + ' ' + request.url.toString(QUrl::FullyEncoded).toLatin1() + '\n';
+    // Every field is printed, with the values of secrets (credentials, cookies, URL user info,
+    // tokens in the query) replaced by <redacted>.
+    QByteArray head = "> " + request.method + ' ' + Reqivo::redactUrl(request.url).toUtf8() + '\n';
     for (const auto &field : request.headers)
-        head += "> " + field.name.toByteArray() + ": " + field.value.toByteArray() + '\n';
+        head += "> " + field.name.toByteArray() + ": "
+            + Reqivo::redactFieldValue(field.name, field.value) + '\n';
     head += ">\n";
     std::fwrite(head.constData(), 1, size_t(head.size()), stderr);
     std::fflush(stderr);
@@ -132,7 +148,10 @@ void Output::failed(std::exception_ptr exception)
         std::fflush(stdout);
     } else {
         std::fflush(stdout);
-        printErr(u"reqivo: %1: %2\n"_s.arg(m_target.argument, error.toString()));
+        // The URL as typed, unless it holds a secret.
+        const QString redacted = Reqivo::redactUrl(m_target.url);
+        const QString shown = redacted == m_target.url.toString() ? m_target.argument : redacted;
+        printErr(u"reqivo: %1: %2\n"_s.arg(shown, errorText(error)));
     }
 }
 

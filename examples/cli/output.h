@@ -9,6 +9,7 @@
 #include "cliopts.h"
 #include "progressbar.h"
 
+#include <Reqivo/errors.h>
 #include <Reqivo/requestoptions.h>
 #include <Reqivo/response.h>
 
@@ -56,7 +57,10 @@ private:
     qint64 m_expected = -1;
 };
 
-//! Prints "> METHOD URL" and the fields of a request about to be sent, on stderr.
+//! Error::toString() with secrets in its URL redacted (redactUrl()).
+QString errorText(const Reqivo::Error &error);
+//! Prints "> METHOD URL" and the fields of a request about to be sent, on stderr, secrets
+//! redacted.
 void printRequestHead(const Reqivo::PreparedRequest &request);
 void writeStdout(QByteArrayView bytes);
 void printErr(const QString &text);

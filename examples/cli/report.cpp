@@ -5,6 +5,9 @@
 #include <QJsonDocument>
 #include <QStringDecoder>
 
+#include <algorithm>
+#include <chrono>
+
 #include <initializer_list>
 #include <utility>
 
@@ -39,6 +42,24 @@ namespace {
 QByteArray urlJson(const QUrl &url)
 {
     return encode(url.toString(QUrl::FullyEncoded));
+}
+
+// Milliseconds, fractions kept (the library measures in microseconds).
+QByteArray millis(std::chrono::microseconds us)
+{
+    return encode(double(us.count()) / 1000.0);
+}
+
+// curl's CURLINFO_*_TIME_T phases of the final attempt, cumulative from its start.
+QByteArray timingsJson(const Reqivo::Timings &t)
+{
+    return object({
+        {"dnsMs"_L1, millis(t.dns)},
+        {"connectMs"_L1, millis(t.connect)},
+        {"tlsMs"_L1, millis(t.tls)},
+        {"ttfbMs"_L1, millis(t.ttfb)},
+        {"totalMs"_L1, millis(t.total)},
+    });
 }
 
 } // namespace
@@ -80,6 +101,8 @@ QByteArray reportResponse(
         {"history"_L1, history},
         {"connectionReused"_L1, encode(response.connectionReused())},
         {"elapsedMs"_L1, encode(qint64(response.elapsed().count()))},
+        {"attempts"_L1, encode(response.attempts())},
+        {"timings"_L1, timingsJson(response.timings())},
     });
 }
 
@@ -91,6 +114,9 @@ QByteArray reportError(const QString &url, const Reqivo::Error &error)
         {"error"_L1,
             object(
                 {{"type"_L1, encode(error.typeName())}, {"message"_L1, encode(error.message())}})},
+        // The tries of the final hop; 0 when the request failed before any was made (a bad
+        // request, an unusable proxy setting).
+        {"attempts"_L1, encode(error.attempts())},
     });
 }
 

@@ -17,12 +17,13 @@
 
 namespace ReqivoCli {
 
-//! {"url":…,"ok":true,"status":…,…} for a response. \a body is the decoded body as it goes in
-//! the report (empty when it was written to a file); \a bodyLength is its full length.
+//! {"url":…,"ok":true,"status":…,…,"attempts":N,"timings":{"dnsMs":…,…}} for a response. \a body is
+//! the decoded body as it goes in the report (empty when it was written to a file); \a bodyLength
+//! is its full length.
 QByteArray reportResponse(const QString &url, const Reqivo::Response &response,
     const QByteArray &body, qint64 bodyLength);
 
-//! {"url":…,"ok":false,"error":{"type":…,"message":…}}
+//! {"url":…,"ok":false,"error":{"type":…,"message":…},"attempts":N}
 QByteArray reportError(const QString &url, const Reqivo::Error &error);
 
 //! One JSON value, encoded by QJsonDocument (escaping and number formatting are Qt's).

@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QStringList>
 #include <QTimer>
 
@@ -44,12 +45,28 @@ struct CliRun
     }
 };
 
-inline CliRun runReqivo(
-    const QStringList &arguments, const QByteArray &input = {}, int timeoutMs = 30000)
+//! The environment the command runs in: the test's own, without any proxy variable (the
+//! command reads them, so a developer's proxy must not leak into a test), plus \a extra.
+inline QProcessEnvironment cliEnvironment(const QProcessEnvironment &extra = {})
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &name : env.keys()) {
+        const QString lower = name.toLower();
+        if (lower.endsWith(QStringLiteral("_proxy")))
+            env.remove(name);
+    }
+    for (const QString &name : extra.keys())
+        env.insert(name, extra.value(name));
+    return env;
+}
+
+inline CliRun runReqivo(const QStringList &arguments, const QByteArray &input = {},
+    int timeoutMs = 30000, const QProcessEnvironment &extraEnvironment = {})
 {
     CliRun run;
     QProcess process;
     process.setProgram(QStringLiteral(REQIVO_BINARY));
+    process.setProcessEnvironment(cliEnvironment(extraEnvironment));
     process.setArguments(arguments);
     QEventLoop loop;
     QObject::connect(&process, &QProcess::finished, &loop, &QEventLoop::quit);

@@ -3,7 +3,10 @@
 // It reads requests just well enough to record them (request line, fields, Content-Length body)
 // and then writes the script for the path verbatim, so tests control every byte the client sees:
 // duplicate fields, chunked framing, a body cut short by a close. Connections stay open between
-// requests (keep-alive) unless the script says otherwise. It runs on the test's thread: the
+// requests (keep-alive) unless the script says otherwise. A path can have a sequence of scripts
+// (one per request, the last one repeated), and a request in absolute form
+// ("GET http://host/path", as sent to an HTTP proxy) is answered by its path, so the server
+// also stands for a forward proxy. It runs on the test's thread: the
 // test must spin an event loop (not block) while a client talks to it.
 #pragma once
 
@@ -13,6 +16,7 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -56,7 +60,13 @@ public:
 
     void script(const QByteArray &path, QByteArray bytes, bool closeAfter = false)
     {
-        m_scripts.insert(path, Script {std::move(bytes), closeAfter});
+        m_scripts.insert(path, {Script {std::move(bytes), closeAfter}});
+    }
+    //! One script per request to \a path, in order; the last one answers any further request.
+    //! reset() starts the sequence again.
+    void scriptSequence(const QByteArray &path, QList<Script> scripts)
+    {
+        m_scripts.insert(path, std::move(scripts));
     }
 
     const QList<Request> &requests() const { return m_requests; }
@@ -65,6 +75,7 @@ public:
     {
         m_requests.clear();
         m_connections = 0;
+        m_served.clear();
     }
 
 private:
@@ -109,17 +120,25 @@ private:
             buffer.remove(0, headEnd + 4 + length);
             m_requests.append(request);
 
-            const qsizetype query = request.target.indexOf('?');
-            const QByteArray path = query < 0 ? request.target : request.target.left(query);
+            QByteArray path = request.target;
+            if (path.startsWith("http://") || path.startsWith("https://")) {
+                const qsizetype slash = path.indexOf('/', path.indexOf("://") + 3);
+                path = slash < 0 ? QByteArray("/") : path.mid(slash);
+            }
+            const qsizetype query = path.indexOf('?');
+            if (query >= 0)
+                path.truncate(query);
             const auto it = m_scripts.constFind(path);
-            if (it == m_scripts.cend()) {
+            if (it == m_scripts.cend() || it->isEmpty()) {
                 socket->write("HTTP/1.1 500 No Script\r\nContent-Length: 0\r\n\r\n");
                 continue;
             }
-            QByteArray bytes = it->bytes;
+            const int served = m_served[path]++;
+            const Script &script = it->at(std::min<qsizetype>(served, it->size() - 1));
+            QByteArray bytes = script.bytes;
             bytes.replace("{PORT}", QByteArray::number(port()));
             socket->write(bytes);
-            if (it->closeAfter) {
+            if (script.closeAfter) {
                 socket->disconnectFromHost();
                 return;
             }
@@ -127,7 +146,8 @@ private:
     }
 
     QTcpServer m_server;
-    QHash<QByteArray, Script> m_scripts;
+    QHash<QByteArray, QList<Script>> m_scripts;
+    QHash<QByteArray, int> m_served;
     QList<Request> m_requests;
     int m_connections = 0;
 };
