@@ -163,7 +163,12 @@ public:
     void setTlsOptions(const TlsOptions &options);
     //! @}
     //! @{
-    //! The proxy of every connection (QNetworkProxy::DefaultProxy: the application proxy).
+    //! The proxy of every connection; anything but QNetworkProxy::DefaultProxy (the default)
+    //! beats the system's and the environment's (QNetworkProxy::NoProxy: always direct). An
+    //! HttpProxy takes http:// requests in absolute form and https:// (and upgrades) through
+    //! CONNECT, its user and password answering a 407 with Basic or Digest; they never reach
+    //! the origin. With none set and neither the system's nor the environment's proxy in use,
+    //! Qt's application proxy applies (QNetworkProxy::applicationProxy()).
     QNetworkProxy proxy() const;
     void setProxy(const QNetworkProxy &proxy);
     //! @}
@@ -171,7 +176,10 @@ public:
     //! Proxies from the environment, as curl reads them (http_proxy, HTTPS_PROXY/https_proxy,
     //! ALL_PROXY/all_proxy, NO_PROXY/no_proxy; upper-case HTTP_PROXY is ignored): on by
     //! default, used while setProxy() has not set one. Read when the session is created and
-    //! again when this is switched on. See docs/resilience.md.
+    //! again when this is switched on (not per request). Loopback is not special: 127.0.0.1
+    //! is proxied unless no_proxy exempts it. A proxy URL of another scheme than http://,
+    //! socks5:// or socks5h:// fails the requests that would use it (RequestError). See
+    //! docs/resilience.md.
     bool proxyFromEnvironment() const;
     void setProxyFromEnvironment(bool on);
     //! @}
@@ -186,7 +194,8 @@ public:
     //! Hosts that never go through a proxy, whichever set it, with curl's no_proxy matching
     //! (a list item "*", a host name or domain suffix with or without a leading dot, an IP
     //! address or CIDR range; ports are not compared). Empty by default, when the
-    //! environment's NO_PROXY/no_proxy applies to the environment's proxies.
+    //! environment's NO_PROXY/no_proxy applies to the environment's proxies; when set, it
+    //! replaces the environment's list.
     QStringList noProxy() const;
     void setNoProxy(const QStringList &hosts);
     //! @}
