@@ -18,11 +18,13 @@
 #include <QNetworkCookie>
 #include <QNetworkProxy>
 #include <QPointer>
+#include <QScopeGuard>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QTemporaryDir>
 
 #include <algorithm>
+#include <optional>
 
 using namespace ReqivoTest;
 using namespace std::chrono_literals;
@@ -195,6 +197,8 @@ private Q_SLOTS:
     void optionsReachTheSocket();
     void throughProxy_data();
     void throughProxy();
+    void environmentProxy_data();
+    void environmentProxy();
     void asyncSocketsBelongToTheSessionOrTheGivenParent();
     void destroyingTheSessionClosesItsSockets();
 
@@ -475,6 +479,68 @@ void TestWebSocketSession::throughProxy()
         QCOMPARE(http.authorizations.last(), http.requiredAuthorization);
     if (withCredentials && type == QNetworkProxy::Socks5Proxy)
         QCOMPARE(socks.users, QList<QByteArray> {"user"});
+}
+
+void TestWebSocketSession::environmentProxy_data()
+{
+    QTest::addColumn<bool>("secure");
+    QTest::addColumn<bool>("exempt");
+    QTest::newRow("ws:// through http_proxy") << false << false;
+    QTest::newRow("wss:// through https_proxy") << true << false;
+    QTest::newRow("ws:// exempted by no_proxy") << false << true;
+}
+
+// A session's socket takes the proxy the environment gives its URL (ws:// as http://, wss:// as
+// https://), always through a CONNECT tunnel: an upgrade never goes in absolute form.
+void TestWebSocketSession::environmentProxy()
+{
+    QFETCH(bool, secure);
+    QFETCH(bool, exempt);
+    TestServer server;
+    if (secure)
+        server.ssl = serverTls();
+    QVERIFY(server.listen());
+    ReqivoTest::HttpConnectProxy forHttp;
+    ReqivoTest::HttpConnectProxy forHttps;
+    QVERIFY(forHttp.listen() && forHttps.listen());
+    static const char *const names[] = {"http_proxy", "https_proxy", "no_proxy", "all_proxy",
+        "ALL_PROXY", "HTTPS_PROXY", "NO_PROXY"};
+    QList<std::pair<const char *, std::optional<QByteArray>>> saved;
+    for (const char *name : names) {
+        saved.append({name,
+            qEnvironmentVariableIsSet(name) ? std::optional(qgetenv(name)) : std::nullopt});
+        qunsetenv(name);
+    }
+    const auto restore = qScopeGuard([&saved] {
+        for (const auto &[name, value] : saved) {
+            if (value)
+                qputenv(name, *value);
+            else
+                qunsetenv(name);
+        }
+    });
+    qputenv("http_proxy", "127.0.0.1:" + QByteArray::number(forHttp.port()));
+    qputenv("https_proxy", "http://127.0.0.1:" + QByteArray::number(forHttps.port()));
+    if (exempt)
+        qputenv("no_proxy", "127.0.0.0/8");
+    Reqivo::AsyncSession session(
+        QUrl(QStringLiteral("%1://127.0.0.1:%2/")
+                 .arg(secure ? QStringLiteral("https") : QStringLiteral("http"))
+                 .arg(server.port())));
+    session.setTlsOptions(trusting(QStringLiteral("ca.pem")));
+    Reqivo::AsyncWebSocket *socket = session.webSocket(QUrl(QStringLiteral("/env")));
+    RUN_CORO([&]() -> QCoro::Task<> {
+        co_await socket->open();
+        co_await socket->sendText(QStringLiteral("env"));
+        CO_COMPARE((co_await socket->receive(5s)).text(), QStringLiteral("env"));
+        co_await socket->close();
+    }());
+    const QStringList tunnel {QStringLiteral("127.0.0.1:%1").arg(server.port())};
+    QCOMPARE(forHttp.targets, exempt || secure ? QStringList() : tunnel);
+    QCOMPARE(forHttps.targets, secure && !exempt ? tunnel : QStringList());
+    QVERIFY(forHttp.forwarded.isEmpty());
+    QCOMPARE(forHttp.clientConnections + forHttps.clientConnections, exempt ? 0 : 1);
+    QCOMPARE(server.connections, 1);
 }
 
 void TestWebSocketSession::asyncSocketsBelongToTheSessionOrTheGivenParent()
