@@ -190,6 +190,54 @@ private Q_SLOTS:
         QVERIFY(proxy.targets.isEmpty());
     }
 
+    // The user:pass of --proxy answer the CONNECT proxy's 407, Basic or Digest; wrong ones
+    // leave the request failed.
+    void proxyCredentialsOverConnect_data()
+    {
+        QTest::addColumn<QStringList>("mode");
+        QTest::addColumn<bool>("digest");
+        QTest::addColumn<bool>("right");
+        for (const bool digest : {false, true}) {
+            for (const bool right : {true, false}) {
+                const QByteArray name
+                    = QByteArray(digest ? "digest" : "basic") + (right ? " right" : " wrong");
+                QTest::addRow("async %s", name.constData()) << QStringList() << digest << right;
+                QTest::addRow("sync %s", name.constData())
+                    << QStringList {u"--sync"_s} << digest << right;
+            }
+        }
+    }
+
+    void proxyCredentialsOverConnect()
+    {
+        QFETCH(QStringList, mode);
+        QFETCH(bool, digest);
+        QFETCH(bool, right);
+        ReqivoTest::HttpConnectProxy proxy;
+        if (digest) {
+            proxy.digestUser = "puser";
+            proxy.digestPassword = "ppass";
+        } else {
+            proxy.requiredAuthorization = "Basic " + QByteArray("puser:ppass").toBase64();
+        }
+        QVERIFY(proxy.listen());
+        const QString proxyUrl = u"http://puser:%1@127.0.0.1:%2"_s.arg(
+            right ? u"ppass"_s : u"nope"_s, QString::number(proxy.port()));
+        const Run run = reqivo(mode
+            + QStringList {u"--proxy"_s, proxyUrl, u"--cacert"_s, nginx("NGINX_CA_FILE"),
+                u"--report"_s, u"jsonl"_s, small()});
+        QVERIFY(run.finished);
+        const QJsonObject o = run.objects().value(0);
+        QVERIFY2(proxy.challenges >= 1, run.out.constData());
+        if (right) {
+            QCOMPARE(run.exitCode, 0);
+            QCOMPARE(o.value("status"_L1).toInt(), 200);
+        } else {
+            QCOMPARE(run.exitCode, 1);
+            QCOMPARE(o.value("ok"_L1), QJsonValue(false));
+        }
+    }
+
     // --- timings over TLS -----------------------------------------------------------------
 
     void tlsTimingsAreOrdered_data() { addModes(); }
