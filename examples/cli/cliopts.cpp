@@ -171,9 +171,10 @@ ParseResult parseArguments(const QStringList &arguments)
     const QCommandLineOption keyOpt(
         u"key"_s, u"Client private key (unencrypted PEM)."_s, u"FILE"_s);
     const QCommandLineOption pinnedOpt(u"pinnedpubkey"_s,
-        u"Accept a TLS server only when a certificate of its chain has one of these public key "
-        "pins (SHA-256 of the SubjectPublicKeyInfo, base64); also with --insecure."_s,
-        u"sha256//B64[;sha256//B64...]"_s);
+        u"'sha256//B64[;sha256//B64...]': accept a TLS server only when a certificate of its "
+        "chain has one of these public key pins (base64 SHA-256 of the SubjectPublicKeyInfo); "
+        "also with --insecure."_s,
+        u"PINS"_s);
     const QCommandLineOption proxyOpt(u"proxy"_s,
         u"Use a proxy: http://[user:pass@]host:port or socks5://... It beats the environment's "
         "http_proxy, https_proxy and all_proxy (read by default, as curl does; HTTP_PROXY in "
@@ -206,10 +207,13 @@ ParseResult parseArguments(const QStringList &arguments)
         u"Speak HTTP/2 from the first byte to http:// URLs (the server must support it)."_s);
     const QCommandLineOption syncOpt(
         u"sync"_s, u"Use the blocking Session instead of AsyncSession."_s);
-    const QCommandLineOption verboseOpt(
-        QStringList {u"v"_s, u"verbose"_s}, u"Print request and response heads on stderr."_s);
+    const QCommandLineOption verboseOpt(QStringList {u"v"_s, u"verbose"_s},
+        u"Print request and response heads on stderr, with the values of credentials, cookies, "
+        "URL user info and secret query parameters replaced by <redacted>."_s);
     const QCommandLineOption reportOpt(u"report"_s,
-        u"Print one JSON object per URL on stdout and nothing else (jsonl)."_s, u"FORMAT"_s);
+        u"Print one JSON object per URL on stdout and nothing else (jsonl), with the attempts "
+        "made and the phases' timings."_s,
+        u"FORMAT"_s);
     const QCommandLineOption versionOpt(u"version"_s, u"Print the version and exit."_s);
 
     for (const auto *o :
