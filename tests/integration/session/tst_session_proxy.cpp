@@ -17,6 +17,8 @@
 #include <Reqivo/Session>
 
 #include <QNetworkProxy>
+#include <QTcpServer>
+#include <QTcpSocket>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -272,7 +274,76 @@ private Q_SLOTS:
         }());
     }
 
+    // A Digest 407 from a proxy taking http:// in absolute form: answered by the session's
+    // authentication step with the proxy's credentials, the uri being the absolute-form target.
+    void absoluteFormDigest()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer origin(answerWithConnection);
+            ReqivoTest::HttpConnectProxy proxy;
+            CO_VERIFY(proxy.listen());
+            proxy.digestUser = "user";
+            proxy.digestPassword = "s3cret";
+            proxy.keepAliveOn407 = true;
+            AsyncSession session;
+            session.setProxy(QNetworkProxy(
+                QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port(), u"user"_s, u"s3cret"_s));
+            const QUrl url = origin.url(u"/digest?a=1"_s);
+            const Outcome o = co_await attempt(session.get(url));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.status(), 200);
+            CO_COMPARE(proxy.challenges, 1);
+            CO_COMPARE(proxy.forwarded, QList<QByteArray> {"GET " + url.toEncoded() + " HTTP/1.1"});
+            CO_VERIFY(noProxyCredentialsAt(origin));
+        }());
+    }
+
+    // A tunnel that does not open within Timeout::connect is a ConnectTimeout like a TCP
+    // connect that does not, and the proxy connection is closed.
+    void tunnelConnectTimeout()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QTcpServer silent; // accepts, reads, never answers CONNECT
+            CO_VERIFY(silent.listen(QHostAddress::LocalHost, 0));
+            QList<QTcpSocket *> accepted;
+            QObject::connect(&silent, &QTcpServer::newConnection, &silent, [&] {
+                while (QTcpSocket *c = silent.nextPendingConnection())
+                    accepted << c;
+            });
+            AsyncSession session;
+            Reqivo::Timeout timeout;
+            timeout.connect = 300ms;
+            session.setTimeout(timeout);
+            session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, silent.serverPort()));
+            const Outcome o = co_await attempt(session.get(QUrl(u"https://origin.example/"_s)));
+            CO_EXPECT_ERROR_ISA(o, ConnectTimeout);
+            CO_VERIFY2(o.error.message().contains(u"proxy tunnel not open"_s),
+                qPrintable(o.error.message()));
+            CO_COMPARE(accepted.size(), qsizetype(1));
+            CO_COMPARE(session.pool()->totalCount(), 0);
+        }());
+    }
+
     // --- where the proxy comes from ---------------------------------------------------------
+
+    // socks5h:// from the environment: SOCKS5 through Qt's socket, with the URL's credentials.
+    void environmentSocks5()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer origin(answerWithConnection);
+            ReqivoTest::Socks5Proxy socks;
+            CO_VERIFY(socks.listen());
+            socks.requiredUser = "user";
+            socks.requiredPassword = "pw";
+            const ScopedProxyEnvironment env {
+                {"all_proxy", "socks5h://user:pw@" + proxyAddress(socks)}};
+            AsyncSession session;
+            CO_EXPECT_OK(co_await attempt(session.get(origin.url())));
+            CO_COMPARE(socks.users, QList<QByteArray> {"user"});
+            CO_COMPARE(socks.targets, QStringList {u"127.0.0.1:%1"_s.arg(origin.port())});
+        }());
+    }
+
 
     // http_proxy for http:// (absolute form, credentials from the URL), https_proxy for
     // https:// (CONNECT); upper-case HTTP_PROXY is never read.

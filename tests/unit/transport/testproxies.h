@@ -163,7 +163,8 @@ protected:
         return params;
     }
 
-    bool digestMatches(const QByteArray &method, const QByteArray &authorization) const
+    bool digestMatches(
+        const QByteArray &method, const QByteArray &target, const QByteArray &authorization) const
     {
         if (!authorization.startsWith("Digest "))
             return false;
@@ -174,7 +175,8 @@ protected:
             return QCryptographicHash::hash(data, algorithm).toHex();
         };
         if (p.value("username") != digestUser || p.value("realm") != "reqivo-test"
-            || p.value("nonce") != digestNonce || p.value("qop") != "auth")
+            || p.value("nonce") != digestNonce || p.value("qop") != "auth"
+            || p.value("uri") != target) // the request-target as sent
             return false;
         const QByteArray ha1 = h(digestUser + ':' + "reqivo-test" + ':' + digestPassword);
         const QByteArray ha2 = h(method + ':' + p.value("uri"));
@@ -183,10 +185,11 @@ protected:
         return p.value("response") == expected;
     }
 
-    bool authorized(const QByteArray &method, const QByteArray &authorization) const
+    bool authorized(
+        const QByteArray &method, const QByteArray &target, const QByteArray &authorization) const
     {
         if (!digestUser.isEmpty())
-            return digestMatches(method, authorization);
+            return digestMatches(method, target, authorization);
         return requiredAuthorization.isEmpty() || authorization == requiredAuthorization;
     }
 
@@ -280,7 +283,7 @@ protected:
                     client->disconnectFromHost();
                     return;
                 }
-                if (!authorized(request.at(0), authorization)) {
+                if (!authorized(request.at(0), request.at(1), authorization)) {
                     challenge(client);
                     if (!keepAliveOn407)
                         return;
