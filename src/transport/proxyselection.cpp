@@ -62,8 +62,7 @@ std::optional<Q_IPV6ADDR> parseIpv6(QStringView text)
     if (!text.contains(QLatin1Char(':')))
         return std::nullopt;
     QHostAddress address;
-    if (!address.setAddress(text.toString())
-        || address.protocol() != QAbstractSocket::IPv6Protocol)
+    if (!address.setAddress(text.toString()) || address.protocol() != QAbstractSocket::IPv6Protocol)
         return std::nullopt;
     return address.toIPv6Address();
 }
@@ -162,8 +161,7 @@ ProxyChoice parseProxyUrl(const QString &value, const QString &origin)
     ProxyChoice choice;
     const QString text = value.trimmed();
     const qsizetype separator = text.indexOf(QLatin1String("://"));
-    const QString scheme
-        = separator < 0 ? QStringLiteral("http") : text.left(separator).toLower();
+    const QString scheme = separator < 0 ? QStringLiteral("http") : text.left(separator).toLower();
     QNetworkProxy proxy;
     if (scheme == QLatin1String("http")) {
         proxy.setType(QNetworkProxy::HttpProxy);

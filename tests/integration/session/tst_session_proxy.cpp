@@ -86,8 +86,7 @@ Reqivo::TlsOptions trustNginxCa()
     Reqivo::TlsOptions tls;
     QString error;
     if (!tls.addCaCertificatesFromFile(
-            ReqivoTest::peerValue(ReqivoTest::loadPeerEnv(u"nginx"_s), u"NGINX_CA_FILE"_s),
-            &error))
+            ReqivoTest::peerValue(ReqivoTest::loadPeerEnv(u"nginx"_s), u"NGINX_CA_FILE"_s), &error))
         qWarning("cannot load the nginx CA: %s", qPrintable(error));
     return tls;
 }
@@ -208,8 +207,8 @@ private Q_SLOTS:
             CO_VERIFY(proxy.listen());
             proxy.requiredAuthorization = "Basic " + QByteArray("user:right").toBase64();
             AsyncSession session;
-            session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s,
-                proxy.port(), user, user.isEmpty() ? QString() : u"wrong"_s));
+            session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port(),
+                user, user.isEmpty() ? QString() : u"wrong"_s));
             // Built first: GCC 12 mishandles a conditional's temporaries in a co_await.
             const QUrl url = https ? origin.httpsUrl() : origin.url();
             const Outcome o = co_await attempt(session.get(url));
@@ -314,7 +313,8 @@ private Q_SLOTS:
             Reqivo::Timeout timeout;
             timeout.connect = 300ms;
             session.setTimeout(timeout);
-            session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, silent.serverPort()));
+            session.setProxy(
+                QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, silent.serverPort()));
             const Outcome o = co_await attempt(session.get(QUrl(u"https://origin.example/"_s)));
             CO_EXPECT_ERROR_ISA(o, ConnectTimeout);
             CO_VERIFY2(o.error.message().contains(u"proxy tunnel not open"_s),
@@ -344,7 +344,6 @@ private Q_SLOTS:
         }());
     }
 
-
     // http_proxy for http:// (absolute form, credentials from the URL), https_proxy for
     // https:// (CONNECT); upper-case HTTP_PROXY is never read.
     void environmentProxies()
@@ -359,7 +358,7 @@ private Q_SLOTS:
             CO_VERIFY(forHttp.listen() && forHttps.listen() && upperCase.listen());
             forHttp.requiredAuthorization = "Basic " + QByteArray("us@r:p:ss").toBase64();
             forHttp.keepAliveOn407 = true;
-            const ScopedProxyEnvironment env{
+            const ScopedProxyEnvironment env {
                 {"http_proxy", "http://us%40r:p%3Ass@" + proxyAddress(forHttp)},
                 {"HTTP_PROXY", "http://" + proxyAddress(upperCase)},
                 {"HTTPS_PROXY", proxyAddress(forHttps)}, // host:port, no scheme
@@ -389,13 +388,13 @@ private Q_SLOTS:
             ReqivoTest::HttpConnectProxy proxy;
             CO_VERIFY(proxy.listen());
             {
-                const ScopedProxyEnvironment env{{"HTTP_PROXY", proxyAddress(proxy)}};
+                const ScopedProxyEnvironment env {{"HTTP_PROXY", proxyAddress(proxy)}};
                 AsyncSession session;
                 CO_EXPECT_OK(co_await attempt(session.get(origin.url())));
                 CO_COMPARE(proxy.clientConnections, 0);
             }
             {
-                const ScopedProxyEnvironment env{{"ALL_PROXY", proxyAddress(proxy)}};
+                const ScopedProxyEnvironment env {{"ALL_PROXY", proxyAddress(proxy)}};
                 AsyncSession session;
                 CO_EXPECT_OK(co_await attempt(session.get(origin.url())));
                 CO_COMPARE(proxy.clientConnections, 1);
@@ -474,7 +473,7 @@ private Q_SLOTS:
             session.setProxy(QNetworkProxy(QNetworkProxy::DefaultProxy));
             // A change of the environment is not seen until it is read again.
             env.reset();
-            const ScopedProxyEnvironment changed{{"http_proxy", proxyAddress(later)}};
+            const ScopedProxyEnvironment changed {{"http_proxy", proxyAddress(later)}};
             CO_EXPECT_OK(co_await attempt(session.get(origin.url(u"/5"_s))));
             CO_COMPARE(later.clientConnections, 0); // still the old no_proxy: direct
             CO_COMPARE(fromEnv.forwarded.size(), qsizetype(1));
@@ -499,7 +498,7 @@ private Q_SLOTS:
             ReqivoTest::HttpConnectProxy proxy;
             CO_VERIFY(proxy.listen());
             proxy.hostAliases.insert(u"origin.test"_s, u"127.0.0.1"_s);
-            const ScopedProxyEnvironment env{{"http_proxy", "http://" + proxyAddress(proxy)}};
+            const ScopedProxyEnvironment env {{"http_proxy", "http://" + proxyAddress(proxy)}};
             AsyncSession session;
             session.setProxyFromEnvironment(false);
             CO_VERIFY(!session.useSystemProxy());
@@ -519,7 +518,7 @@ private Q_SLOTS:
     {
         RUN_CORO([]() -> QCoro::Task<void> {
             FaultServer origin(answerWithConnection);
-            const ScopedProxyEnvironment env{{"https_proxy", "socks4://user:secret@127.0.0.1:1"}};
+            const ScopedProxyEnvironment env {{"https_proxy", "socks4://user:secret@127.0.0.1:1"}};
             AsyncSession session;
             CO_EXPECT_OK(co_await attempt(session.get(origin.url())));
             const Outcome o = co_await attempt(session.get(origin.httpsUrl()));
@@ -537,7 +536,7 @@ private Q_SLOTS:
         FaultServer origin(answerWithConnection);
         ReqivoTest::HttpConnectProxy proxy;
         QVERIFY(proxy.listen());
-        const ScopedProxyEnvironment env{{"all_proxy", proxyAddress(proxy)}};
+        const ScopedProxyEnvironment env {{"all_proxy", proxyAddress(proxy)}};
         Reqivo::Session session;
         QVERIFY(session.proxyFromEnvironment());
         const Reqivo::Response r = session.get(origin.url(u"/sync"_s));

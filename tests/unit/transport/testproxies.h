@@ -7,13 +7,13 @@
 #include <QCryptographicHash>
 #include <QHash>
 #include <QHostAddress>
-#include <QUrl>
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QUrl>
 #include <QtEndian>
 
 #include <functional>
@@ -170,7 +170,7 @@ protected:
             return false;
         const QHash<QByteArray, QByteArray> p = digestParams(authorization);
         const auto algorithm = digestAlgorithm.toUpper() == "MD5" ? QCryptographicHash::Md5
-                                                                 : QCryptographicHash::Sha256;
+                                                                  : QCryptographicHash::Sha256;
         const auto h = [algorithm](const QByteArray &data) {
             return QCryptographicHash::hash(data, algorithm).toHex();
         };
@@ -196,10 +196,9 @@ protected:
     void challenge(QTcpSocket *client)
     {
         ++challenges;
-        const QByteArray scheme = digestUser.isEmpty()
-            ? QByteArray("Basic realm=\"reqivo-test\"")
-            : "Digest realm=\"reqivo-test\", nonce=\"" + digestNonce
-                + "\", qop=\"auth\", algorithm=" + digestAlgorithm;
+        const QByteArray scheme = digestUser.isEmpty() ? QByteArray("Basic realm=\"reqivo-test\"")
+                                                       : "Digest realm=\"reqivo-test\", nonce=\""
+                + digestNonce + "\", qop=\"auth\", algorithm=" + digestAlgorithm;
         if (keepAliveOn407) {
             client->write("HTTP/1.1 407 Proxy Authentication Required\r\n"
                           "Proxy-Authenticate: "

@@ -180,8 +180,8 @@ private Q_SLOTS:
         HttpConnectProxy http;
         QVERIFY(http.listen());
         Reqivo::Endpoint endpoint = target.endpoint();
-        endpoint.proxy = proxy(QNetworkProxy::HttpProxy, http.port(), QStringLiteral("user"),
-            QStringLiteral("pw"));
+        endpoint.proxy = proxy(
+            QNetworkProxy::HttpProxy, http.port(), QStringLiteral("user"), QStringLiteral("pw"));
         endpoint.absoluteForm = true;
         endpoint.httpVersion = Reqivo::HttpVersion::Http2PriorKnowledge;
         QVERIFY(endpoint.usesAbsoluteForm());
@@ -195,8 +195,8 @@ private Q_SLOTS:
         RUN_CORO([&]() -> QCoro::Task<> {
             AsyncConnection connection;
             co_await connection.connectToHost(endpoint, 5s);
-            co_await connection.write("GET " + url
-                    + " HTTP/1.1\r\nHost: h\r\nProxy-Authorization: Basic eA==\r\n\r\n",
+            co_await connection.write(
+                "GET " + url + " HTTP/1.1\r\nHost: h\r\nProxy-Authorization: Basic eA==\r\n\r\n",
                 5s);
             const QByteArray expected = "GET /x?y HTTP/1.1\r\nHost: h\r\n\r\n";
             const QByteArray echoed = co_await readAtLeast(connection, expected.size());

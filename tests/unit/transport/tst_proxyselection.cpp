@@ -143,11 +143,10 @@ private Q_SLOTS:
         QTest::addColumn<bool>("remoteLookup");
         const int http = QNetworkProxy::HttpProxy;
         const int socks = QNetworkProxy::Socks5Proxy;
-        QTest::newRow("host:port") << u"proxy.example:3128"_s << http << u"proxy.example"_s
-                                   << 3128 << QString() << QString() << true;
-        QTest::newRow("host only: curl's 1080")
-            << u"proxy.example"_s << http << u"proxy.example"_s << 1080 << QString() << QString()
-            << true;
+        QTest::newRow("host:port") << u"proxy.example:3128"_s << http << u"proxy.example"_s << 3128
+                                   << QString() << QString() << true;
+        QTest::newRow("host only: curl's 1080") << u"proxy.example"_s << http << u"proxy.example"_s
+                                                << 1080 << QString() << QString() << true;
         QTest::newRow("http URL") << u"http://10.0.0.1:8080/"_s << http << u"10.0.0.1"_s << 8080
                                   << QString() << QString() << true;
         QTest::newRow("http URL, no port")
@@ -157,12 +156,12 @@ private Q_SLOTS:
             << u"HTTP://proxy.example:1"_s << http << u"proxy.example"_s << 1 << QString()
             << QString() << true;
         QTest::newRow("credentials, percent-encoded")
-            << u"http://us%40er:p%3Ass@proxy.example:3128"_s << http << u"proxy.example"_s
-            << 3128 << u"us@er"_s << u"p:ss"_s << true;
+            << u"http://us%40er:p%3Ass@proxy.example:3128"_s << http << u"proxy.example"_s << 3128
+            << u"us@er"_s << u"p:ss"_s << true;
         QTest::newRow("IPv6") << u"http://[::1]:3128"_s << http << u"::1"_s << 3128 << QString()
                               << QString() << true;
-        QTest::newRow("blanks around") << u"  http://p:1  "_s << http << u"p"_s << 1 << QString()
-                                       << QString() << true;
+        QTest::newRow("blanks around")
+            << u"  http://p:1  "_s << http << u"p"_s << 1 << QString() << QString() << true;
         QTest::newRow("socks5: names resolved here")
             << u"socks5://s.example:1081"_s << socks << u"s.example"_s << 1081 << QString()
             << QString() << false;
@@ -217,16 +216,14 @@ private Q_SLOTS:
         QTest::newRow("https_proxy before HTTPS_PROXY")
             << QStringList {u"https_proxy=a:1"_s, u"HTTPS_PROXY=b:1"_s} << QString() << u"a:1"_s
             << QString();
-        QTest::newRow("HTTPS_PROXY") << QStringList {u"HTTPS_PROXY=b:1"_s} << QString()
-                                     << u"b:1"_s << QString();
-        QTest::newRow("all_proxy for both")
-            << QStringList {u"all_proxy=x:1"_s, u"ALL_PROXY=y:1"_s} << u"x:1"_s << u"x:1"_s
-            << QString();
+        QTest::newRow("HTTPS_PROXY")
+            << QStringList {u"HTTPS_PROXY=b:1"_s} << QString() << u"b:1"_s << QString();
+        QTest::newRow("all_proxy for both") << QStringList {u"all_proxy=x:1"_s, u"ALL_PROXY=y:1"_s}
+                                            << u"x:1"_s << u"x:1"_s << QString();
         QTest::newRow("ALL_PROXY for both")
             << QStringList {u"ALL_PROXY=y:1"_s} << u"y:1"_s << u"y:1"_s << QString();
-        QTest::newRow("HTTP_PROXY does not hide all_proxy")
-            << QStringList {u"HTTP_PROXY=h:1"_s, u"all_proxy=x:1"_s} << u"x:1"_s << u"x:1"_s
-            << QString();
+        QTest::newRow("HTTP_PROXY does not hide all_proxy") << QStringList {u"HTTP_PROXY=h:1"_s,
+            u"all_proxy=x:1"_s} << u"x:1"_s << u"x:1"_s << QString();
         QTest::newRow("scheme's own before all_proxy")
             << QStringList {u"http_proxy=h:1"_s, u"https_proxy=s:1"_s, u"all_proxy=x:1"_s}
             << u"h:1"_s << u"s:1"_s << QString();
@@ -284,11 +281,9 @@ private Q_SLOTS:
         QTest::newRow("setProxy ignores the environment's no_proxy")
             << u"http://b.internal/"_s << u"mine:3"_s << true << none << u"mine:3"_s;
         QTest::newRow("setNoProxy beats setProxy")
-            << u"http://x.corp/"_s << u"mine:3"_s << true << QStringList {u".corp"_s}
-            << u"none"_s;
-        QTest::newRow("setNoProxy \"*\" item")
-            << u"http://a.example/"_s << u"mine:3"_s << true << QStringList {u"x"_s, u"*"_s}
-            << u"none"_s;
+            << u"http://x.corp/"_s << u"mine:3"_s << true << QStringList {u".corp"_s} << u"none"_s;
+        QTest::newRow("setNoProxy \"*\" item") << u"http://a.example/"_s << u"mine:3"_s << true
+                                               << QStringList {u"x"_s, u"*"_s} << u"none"_s;
         QTest::newRow("setNoProxy replaces the environment's no_proxy")
             << u"http://b.internal/"_s << QString() << true << QStringList {u"x.corp"_s}
             << u"envhttp:1"_s;
@@ -312,8 +307,9 @@ private Q_SLOTS:
         if (explicitProxy == u"none"_s)
             policy.explicitProxy = QNetworkProxy(QNetworkProxy::NoProxy);
         else if (!explicitProxy.isEmpty())
-            policy.explicitProxy = QNetworkProxy(QNetworkProxy::HttpProxy,
-                explicitProxy.section(u':', 0, 0), quint16(explicitProxy.section(u':', 1).toUInt()));
+            policy.explicitProxy
+                = QNetworkProxy(QNetworkProxy::HttpProxy, explicitProxy.section(u':', 0, 0),
+                    quint16(explicitProxy.section(u':', 1).toUInt()));
         const auto choice = policy.select(QUrl(url));
         QVERIFY2(choice.error.isEmpty(), qPrintable(choice.error));
         QString got;
@@ -354,8 +350,8 @@ private Q_SLOTS:
         qputenv("http_proxy", "http://sysproxy.example:3129");
         ProxyPolicy policy;
         policy.environment = {};
-        QCOMPARE(policy.select(QUrl(u"http://a.example/"_s)).proxy.type(),
-            QNetworkProxy::DefaultProxy);
+        QCOMPARE(
+            policy.select(QUrl(u"http://a.example/"_s)).proxy.type(), QNetworkProxy::DefaultProxy);
         policy.useSystem = true;
         const auto choice = policy.select(QUrl(u"http://a.example/"_s));
         QVERIFY2(choice.error.isEmpty(), qPrintable(choice.error));
