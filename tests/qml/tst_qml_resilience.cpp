@@ -5,9 +5,15 @@
 
 #include "support/peers.h"
 
+#include <Reqivo/AsyncSession>
+
+#include <QCryptographicHash>
+#include <QFile>
 #include <QQmlComponent>
 #include <QQmlEngine>
 #include <QRegularExpression>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QTcpServer>
 #include <QTest>
 
@@ -241,6 +247,68 @@ private Q_SLOTS:
         QCOMPARE(root->property("status").toInt(), status);
         QCOMPARE(root->property("client").value<QObject *>()->property("authScheme").toString(),
             QString::fromLatin1(scheme));
+    }
+
+    // pinnedPublicKeys end to end against nginx: the right pin (beside a backup) lets the
+    // request through, a wrong one rejects it with a TlsError naming the chain's pin. The CA is
+    // set from C++ (QML has no TLS trust property); the pins property keeps it.
+    void pinnedPublicKeys_data()
+    {
+        QTest::addColumn<bool>("right");
+        QTest::newRow("right") << true;
+        QTest::newRow("wrong") << false;
+    }
+
+    void pinnedPublicKeys()
+    {
+        QFETCH(bool, right);
+        const QHash<QString, QString> nginx = ReqivoTest::loadPeerEnv(QStringLiteral("nginx"));
+        QFile pem(ReqivoTest::peerValue(nginx, QStringLiteral("NGINX_SERVER_CERT")));
+        QVERIFY(pem.open(QIODevice::ReadOnly));
+        const QList<QSslCertificate> chain = QSslCertificate::fromData(pem.readAll());
+        QVERIFY(!chain.isEmpty());
+        const QString leafPin = QStringLiteral("sha256//")
+            + QString::fromLatin1(QCryptographicHash::hash(
+                chain.first().publicKey().toDer(), QCryptographicHash::Sha256)
+                                      .toBase64());
+        const QString backup
+            = QStringLiteral("sha256//") + QString::fromLatin1(QByteArray(32, 'b').toBase64());
+
+        auto root = load({}, R"(
+            property int status: 0
+            property string type
+            property string message
+            function run() {
+                client.get("/small.txt").then(r => { status = r.status },
+                    e => { status = -1; type = e.type; message = e.message + " " + e.detail })
+            }
+        )",
+            QUrl(ReqivoTest::peerValue(nginx, QStringLiteral("NGINX_HTTPS_URL"))));
+        QVERIFY(root);
+        QObject *client = root->property("client").value<QObject *>();
+        auto *session
+            = client->findChild<Reqivo::AsyncSession *>(QString(), Qt::FindDirectChildrenOnly);
+        QVERIFY(session);
+        Reqivo::TlsOptions tls;
+        QVERIFY(tls.addCaCertificatesFromFile(
+            ReqivoTest::peerValue(nginx, QStringLiteral("NGINX_CA_FILE"))));
+        session->setTlsOptions(tls);
+        QVariantMap pins;
+        pins.insert(QStringLiteral("127.0.0.1"),
+            right ? QVariant(QStringList {backup, leafPin}) : QVariant(backup));
+        QVERIFY(client->setProperty("pinnedPublicKeys", pins));
+        QCOMPARE(client->property("pinnedPublicKeys").toMap(), pins);
+        QCOMPARE(session->tlsOptions().caCertificates, tls.caCertificates);
+        QVERIFY(QMetaObject::invokeMethod(root.get(), "run"));
+        QTRY_VERIFY_WITH_TIMEOUT(root->property("status").toInt() != 0, waitMs);
+        if (right) {
+            QCOMPARE(root->property("status").toInt(), 200);
+        } else {
+            QCOMPARE(root->property("status").toInt(), -1);
+            QCOMPARE(root->property("type").toString(), QStringLiteral("TlsError"));
+            QVERIFY2(root->property("message").toString().contains(leafPin),
+                qPrintable(root->property("message").toString()));
+        }
     }
 
     // Bad settings: a warning and no change; bad request options: a TypeError at once.
