@@ -563,7 +563,7 @@ QCoro::Task<Response> AsyncSessionPrivate::traced(std::shared_ptr<SessionCore> c
     } catch (...) {
         failure = std::current_exception();
     }
-    RequestEvent e = trace->event(cancel->isAborted() ? RequestEvent::Type::CallCancelled
+    RequestEvent &e = trace->event(cancel->isAborted() ? RequestEvent::Type::CallCancelled
                                                       : RequestEvent::Type::CallFailed);
     e.error = Error::fromException(failure);
     trace->emit(e);
@@ -726,7 +726,7 @@ QCoro::Task<Response> AsyncSessionPrivate::pipeline(std::shared_ptr<SessionCore>
         if (next.dropBody)
             body = Body();
         if (Client::CallTrace *t = settings.trace.get()) {
-            RequestEvent e = t->event(RequestEvent::Type::Redirect);
+            RequestEvent &e = t->event(RequestEvent::Type::Redirect);
             e.location = withoutUserInfo(currentUrl);
             t->emit(e);
             t->startHop(currentMethod, currentUrl);

@@ -84,36 +84,53 @@ std::shared_ptr<CallTrace> CallTrace::create(std::shared_ptr<EventListener> sess
     trace->m_request = std::move(request);
     if (trace->m_session == trace->m_request)
         trace->m_request.reset(); // told once
-    trace->m_id = s_nextCallId.fetch_add(1, std::memory_order_relaxed);
+    trace->m_event.callId = s_nextCallId.fetch_add(1, std::memory_order_relaxed);
     trace->startHop(method, url);
     return trace;
 }
 
-RequestEvent CallTrace::event(Type type, Clock::time_point time) const
+RequestEvent &CallTrace::event(Type type, Clock::time_point time)
 {
-    RequestEvent e;
-    e.type = type;
-    e.callId = m_id;
-    e.method = m_method;
-    e.url = m_url;
-    e.attempt = m_attempt;
-    e.time = time;
-    return e;
+    m_event.type = type;
+    m_event.attempt = m_attempt;
+    m_event.time = time;
+    return m_event;
 }
 
-void CallTrace::emit(const RequestEvent &event) const
+void CallTrace::emit(const RequestEvent &event)
 {
     if (m_session)
         m_session->onEvent(event);
     if (m_request)
         m_request->onEvent(event);
+    if (&event != &m_event)
+        return;
+    RequestEvent &e = m_event;
+    e.host.clear();
+    e.address.clear();
+    e.tlsProtocol.clear();
+    e.tlsCipher.clear();
+    e.alpn.clear();
+    e.connectionId = 0;
+    e.reused = false;
+    e.status = 0;
+    e.httpVersion.clear();
+    e.bytes = -1;
+    e.location.clear();
+    e.retry = false;
+    e.reason.clear();
+    e.delay = std::chrono::milliseconds::zero();
+    e.scheme.clear();
+    if (!e.error.isNull())
+        e.error = Error();
 }
 
 void CallTrace::startHop(const QByteArray &method, const QUrl &url)
 {
-    m_method = method;
-    m_url = url;
-    m_url.setUserInfo(QString());
+    m_event.method = method;
+    m_event.url = url;
+    if (!url.userInfo().isEmpty())
+        m_event.url.setUserInfo(QString()); // only then: it detaches the URL
     m_attempt = 0;
 }
 
@@ -164,21 +181,22 @@ void connectionAcquired(ExchangeSettings &settings, AsyncConnection *connection,
         const Endpoint &endpoint = connection->endpoint();
         Clock::time_point phaseStart = times->start;
         if (times->dnsEnd != Clock::time_point()) {
-            RequestEvent e = trace->event(Type::DnsStart, phaseStart);
-            e.host = endpoint.host;
-            trace->emit(e);
-            e.type = Type::DnsEnd;
-            e.time = phaseStart = times->dnsEnd;
-            trace->emit(e);
+            RequestEvent &start = trace->event(Type::DnsStart, phaseStart);
+            start.host = endpoint.host;
+            trace->emit(start);
+            RequestEvent &end = trace->event(Type::DnsEnd, times->dnsEnd);
+            end.host = endpoint.host;
+            trace->emit(end);
+            phaseStart = times->dnsEnd;
         }
-        RequestEvent e = trace->event(Type::ConnectStart, phaseStart);
-        e.address = QStringLiteral("%1:%2").arg(endpoint.host).arg(endpoint.port);
-        trace->emit(e);
+        RequestEvent &connect = trace->event(Type::ConnectStart, phaseStart);
+        connect.address = QStringLiteral("%1:%2").arg(endpoint.host).arg(endpoint.port);
+        trace->emit(connect);
         if (times->connectEnd != Clock::time_point()) {
-            e.type = Type::ConnectEnd;
-            e.time = phaseStart = times->connectEnd;
-            e.address = times->peer;
-            trace->emit(e);
+            phaseStart = times->connectEnd;
+            RequestEvent &connected = trace->event(Type::ConnectEnd, phaseStart);
+            connected.address = times->peer;
+            trace->emit(connected);
         }
         if (times->tunnelEnd != Clock::time_point()) {
             trace->emit(Type::ProxyTunnelStart, phaseStart);
@@ -186,14 +204,14 @@ void connectionAcquired(ExchangeSettings &settings, AsyncConnection *connection,
         }
         if (times->tlsEnd != Clock::time_point()) {
             trace->emit(Type::TlsStart, phaseStart);
-            RequestEvent tls = trace->event(Type::TlsEnd, times->tlsEnd);
+            RequestEvent &tls = trace->event(Type::TlsEnd, times->tlsEnd);
             tls.tlsProtocol = times->tlsProtocol;
             tls.tlsCipher = times->tlsCipher;
             tls.alpn = times->alpn;
             trace->emit(tls);
         }
     }
-    RequestEvent acquired = trace->event(Type::ConnectionAcquired, now);
+    RequestEvent &acquired = trace->event(Type::ConnectionAcquired, now);
     acquired.connectionId = connection ? connection->id() : 0;
     acquired.reused = t.reusedConnection;
     trace->emit(acquired);
@@ -204,7 +222,7 @@ void traceAuthAnswer(const ExchangeSettings &settings, int status, const Headers
     CallTrace *trace = settings.trace.get();
     if (!trace)
         return;
-    RequestEvent e = trace->event(RequestEvent::Type::AuthChallenge);
+    RequestEvent &e = trace->event(RequestEvent::Type::AuthChallenge);
     e.status = status;
     const QByteArrayView answer
             = fields.value(status == 407 ? "proxy-authorization" : "authorization");

@@ -30,11 +30,13 @@ public:
                                              std::shared_ptr<EventListener> request,
                                              const QByteArray &method, const QUrl &url);
 
-    //! The event of \a type for the current hop and attempt, at \a time.
-    RequestEvent event(Type type, Clock::time_point time = Clock::now()) const;
-    //! Tells both listeners.
-    void emit(const RequestEvent &event) const;
-    void emit(Type type, Clock::time_point time = Clock::now()) const { emit(event(type, time)); }
+    //! The event of \a type for the current hop and attempt, at \a time: the trace's own
+    //! record, whose details the caller may set before emit(). Not copied per event: method
+    //! and URL are set once per hop, the details reset after each emit().
+    RequestEvent &event(Type type, Clock::time_point time = Clock::now());
+    //! Tells both listeners; resets the details when \a event is the trace's own record.
+    void emit(const RequestEvent &event);
+    void emit(Type type, Clock::time_point time = Clock::now()) { emit(event(type, time)); }
 
     //! A new hop (after a redirect): attempts count from 1 again.
     void startHop(const QByteArray &method, const QUrl &url);
@@ -45,9 +47,7 @@ public:
 private:
     std::shared_ptr<EventListener> m_session;
     std::shared_ptr<EventListener> m_request;
-    quint64 m_id = 0;
-    QByteArray m_method;
-    QUrl m_url;
+    RequestEvent m_event; //!< callId, method and URL set; see event()
     int m_attempt = 0;
 };
 

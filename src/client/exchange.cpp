@@ -147,7 +147,7 @@ public:
         CallTrace *trace = m_settings.trace.get();
         if (!trace || !m_lease)
             return;
-        RequestEvent e = trace->event(RequestEvent::Type::ConnectionReleased);
+        RequestEvent &e = trace->event(RequestEvent::Type::ConnectionReleased);
         e.connectionId = m_lease.connection()->id();
         e.reused = kept;
         trace->emit(e);
@@ -392,7 +392,7 @@ private:
         m_idleGuard.stop();
         endedAt = Clock::now();
         if (CallTrace *trace = m_settings.trace.get()) {
-            RequestEvent e = trace->event(RequestEvent::Type::ResponseBodyEnd, endedAt);
+            RequestEvent &e = trace->event(RequestEvent::Type::ResponseBodyEnd, endedAt);
             e.bytes = m_received;
             trace->emit(e);
         }
@@ -567,7 +567,7 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     if (CallTrace *trace = s.trace.get()) {
         trace->emit(RequestEvent::Type::RequestHeadSent, sent);
         if (!body.isEmpty()) {
-            RequestEvent e = trace->event(RequestEvent::Type::RequestBodySent, sent);
+            RequestEvent &e = trace->event(RequestEvent::Type::RequestBodySent, sent);
             e.bytes = body.size();
             trace->emit(e);
         }
@@ -589,7 +589,7 @@ QCoro::Task<Response> runExchange(ConnectionLease lease, QByteArray head, Body b
     response.setUrl(url);
     response.setConnectionReused(reused);
     if (CallTrace *trace = s.trace.get()) {
-        RequestEvent e = trace->event(RequestEvent::Type::ResponseHeadReceived, headAt);
+        RequestEvent &e = trace->event(RequestEvent::Type::ResponseHeadReceived, headAt);
         e.status = h.status;
         e.httpVersion = response.httpVersion();
         trace->emit(e);

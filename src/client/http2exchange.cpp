@@ -267,7 +267,7 @@ private:
         m_idleGuard.stop();
         endedAt = Clock::now();
         if (CallTrace *trace = m_settings.trace.get()) {
-            RequestEvent e = trace->event(RequestEvent::Type::ResponseBodyEnd, endedAt);
+            RequestEvent &e = trace->event(RequestEvent::Type::ResponseBodyEnd, endedAt);
             e.bytes = m_received;
             trace->emit(e);
         }
@@ -282,7 +282,7 @@ private:
         CallTrace *trace = m_settings.trace.get();
         if (!trace)
             return;
-        RequestEvent e = trace->event(RequestEvent::Type::ConnectionReleased);
+        RequestEvent &e = trace->event(RequestEvent::Type::ConnectionReleased);
         e.connectionId = m_connection->transport() ? m_connection->transport()->id() : 0;
         e.reused = m_connection->isAlive();
         trace->emit(e);
@@ -443,7 +443,7 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
         if (CallTrace *trace = s.trace.get()) {
             trace->emit(RequestEvent::Type::RequestHeadSent, sent);
             if (!body.isEmpty()) {
-                RequestEvent e = trace->event(RequestEvent::Type::RequestBodySent, sent);
+                RequestEvent &e = trace->event(RequestEvent::Type::RequestBodySent, sent);
                 e.bytes = body.size();
                 trace->emit(e);
             }
@@ -486,7 +486,7 @@ QCoro::Task<Response> runHttp2Exchange(std::shared_ptr<Http2Connection> connecti
     response.setUrl(url);
     response.setConnectionReused(reused);
     if (CallTrace *trace = s.trace.get()) {
-        RequestEvent e = trace->event(RequestEvent::Type::ResponseHeadReceived, headAt);
+        RequestEvent &e = trace->event(RequestEvent::Type::ResponseHeadReceived, headAt);
         e.status = head.status;
         e.httpVersion = response.httpVersion();
         trace->emit(e);

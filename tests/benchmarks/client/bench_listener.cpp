@@ -9,6 +9,10 @@
 // "get" JSON line (mode "listener-none", "listener-noop", "listener-record") with its CPU time
 // ("cpu_seconds", user + system of this process during the round) and its cost against no
 // listener ("cost_pct", by wall time; "cpu_cost_pct", by CPU time).
+//
+// BENCH_LISTENER_ONLY=none|noop|record runs that variant alone (rounds times, after the
+// warm-up), for `perf stat -e instructions,task-clock`: instruction counts compare the
+// variants even on a busy machine.
 #include "benchcommon.h"
 
 #include <Reqivo/asyncsession.h>
@@ -114,8 +118,11 @@ QCoro::Task<int> run(Bench::Args args, int rounds)
     co_await runRound(session, url, warmUp, none);
     std::array<Round, 3> best;
     long long errors = 0;
+    const QByteArray only = qgetenv("BENCH_LISTENER_ONLY");
     for (int r = 0; r < rounds; ++r) {
         for (size_t v = 0; v < listeners.size(); ++v) {
+            if (!only.isEmpty() && ("listener-" + only) != names[v])
+                continue;
             session.setEventListener(listeners[v]);
             const std::shared_ptr<RecordingListener> kept = v == 2 ? recorder : none;
             const Round round = co_await runRound(session, url, args.requests, kept);
@@ -127,6 +134,8 @@ QCoro::Task<int> run(Bench::Args args, int rounds)
         }
     }
     for (size_t v = 0; v < listeners.size(); ++v) {
+        if (!only.isEmpty() && ("listener-" + only) != names[v])
+            continue;
         const double rps = double(args.requests) / best[v].seconds;
         const double cost = (best[v].seconds / best[0].seconds - 1) * 100;
         const double cpuCost = best[0].cpu > 0 ? (best[v].cpu / best[0].cpu - 1) * 100 : 0;

@@ -166,6 +166,15 @@ private Q_SLOTS:
             CO_COMPARE(recorder->first(Type::ResponseHeadReceived).httpVersion, u"1.1"_s);
             CO_COMPARE(recorder->first(Type::ResponseBodyEnd).bytes, 5);
             CO_COMPARE(recorder->first(Type::ConnectionReleased).reused, true); // pooled
+            // Details only on the events that name them.
+            for (const RequestEvent &e : recorder->events) {
+                const bool connect = e.type == Type::ConnectStart || e.type == Type::ConnectEnd;
+                CO_COMPARE(e.address.isEmpty(), !connect);
+                CO_COMPARE(e.status != 0, e.type == Type::ResponseHeadReceived);
+                CO_COMPARE(e.bytes != -1, e.type == Type::ResponseBodyEnd);
+                CO_COMPARE(e.httpVersion.isEmpty(), e.type != Type::ResponseHeadReceived);
+                CO_VERIFY(e.error.isNull());
+            }
             // Events come in time order.
             for (qsizetype i = 1; i < recorder->events.size(); ++i)
                 CO_VERIFY(recorder->events[i - 1].time <= recorder->events[i].time);
