@@ -26,8 +26,9 @@ REQIVO_EXPORT QString redactUrl(const QUrl &url,
 
 //! The value of a field named \a name as it may be shown: Authorization and
 //! Proxy-Authorization keep their scheme ("Basic <redacted>"), Cookie keeps each cookie's name
-//! ("a=<redacted>; b=<redacted>"), Set-Cookie keeps the name and attributes; any other field
-//! is returned unchanged.
+//! ("a=<redacted>; b=<redacted>"), Set-Cookie keeps the name and attributes, Location and
+//! Content-Location go through redactUrl() with the default names; any other field is returned
+//! unchanged.
 REQIVO_EXPORT QByteArray redactFieldValue(QByteArrayView name, QByteArrayView value);
 
 //! Every field of \a headers through redactFieldValue().

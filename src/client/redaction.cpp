@@ -83,6 +83,19 @@ QString redactUrl(const QUrl &url, const QStringList &queryNames)
 
 QByteArray redactFieldValue(QByteArrayView name, QByteArrayView value)
 {
+    return Client::redactFieldValueWith(name, value, defaultRedactedQueryNames());
+}
+
+QByteArray Client::redactFieldValueWith(
+    QByteArrayView name, QByteArrayView value, const QStringList &queryNames)
+{
+    if (isField(name, "location") || isField(name, "content-location")) {
+        // A redirect's target may carry the same secrets as any request URL.
+        const QUrl url = QUrl::fromEncoded(value.trimmed().toByteArray());
+        if (!url.isValid() || url.isEmpty())
+            return value.toByteArray();
+        return redactUrlCollecting(url, queryNames, nullptr).toUtf8();
+    }
     if (isField(name, "authorization") || isField(name, "proxy-authorization")) {
         // Keep the scheme ("Basic", "Bearer", "Digest"): it says what was sent, not the secret.
         const QByteArrayView v = trimmed(value);
@@ -125,6 +138,15 @@ Headers redactHeaders(const Headers &headers)
     Headers out;
     for (qsizetype i = 0; i < headers.size(); ++i)
         out.add(headers.nameAt(i), redactFieldValue(headers.nameAt(i), headers.valueAt(i)));
+    return out;
+}
+
+Headers Client::redactHeadersWith(const Headers &headers, const QStringList &queryNames)
+{
+    Headers out;
+    for (qsizetype i = 0; i < headers.size(); ++i)
+        out.add(headers.nameAt(i),
+            redactFieldValueWith(headers.nameAt(i), headers.valueAt(i), queryNames));
     return out;
 }
 
@@ -229,7 +251,7 @@ void logRequest(const QStringList &queryNames, const QByteArray &method, const Q
         qCDebug(lcHttp).noquote()
             << "  >"
             << fields.nameAt(i).toByteArray() + ": "
-                + redactFieldValue(fields.nameAt(i), fields.valueAt(i));
+                + redactFieldValueWith(fields.nameAt(i), fields.valueAt(i), queryNames);
     }
 }
 
@@ -246,7 +268,7 @@ void logResponse(const QStringList &queryNames, const QByteArray &method, const 
         qCDebug(lcHttp).noquote()
             << "  <"
             << fields.nameAt(i).toByteArray() + ": "
-                + redactFieldValue(fields.nameAt(i), fields.valueAt(i));
+                + redactFieldValueWith(fields.nameAt(i), fields.valueAt(i), queryNames);
     }
 }
 

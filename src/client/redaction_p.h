@@ -25,6 +25,11 @@ QString redactUrlCollecting(const QUrl &url, const QStringList &queryNames, QStr
 QStringList urlSecrets(const QUrl &url, const QStringList &queryNames);
 //! \a text with every occurrence of \a secrets (those of 3 characters or more) replaced.
 QString redactText(QString text, const QStringList &secrets);
+//! redactFieldValue() with \a queryNames for the URLs of Location and Content-Location.
+QByteArray redactFieldValueWith(
+    QByteArrayView name, QByteArrayView value, const QStringList &queryNames);
+//! redactHeaders() with \a queryNames for the URLs of Location and Content-Location.
+Headers redactHeadersWith(const Headers &headers, const QStringList &queryNames);
 //! \a url with its user info removed and the values of \a queryNames replaced by <redacted>.
 QUrl redactedUrl(const QUrl &url, const QStringList &queryNames);
 

@@ -1,8 +1,10 @@
 // Response: plain data plus, in streaming mode, a shared BodyStream.
 #include <Reqivo/errors.h>
 #include <Reqivo/response.h>
+#include <Reqivo/redaction.h>
 
 #include "bodystream_p.h"
+#include "redaction_p.h"
 
 #include <QJsonParseError>
 #include <QSharedData>
@@ -94,7 +96,9 @@ void Response::raiseForStatus() const
                             QStringLiteral("HTTP %1 %2 (%3)")
                                     .arg(d->status)
                                     .arg(QString::fromLatin1(d->reason), kind),
-                            d->url, QString(), d->status));
+                            // Never the URL's secrets (redaction.h, the default names).
+                            Client::redactedUrl(d->url, defaultRedactedQueryNames()), QString(),
+                            d->status));
 }
 
 QByteArray Response::body() const

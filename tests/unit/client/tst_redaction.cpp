@@ -108,6 +108,15 @@ private Q_SLOTS:
         QTest::newRow("Set-Cookie, value only") << QByteArray("set-cookie")
                                                 << QByteArray("sid=abc")
                                                 << QByteArray("sid=<redacted>");
+        QTest::newRow("Location")
+            << QByteArray("Location") << QByteArray("https://u:p@h/next?token=abc&x=1")
+            << QByteArray("https://<redacted>@h/next?token=<redacted>&x=1");
+        QTest::newRow("relative Location") << QByteArray("location")
+                                           << QByteArray("/next?sig=abc")
+                                           << QByteArray("/next?sig=<redacted>");
+        QTest::newRow("Content-Location") << QByteArray("Content-Location")
+                                          << QByteArray("/doc?api_key=k1")
+                                          << QByteArray("/doc?api_key=<redacted>");
         QTest::newRow("other fields unchanged") << QByteArray("Accept") << QByteArray("*/*")
                                                 << QByteArray("*/*");
         QTest::newRow("a name that only starts the same")
