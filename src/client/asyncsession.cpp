@@ -539,25 +539,26 @@ QCoro::Task<Response> AsyncSessionPrivate::run(std::shared_ptr<SessionCore> core
                                        std::move(redacted), std::move(requested));
     std::shared_ptr<Client::CallTrace> trace
             = Client::CallTrace::create(core->listener, opts.listener, method, url);
-    return Client::redactingErrors(traced(std::move(core), std::move(method), std::move(url),
-                                          std::move(opts), std::move(control), std::move(trace)),
-                                   std::move(redacted), std::move(requested));
-}
-
-QCoro::Task<Response> AsyncSessionPrivate::traced(std::shared_ptr<SessionCore> core,
-                                                  QByteArray method, QUrl url,
-                                                  RequestOptions opts, CallControl control,
-                                                  std::shared_ptr<Client::CallTrace> trace)
-{
     // The token tells a cancellation from a failure.
     if (!control.cancel)
         control.cancel = std::make_shared<Client::CancelToken>();
-    const std::shared_ptr<Client::CancelToken> cancel = control.cancel;
+    std::shared_ptr<Client::CancelToken> cancel = control.cancel;
     trace->emit(RequestEvent::Type::CallStart);
+    QCoro::Task<Response> call = Client::redactingErrors(
+            pipeline(std::move(core), std::move(method), std::move(url), std::move(opts),
+                     std::move(control), trace),
+            std::move(redacted), std::move(requested));
+    return traced(std::move(call), std::move(trace), std::move(cancel));
+}
+
+// The call's end, failure (its error as the caller gets it, redacted) or cancellation.
+QCoro::Task<Response> AsyncSessionPrivate::traced(QCoro::Task<Response> call,
+                                                  std::shared_ptr<Client::CallTrace> trace,
+                                                  std::shared_ptr<Client::CancelToken> cancel)
+{
     std::exception_ptr failure;
     try {
-        Response response = co_await pipeline(std::move(core), std::move(method), std::move(url),
-                                               std::move(opts), std::move(control), trace);
+        Response response = co_await std::move(call);
         trace->emit(RequestEvent::Type::CallEnd);
         co_return response;
     } catch (...) {

@@ -136,10 +136,11 @@ private:
     static QCoro::Task<Response> pipeline(std::shared_ptr<SessionCore> core, QByteArray method,
                                           QUrl url, RequestOptions opts, CallControl control,
                                           std::shared_ptr<Client::CallTrace> trace);
-    //! run() telling \a trace of the call's start and its end, failure or cancellation.
-    static QCoro::Task<Response> traced(std::shared_ptr<SessionCore> core, QByteArray method,
-                                        QUrl url, RequestOptions opts, CallControl control,
-                                        std::shared_ptr<Client::CallTrace> trace);
+    //! Awaits \a call (run() told \a trace of its start) and tells \a trace of its end,
+    //! failure or cancellation (\a cancel aborted).
+    static QCoro::Task<Response> traced(QCoro::Task<Response> call,
+                                        std::shared_ptr<Client::CallTrace> trace,
+                                        std::shared_ptr<Client::CancelToken> cancel);
     //! One hop under settings.retry (retry.cpp): sendHop() until the policy says stop. The
     //! response's attempts(), or the error's, counts the tries.
     static QCoro::Task<Response> sendWithRetries(std::shared_ptr<SessionCore> core,

@@ -105,6 +105,19 @@ void CallTrace::emit(const RequestEvent &event)
         m_request->onEvent(event);
     if (&event != &m_event)
         return;
+    switch (event.type) {
+    case Type::CallStart:
+    case Type::PoolWaitStart:
+    case Type::PoolWaitEnd:
+    case Type::ProxyTunnelStart:
+    case Type::ProxyTunnelEnd:
+    case Type::TlsStart:
+    case Type::RequestHeadSent:
+    case Type::CallEnd:
+        return; // no details were set
+    default:
+        break;
+    }
     RequestEvent &e = m_event;
     e.host.clear();
     e.address.clear();

@@ -141,13 +141,15 @@ public:
     const QUrl &url() const { return m_url; }
     void setDecoder(std::unique_ptr<Decompressor> decoder) { m_decoder = std::move(decoder); }
 
-    //! Tells the listener, if any, that the connection goes (\a kept: back to the pool).
-    void noteReleased(bool kept)
+    //! Tells the listener, if any, that the connection goes (\a kept: back to the pool) at
+    //! \a time (unset: now).
+    void noteReleased(bool kept, Clock::time_point time = {})
     {
         CallTrace *trace = m_settings.trace.get();
         if (!trace || !m_lease)
             return;
-        RequestEvent &e = trace->event(RequestEvent::Type::ConnectionReleased);
+        RequestEvent &e = trace->event(RequestEvent::Type::ConnectionReleased,
+                                       time == Clock::time_point() ? Clock::now() : time);
         e.connectionId = m_lease.connection()->id();
         e.reused = kept;
         trace->emit(e);
@@ -404,10 +406,10 @@ private:
             && keepAlive.value_or(milliseconds(1)) > milliseconds::zero()) {
             if (AsyncConnection *c = m_lease.connection())
                 c->setReadBufferLimit(0);
-            noteReleased(true);
+            noteReleased(true, endedAt);
             m_lease.recycle(keepAlive.value_or(milliseconds::zero()));
         } else {
-            noteReleased(false);
+            noteReleased(false, endedAt);
             m_lease.discard();
         }
     }
