@@ -167,6 +167,45 @@ void HttpClient::setPinnedPublicKeys(const QVariantMap &pins)
     Q_EMIT pinnedPublicKeysChanged();
 }
 
+bool HttpClient::proxyFromEnvironment() const
+{
+    return m_session->proxyFromEnvironment();
+}
+
+void HttpClient::setProxyFromEnvironment(bool on)
+{
+    if (on == proxyFromEnvironment())
+        return;
+    m_session->setProxyFromEnvironment(on);
+    Q_EMIT proxyFromEnvironmentChanged();
+}
+
+bool HttpClient::useSystemProxy() const
+{
+    return m_session->useSystemProxy();
+}
+
+void HttpClient::setUseSystemProxy(bool on)
+{
+    if (on == useSystemProxy())
+        return;
+    m_session->setUseSystemProxy(on);
+    Q_EMIT useSystemProxyChanged();
+}
+
+QStringList HttpClient::noProxy() const
+{
+    return m_session->noProxy();
+}
+
+void HttpClient::setNoProxy(const QStringList &hosts)
+{
+    if (hosts == noProxy())
+        return;
+    m_session->setNoProxy(hosts);
+    Q_EMIT noProxyChanged();
+}
+
 void HttpClient::applyAuth()
 {
     // The session holds one credential: the bearer token when there is one, else Basic (or

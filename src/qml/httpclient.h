@@ -74,6 +74,18 @@ class HttpClient : public QObject
     //! a warning and changes nothing.
     Q_PROPERTY(QVariantMap pinnedPublicKeys READ pinnedPublicKeys WRITE setPinnedPublicKeys NOTIFY
             pinnedPublicKeysChanged)
+    //! Proxies from the environment as curl reads them (http_proxy, HTTPS_PROXY/https_proxy,
+    //! ALL_PROXY/all_proxy, NO_PROXY/no_proxy): true by default; read when the client is made
+    //! and again when this turns true.
+    Q_PROPERTY(bool proxyFromEnvironment READ proxyFromEnvironment WRITE setProxyFromEnvironment
+            NOTIFY proxyFromEnvironmentChanged)
+    //! The system's proxy configuration (PAC through libproxy on Linux) instead: false by
+    //! default.
+    Q_PROPERTY(bool useSystemProxy READ useSystemProxy WRITE setUseSystemProxy NOTIFY
+            useSystemProxyChanged)
+    //! Hosts that never go through a proxy, curl's no_proxy items ("*", host names, domain
+    //! suffixes, IP addresses, CIDR ranges); empty: the environment's no_proxy applies.
+    Q_PROPERTY(QStringList noProxy READ noProxy WRITE setNoProxy NOTIFY noProxyChanged)
     //! Milliseconds allowed for connecting and for each wait on a read or a write (not the
     //! whole request). 0: no limit. Default 5000.
     Q_PROPERTY(int timeout READ timeout WRITE setTimeout NOTIFY timeoutChanged)
@@ -112,6 +124,12 @@ public:
     void setRetry(const QVariantMap &retry);
     QVariantMap pinnedPublicKeys() const { return m_pins; }
     void setPinnedPublicKeys(const QVariantMap &pins);
+    bool proxyFromEnvironment() const;
+    void setProxyFromEnvironment(bool on);
+    bool useSystemProxy() const;
+    void setUseSystemProxy(bool on);
+    QStringList noProxy() const;
+    void setNoProxy(const QStringList &hosts);
     int timeout() const;
     void setTimeout(int milliseconds);
     bool followRedirects() const;
@@ -169,6 +187,9 @@ Q_SIGNALS:
     void authSchemeChanged();
     void retryChanged();
     void pinnedPublicKeysChanged();
+    void proxyFromEnvironmentChanged();
+    void useSystemProxyChanged();
+    void noProxyChanged();
     void timeoutChanged();
     void followRedirectsChanged();
     void maxRedirectsChanged();

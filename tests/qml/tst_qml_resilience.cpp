@@ -311,6 +311,53 @@ private Q_SLOTS:
         }
     }
 
+    // Proxies from the environment (read when the client is made), noProxy and
+    // proxyFromEnvironment. The "proxy" is a loopback server answering the absolute-form request.
+    void proxyFromTheEnvironment_data()
+    {
+        QTest::addColumn<QByteArray>("settings");
+        QTest::addColumn<bool>("proxied");
+        QTest::newRow("environment") << QByteArray() << true;
+        QTest::newRow("noProxy") << QByteArray("noProxy: [\"127.0.0.0/8\"]") << false;
+        QTest::newRow("proxyFromEnvironment false")
+            << QByteArray("proxyFromEnvironment: false") << false;
+    }
+
+    void proxyFromTheEnvironment()
+    {
+        QFETCH(QByteArray, settings);
+        QFETCH(bool, proxied);
+        LoopbackServer origin([](QTcpSocket *s, const SeenRequest &) {
+            s->write(httpResponse(200, "OK", {}, "origin"));
+        });
+        LoopbackServer proxy([](QTcpSocket *s, const SeenRequest &) {
+            s->write(httpResponse(200, "OK", {}, "proxy"));
+        });
+        const QByteArray saved = qgetenv("http_proxy");
+        const bool wasSet = qEnvironmentVariableIsSet("http_proxy");
+        qputenv("http_proxy", proxy.url().toString(QUrl::RemovePath).toUtf8());
+        auto root = load(settings, R"(
+            property string text
+            Component.onCompleted: client.get("/x").then(r => { text = r.text },
+                e => { text = "error " + e.message })
+        )",
+            origin.url());
+        if (wasSet)
+            qputenv("http_proxy", saved);
+        else
+            qunsetenv("http_proxy");
+        QVERIFY(root);
+        QTRY_VERIFY_WITH_TIMEOUT(!root->property("text").toString().isEmpty(), waitMs);
+        QCOMPARE(root->property("text").toString(),
+            proxied ? QStringLiteral("proxy") : QStringLiteral("origin"));
+        if (proxied) {
+            QCOMPARE(proxy.requests().size(), 1);
+            QCOMPARE(proxy.requests().at(0).target, origin.url(QStringLiteral("/x")).toEncoded());
+        } else {
+            QCOMPARE(proxy.requests().size(), 0);
+        }
+    }
+
     // Bad settings: a warning and no change; bad request options: a TypeError at once.
     void badSettingsAreRefused()
     {
