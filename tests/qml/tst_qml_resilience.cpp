@@ -18,6 +18,7 @@
 #include <QTest>
 
 #include <memory>
+#include <optional>
 
 using QmlTest::httpResponse;
 using QmlTest::LoopbackServer;
@@ -333,8 +334,15 @@ private Q_SLOTS:
         LoopbackServer proxy([](QTcpSocket *s, const SeenRequest &) {
             s->write(httpResponse(200, "OK", {}, "proxy"));
         });
-        const QByteArray saved = qgetenv("http_proxy");
-        const bool wasSet = qEnvironmentVariableIsSet("http_proxy");
+        // Only this test's http_proxy: the caller's proxy variables are put back afterwards.
+        const char *const names[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+            "ALL_PROXY", "no_proxy", "NO_PROXY"};
+        QList<std::optional<QByteArray>> saved;
+        for (const char *name : names) {
+            saved.append(
+                qEnvironmentVariableIsSet(name) ? std::optional(qgetenv(name)) : std::nullopt);
+            qunsetenv(name);
+        }
         qputenv("http_proxy", proxy.url().toString(QUrl::RemovePath).toUtf8());
         auto root = load(settings, R"(
             property string text
@@ -342,10 +350,12 @@ private Q_SLOTS:
                 e => { text = "error " + e.message })
         )",
             origin.url());
-        if (wasSet)
-            qputenv("http_proxy", saved);
-        else
-            qunsetenv("http_proxy");
+        for (qsizetype i = 0; i < saved.size(); ++i) {
+            if (saved.at(i))
+                qputenv(names[i], *saved.at(i));
+            else
+                qunsetenv(names[i]);
+        }
         QVERIFY(root);
         QTRY_VERIFY_WITH_TIMEOUT(!root->property("text").toString().isEmpty(), waitMs);
         QCOMPARE(root->property("text").toString(),
