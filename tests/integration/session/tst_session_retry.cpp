@@ -265,7 +265,7 @@ private Q_SLOTS:
             });
             AsyncSession session;
             Timeout timeout;
-            timeout.read = 200ms;
+            timeout.read = 500ms;
             session.setTimeout(timeout);
             session.setRetryPolicy(quick(2));
             const Outcome o = co_await attempt(session.get(server.url()));
