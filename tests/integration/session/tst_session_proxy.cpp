@@ -489,8 +489,8 @@ private Q_SLOTS:
     }
 
     // The system's configuration, opt-in: Debian's Qt asks libproxy, which reads http_proxy
-    // when there is no desktop configuration (and never proxies loopback, hence a name the
-    // proxy knows).
+    // when there is no desktop configuration. A name only the proxy knows shows the request
+    // went through it.
     void systemProxy()
     {
         RUN_CORO([]() -> QCoro::Task<void> {

@@ -343,7 +343,8 @@ private Q_SLOTS:
     }
 
     // Debian's Qt reads the system configuration through libproxy, which takes http_proxy from
-    // the environment when no desktop configuration is found.
+    // the environment when no desktop configuration is found (for https:// too, and for
+    // loopback hosts as well).
     void systemProxyIsOptIn()
     {
         const ScopedProxyEnvironment scope;
@@ -358,6 +359,11 @@ private Q_SLOTS:
         QCOMPARE(choice.proxy.type(), QNetworkProxy::HttpProxy);
         QCOMPARE(choice.proxy.hostName(), u"sysproxy.example"_s);
         QCOMPARE(choice.proxy.port(), quint16(3129));
+        // libproxy (Debian's Qt) proxies loopback too, and https:// with http_proxy.
+        QCOMPARE(policy.select(QUrl(u"http://127.0.0.1:8080/"_s)).proxy.hostName(),
+            u"sysproxy.example"_s);
+        QCOMPARE(policy.select(QUrl(u"https://a.example/"_s)).proxy.hostName(),
+            u"sysproxy.example"_s);
         // setProxy() and setNoProxy() still win.
         policy.noProxy = {u"a.example"_s};
         QCOMPARE(policy.select(QUrl(u"http://a.example/"_s)).proxy.type(), QNetworkProxy::NoProxy);
