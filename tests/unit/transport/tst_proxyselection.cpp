@@ -362,8 +362,8 @@ private Q_SLOTS:
         // libproxy (Debian's Qt) proxies loopback too, and https:// with http_proxy.
         QCOMPARE(policy.select(QUrl(u"http://127.0.0.1:8080/"_s)).proxy.hostName(),
             u"sysproxy.example"_s);
-        QCOMPARE(policy.select(QUrl(u"https://a.example/"_s)).proxy.hostName(),
-            u"sysproxy.example"_s);
+        QCOMPARE(
+            policy.select(QUrl(u"https://a.example/"_s)).proxy.hostName(), u"sysproxy.example"_s);
         // setProxy() and setNoProxy() still win.
         policy.noProxy = {u"a.example"_s};
         QCOMPARE(policy.select(QUrl(u"http://a.example/"_s)).proxy.type(), QNetworkProxy::NoProxy);
