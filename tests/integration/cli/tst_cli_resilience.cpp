@@ -412,10 +412,15 @@ private Q_SLOTS:
             {{status(407, "Proxy-Authenticate: Basic realm=\"proxy\"\r\n", {})},
                 {status(200, {}, "through")}});
         const QString proxy = u"http://puser:ppass@127.0.0.1:%1"_s.arg(m_proxy.port());
-        const Run run = reqivo({u"--proxy"_s, proxy, u"--report"_s, u"jsonl"_s, url("/auth")});
+        const Run run
+            = reqivo({u"-v"_s, u"--proxy"_s, proxy, u"--report"_s, u"jsonl"_s, url("/auth")});
         QCOMPARE(run.exitCode, 0);
         const QJsonObject o = only(run);
         QCOMPARE(o.value("status"_L1).toInt(), 200);
+        // -v never shows the proxy credentials.
+        QVERIFY2(run.err.contains("< HTTP/1.1 200"), run.err.constData());
+        QVERIFY2(!run.err.contains("ppass"), run.err.constData());
+        QVERIFY2(!run.err.contains(QByteArray("puser:ppass").toBase64()), run.err.constData());
         QVERIFY(!m_proxy.requests().isEmpty());
         QCOMPARE(m_proxy.requests().last().field("Proxy-Authorization"),
             "Basic " + QByteArray("puser:ppass").toBase64());
