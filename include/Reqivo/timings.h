@@ -34,6 +34,7 @@ struct REQIVO_EXPORT Timings
     //! The final attempt went over a reused connection.
     bool reusedConnection = false;
 
+    //! Equal when every field is.
     friend bool operator==(const Timings &, const Timings &) = default;
 };
 
