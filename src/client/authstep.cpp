@@ -4,6 +4,7 @@
 #include "asyncsession_p.h"
 #include "exchange_p.h"
 #include "prepare_p.h"
+#include "proxyroute_p.h"
 #include "redirectpolicy.h"
 
 #include <Reqivo/errors.h>
@@ -131,8 +132,7 @@ QCoro::Task<Response> authenticate(AuthContext *ctx, QByteArray method, QUrl url
     using namespace Protocol::Auth;
     const bool viaProxy = proxy.type() == QNetworkProxy::HttpProxy;
     // Digest's uri is the request-target as sent: absolute-form through an HTTP proxy.
-    const QByteArray uri = viaProxy ? url.toEncoded(QUrl::RemoveUserInfo | QUrl::RemoveFragment)
-                                    : requestTarget(url);
+    const QByteArray uri = viaProxy ? absoluteTarget(url) : requestTarget(url);
     // Per protection space (0: the server, 1: the proxy): answered once; the Digest credentials
     // of that answer, if it was Digest (a stale nonce is answered once more with them).
     bool answered[2] = {false, false};

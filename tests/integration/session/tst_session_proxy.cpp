@@ -274,10 +274,18 @@ private Q_SLOTS:
     }
 
     // A Digest 407 from a proxy taking http:// in absolute form: answered by the session's
-    // authentication step with the proxy's credentials, the uri being the absolute-form target.
+    // authentication step with the proxy's credentials, the uri being the absolute-form target
+    // exactly as sent (an empty path is sent as "/").
+    void absoluteFormDigest_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::newRow("path and query") << u"/digest?a=1"_s;
+        QTest::newRow("empty path") << QString();
+    }
     void absoluteFormDigest()
     {
         RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(QString, path);
             FaultServer origin(answerWithConnection);
             ReqivoTest::HttpConnectProxy proxy;
             CO_VERIFY(proxy.listen());
@@ -287,12 +295,13 @@ private Q_SLOTS:
             AsyncSession session;
             session.setProxy(QNetworkProxy(
                 QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port(), u"user"_s, u"s3cret"_s));
-            const QUrl url = origin.url(u"/digest?a=1"_s);
+            const QUrl url = origin.url(path);
             const Outcome o = co_await attempt(session.get(url));
             CO_EXPECT_OK(o);
             CO_COMPARE(o.response.status(), 200);
             CO_COMPARE(proxy.challenges, 1);
-            CO_COMPARE(proxy.forwarded, QList<QByteArray> {"GET " + url.toEncoded() + " HTTP/1.1"});
+            const QByteArray sent = path.isEmpty() ? url.toEncoded() + "/" : url.toEncoded();
+            CO_COMPARE(proxy.forwarded.last(), "GET " + sent + " HTTP/1.1");
             CO_VERIFY(noProxyCredentialsAt(origin));
         }());
     }
