@@ -145,7 +145,9 @@ Prepared prepareRequest(PrepareInput in)
     Prepared p;
     Headers merged = mergeHeaders(in.defaults, in.overrides);
 
-    // HTTP proxies are CONNECT tunnels here: a Proxy-Authorization field would reach the origin.
+    // Proxy credentials belong to the proxy's QNetworkProxy: through a CONNECT tunnel (https://,
+    // upgrades) a Proxy-Authorization field would reach the origin, and in absolute form the
+    // transport answers the proxy's 407 itself.
     if (merged.contains("proxy-authorization"))
         refuse(QStringLiteral("Proxy-Authorization is not sent as a request header: set the "
                               "credentials on the QNetworkProxy (setProxy())"),
