@@ -147,7 +147,7 @@ Prepared prepareRequest(PrepareInput in)
 
     // Proxy credentials belong to the proxy's QNetworkProxy: through a CONNECT tunnel (https://,
     // upgrades) a Proxy-Authorization field would reach the origin, and in absolute form the
-    // transport answers the proxy's 407 itself.
+    // session's authentication step answers the proxy's 407 with them.
     if (merged.contains("proxy-authorization"))
         refuse(QStringLiteral("Proxy-Authorization is not sent as a request header: set the "
                               "credentials on the QNetworkProxy (setProxy())"),
