@@ -1,7 +1,8 @@
 // AsyncSession: state and decisions. A request passes through the pipeline's stages (see
 // docs/architecture.md): prepare (prepare_p.h: URL, query, fields, Host, credentials, cookies;
 // a plain function shared with the WebSocket handshake) → request hooks → redirects (this file's
-// run(): one hop after the other, each hop's fields derived again) → one exchange (sendHop():
+// run(): one hop after the other, each hop's fields derived again) → the retry policy's attempts
+// of one hop (retry.cpp: sendWithRetries()) → one attempt (sendHop():
 // serialise, lease a connection, exchange, and retry once on a fresh connection when a reused one
 // turned out stale) → exchange.cpp (bytes on the socket and back).
 //

@@ -77,7 +77,7 @@ struct ExchangeSettings
     std::shared_ptr<CallTrace> trace;
 };
 
-//! How far an exchange got, for the retry-once decision.
+//! How far an exchange got, for the retry-once decision and the retry policy (retry.cpp).
 struct ExchangeProgress
 {
     bool responseStarted = false;
