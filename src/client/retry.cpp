@@ -303,9 +303,11 @@ QCoro::Task<Response> AsyncSessionPrivate::sendWithRetries(std::shared_ptr<Sessi
 {
     const std::shared_ptr<const RetryPolicy> policy = settings.retry;
     if (!policy || policy->maxAttempts <= 1) {
+        // Nothing to retry: nothing is kept for another attempt either.
         try {
-            Response response =
-                    co_await sendHop(core, method, url, fields, body, settings, nullptr);
+            Response response = co_await sendHop(std::move(core), std::move(method),
+                                                 std::move(url), std::move(fields),
+                                                 std::move(body), std::move(settings), nullptr);
             co_return response;
         } catch (const ReqivoError &e) {
             rethrowWithAttempts(e, 1);
