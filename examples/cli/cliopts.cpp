@@ -391,17 +391,11 @@ ParseResult parseArguments(const QStringList &arguments)
         if (parser.isSet(insecureOpt))
             tls.verifyPeer = false;
         if (parser.isSet(pinnedOpt)) {
-            // The pins hold for the host of every URL given (whether or not --insecure is).
+            // The pins hold for every TLS connection, to the URLs given and to hosts their
+            // redirects lead to (as curl's), whether or not --insecure is set.
             o.pinnedPublicKeys = parser.value(pinnedOpt);
-            QStringList hosts;
-            for (const Target &target : std::as_const(o.targets)) {
-                if (!hosts.contains(target.url.host(), Qt::CaseInsensitive))
-                    hosts.append(target.url.host());
-            }
-            for (const QString &host : std::as_const(hosts)) {
-                if (!tls.addPins(host, o.pinnedPublicKeys, &error))
-                    return usageError(u"--pinnedpubkey: %1"_s.arg(error));
-            }
+            if (!tls.addPins(u"*"_s, o.pinnedPublicKeys, &error))
+                return usageError(u"--pinnedpubkey: %1"_s.arg(error));
         }
         o.tlsOptions = tls;
     }

@@ -30,11 +30,13 @@ namespace Reqivo {
 struct REQIVO_EXPORT CertificatePin
 {
     //! "example.com" (that host only), "*.example.com" (one label below it),
-    //! "**.example.com" (any depth below it, and example.com itself). Case-insensitive.
+    //! "**.example.com" (any depth below it, and example.com itself), "*" (every host, names
+    //! and addresses: curl's --pinnedpubkey). Case-insensitive.
     QString hostPattern;
     //! SHA-256 digests (32 bytes each) of SubjectPublicKeyInfo DER.
     QList<QByteArray> sha256;
 
+    //! Equal when the pattern and the digests (in order) are.
     friend bool operator==(const CertificatePin &, const CertificatePin &) = default;
 };
 

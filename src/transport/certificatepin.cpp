@@ -209,6 +209,8 @@ bool isValidHostPattern(const QString &pattern, QString *error)
     QString host = normalizedHost(pattern);
     if (host.isEmpty())
         return fail(error, QStringLiteral("empty host pattern"));
+    if (pattern == QLatin1String("*"))
+        return true; // every host, as curl's --pinnedpubkey ("*." is not)
     if (isIpLiteral(host))
         return true;
     if (host.startsWith(QLatin1String("**.")))
@@ -231,6 +233,8 @@ bool hostMatchesPattern(const QString &host, const QString &pattern)
     const QString p = normalizedHost(pattern);
     if (h.isEmpty() || p.isEmpty())
         return false;
+    if (pattern == QLatin1String("*"))
+        return true;
     QHostAddress hostAddress;
     QHostAddress patternAddress;
     const bool hostIsIp = isIpLiteral(h, &hostAddress);

@@ -103,6 +103,9 @@ private Q_SLOTS:
         QTest::newRow("** itself") << u"**.example.com"_s << u"example.com"_s << true;
         QTest::newRow("** not a suffix") << u"**.example.com"_s << u"myexample.com"_s << false;
         QTest::newRow("** other domain") << u"**.example.com"_s << u"example.org"_s << false;
+        QTest::newRow("every host: name") << u"*"_s << u"a.b.example.com"_s << true;
+        QTest::newRow("every host: address") << u"*"_s << u"127.0.0.1"_s << true;
+        QTest::newRow("every host: IPv6") << u"*"_s << u"::1"_s << true;
         QTest::newRow("IPv4") << u"127.0.0.1"_s << u"127.0.0.1"_s << true;
         QTest::newRow("IPv4 other") << u"127.0.0.1"_s << u"127.0.0.2"_s << false;
         QTest::newRow("IPv6 spellings") << u"::1"_s << u"[0:0:0:0:0:0:0:1]"_s << true;
@@ -124,7 +127,6 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("pattern");
         QTest::newRow("empty") << QString();
-        QTest::newRow("star alone") << u"*"_s;
         QTest::newRow("star dot") << u"*."_s;
         QTest::newRow("partial wildcard") << u"f*.example.com"_s;
         QTest::newRow("inner wildcard") << u"a.*.example.com"_s;
