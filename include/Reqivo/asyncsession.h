@@ -257,7 +257,7 @@ public:
     void setEventListener(std::shared_ptr<EventListener> listener);
     //! @}
     //! @{
-    //! Query parameters whose values logs, -v output and error messages show as <redacted>
+    //! Query parameters whose values logs, -v output and error messages show as \<redacted\>
     //! (names compared case-insensitively). Default: redaction.h's defaultRedactedQueryNames().
     QStringList redactedQueryParameters() const;
     void setRedactedQueryParameters(const QStringList &names);

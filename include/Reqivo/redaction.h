@@ -19,8 +19,8 @@ REQIVO_EXPORT QByteArray redactedMarker();
 //! apikey, password, secret, signature, sig (AsyncSession::setRedactedQueryParameters()).
 REQIVO_EXPORT QStringList defaultRedactedQueryNames();
 
-//! \a url as text with its user info replaced by <redacted> and the values of the query
-//! parameters named in \a queryNames (case-insensitive) replaced by <redacted>.
+//! \a url as text with its user info replaced by "<redacted>" and the values of the query
+//! parameters named in \a queryNames (case-insensitive) replaced by "<redacted>".
 REQIVO_EXPORT QString redactUrl(const QUrl &url,
                                 const QStringList &queryNames = defaultRedactedQueryNames());
 
