@@ -205,11 +205,11 @@ QUrl redactedUrl(const QUrl &url, const QStringList &queryNames)
 {
     QUrl clean = url.adjusted(QUrl::RemoveUserInfo);
     if (url.hasQuery())
-        clean.setQuery(redactPairs(url.query(QUrl::FullyEncoded), queryNames, nullptr),
-            QUrl::TolerantMode);
+        clean.setQuery(
+            redactPairs(url.query(QUrl::FullyEncoded), queryNames, nullptr), QUrl::TolerantMode);
     if (url.hasFragment())
-        clean.setFragment(redactPairs(url.fragment(QUrl::FullyEncoded), queryNames, nullptr),
-            QUrl::TolerantMode);
+        clean.setFragment(
+            redactPairs(url.fragment(QUrl::FullyEncoded), queryNames, nullptr), QUrl::TolerantMode);
     return clean;
 }
 
@@ -241,16 +241,15 @@ QCoro::Task<Response> redactingErrors(
     }
 }
 
-void logRequest(const QStringList &queryNames, const QByteArray &method, const QUrl &url,
-    const Headers &fields)
+void logRequest(
+    const QStringList &queryNames, const QByteArray &method, const QUrl &url, const Headers &fields)
 {
     if (!lcHttp().isDebugEnabled())
         return;
     qCDebug(lcHttp).noquote() << "request" << method << redactUrl(url, queryNames);
     for (qsizetype i = 0; i < fields.size(); ++i) {
-        qCDebug(lcHttp).noquote()
-            << "  >"
-            << fields.nameAt(i).toByteArray() + ": "
+        qCDebug(lcHttp).noquote() << "  >"
+                                  << fields.nameAt(i).toByteArray() + ": "
                 + redactFieldValueWith(fields.nameAt(i), fields.valueAt(i), queryNames);
     }
 }
@@ -265,9 +264,8 @@ void logResponse(const QStringList &queryNames, const QByteArray &method, const 
                               << QStringLiteral("HTTP/") + response.httpVersion();
     const Headers &fields = response.headers();
     for (qsizetype i = 0; i < fields.size(); ++i) {
-        qCDebug(lcHttp).noquote()
-            << "  <"
-            << fields.nameAt(i).toByteArray() + ": "
+        qCDebug(lcHttp).noquote() << "  <"
+                                  << fields.nameAt(i).toByteArray() + ": "
                 + redactFieldValueWith(fields.nameAt(i), fields.valueAt(i), queryNames);
     }
 }

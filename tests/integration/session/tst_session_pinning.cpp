@@ -68,8 +68,7 @@ QString mismatchProblem(const Error &error, const QString &leafPin)
     if (!error.message().contains(u"127.0.0.1"_s))
         return u"the message does not name the host: "_s + error.toString();
     if (!error.detail().contains(leafPin))
-        return u"the detail does not list the leaf's pin "_s + leafPin + u": "_s
-            + error.toString();
+        return u"the detail does not list the leaf's pin "_s + leafPin + u": "_s + error.toString();
     return {};
 }
 
@@ -123,7 +122,8 @@ private Q_SLOTS:
             QFETCH(bool, accepted);
             const auto nginx = nginxEnv();
             AsyncSession session;
-            session.setHttpVersion(http2 ? Reqivo::HttpVersion::Http2 : Reqivo::HttpVersion::Http1_1);
+            session.setHttpVersion(
+                http2 ? Reqivo::HttpVersion::Http2 : Reqivo::HttpVersion::Http1_1);
             session.setTlsOptions(pinned(nginx, pattern, pins, verifyPeer));
             const QUrl url = ReqivoTest::peerUrl(
                 nginx, http2 ? u"NGINX_H2_URL"_s : u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
@@ -162,10 +162,9 @@ private Q_SLOTS:
             server.enableTls(serverTls);
             {
                 AsyncSession session;
-                session.setTlsOptions(
-                    pinned(nginx, u"127.0.0.1"_s, {u"other-ca"_s}, verifyPeer));
-                const Outcome o = co_await attempt(
-                    session.post(server.httpsUrl(u"/secret"_s), Reqivo::Body::fromBytes("request body")));
+                session.setTlsOptions(pinned(nginx, u"127.0.0.1"_s, {u"other-ca"_s}, verifyPeer));
+                const Outcome o = co_await attempt(session.post(
+                    server.httpsUrl(u"/secret"_s), Reqivo::Body::fromBytes("request body")));
                 CO_VERIFY2(!o.ok(), "a connection that matches no pin was accepted");
                 const QString problem = mismatchProblem(o.error, pinOf(nginx, u"server"_s));
                 CO_VERIFY2(problem.isEmpty(), qPrintable(problem));
@@ -177,8 +176,8 @@ private Q_SLOTS:
             // The same server with the right pin: the request arrives (the counter counts).
             AsyncSession session;
             session.setTlsOptions(pinned(nginx, u"127.0.0.1"_s, {u"server"_s}, verifyPeer));
-            const Outcome o = co_await attempt(
-                session.post(server.httpsUrl(u"/secret"_s), Reqivo::Body::fromBytes("request body")));
+            const Outcome o = co_await attempt(session.post(
+                server.httpsUrl(u"/secret"_s), Reqivo::Body::fromBytes("request body")));
             CO_EXPECT_OK(o);
             CO_COMPARE(o.response.body(), QByteArray("pinned"));
             CO_VERIFY(server.bytesReceived() > 0);
@@ -257,7 +256,8 @@ private Q_SLOTS:
             }
             QVERIFY2(!error.isNull(), "a connection that matches no pin was accepted");
             QCOMPARE(error.kind(), Error::Kind::WebSocket);
-            QVERIFY2(error.detail().contains(pinOf(nginx, u"server"_s)), qPrintable(error.toString()));
+            QVERIFY2(
+                error.detail().contains(pinOf(nginx, u"server"_s)), qPrintable(error.toString()));
             QCOMPARE(server.connections, 0);
         }
         session.setTlsOptions(pinned(nginx, u"127.0.0.1"_s, {u"server"_s}));

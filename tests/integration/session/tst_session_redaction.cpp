@@ -53,9 +53,9 @@ const QString syncToken = u"syncTok-0xd4"_s;
 
 QStringList secrets()
 {
-    QStringList values {basicPassword, bearerToken, cookieValue, urlPassword,
-        queryToken, queryApiKey, customSecret, proxyPassword, proxyDigestPassword, wsBearer,
-        wsToken, errorPassword, errorToken, syncToken};
+    QStringList values {basicPassword, bearerToken, cookieValue, urlPassword, queryToken,
+        queryApiKey, customSecret, proxyPassword, proxyDigestPassword, wsBearer, wsToken,
+        errorPassword, errorToken, syncToken};
     // Credentials also travel as base64 of user:password.
     const auto base64 = [](const QString &user, const QString &password) {
         return QString::fromLatin1((user + u':' + password).toUtf8().toBase64());
@@ -78,8 +78,8 @@ void capture(QtMsgType type, const QMessageLogContext &context, const QString &m
 {
     {
         const QMutexLocker lock(&s_linesMutex);
-        s_lines << QString::fromLatin1(context.category ? context.category : "default")
-                + u": "_s + message;
+        s_lines << QString::fromLatin1(context.category ? context.category : "default") + u": "_s
+                + message;
     }
     if (type == QtFatalMsg && s_previous)
         s_previous(type, context, message);
@@ -145,7 +145,8 @@ private Q_SLOTS:
             QVERIFY2(has(expected), qPrintable(u"no reqivo.http line shows "_s + expected));
         }
         for (const QString &line : lines)
-            QVERIFY2(!line.contains(u"response=\""_s), qPrintable(u"a Digest answer in: "_s + line));
+            QVERIFY2(
+                !line.contains(u"response=\""_s), qPrintable(u"a Digest answer in: "_s + line));
         QVERIFY2(!linesOf("reqivo.pool").isEmpty(), "no reqivo.pool line");
         QVERIFY2(!linesOf("reqivo.tls").isEmpty(), "no reqivo.tls line");
         QVERIFY2(!linesOf("reqivo.ws").isEmpty(), "no reqivo.ws line");
@@ -166,9 +167,8 @@ private:
         const auto httpbin = ReqivoTest::loadPeerEnv(u"httpbin"_s);
         const auto nginx = ReqivoTest::loadPeerEnv(u"nginx"_s);
         const QUrl base(ReqivoTest::peerValue(httpbin, u"HTTPBIN_URL"_s));
-        const auto url = [&base](const QString &pathAndQuery) {
-            return base.resolved(QUrl(pathAndQuery));
-        };
+        const auto url
+            = [&base](const QString &pathAndQuery) { return base.resolved(QUrl(pathAndQuery)); };
 
         AsyncSession session;
         session.setProxy(QNetworkProxy(QNetworkProxy::NoProxy));
@@ -187,8 +187,8 @@ private:
         const QUrl statusUrl = url(u"/status/401?api_key=%1"_s.arg(errorToken));
         Outcome o = co_await attempt(session.get(basicUrl));
         CO_EXPECT_OK(o);
-        CO_VERIFY(o.response.body().contains(
-            (basicUser + u':' + basicPassword).toUtf8().toBase64()));
+        CO_VERIFY(
+            o.response.body().contains((basicUser + u':' + basicPassword).toUtf8().toBase64()));
         session.setBearerToken(bearerToken);
         o = co_await attempt(session.get(bearerUrl));
         CO_EXPECT_OK(o);
@@ -243,8 +243,8 @@ private:
             CO_VERIFY(
                 tls.addCaCertificatesFromFile(ReqivoTest::peerValue(nginx, u"NGINX_CA_FILE"_s)));
             proxied.setTlsOptions(tls);
-            proxied.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s,
-                proxy.port(), proxyUser, proxyDigestPassword));
+            proxied.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port(),
+                proxyUser, proxyDigestPassword));
             QUrl secure = ReqivoTest::peerUrl(nginx, u"NGINX_HTTPS_URL"_s, u"/small.txt"_s);
             secure.setQuery(u"access_token="_s + queryToken);
             o = co_await attempt(proxied.get(secure));
@@ -267,8 +267,7 @@ private:
         // A redirect (its Location logged too) to a closed port.
         const QByteArray target = refused.toEncoded(QUrl::RemoveUserInfo);
         FaultServer redirector([target](ServerConnection &c, const ReceivedRequest &) {
-            c.write("HTTP/1.1 302 Found\r\nLocation: " + target
-                + "\r\nContent-Length: 0\r\n\r\n");
+            c.write("HTTP/1.1 302 Found\r\nLocation: " + target + "\r\nContent-Length: 0\r\n\r\n");
         });
         const QUrl redirecting = redirector.url(u"/go?token=%1"_s.arg(errorToken));
         o = co_await attempt(session.get(redirecting));

@@ -28,9 +28,8 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("names"); // empty: the defaults
         QTest::addColumn<QString>("expected");
         const QStringList defaults;
-        QTest::newRow("nothing secret")
-            << u"https://example.com/a/b?q=1&page=2#top"_s << defaults
-            << u"https://example.com/a/b?q=1&page=2#top"_s;
+        QTest::newRow("nothing secret") << u"https://example.com/a/b?q=1&page=2#top"_s << defaults
+                                        << u"https://example.com/a/b?q=1&page=2#top"_s;
         QTest::newRow("user info") << u"https://alice:s3cret@example.com/x"_s << defaults
                                    << u"https://<redacted>@example.com/x"_s;
         QTest::newRow("user only") << u"http://alice@example.com:8080/"_s << defaults
@@ -47,8 +46,8 @@ private Q_SLOTS:
         QTest::newRow("names are case-insensitive")
             << u"https://h/?API_KEY=abc&Token=def"_s << defaults
             << u"https://h/?API_KEY=<redacted>&Token=<redacted>"_s;
-        QTest::newRow("a percent-encoded name") << u"https://h/?%74oken=abc"_s << defaults
-                                                << u"https://h/?token=<redacted>"_s;
+        QTest::newRow("a percent-encoded name")
+            << u"https://h/?%74oken=abc"_s << defaults << u"https://h/?token=<redacted>"_s;
         QTest::newRow("repeated") << u"https://h/?sig=a&sig=b"_s << defaults
                                   << u"https://h/?sig=<redacted>&sig=<redacted>"_s;
         QTest::newRow("encoded value") << u"https://h/?token=a%26b%3Dc&x=1"_s << defaults
@@ -74,8 +73,8 @@ private Q_SLOTS:
         QFETCH(QString, expected);
         const QUrl parsed(url);
         QVERIFY(parsed.isValid());
-        const QString shown = names.isEmpty() ? Reqivo::redactUrl(parsed)
-                                              : Reqivo::redactUrl(parsed, names);
+        const QString shown
+            = names.isEmpty() ? Reqivo::redactUrl(parsed) : Reqivo::redactUrl(parsed, names);
         QCOMPARE(shown, expected);
     }
 
@@ -92,36 +91,32 @@ private Q_SLOTS:
             << QByteArray("AUTHORIZATION")
             << QByteArray(R"(Digest username="u", realm="r", nonce="n", response="abc")")
             << QByteArray("Digest <redacted>");
-        QTest::newRow("no scheme") << QByteArray("Authorization") << QByteArray("justatoken")
-                                   << QByteArray("<redacted>");
+        QTest::newRow("no scheme")
+            << QByteArray("Authorization") << QByteArray("justatoken") << QByteArray("<redacted>");
         QTest::newRow("Proxy-Authorization")
             << QByteArray("Proxy-Authorization") << QByteArray("Basic cHJveHk6cHc=")
             << QByteArray("Basic <redacted>");
         QTest::newRow("Cookie") << QByteArray("Cookie") << QByteArray("sid=abc; theme=dark")
                                 << QByteArray("sid=<redacted>; theme=<redacted>");
-        QTest::newRow("Cookie without a name")
-            << QByteArray("cookie") << QByteArray("lonely;a=1;;")
-            << QByteArray("<redacted>; a=<redacted>");
+        QTest::newRow("Cookie without a name") << QByteArray("cookie") << QByteArray("lonely;a=1;;")
+                                               << QByteArray("<redacted>; a=<redacted>");
         QTest::newRow("Set-Cookie")
             << QByteArray("Set-Cookie") << QByteArray("sid=abc; Path=/; HttpOnly; Secure")
             << QByteArray("sid=<redacted>; Path=/; HttpOnly; Secure");
-        QTest::newRow("Set-Cookie, value only") << QByteArray("set-cookie")
-                                                << QByteArray("sid=abc")
-                                                << QByteArray("sid=<redacted>");
-        QTest::newRow("Location")
-            << QByteArray("Location") << QByteArray("https://u:p@h/next?token=abc&x=1")
-            << QByteArray("https://<redacted>@h/next?token=<redacted>&x=1");
-        QTest::newRow("relative Location") << QByteArray("location")
-                                           << QByteArray("/next?sig=abc")
+        QTest::newRow("Set-Cookie, value only")
+            << QByteArray("set-cookie") << QByteArray("sid=abc") << QByteArray("sid=<redacted>");
+        QTest::newRow("Location") << QByteArray("Location")
+                                  << QByteArray("https://u:p@h/next?token=abc&x=1")
+                                  << QByteArray("https://<redacted>@h/next?token=<redacted>&x=1");
+        QTest::newRow("relative Location") << QByteArray("location") << QByteArray("/next?sig=abc")
                                            << QByteArray("/next?sig=<redacted>");
-        QTest::newRow("Content-Location") << QByteArray("Content-Location")
-                                          << QByteArray("/doc?api_key=k1")
-                                          << QByteArray("/doc?api_key=<redacted>");
-        QTest::newRow("other fields unchanged") << QByteArray("Accept") << QByteArray("*/*")
-                                                << QByteArray("*/*");
+        QTest::newRow("Content-Location")
+            << QByteArray("Content-Location") << QByteArray("/doc?api_key=k1")
+            << QByteArray("/doc?api_key=<redacted>");
+        QTest::newRow("other fields unchanged")
+            << QByteArray("Accept") << QByteArray("*/*") << QByteArray("*/*");
         QTest::newRow("a name that only starts the same")
-            << QByteArray("Authorization-Hint") << QByteArray("Basic x")
-            << QByteArray("Basic x");
+            << QByteArray("Authorization-Hint") << QByteArray("Basic x") << QByteArray("Basic x");
     }
     void fieldValues()
     {
@@ -162,8 +157,8 @@ private Q_SLOTS:
             QVERIFY2(!all.contains(QLatin1String(secret)), qPrintable(all));
         QVERIFY2(all.contains(u"token=<redacted>"_s), qPrintable(all));
         QVERIFY2(all.contains(u"x=1"_s), qPrintable(all));
-        QCOMPARE(redacted.url().query(QUrl::FullyDecoded),
-            u"token=<redacted>&api_key=<redacted>&x=1"_s);
+        QCOMPARE(
+            redacted.url().query(QUrl::FullyDecoded), u"token=<redacted>&api_key=<redacted>&x=1"_s);
 
         // Nothing secret: the same error.
         const Error plain(Error::Kind::Network, u"refused"_s, QUrl(u"https://h/p?q=1"_s));

@@ -52,14 +52,14 @@ private Q_SLOTS:
         QTest::newRow("trailing separator") << a + u';' << -1 << u"empty pin 2 of 2"_s;
         QTest::newRow("no prefix") << QString::fromLatin1(QByteArray(32, 'a').toBase64()) << -1
                                    << u"expected sha256//BASE64"_s;
-        QTest::newRow("sha1 prefix") << u"sha1//"_s + QString::fromLatin1(
-                                            QByteArray(20, 'a').toBase64())
-                                     << -1 << u"expected sha256//BASE64"_s;
+        QTest::newRow("sha1 prefix")
+            << u"sha1//"_s + QString::fromLatin1(QByteArray(20, 'a').toBase64()) << -1
+            << u"expected sha256//BASE64"_s;
         QTest::newRow("upper-case prefix") << a.toUpper() << -1 << u"expected sha256//"_s;
         QTest::newRow("not base64") << u"sha256//!!!!"_s << -1 << u"not valid base64"_s;
         QTest::newRow("nothing after prefix") << u"sha256//"_s << -1 << u"not valid base64"_s;
-        QTest::newRow("16 bytes") << u"sha256//"_s + QString::fromLatin1(
-                                         QByteArray(16, 'a').toBase64())
+        QTest::newRow("16 bytes") << u"sha256//"_s
+                + QString::fromLatin1(QByteArray(16, 'a').toBase64())
                                   << -1 << u"32 bytes, this one 16"_s;
         QTest::newRow("second bad") << a + u";sha256//xyz"_s << -1 << u"pin 2 of 2"_s;
     }
@@ -218,8 +218,8 @@ private Q_SLOTS:
         QVERIFY2(options.addPins(u"**.example.com"_s, both, &error), qPrintable(error));
         QVERIFY2(options.addPins(u"api.example.com"_s, opensslPin("other-ca"), &error),
             qPrintable(error));
-        QVERIFY2(options.addPins(u"*.example.com"_s, opensslPin("server"), &error),
-            qPrintable(error));
+        QVERIFY2(
+            options.addPins(u"*.example.com"_s, opensslPin("server"), &error), qPrintable(error));
         QCOMPARE(options.pins.size(), 3);
         QCOMPARE(options.pins.first().hostPattern, u"**.example.com"_s);
         QCOMPARE(options.pinsFor(u"example.com"_s),
