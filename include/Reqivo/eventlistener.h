@@ -95,8 +95,8 @@ struct REQIVO_EXPORT RequestEvent
 //! Told of requests' events (AsyncSession::setEventListener(), RequestOptions::listener).
 //!
 //! Events come in the session's thread, in the order of each request's stages, from inside
-//! the request: onEvent() must return quickly and must not block, throw or destroy the
-//! session. Concurrent requests interleave their events; RequestEvent::callId tells them
+//! the request: onEvent() must return quickly and must not block or destroy the session.
+//! An exception it throws is dropped (with a warning): it does not reach the request. Concurrent requests interleave their events; RequestEvent::callId tells them
 //! apart. With no listener set, a request does not build a single event.
 class REQIVO_EXPORT EventListener
 {

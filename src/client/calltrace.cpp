@@ -97,12 +97,24 @@ RequestEvent &CallTrace::event(Type type, Clock::time_point time)
     return m_event;
 }
 
+namespace {
+// A listener runs inside the request's stages: what it throws must not unwind them.
+void tell(EventListener &listener, const RequestEvent &event)
+{
+    try {
+        listener.onEvent(event);
+    } catch (...) {
+        qWarning("Reqivo: an EventListener threw from onEvent(); the exception was dropped");
+    }
+}
+} // namespace
+
 void CallTrace::emit(const RequestEvent &event)
 {
     if (m_session)
-        m_session->onEvent(event);
+        tell(*m_session, event);
     if (m_request)
-        m_request->onEvent(event);
+        tell(*m_request, event);
     if (&event != &m_event)
         return;
     switch (event.type) {

@@ -270,6 +270,26 @@ private Q_SLOTS:
         }());
     }
 
+    // A listener that throws does not break the request: the exception is dropped.
+    void throwingListener()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            FaultServer server(answer("fine"));
+            AsyncSession session;
+            int told = 0;
+            session.setEventListener(EventListener::create([&told](const RequestEvent &) {
+                ++told;
+                throw std::runtime_error("listener failure");
+            }));
+            for (int i = 0; i < 11; ++i)
+                QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"EventListener threw"_s));
+            const Outcome o = co_await attempt(session.get(server.url()));
+            CO_EXPECT_OK(o);
+            CO_COMPARE(o.response.body(), QByteArray("fine"));
+            CO_COMPARE(told, 11); // every event of a fresh plain request
+        }());
+    }
+
     // TLS: protocol and cipher told; ALPN too when offered (HTTP/2 allowed); nginx's h2 port.
     void tlsAndHttp2_data()
     {
