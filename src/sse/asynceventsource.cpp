@@ -1,6 +1,7 @@
 // AsyncEventSource: one loop() coroutine per open() runs the stream (request, read, parse,
 // deliver, reconnect); next() waits on the queue it fills. See asynceventsource_p.h.
 #include "asynceventsource_p.h"
+#include "client/redaction_p.h"
 
 #include <Reqivo/redaction.h>
 
@@ -70,9 +71,9 @@ AsyncEventSourcePrivate::~AsyncEventSourcePrivate() = default;
 
 Error AsyncEventSourcePrivate::makeError(Error::Kind kind, const QString &message, int code) const
 {
-    QUrl clean = url;
-    clean.setUserInfo(QString());
-    return Error(kind, message, clean, QString(), code);
+    // Never the URL's secrets: user info and secret query values (redaction.h).
+    return Error(kind, message, Client::redactedUrl(url, defaultRedactedQueryNames()), QString(),
+        code);
 }
 
 bool AsyncEventSourcePrivate::reconnects() const

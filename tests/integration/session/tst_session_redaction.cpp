@@ -16,6 +16,7 @@
 
 #include <Reqivo/AsyncSession>
 #include <Reqivo/Session>
+#include <Reqivo/eventsource.h>
 #include <Reqivo/redaction.h>
 #include <Reqivo/websocket.h>
 
@@ -123,7 +124,7 @@ private Q_SLOTS:
         runBlocking(keep);
         runWebSocket(keep);
         QCOMPARE(errors.size() % 5, 0);
-        QVERIFY2(errors.size() >= 4 * 5, "the failing requests did not fail");
+        QVERIFY2(errors.size() == 6 * 5, "the failing requests did not fail");
 
         const QStringList lines = [] {
             const QMutexLocker lock(&s_linesMutex);
@@ -297,6 +298,17 @@ private:
         try {
             session.get(QUrl(u"http://127.0.0.1:1/?password=%1"_s.arg(syncToken)));
             QFAIL("a request to port 1 succeeded");
+        } catch (const Reqivo::ReqivoError &e) {
+            keep(e.error());
+        }
+        // An event stream that cannot connect, with a token in its URL.
+        Reqivo::EventSourceOptions options;
+        options.maxReconnectAttempts = 0;
+        const std::unique_ptr<Reqivo::EventSource> events = session.eventSource(
+            QUrl(u"http://127.0.0.1:1/events?token=%1"_s.arg(syncToken)), options);
+        try {
+            events->next();
+            QFAIL("an event stream from port 1 gave an event");
         } catch (const Reqivo::ReqivoError &e) {
             keep(e.error());
         }
