@@ -82,7 +82,7 @@ struct REQIVO_EXPORT RequestEvent
     QUrl location; //!< Redirect: where to, without user info
     bool retry = false; //!< RetryDecision: the attempt is followed by another one
     QString reason; //!< RetryDecision: why (or why not), see docs/resilience.md
-    std::chrono::milliseconds delay{0}; //!< RetryDecision: the backoff before the next attempt
+    std::chrono::milliseconds delay {0}; //!< RetryDecision: the backoff before the next attempt
     QByteArray scheme; //!< AuthChallenge: "Basic", "Digest", ...
     Error error; //!< CallFailed, CallCancelled
 
@@ -96,8 +96,9 @@ struct REQIVO_EXPORT RequestEvent
 //!
 //! Events come in the session's thread, in the order of each request's stages, from inside
 //! the request: onEvent() must return quickly and must not block or destroy the session.
-//! An exception it throws is dropped (with a warning): it does not reach the request. Concurrent requests interleave their events; RequestEvent::callId tells them
-//! apart. With no listener set, a request does not build a single event.
+//! An exception it throws is dropped (with a warning): it does not reach the request.
+//! Concurrent requests interleave their events; RequestEvent::callId tells them apart. With no
+//! listener set, a request does not build a single event.
 class REQIVO_EXPORT EventListener
 {
 public:
@@ -106,7 +107,8 @@ public:
     virtual void onEvent(const RequestEvent &event);
 
     //! A listener that calls \a callback for each event.
-    static std::shared_ptr<EventListener> create(std::function<void(const RequestEvent &)> callback);
+    static std::shared_ptr<EventListener> create(
+        std::function<void(const RequestEvent &)> callback);
 };
 
 } // namespace Reqivo

@@ -5,7 +5,6 @@
 
 #include "transport/asyncconnection_p.h"
 
-
 #include <atomic>
 
 namespace Reqivo {
@@ -32,11 +31,11 @@ private:
     std::function<void(const RequestEvent &)> m_callback;
 };
 
-std::atomic<quint64> s_nextCallId{1};
+std::atomic<quint64> s_nextCallId {1};
 } // namespace
 
-std::shared_ptr<EventListener>
-EventListener::create(std::function<void(const RequestEvent &)> callback)
+std::shared_ptr<EventListener> EventListener::create(
+    std::function<void(const RequestEvent &)> callback)
 {
     return std::make_shared<CallbackListener>(std::move(callback));
 }
@@ -44,29 +43,52 @@ EventListener::create(std::function<void(const RequestEvent &)> callback)
 QString RequestEvent::typeName(Type type)
 {
     switch (type) {
-    case Type::CallStart: return QStringLiteral("CallStart");
-    case Type::PoolWaitStart: return QStringLiteral("PoolWaitStart");
-    case Type::PoolWaitEnd: return QStringLiteral("PoolWaitEnd");
-    case Type::DnsStart: return QStringLiteral("DnsStart");
-    case Type::DnsEnd: return QStringLiteral("DnsEnd");
-    case Type::ConnectStart: return QStringLiteral("ConnectStart");
-    case Type::ConnectEnd: return QStringLiteral("ConnectEnd");
-    case Type::ProxyTunnelStart: return QStringLiteral("ProxyTunnelStart");
-    case Type::ProxyTunnelEnd: return QStringLiteral("ProxyTunnelEnd");
-    case Type::TlsStart: return QStringLiteral("TlsStart");
-    case Type::TlsEnd: return QStringLiteral("TlsEnd");
-    case Type::ConnectionAcquired: return QStringLiteral("ConnectionAcquired");
-    case Type::RequestHeadSent: return QStringLiteral("RequestHeadSent");
-    case Type::RequestBodySent: return QStringLiteral("RequestBodySent");
-    case Type::ResponseHeadReceived: return QStringLiteral("ResponseHeadReceived");
-    case Type::ResponseBodyEnd: return QStringLiteral("ResponseBodyEnd");
-    case Type::ConnectionReleased: return QStringLiteral("ConnectionReleased");
-    case Type::Redirect: return QStringLiteral("Redirect");
-    case Type::RetryDecision: return QStringLiteral("RetryDecision");
-    case Type::AuthChallenge: return QStringLiteral("AuthChallenge");
-    case Type::CallEnd: return QStringLiteral("CallEnd");
-    case Type::CallFailed: return QStringLiteral("CallFailed");
-    case Type::CallCancelled: return QStringLiteral("CallCancelled");
+    case Type::CallStart:
+        return QStringLiteral("CallStart");
+    case Type::PoolWaitStart:
+        return QStringLiteral("PoolWaitStart");
+    case Type::PoolWaitEnd:
+        return QStringLiteral("PoolWaitEnd");
+    case Type::DnsStart:
+        return QStringLiteral("DnsStart");
+    case Type::DnsEnd:
+        return QStringLiteral("DnsEnd");
+    case Type::ConnectStart:
+        return QStringLiteral("ConnectStart");
+    case Type::ConnectEnd:
+        return QStringLiteral("ConnectEnd");
+    case Type::ProxyTunnelStart:
+        return QStringLiteral("ProxyTunnelStart");
+    case Type::ProxyTunnelEnd:
+        return QStringLiteral("ProxyTunnelEnd");
+    case Type::TlsStart:
+        return QStringLiteral("TlsStart");
+    case Type::TlsEnd:
+        return QStringLiteral("TlsEnd");
+    case Type::ConnectionAcquired:
+        return QStringLiteral("ConnectionAcquired");
+    case Type::RequestHeadSent:
+        return QStringLiteral("RequestHeadSent");
+    case Type::RequestBodySent:
+        return QStringLiteral("RequestBodySent");
+    case Type::ResponseHeadReceived:
+        return QStringLiteral("ResponseHeadReceived");
+    case Type::ResponseBodyEnd:
+        return QStringLiteral("ResponseBodyEnd");
+    case Type::ConnectionReleased:
+        return QStringLiteral("ConnectionReleased");
+    case Type::Redirect:
+        return QStringLiteral("Redirect");
+    case Type::RetryDecision:
+        return QStringLiteral("RetryDecision");
+    case Type::AuthChallenge:
+        return QStringLiteral("AuthChallenge");
+    case Type::CallEnd:
+        return QStringLiteral("CallEnd");
+    case Type::CallFailed:
+        return QStringLiteral("CallFailed");
+    case Type::CallCancelled:
+        return QStringLiteral("CallCancelled");
     }
     return QString();
 }
@@ -74,8 +96,7 @@ QString RequestEvent::typeName(Type type)
 namespace Client {
 
 std::shared_ptr<CallTrace> CallTrace::create(std::shared_ptr<EventListener> session,
-                                             std::shared_ptr<EventListener> request,
-                                             const QByteArray &method, const QUrl &url)
+    std::shared_ptr<EventListener> request, const QByteArray &method, const QUrl &url)
 {
     if (!session && !request)
         return nullptr;
@@ -169,8 +190,7 @@ void startAttempt(ExchangeSettings &settings)
     }
 }
 
-std::chrono::microseconds sinceAttemptStart(const ExchangeSettings &settings,
-                                            Clock::time_point t)
+std::chrono::microseconds sinceAttemptStart(const ExchangeSettings &settings, Clock::time_point t)
 {
     if (t == Clock::time_point() || t < settings.attemptStart)
         return std::chrono::microseconds::zero();
@@ -250,7 +270,7 @@ void traceAuthAnswer(const ExchangeSettings &settings, int status, const Headers
     RequestEvent &e = trace->event(RequestEvent::Type::AuthChallenge);
     e.status = status;
     const QByteArrayView answer
-            = fields.value(status == 407 ? "proxy-authorization" : "authorization");
+        = fields.value(status == 407 ? "proxy-authorization" : "authorization");
     const qsizetype space = answer.indexOf(' ');
     e.scheme = (space < 0 ? answer : answer.first(space)).toByteArray();
     trace->emit(e);

@@ -27,8 +27,7 @@ public:
 
     //! Null when both listeners are.
     static std::shared_ptr<CallTrace> create(std::shared_ptr<EventListener> session,
-                                             std::shared_ptr<EventListener> request,
-                                             const QByteArray &method, const QUrl &url);
+        std::shared_ptr<EventListener> request, const QByteArray &method, const QUrl &url);
 
     //! The event of \a type for the current hop and attempt, at \a time: the trace's own
     //! record, whose details the caller may set before emit(). Not copied per event: method
@@ -65,7 +64,6 @@ void connectionAcquired(ExchangeSettings &settings, AsyncConnection *connection,
 void traceAuthAnswer(const ExchangeSettings &settings, int status, const Headers &fields);
 
 //! Microseconds from the attempt's start to \a t (zero for a time point never set).
-std::chrono::microseconds sinceAttemptStart(const ExchangeSettings &settings,
-                                            Clock::time_point t);
+std::chrono::microseconds sinceAttemptStart(const ExchangeSettings &settings, Clock::time_point t);
 
 } // namespace Reqivo::Client

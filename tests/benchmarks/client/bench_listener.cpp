@@ -106,8 +106,7 @@ QCoro::Task<int> run(Bench::Args args, int rounds)
 
     const auto noop = std::make_shared<NoopListener>();
     const auto recorder = std::make_shared<RecordingListener>();
-    const std::array<std::shared_ptr<Reqivo::EventListener>, 3> listeners {nullptr, noop,
-        recorder};
+    const std::array<std::shared_ptr<Reqivo::EventListener>, 3> listeners {nullptr, noop, recorder};
     const std::array<const char *, 3> names {"listener-none", "listener-noop", "listener-record"};
 
     // One warm-up round opens the connection and warms every path. (Every argument is built

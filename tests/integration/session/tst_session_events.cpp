@@ -82,9 +82,8 @@ public:
 
 FaultServer::Handler answer(QByteArray body = "ok")
 {
-    return [body](ServerConnection &c, const ReceivedRequest &) {
-        c.write(httpResponse(200, body));
-    };
+    return
+        [body](ServerConnection &c, const ReceivedRequest &) { c.write(httpResponse(200, body)); };
 }
 
 QStringList names(std::initializer_list<Type> types)
@@ -95,7 +94,10 @@ QStringList names(std::initializer_list<Type> types)
     return out;
 }
 
-QHash<QString, QString> nginxEnv() { return ReqivoTest::loadPeerEnv(u"nginx"_s); }
+QHash<QString, QString> nginxEnv()
+{
+    return ReqivoTest::loadPeerEnv(u"nginx"_s);
+}
 
 Reqivo::TlsOptions trustNginx(const QHash<QString, QString> &nginx)
 {
@@ -109,17 +111,17 @@ Reqivo::TlsOptions trustNginx(const QHash<QString, QString> &nginx)
 //! (empty when it holds).
 QString orderProblem(const Timings &t)
 {
-    std::chrono::microseconds last{0};
-    const std::pair<const char *, std::chrono::microseconds> phases[] = {
-        {"queue", t.queue}, {"dns", t.dns},   {"connect", t.connect}, {"proxyTunnel", t.proxyTunnel},
-        {"tls", t.tls},     {"requestSent", t.requestSent}, {"ttfb", t.ttfb}, {"total", t.total}};
+    std::chrono::microseconds last {0};
+    const std::pair<const char *, std::chrono::microseconds> phases[] = {{"queue", t.queue},
+        {"dns", t.dns}, {"connect", t.connect}, {"proxyTunnel", t.proxyTunnel}, {"tls", t.tls},
+        {"requestSent", t.requestSent}, {"ttfb", t.ttfb}, {"total", t.total}};
     for (const auto &[name, value] : phases) {
         if (value.count() == 0)
             continue;
         if (value < last)
             return u"%1 (%2 us) is before an earlier phase (%3 us)"_s.arg(QLatin1StringView(name))
-                    .arg(value.count())
-                    .arg(last.count());
+                .arg(value.count())
+                .arg(last.count());
         last = value;
     }
     return {};
@@ -157,10 +159,10 @@ private Q_SLOTS:
             }
             CO_COMPARE(recorder->first(Type::CallStart).attempt, 0);
             CO_COMPARE(recorder->first(Type::ConnectionAcquired).attempt, 1);
-            CO_COMPARE(recorder->first(Type::ConnectStart).address,
-                       u"127.0.0.1:%1"_s.arg(server.port()));
-            CO_COMPARE(recorder->first(Type::ConnectEnd).address,
-                       u"127.0.0.1:%1"_s.arg(server.port()));
+            CO_COMPARE(
+                recorder->first(Type::ConnectStart).address, u"127.0.0.1:%1"_s.arg(server.port()));
+            CO_COMPARE(
+                recorder->first(Type::ConnectEnd).address, u"127.0.0.1:%1"_s.arg(server.port()));
             CO_COMPARE(recorder->first(Type::ConnectionAcquired).reused, false);
             CO_COMPARE(recorder->first(Type::ResponseHeadReceived).status, 200);
             CO_COMPARE(recorder->first(Type::ResponseHeadReceived).httpVersion, u"1.1"_s);
@@ -192,10 +194,10 @@ private Q_SLOTS:
             recorder->events.clear();
             const Outcome second = co_await attempt(session.get(server.url(u"/two"_s)));
             CO_EXPECT_OK(second);
-            const QStringList reused = names({Type::CallStart, Type::PoolWaitStart,
-                Type::PoolWaitEnd, Type::ConnectionAcquired, Type::RequestHeadSent,
-                Type::ResponseHeadReceived, Type::ResponseBodyEnd, Type::ConnectionReleased,
-                Type::CallEnd});
+            const QStringList reused
+                = names({Type::CallStart, Type::PoolWaitStart, Type::PoolWaitEnd,
+                    Type::ConnectionAcquired, Type::RequestHeadSent, Type::ResponseHeadReceived,
+                    Type::ResponseBodyEnd, Type::ConnectionReleased, Type::CallEnd});
             CO_COMPARE(recorder->types(), reused);
             CO_VERIFY(recorder->events.first().callId != id);
             CO_COMPARE(recorder->first(Type::ConnectionAcquired).reused, true);
@@ -261,8 +263,8 @@ private Q_SLOTS:
             // Only the request's (EventListener::create()).
             session.setEventListener(nullptr);
             QStringList seen;
-            const auto callback = EventListener::create(
-                [&seen](const RequestEvent &e) { seen << e.typeName(); });
+            const auto callback
+                = EventListener::create([&seen](const RequestEvent &e) { seen << e.typeName(); });
             CO_EXPECT_OK(co_await attempt(
                 session.get(server.url(), RequestOptions().withEventListener(callback))));
             CO_COMPARE(seen.first(), u"CallStart"_s);
@@ -304,26 +306,26 @@ private Q_SLOTS:
             const auto nginx = nginxEnv();
             AsyncSession session;
             session.setTlsOptions(trustNginx(nginx));
-            session.setHttpVersion(http2 ? Reqivo::HttpVersion::Http2
-                                         : Reqivo::HttpVersion::Http1_1);
+            session.setHttpVersion(
+                http2 ? Reqivo::HttpVersion::Http2 : Reqivo::HttpVersion::Http1_1);
             const auto recorder = std::make_shared<Recorder>();
             session.setEventListener(recorder);
             const QUrl url = ReqivoTest::peerUrl(nginx, u"NGINX_H2_URL"_s, u"/small.txt"_s);
 
             const Outcome first = co_await attempt(session.get(url));
             CO_EXPECT_OK(first);
-            const QStringList fresh = names({Type::CallStart, Type::PoolWaitStart,
-                Type::PoolWaitEnd, Type::ConnectStart, Type::ConnectEnd, Type::TlsStart,
-                Type::TlsEnd, Type::ConnectionAcquired, Type::RequestHeadSent,
-                Type::ResponseHeadReceived, Type::ResponseBodyEnd, Type::ConnectionReleased,
-                Type::CallEnd});
+            const QStringList fresh
+                = names({Type::CallStart, Type::PoolWaitStart, Type::PoolWaitEnd,
+                    Type::ConnectStart, Type::ConnectEnd, Type::TlsStart, Type::TlsEnd,
+                    Type::ConnectionAcquired, Type::RequestHeadSent, Type::ResponseHeadReceived,
+                    Type::ResponseBodyEnd, Type::ConnectionReleased, Type::CallEnd});
             CO_COMPARE(recorder->types(), fresh);
             const RequestEvent tls = recorder->first(Type::TlsEnd);
             CO_VERIFY2(tls.tlsProtocol.startsWith(u"TLSv1."_s), qPrintable(tls.tlsProtocol));
             CO_VERIFY(!tls.tlsCipher.isEmpty());
             CO_COMPARE(tls.alpn, http2 ? QByteArray("h2") : QByteArray("http/1.1"));
-            CO_COMPARE(recorder->first(Type::ResponseHeadReceived).httpVersion,
-                       http2 ? u"2"_s : u"1.1"_s);
+            CO_COMPARE(
+                recorder->first(Type::ResponseHeadReceived).httpVersion, http2 ? u"2"_s : u"1.1"_s);
             const Timings t1 = first.response.timings();
             CO_VERIFY(!t1.reusedConnection);
             CO_VERIFY(t1.connect.count() > 0);
@@ -335,10 +337,10 @@ private Q_SLOTS:
             recorder->events.clear();
             const Outcome second = co_await attempt(session.get(url));
             CO_EXPECT_OK(second);
-            const QStringList reused = names({Type::CallStart, Type::PoolWaitStart,
-                Type::PoolWaitEnd, Type::ConnectionAcquired, Type::RequestHeadSent,
-                Type::ResponseHeadReceived, Type::ResponseBodyEnd, Type::ConnectionReleased,
-                Type::CallEnd});
+            const QStringList reused
+                = names({Type::CallStart, Type::PoolWaitStart, Type::PoolWaitEnd,
+                    Type::ConnectionAcquired, Type::RequestHeadSent, Type::ResponseHeadReceived,
+                    Type::ResponseBodyEnd, Type::ConnectionReleased, Type::CallEnd});
             CO_COMPARE(recorder->types(), reused);
             CO_COMPARE(recorder->first(Type::ConnectionAcquired).reused, true);
             const Timings t2 = second.response.timings();
@@ -368,12 +370,11 @@ private Q_SLOTS:
             const Outcome o = co_await attempt(session.get(url));
             CO_EXPECT_OK(o);
             CO_COMPARE(recorder->types().mid(0, 10),
-                       names({Type::CallStart, Type::PoolWaitStart, Type::PoolWaitEnd,
-                              Type::ConnectStart, Type::ConnectEnd, Type::ProxyTunnelStart,
-                              Type::ProxyTunnelEnd, Type::TlsStart, Type::TlsEnd,
-                              Type::ConnectionAcquired}));
-            CO_COMPARE(recorder->first(Type::ConnectEnd).address,
-                       u"127.0.0.1:%1"_s.arg(proxy.port()));
+                names({Type::CallStart, Type::PoolWaitStart, Type::PoolWaitEnd, Type::ConnectStart,
+                    Type::ConnectEnd, Type::ProxyTunnelStart, Type::ProxyTunnelEnd, Type::TlsStart,
+                    Type::TlsEnd, Type::ConnectionAcquired}));
+            CO_COMPARE(
+                recorder->first(Type::ConnectEnd).address, u"127.0.0.1:%1"_s.arg(proxy.port()));
             const Timings t = o.response.timings();
             CO_VERIFY(t.connect.count() > 0);
             CO_VERIFY(t.proxyTunnel >= t.connect);
@@ -404,9 +405,10 @@ private Q_SLOTS:
             const int at = recorder->indexOf(Type::Redirect, redirect.callId);
             CO_VERIFY(at > 0);
             const QStringList after = recorder->types().mid(at + 1);
-            CO_COMPARE(after, names({Type::PoolWaitStart, Type::PoolWaitEnd,
-                Type::ConnectionAcquired, Type::RequestHeadSent, Type::ResponseHeadReceived,
-                Type::ResponseBodyEnd, Type::ConnectionReleased, Type::CallEnd}));
+            CO_COMPARE(after,
+                names({Type::PoolWaitStart, Type::PoolWaitEnd, Type::ConnectionAcquired,
+                    Type::RequestHeadSent, Type::ResponseHeadReceived, Type::ResponseBodyEnd,
+                    Type::ConnectionReleased, Type::CallEnd}));
             for (qsizetype i = at + 1; i < recorder->events.size(); ++i) {
                 CO_COMPARE(recorder->events[i].url, server.url(u"/to"_s));
                 CO_COMPARE(recorder->events[i].attempt, 1);
@@ -464,9 +466,9 @@ private Q_SLOTS:
             FaultServer server([](ServerConnection &c, const ReceivedRequest &r) {
                 if (r.field("authorization").isEmpty())
                     c.write(httpResponse(401, {},
-                                         "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", "
-                                         "qop=\"auth\", algorithm=SHA-256\r\n",
-                                         "Unauthorized"));
+                        "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", "
+                        "qop=\"auth\", algorithm=SHA-256\r\n",
+                        "Unauthorized"));
                 else
                     c.write(httpResponse(200, "in"));
             });
@@ -498,10 +500,11 @@ private Q_SLOTS:
             AsyncSession session;
             const auto recorder = std::make_shared<Recorder>();
             session.setEventListener(recorder);
-            const Outcome o = co_await attempt(session.get(QUrl(u"http://127.0.0.1:%1/"_s.arg(port))));
+            const Outcome o
+                = co_await attempt(session.get(QUrl(u"http://127.0.0.1:%1/"_s.arg(port))));
             CO_VERIFY(!o.ok());
-            CO_COMPARE(recorder->types(),
-                       names({Type::CallStart, Type::PoolWaitStart, Type::CallFailed}));
+            CO_COMPARE(
+                recorder->types(), names({Type::CallStart, Type::PoolWaitStart, Type::CallFailed}));
             const RequestEvent failed = recorder->first(Type::CallFailed);
             CO_COMPARE(failed.error, o.error);
             CO_VERIFY(failed.error.isA(Reqivo::Error::Kind::Network));
@@ -518,7 +521,7 @@ private Q_SLOTS:
             session.setEventListener(recorder);
             auto owner = std::make_unique<QObject>();
             QCoro::Task<Response> task
-                    = session.get(server.url(), RequestOptions().cancelWith(owner.get()));
+                = session.get(server.url(), RequestOptions().cancelWith(owner.get()));
             CO_VERIFY(co_await waitUntil([&] { return server.requests().size() == 1; }));
             owner.reset();
             const Outcome o = co_await attempt(std::move(task));
@@ -554,9 +557,9 @@ private Q_SLOTS:
             const quint64 second = ids[0] == first ? ids[1] : ids[0];
             // Both asked before either had a connection.
             CO_VERIFY(recorder->indexOf(Type::PoolWaitStart, second)
-                      < recorder->indexOf(Type::ConnectionAcquired, first));
+                < recorder->indexOf(Type::ConnectionAcquired, first));
             CO_VERIFY(recorder->indexOf(Type::ConnectionReleased, first)
-                      < recorder->indexOf(Type::PoolWaitEnd, second));
+                < recorder->indexOf(Type::PoolWaitEnd, second));
             CO_COMPARE(recorder->first(Type::ConnectionAcquired, second).reused, true);
             CO_COMPARE(server.connectionCount(), 1);
         }());
@@ -570,8 +573,8 @@ private Q_SLOTS:
             AsyncSession session;
             const auto recorder = std::make_shared<Recorder>();
             session.setEventListener(recorder);
-            const Outcome o = co_await attempt(
-                session.get(server.url(), RequestOptions().streaming()));
+            const Outcome o
+                = co_await attempt(session.get(server.url(), RequestOptions().streaming()));
             CO_EXPECT_OK(o);
             Response response = o.response;
             CO_VERIFY(response.timings().ttfb.count() > 0);
@@ -582,7 +585,7 @@ private Q_SLOTS:
             CO_VERIFY(t.total.count() > 0);
             CO_VERIFY(t.total >= t.ttfb);
             CO_COMPARE(recorder->types().mid(recorder->types().indexOf(u"CallEnd"_s) + 1),
-                       names({Type::ResponseBodyEnd, Type::ConnectionReleased}));
+                names({Type::ResponseBodyEnd, Type::ConnectionReleased}));
         }());
     }
 
@@ -623,8 +626,8 @@ private Q_SLOTS:
             CO_EXPECT_OK(co_await attempt(h2.get(url)));
             stats = h2.pool()->statistics();
             CO_COMPARE(stats.size(), 1);
-            CO_VERIFY2(stats[0].origin.startsWith(u"https://127.0.0.1:"_s),
-                       qPrintable(stats[0].origin));
+            CO_VERIFY2(
+                stats[0].origin.startsWith(u"https://127.0.0.1:"_s), qPrintable(stats[0].origin));
             CO_COMPARE(stats[0].http2, 1);
             CO_COMPARE(stats[0].active, 1);
             CO_COMPARE(stats[0].idle, 0);
@@ -651,8 +654,8 @@ private Q_SLOTS:
         }
         AsyncSession session;
         const auto recorder = std::make_shared<Recorder>();
-        Reqivo::Reply *reply = session.sendGet(server.url(),
-                                               RequestOptions().withEventListener(recorder));
+        Reqivo::Reply *reply
+            = session.sendGet(server.url(), RequestOptions().withEventListener(recorder));
         QSignalSpy finished(reply, &Reqivo::Reply::finished);
         QVERIFY(finished.wait(10000));
         QCOMPARE(reply->response().status(), 200);
