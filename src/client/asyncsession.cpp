@@ -432,13 +432,19 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         cancel->check(url);
     int refusals = 0;
     bool fresh = false;
+    // A CONNECT proxy's 407 that its own credentials did not answer: the session's
+    // Authenticator is asked once, and the hop goes again with the credentials it gave.
+    std::optional<Endpoint> tunnelAnswered;
+    bool tunnelAsked = false;
     while (true) {
         // Valid until the next suspension only (another request may change the session's
         // cached origin): both routes copy it before they first suspend. Not copied here: an
         // Endpoint copy per request costs HTTP/1.1 several percent at 32 requests in flight.
-        const Endpoint &endpoint = core->originFor(url, version, upgrade).endpoint;
+        const Endpoint &endpoint = tunnelAnswered ? *tunnelAnswered
+                                                  : core->originFor(url, version, upgrade).endpoint;
         Client::startAttempt(settings);
         Client::WaitBudget connectBudget, acquireBudget;
+        Error tunnelError;
         ConnectionLease leased;
         std::shared_ptr<Client::Http2Connection> h2;
         try {
@@ -460,6 +466,28 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
         } catch (const PoolTimeout &) {
             Client::rethrowAsTotalTimeout(acquireBudget, settings, url);
             throw;
+        } catch (const NetworkError &e) {
+            if (tunnelAsked || !core->authenticator
+                || e.error().networkFailure() != Error::NetworkFailure::ProxyAuthenticationRequired
+                || endpoint.proxy.type() != QNetworkProxy::HttpProxy)
+                throw;
+            tunnelAsked = true;
+            tunnelError = e.error();
+        }
+        if (tunnelError) {
+            Endpoint retry = endpoint; // copied before the hook suspends
+            const Error asked = std::exchange(tunnelError, Error());
+            const std::optional<Credentials> given = co_await Client::askForTunnelCredentials(
+                    core->authenticator, method, url, asked);
+            core->checkOpen(url);
+            if (cancel)
+                cancel->check(url);
+            if (!given)
+                asked.raise();
+            retry.proxy.setUser(given->user);
+            retry.proxy.setPassword(given->password);
+            tunnelAnswered = std::move(retry);
+            continue;
         }
         core->checkOpen(url);
         if (cancel)

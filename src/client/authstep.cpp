@@ -225,6 +225,34 @@ QCoro::Task<Response> authenticate(AuthContext *ctx, QByteArray method, QUrl url
     }
 }
 
+QCoro::Task<std::optional<Credentials>> askForTunnelCredentials(Authenticator authenticator,
+    QByteArray method, QUrl url, Error error)
+{
+    Headers fields;
+    const QStringList lines = error.detail().split(QLatin1Char('\n'));
+    const QLatin1StringView prefix("Proxy-Authenticate: ");
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        if (lines[i].startsWith(prefix))
+            fields.add("Proxy-Authenticate", lines[i].mid(prefix.size()).toLatin1());
+    }
+    AuthRequest request;
+    request.proxy = true;
+    request.method = method;
+    request.url = withoutUserInfo(url);
+    request.challenges = AuthChallenge::parse(fields, "proxy-authenticate");
+    request.response.setStatus(407, QByteArrayLiteral("Proxy Authentication Required"));
+    request.response.setHeaders(fields);
+    request.response.setMethod(method);
+    request.response.setUrl(request.url);
+    const AuthAnswer answer = co_await authenticator(std::move(request));
+    if (answer.kind != AuthAnswer::Kind::Credentials
+        || (answer.credentials.scheme != Credentials::Scheme::Basic
+            && answer.credentials.scheme != Credentials::Scheme::Digest)
+        || answer.credentials.user.isEmpty())
+        co_return std::nullopt;
+    co_return answer.credentials;
+}
+
 } // namespace Client
 
 } // namespace Reqivo

@@ -93,4 +93,13 @@ QNetworkProxy absoluteFormProxy(
 QCoro::Task<Response> authenticate(AuthContext *ctx, QByteArray method, QUrl url, Headers fields,
     bool replayable, QNetworkProxy proxy, Response response, ResendHop resend);
 
+//! A CONNECT proxy's 407 that the proxy's own credentials did not answer (\a error: a
+//! NetworkError with NetworkFailure::ProxyAuthenticationRequired, whose detail carries the
+//! challenges: Transport::challengeDetail()): asks \a authenticator (AuthRequest::proxy set,
+//! the response a 407 with the Proxy-Authenticate fields) and returns the user and password it
+//! gives (Basic or Digest credentials; the transport answers the next CONNECT with them), or
+//! nullopt when it declines or answers with anything else (fields cannot be added to CONNECT).
+QCoro::Task<std::optional<Credentials>> askForTunnelCredentials(Authenticator authenticator,
+    QByteArray method, QUrl url, Error error);
+
 } // namespace Reqivo::Client

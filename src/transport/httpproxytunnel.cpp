@@ -120,6 +120,14 @@ ConnectAnswer::State ConnectAnswer::advance()
     }
 }
 
+QString challengeDetail(const ConnectAnswer &answer)
+{
+    QString detail = answer.statusLine();
+    for (const QByteArray &value : answer.headers().values("proxy-authenticate"))
+        detail += QStringLiteral("\nProxy-Authenticate: ") + QString::fromLatin1(value);
+    return detail;
+}
+
 QString ConnectAnswer::statusLine() const
 {
     const Protocol::ResponseHead &head = m_parser->head();
@@ -273,7 +281,7 @@ QCoro::Task<void> AsyncConnectionPrivate::openHttpProxyTunnel(AsyncConnectionPri
                          : QStringLiteral("proxy error while connecting to %1: the proxy asks for "
                                           "credentials (none set, or no supported scheme)")
                                .arg(where),
-                url, answer.statusLine());
+                url, Transport::challengeDetail(answer));
         }
         answered = true;
         if (!answer.connectionReusable() || dd->m_eof || dd->m_failed

@@ -71,6 +71,11 @@ private:
     bool m_eof = false;
 };
 
+//! A 407's Error::detail(): the status line, then one "Proxy-Authenticate: value" line per
+//! challenge field, from which the client layer asks the session's Authenticator
+//! (proxyChallenges() in src/client/authstep_p.h).
+REQIVO_TESTS_EXPORT QString challengeDetail(const ConnectAnswer &answer);
+
 //! The Proxy-Authorization value answering \a challengeHeaders' Proxy-Authenticate with
 //! \a proxy's user and password, for a request of \a method to \a target: the first Basic or
 //! Digest challenge that can be answered (\a digest keeps the nonce count). Empty when the

@@ -273,6 +273,76 @@ private Q_SLOTS:
         }());
     }
 
+    // A 407 to CONNECT that the proxy's own credentials (none here) do not answer asks the
+    // session's Authenticator once (proxy set, the challenges parsed); its user and password
+    // answer the next CONNECT (Basic or Digest, whichever the proxy asks). A declining hook,
+    // or one giving something CONNECT cannot carry, leaves the ProxyAuthenticationRequired
+    // error; a wrong answer is not asked about again.
+    void connectAsksAuthenticator_data()
+    {
+        QTest::addColumn<QByteArray>("digestAlgorithm"); // empty: Basic
+        QTest::addColumn<QString>("answer"); // "right", "wrong", "decline", "bearer"
+        QTest::newRow("Basic, right") << QByteArray() << u"right"_s;
+        QTest::newRow("Digest SHA-256, right") << QByteArray("SHA-256") << u"right"_s;
+        QTest::newRow("Basic, wrong") << QByteArray() << u"wrong"_s;
+        QTest::newRow("Basic, declined") << QByteArray() << u"decline"_s;
+        QTest::newRow("Basic, a Bearer token") << QByteArray() << u"bearer"_s;
+    }
+    void connectAsksAuthenticator()
+    {
+        RUN_CORO([]() -> QCoro::Task<void> {
+            QFETCH(QByteArray, digestAlgorithm);
+            QFETCH(QString, answer);
+            FaultServer origin(answerWithConnection);
+            origin.enableTls(nginxServerTls(ReqivoTest::loadPeerEnv(u"nginx"_s)));
+            ReqivoTest::HttpConnectProxy proxy;
+            CO_VERIFY(proxy.listen());
+            if (digestAlgorithm.isEmpty()) {
+                proxy.requiredAuthorization = "Basic " + QByteArray("user:s3cret").toBase64();
+            } else {
+                proxy.digestUser = "user";
+                proxy.digestPassword = "s3cret";
+                proxy.digestAlgorithm = digestAlgorithm;
+            }
+            AsyncSession session;
+            session.setTlsOptions(trustNginxCa());
+            session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port()));
+            QList<Reqivo::AuthRequest> asked;
+            session.setAuthenticator([&asked, answer](Reqivo::AuthRequest r) {
+                asked.append(r);
+                if (answer == u"right"_s)
+                    return Reqivo::AuthAnswer::with(
+                        Reqivo::Credentials::basic(u"user"_s, u"s3cret"_s));
+                if (answer == u"wrong"_s)
+                    return Reqivo::AuthAnswer::with(
+                        Reqivo::Credentials::basic(u"user"_s, u"nope"_s));
+                if (answer == u"bearer"_s)
+                    return Reqivo::AuthAnswer::with(Reqivo::Credentials::bearer(u"t"_s));
+                return Reqivo::AuthAnswer::decline();
+            });
+            const QUrl url = origin.httpsUrl(u"/tls"_s);
+            const Outcome o = co_await attempt(session.get(url));
+            CO_COMPARE(asked.size(), 1);
+            CO_VERIFY(asked.first().proxy);
+            CO_COMPARE(asked.first().response.status(), 407);
+            CO_COMPARE(asked.first().url, url);
+            CO_COMPARE(asked.first().challenges.size(), 1);
+            CO_VERIFY(asked.first().challenges.first().isScheme(
+                    digestAlgorithm.isEmpty() ? "Basic" : "Digest"));
+            if (answer == u"right"_s) {
+                CO_EXPECT_OK(o);
+                CO_COMPARE(o.response.body(), QByteArray("1"));
+                CO_COMPARE(origin.connectionCount(), 1);
+                CO_VERIFY(noProxyCredentialsAt(origin));
+            } else {
+                CO_VERIFY(!o.error.isNull());
+                CO_COMPARE(o.error.networkFailure(),
+                           Reqivo::Error::NetworkFailure::ProxyAuthenticationRequired);
+                CO_COMPARE(origin.connectionCount(), 0);
+            }
+        }());
+    }
+
     // A Digest 407 from a proxy taking http:// in absolute form: answered by the session's
     // authentication step with the proxy's credentials, the uri being the absolute-form target
     // exactly as sent (an empty path is sent as "/").

@@ -127,7 +127,9 @@ private Q_SLOTS:
         QCOMPARE(target.acceptedCount(), 1);
     }
 
-    // What a failed tunnel says in Error::code(): 407 left unanswered, or another refusal.
+    // What a failed tunnel says in Error::code(): 407 left unanswered (its detail: the status
+    // line and the challenges, which the session's Authenticator is asked with), or another
+    // refusal.
     void tunnelFailureCodes_data()
     {
         QTest::addColumn<QString>("host");
@@ -137,11 +139,13 @@ private Q_SLOTS:
         using F = Reqivo::Error::NetworkFailure;
         QTest::newRow("407, no credentials")
             << QStringLiteral("127.0.0.1") << QString() << int(F::ProxyAuthenticationRequired)
-            << QStringLiteral("HTTP/1.1 407 Proxy Authentication Required");
+            << QStringLiteral("HTTP/1.1 407 Proxy Authentication Required\n"
+                              "Proxy-Authenticate: Basic realm=\"reqivo-test\"");
         QTest::newRow("407, wrong credentials")
             << QStringLiteral("127.0.0.1") << QStringLiteral("wrong")
             << int(F::ProxyAuthenticationRequired)
-            << QStringLiteral("HTTP/1.1 407 Proxy Authentication Required");
+            << QStringLiteral("HTTP/1.1 407 Proxy Authentication Required\n"
+                              "Proxy-Authenticate: Basic realm=\"reqivo-test\"");
         QTest::newRow("502 from the proxy")
             << QStringLiteral("unreachable.invalid") << QStringLiteral("right")
             << int(F::ProxyFailure) << QStringLiteral("HTTP/1.1 502 Bad Gateway");
