@@ -34,15 +34,6 @@ bool methodIs(const QByteArray &method, QByteArrayView name)
     return QByteArrayView(method).compare(name, Qt::CaseInsensitive) == 0;
 }
 
-int defaultPort(const QString &scheme)
-{
-    if (scheme == QLatin1String("http") || scheme == QLatin1String("ws"))
-        return 80;
-    if (scheme == QLatin1String("https") || scheme == QLatin1String("wss"))
-        return 443;
-    return -1;
-}
-
 QString schemeOf(const QUrl &url)
 {
     return url.scheme().toLower();
@@ -97,6 +88,15 @@ QString displayUrl(const QUrl &url)
 }
 
 } // namespace
+
+int defaultPort(const QString &scheme)
+{
+    if (scheme == QLatin1String("http") || scheme == QLatin1String("ws"))
+        return 80;
+    if (scheme == QLatin1String("https") || scheme == QLatin1String("wss"))
+        return 443;
+    return -1;
+}
 
 bool isFollowableRedirect(int status) noexcept
 {

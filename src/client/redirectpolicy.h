@@ -53,6 +53,9 @@ struct REQIVO_TESTS_EXPORT RedirectDecision
 //! True for the statuses decideRedirect() may follow: 301, 302, 303, 307, 308.
 REQIVO_TESTS_EXPORT bool isFollowableRedirect(int status) noexcept;
 
+//! The default port of \a scheme: 80 for http and ws, 443 for https and wss, -1 otherwise.
+int defaultPort(const QString &scheme);
+
 //! Same origin per RFC 6454: scheme, host and port, with the scheme's default port filled in.
 REQIVO_TESTS_EXPORT bool isSameOrigin(const QUrl &a, const QUrl &b);
 

@@ -3,6 +3,7 @@
 // it, the classifier, the safety rules, Retry-After, maxRetryTime and the host's budget decide
 // whether another attempt follows, after a backoff that the total deadline and cancellation
 // end. See docs/resilience.md.
+#include "redirectpolicy.h"
 #include "retry_p.h"
 
 #include "asyncsession_p.h"
@@ -318,8 +319,8 @@ QCoro::Task<Response> AsyncSessionPrivate::sendWithRetries(std::shared_ptr<Sessi
     const std::optional<Clock::time_point> retryEnd = Timeout::isNoLimit(policy->maxRetryTime)
             ? std::nullopt
             : std::optional(start + policy->maxRetryTime);
-    const QString host = url.host() + QLatin1Char(':') + QString::number(url.port(
-                                 url.scheme() == QLatin1String("https") ? 443 : 80));
+    const QString host = url.host() + QLatin1Char(':')
+            + QString::number(url.port(Client::defaultPort(url.scheme())));
     if (policy->budget.enabled)
         core->retryBudgets.deposit(host, policy->budget, start);
     const bool idempotent = policy->retryNonIdempotent || Client::isIdempotentMethod(method)

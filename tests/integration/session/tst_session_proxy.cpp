@@ -28,6 +28,18 @@ using Reqivo::Endpoint;
 
 namespace {
 
+// The proxy asks for user:s3cret, with Basic (\a digestAlgorithm empty) or Digest.
+void requireCredentials(ReqivoTest::HttpConnectProxy &proxy, const QByteArray &digestAlgorithm)
+{
+    if (digestAlgorithm.isEmpty()) {
+        proxy.requiredAuthorization = "Basic " + QByteArray("user:s3cret").toBase64();
+    } else {
+        proxy.digestUser = "user";
+        proxy.digestPassword = "s3cret";
+        proxy.digestAlgorithm = digestAlgorithm;
+    }
+}
+
 void answerWithConnection(ServerConnection &c, const ReceivedRequest &r)
 {
     c.write(httpResponse(200, QByteArray::number(r.connection)));
@@ -247,13 +259,7 @@ private Q_SLOTS:
             origin.enableTls(nginxServerTls(ReqivoTest::loadPeerEnv(u"nginx"_s)));
             ReqivoTest::HttpConnectProxy proxy;
             CO_VERIFY(proxy.listen());
-            if (digestAlgorithm.isEmpty()) {
-                proxy.requiredAuthorization = "Basic " + QByteArray("user:s3cret").toBase64();
-            } else {
-                proxy.digestUser = "user";
-                proxy.digestPassword = "s3cret";
-                proxy.digestAlgorithm = digestAlgorithm;
-            }
+            requireCredentials(proxy, digestAlgorithm);
             proxy.keepAliveOn407 = keepAlive;
             AsyncSession session;
             session.setTlsOptions(trustNginxCa());
@@ -297,13 +303,7 @@ private Q_SLOTS:
             origin.enableTls(nginxServerTls(ReqivoTest::loadPeerEnv(u"nginx"_s)));
             ReqivoTest::HttpConnectProxy proxy;
             CO_VERIFY(proxy.listen());
-            if (digestAlgorithm.isEmpty()) {
-                proxy.requiredAuthorization = "Basic " + QByteArray("user:s3cret").toBase64();
-            } else {
-                proxy.digestUser = "user";
-                proxy.digestPassword = "s3cret";
-                proxy.digestAlgorithm = digestAlgorithm;
-            }
+            requireCredentials(proxy, digestAlgorithm);
             AsyncSession session;
             session.setTlsOptions(trustNginxCa());
             session.setProxy(QNetworkProxy(QNetworkProxy::HttpProxy, u"127.0.0.1"_s, proxy.port()));
