@@ -57,6 +57,14 @@ struct REQIVO_TESTING_EXPORT RecordedRequest
     bool hasHeader(QByteArrayView name) const;
 };
 
+//! One WebSocket message the server received from a client.
+struct REQIVO_TESTING_EXPORT RecordedMessage
+{
+    QByteArray data; //!< the payload (UTF-8 for text)
+    bool binary = false; //!< a binary message (else text)
+    int connectionIndex = 0; //!< the connection it came on (as RecordedRequest::connectionIndex)
+};
+
 //! One event of an event stream (text/event-stream) response.
 struct REQIVO_TESTING_EXPORT MockEvent
 {
@@ -265,9 +273,14 @@ public:
     //! when one is there.
     bool waitForRequest(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+    //! Every WebSocket message received from clients, in arrival order.
+    QList<RecordedMessage> webSocketMessages() const;
+
 Q_SIGNALS:
     //! A request was received (and recorded).
     void requestReceived(const Reqivo::Testing::RecordedRequest &request);
+    //! A WebSocket message was received (and recorded).
+    void webSocketMessageReceived(const Reqivo::Testing::RecordedMessage &message);
 
 private:
     struct Private;
