@@ -27,6 +27,8 @@
 #include <QString>
 #include <QUrl>
 
+#include <qcorotask.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -195,6 +197,8 @@ public:
     Fault fault() const { return m_fault; }
     //! The events of an event-stream response.
     const QList<MockEvent> &events() const { return m_events; }
+    //! True for an eventStream() response.
+    bool isEventStream() const { return m_eventStream; }
     //! True when an event-stream response stays open after its events.
     bool keepsStreamOpen() const { return m_keepOpen; }
     //! The WebSocket script, when the response is an upgrade.
@@ -212,6 +216,7 @@ private:
     qint64 m_disconnectAfter = -1;
     Fault m_fault = Fault::None;
     QList<MockEvent> m_events;
+    bool m_eventStream = false;
     bool m_keepOpen = false;
     std::optional<WebSocketScript> m_webSocket;
 };
@@ -227,7 +232,8 @@ public:
     //! Which protocols the server speaks.
     enum class Protocols {
         Http1, //!< HTTP/1.1 only (the default)
-        Http1AndHttp2, //!< over TLS: h2 and http/1.1 by ALPN; cleartext: HTTP/1.1
+        Http1AndHttp2, //!< over TLS: h2 and http/1.1 by ALPN; cleartext: HTTP/1.1, and HTTP/2
+                       //!< when the connection starts with its preface (prior knowledge)
         Http2Only, //!< over TLS: h2 by ALPN; cleartext: HTTP/2 by prior knowledge (h2c)
     };
 
@@ -269,9 +275,16 @@ public:
     QList<RecordedRequest> requests() const;
     //! Removes and returns the oldest recorded request not yet taken; std::nullopt when none.
     std::optional<RecordedRequest> takeRequest();
-    //! Runs the event loop until a request not yet taken arrives or \a timeout passes; true
-    //! when one is there.
+    //! Runs a local event loop until a request not yet taken arrives or \a timeout passes; true
+    //! when one is there (take it with takeRequest()). For tests: it nests an event loop, so
+    //! code that must not re-enter (a QML engine's, a blocking call's) should use nextRequest()
+    //! or QTRY_VERIFY instead. Callable from any thread.
     bool waitForRequest(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    //! Takes the oldest request not yet taken, waiting up to \a timeout (on the calling
+    //! thread's event loop) for one to arrive; std::nullopt on timeout. The server must outlive
+    //! the coroutine.
+    QCoro::Task<std::optional<RecordedRequest>> nextRequest(
+        std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     //! Every WebSocket message received from clients, in arrival order.
     QList<RecordedMessage> webSocketMessages() const;
