@@ -22,6 +22,7 @@
 
 #include <Reqivo/asyncconnectionpool.h>
 #include <Reqivo/authenticator.h>
+#include <Reqivo/download.h>
 #include <Reqivo/endpoint.h>
 #include <Reqivo/reply.h>
 #include <Reqivo/requestoptions.h>
@@ -310,6 +311,23 @@ public:
     //! refused: nothing is sent, and the callback gets a RequestError (detail "no context").
     void request(QByteArray method, QUrl url, RequestOptions opts, const QObject *context,
                  Callback callback);
+
+    // --- downloads (download.h, docs/downloads.md) -------------------------------------------
+    //! GETs \a url into the file \a filePath, through a side file (FILE.part) that replaces
+    //! it only once the whole resource is in and verified; resumes what an earlier run left
+    //! with Range and If-Range. A status that does not deliver the resource (404, ...) is a
+    //! result, not an error; failures (network, timeouts, a Content-Range that does not match,
+    //! a file that cannot be written) throw and keep the side file for the next run.
+    [[nodiscard]] QCoro::Task<DownloadResult> download(QUrl url, QString filePath,
+                                                       DownloadOptions opts = {});
+    //! download() as a running Download object with signals, pause() and resume(), parented to
+    //! \a parent, or to the session.
+    Download *startDownload(QUrl url, QString filePath, DownloadOptions opts = {},
+                            QObject *parent = nullptr);
+    //! download() with a callback, called once with the result (and a null Error) or the error,
+    //! only while \a context lives and in its thread (as request() with a callback).
+    void download(QUrl url, QString filePath, DownloadOptions opts, const QObject *context,
+                  DownloadCallback callback);
 
     // --- WebSocket ------------------------------------------------------------------------
     //! A WebSocket that opens \a url as this session would send a request there: relative to

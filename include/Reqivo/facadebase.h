@@ -3,6 +3,7 @@
 // serves both and no setter is written twice.
 #pragma once
 
+#include <Reqivo/download.h>
 #include <Reqivo/endpoint.h>
 #include <Reqivo/headers.h>
 #include <Reqivo/limits.h>
@@ -125,6 +126,12 @@ public:
     {
         m_session->addResponseHook(std::forward<F>(hook));
         return self();
+    }
+    //! The session's download(): \a url into the file \a filePath, resumable (a task to
+    //! co_await on AsyncReqivo, a DownloadResult on Reqivo; docs/downloads.md).
+    auto download(const QUrl &url, const QString &filePath, const DownloadOptions &opts = {})
+    {
+        return m_session->download(url, filePath, opts);
     }
     //! Closes idle connections (the seed's close()); the facade stays usable.
     void close() { m_session->closeIdleConnections(); }

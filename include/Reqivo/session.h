@@ -147,6 +147,11 @@ public:
     Response patch(const QUrl &url, const Body &body, const RequestOptions &opts = {});
     //! @}
 
+    //! AsyncSession::download(), blocking: GETs \a url into \a filePath through a side file,
+    //! resuming what an earlier run left (docs/downloads.md). Throws on failure.
+    DownloadResult download(const QUrl &url, const QString &filePath,
+                            const DownloadOptions &opts = {});
+
     //! A blocking WebSocket that opens \a url as this session would send a request there:
     //! relative to baseUrl() (http → ws, https → wss), with the default headers, the jar's
     //! cookies, Basic or Bearer auth, request hooks, TLS options and proxy, read again at every
