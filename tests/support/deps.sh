@@ -14,6 +14,8 @@ REQIVO_BUILD_PACKAGES=(
     qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick qml6-module-qtquick-window
     qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtqml-workerscript
     qml6-module-qtquick-templates
+    # Reqivo::Testing's MockServer makes its TLS certificates with libcrypto.
+    libssl-dev
 )
 
 # Everything the full test run adds: clang with its libFuzzer/sanitizer runtime, the peers the
