@@ -5,13 +5,20 @@
 // moving to the end. Domains are stored lower-case, host-only cookies without a leading dot and
 // domain cookies with one (Qt's convention, kept so QNetworkCookieJar users see what they expect).
 // Every change goes through Private::store(): one pass over the list per batch of cookies, with a
-// hash of identities and a logical clock of last use for the limits' evictions.
+// hash of identities and a logical clock of last use for the limits' evictions. Every change
+// also goes through Private::changed(), which schedules the autosave.
 #include <Reqivo/cookiejar.h>
 
+#include "cookiesfile_p.h"
+#include "transport/logcategories_p.h"
+
 #include <QDateTime>
+#include <QFile>
 #include <QHash>
 #include <QHostAddress>
 #include <QIODevice>
+#include <QSaveFile>
+#include <QTimer>
 
 #include <algorithm>
 #include <limits>
@@ -165,8 +172,75 @@ struct CookieJar::Private
     quint64 clock = 0;
     QHash<QByteArray, quint64> lastUse;
 
+    // The autosave: a single-shot timer started by the first change after a write.
+    QString autoSavePath;
+    SessionCookies autoSaveSessionCookies = SessionCookies::Skip;
+    std::chrono::milliseconds autoSaveDelay = defaultAutoSaveDelay;
+    QTimer *autoSaveTimer = nullptr; // a child of the jar, made by setAutoSaveFile()
+    bool autoSavePending = false;
+    QByteArray lastSaved; // the text last written to autoSavePath, not written again
+
     QList<bool> store(QList<QNetworkCookie> &all, const QList<QNetworkCookie> &incoming);
+    void changed();
+    // Writes pending changes; false with \a error set when the write failed.
+    bool writePending(const CookieJar &jar, CookieFileError *error);
 };
+
+void CookieJar::Private::changed()
+{
+    if (autoSavePath.isEmpty())
+        return;
+    autoSavePending = true;
+    if (!autoSaveTimer->isActive())
+        autoSaveTimer->start(autoSaveDelay);
+}
+
+namespace {
+
+// QSaveFile: a new file beside the target, renamed over it once complete, so the old file is
+// intact until then. The new file is the user's alone (cookies are credentials).
+bool writeFileAtomically(const QString &path, const QByteArray &data, CookieFileError *error)
+{
+    QSaveFile file(path);
+    const auto fail = [&](const QString &why) {
+        file.cancelWriting();
+        if (error) {
+            *error = CookieFileError {CookieFileError::Kind::WriteFailed, path, 0, why};
+        }
+        return false;
+    };
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(file.errorString());
+    if (!file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner))
+        return fail(file.errorString());
+    // flush() before commit(): QSaveFile 6.4 commits a buffered write that fails only when
+    // flushed (a full disk) as if it had succeeded.
+    if (file.write(data) != data.size() || !file.flush())
+        return fail(file.errorString());
+    if (!file.commit())
+        return fail(file.errorString());
+    if (error)
+        *error = CookieFileError();
+    return true;
+}
+
+} // namespace
+
+bool CookieJar::Private::writePending(const CookieJar &jar, CookieFileError *error)
+{
+    if (!autoSavePending)
+        return true;
+    autoSavePending = false;
+    if (autoSaveTimer)
+        autoSaveTimer->stop();
+    const QByteArray text = jar.toNetscapeFormat(autoSaveSessionCookies);
+    if (text == lastSaved)
+        return true;
+    if (!writeFileAtomically(autoSavePath, text, error))
+        return false;
+    lastSaved = text;
+    return true;
+}
 
 // §5.3 steps 11 and 12 for a batch of cookies, in order, in one pass over the jar: expired
 // cookies go, each incoming cookie replaces (in place: §5.4's creation order), deletes or is
@@ -278,7 +352,13 @@ CookieJar::CookieJar(QObject *parent)
 {
 }
 
-CookieJar::~CookieJar() = default;
+CookieJar::~CookieJar()
+{
+    // No signal from a destructor: a warning instead.
+    CookieFileError error;
+    if (!d->writePending(*this, &error))
+        qCWarning(lcHttp).noquote() << "cookie jar autosave failed:" << error.toString();
+}
 
 void CookieJar::setMaxCookiesPerDomain(int count)
 {
@@ -286,6 +366,7 @@ void CookieJar::setMaxCookiesPerDomain(int count)
     QList<QNetworkCookie> all = allCookies();
     d->store(all, {});
     setAllCookies(all);
+    d->changed();
 }
 
 int CookieJar::maxCookiesPerDomain() const
@@ -299,6 +380,7 @@ void CookieJar::setMaxCookies(int count)
     QList<QNetworkCookie> all = allCookies();
     d->store(all, {});
     setAllCookies(all);
+    d->changed();
 }
 
 int CookieJar::maxCookies() const
@@ -362,6 +444,7 @@ void CookieJar::clear()
 {
     setAllCookies({});
     d->lastUse.clear();
+    d->changed();
 }
 
 void CookieJar::clearSessionCookies()
@@ -369,6 +452,7 @@ void CookieJar::clearSessionCookies()
     QList<QNetworkCookie> all = allCookies();
     all.removeIf([](const QNetworkCookie &c) { return c.isSessionCookie(); });
     setAllCookies(all);
+    d->changed();
 }
 
 QList<QNetworkCookie> CookieJar::cookiesForUrl(const QUrl &url) const
@@ -425,6 +509,7 @@ bool CookieJar::setCookiesFromUrl(const QList<QNetworkCookie> &cookieList, const
     QList<QNetworkCookie> all = allCookies();
     const QList<bool> stored = d->store(all, accepted);
     setAllCookies(all);
+    d->changed();
     return stored.contains(true);
 }
 
@@ -433,7 +518,16 @@ bool CookieJar::insertCookie(const QNetworkCookie &cookie)
     QList<QNetworkCookie> all = allCookies();
     const bool stored = d->store(all, {cookie}).first();
     setAllCookies(all);
+    d->changed();
     return stored;
+}
+
+bool CookieJar::deleteCookie(const QNetworkCookie &cookie)
+{
+    const bool deleted = QNetworkCookieJar::deleteCookie(cookie);
+    if (deleted)
+        d->changed();
+    return deleted;
 }
 
 bool CookieJar::validateCookie(const QNetworkCookie &cookie, const QUrl &url) const
@@ -500,7 +594,128 @@ bool CookieJar::loadFrom(QIODevice *device)
     QList<QNetworkCookie> all = allCookies();
     d->store(all, loaded);
     setAllCookies(all);
+    d->changed();
     return true;
+}
+
+QString CookieFileError::toString() const
+{
+    if (kind == Kind::NoError)
+        return {};
+    return line > 0 ? QStringLiteral("%1:%2: %3").arg(fileName, QString::number(line), message)
+                    : QStringLiteral("%1: %2").arg(fileName, message);
+}
+
+bool CookieJar::loadFromFile(const QString &path, CookieFileError *error)
+{
+    const auto fail = [&](CookieFileError::Kind kind, qsizetype line, const QString &why) {
+        if (error)
+            *error = CookieFileError {kind, path, line, why};
+        return false;
+    };
+    QFile file(path);
+    if (!file.exists())
+        return fail(CookieFileError::Kind::FileNotFound, 0, QStringLiteral("no such file"));
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(CookieFileError::Kind::ReadFailed, 0, file.errorString());
+    const QString tooLarge = QStringLiteral("larger than %1 bytes").arg(maxCookieFileBytes);
+    if (file.size() > maxCookieFileBytes)
+        return fail(CookieFileError::Kind::TooLarge, 0, tooLarge);
+    // Read with the bound too: a pipe or a growing file has no size to trust.
+    const QByteArray text = file.read(maxCookieFileBytes + 1);
+    if (file.error() != QFileDevice::NoError)
+        return fail(CookieFileError::Kind::ReadFailed, 0, file.errorString());
+    if (text.size() > maxCookieFileBytes)
+        return fail(CookieFileError::Kind::TooLarge, 0, tooLarge);
+
+    // Everything is checked before anything is stored: never a partial jar.
+    const Client::CookiesFile parsed
+        = Client::parseCookiesFile(text, QDateTime::currentDateTimeUtc());
+    if (parsed.errorLine > 0)
+        return fail(CookieFileError::Kind::Malformed, parsed.errorLine, parsed.error);
+    for (qsizetype i = 0; i < parsed.cookies.size(); ++i) {
+        const QNetworkCookie &cookie = parsed.cookies.at(i);
+        if (!cookie.domain().startsWith(QLatin1Char('.')))
+            continue;
+        // A domain cookie is held to what a server may set: as if a host of that domain had
+        // set it over https, so a public suffix (".com", ".co.uk") is refused.
+        QUrl from;
+        from.setScheme(QStringLiteral("https"));
+        from.setHost(QStringLiteral("x") + cookie.domain());
+        if (!from.isValid() || from.host().isEmpty())
+            return fail(CookieFileError::Kind::Malformed, parsed.lines.at(i),
+                QStringLiteral("not a domain: '%1'").arg(cookie.domain().mid(1)));
+        if (!validateCookie(cookie, from))
+            return fail(CookieFileError::Kind::Malformed, parsed.lines.at(i),
+                QStringLiteral("a domain cookie for the public suffix '%1'")
+                    .arg(cookie.domain().mid(1)));
+    }
+    QList<QNetworkCookie> all = allCookies();
+    d->store(all, parsed.cookies);
+    setAllCookies(all);
+    d->changed();
+    if (error)
+        *error = CookieFileError();
+    return true;
+}
+
+QByteArray CookieJar::toNetscapeFormat(SessionCookies sessionCookies) const
+{
+    QByteArray text = Client::cookiesFileHeader();
+    const QList<QNetworkCookie> all = cookies();
+    for (const QNetworkCookie &cookie : all) {
+        if (cookie.isSessionCookie() && sessionCookies == SessionCookies::Skip)
+            continue;
+        const QByteArray line = Client::cookiesFileLine(cookie);
+        if (line.isEmpty())
+            continue; // the format cannot hold it
+        text += line;
+        text += '\n';
+    }
+    return text;
+}
+
+bool CookieJar::saveToFile(
+    const QString &path, SessionCookies sessionCookies, CookieFileError *error) const
+{
+    return writeFileAtomically(path, toNetscapeFormat(sessionCookies), error);
+}
+
+void CookieJar::setAutoSaveFile(const QString &path, SessionCookies sessionCookies)
+{
+    flushAutoSave(); // pending changes belong to the previous file
+    d->autoSavePath = path;
+    d->autoSaveSessionCookies = sessionCookies;
+    d->lastSaved.clear();
+    if (!d->autoSaveTimer) {
+        d->autoSaveTimer = new QTimer(this);
+        d->autoSaveTimer->setSingleShot(true);
+        connect(d->autoSaveTimer, &QTimer::timeout, this, &CookieJar::flushAutoSave);
+    }
+}
+
+QString CookieJar::autoSaveFile() const
+{
+    return d->autoSavePath;
+}
+
+void CookieJar::setAutoSaveDelay(std::chrono::milliseconds delay)
+{
+    d->autoSaveDelay = std::max(delay, std::chrono::milliseconds(0));
+}
+
+std::chrono::milliseconds CookieJar::autoSaveDelay() const
+{
+    return d->autoSaveDelay;
+}
+
+bool CookieJar::flushAutoSave()
+{
+    CookieFileError error;
+    if (d->writePending(*this, &error))
+        return true;
+    Q_EMIT autoSaveFailed(error);
+    return false;
 }
 
 } // namespace Reqivo
