@@ -3,8 +3,10 @@
 //
 // Bytes, text, JSON and forms are replayable. A QIODevice body is streamed; it is replayable
 // only when the device is random-access (it is rewound to where it started). A generator body
-// is streamed with chunked framing and is never replayable. Reqivo never silently resends a
-// body it cannot replay: a 307/308 redirect or a retry of such a request fails instead.
+// is streamed with chunked framing and is never replayable. A multipart/form-data body
+// (fromMultipart()) streams its files and is replayable when every part is. Reqivo never
+// silently resends a body it cannot replay: a 307/308 redirect or a retry of such a request
+// fails instead.
 #pragma once
 
 #include <Reqivo/reqivoglobal.h>
@@ -23,18 +25,23 @@
 #include <QCoro/QCoroAsyncGenerator>
 
 #include <functional>
+#include <memory>
 #include <utility>
 
 
 namespace Reqivo {
+
+class Multipart;
 
 //! What a request sends: a value that knows its content type, its length when known, and
 //! whether it can be sent twice.
 //!
 //! Bytes, text, JSON and forms are replayable. A QIODevice body is streamed; it is replayable
 //! only when the device is random-access (it is rewound to where it started). A generator body
-//! is streamed with chunked framing and is never replayable. Reqivo never silently resends a
-//! body it cannot replay: a 307/308 redirect or a retry of such a request fails instead.
+//! is streamed with chunked framing and is never replayable. A multipart/form-data body
+//! (fromMultipart()) streams its files and is replayable when every part is. Reqivo never
+//! silently resends a body it cannot replay: a 307/308 redirect or a retry of such a request
+//! fails instead.
 class REQIVO_EXPORT Body
 {
 public:
@@ -44,6 +51,7 @@ public:
         Bytes, //!< In memory: fromBytes(), fromText(), fromJson(), fromForm().
         Device, //!< Read from a QIODevice while sending: fromDevice().
         Generator, //!< Yielded by a coroutine while sending: fromGenerator().
+        Multipart, //!< A multipart/form-data form, its files read while sending: fromMultipart().
     };
     //! A coroutine that yields the body piece by piece.
     using Generator = QCoro::AsyncGenerator<QByteArray>;
@@ -78,6 +86,11 @@ public:
     //! Streams what the generator yields, chunked. \a factory is called once per send.
     static Body fromGenerator(GeneratorFactory factory,
                               QByteArray contentType = "application/octet-stream");
+    //! A multipart/form-data body: a copy of \a form, sent with its Content-Type (and boundary).
+    //! Its length is known when every part's is (Content-Length), else it is sent chunked. A
+    //! form that cannot be sent (Multipart::errorString(), a file missing or changed) fails the
+    //! request with a RequestError before anything is sent. See docs/uploads.md.
+    static Body fromMultipart(const Multipart &form);
 
     //! Where the bytes come from.
     Kind kind() const noexcept { return m_kind; }
@@ -88,7 +101,7 @@ public:
     //! The Content-Type sent with the body (unless the request sets its own).
     QByteArray contentType() const { return m_contentType; }
     //! True when the body can be sent again (for a 307/308 redirect or a retry): every kind
-    //! but a sequential device and a generator.
+    //! but a sequential device, a generator and a form with a sequential device.
     bool isReplayable() const noexcept;
 
     //! The bytes of a Bytes body.
@@ -99,6 +112,8 @@ public:
     qint64 devicePosition() const noexcept { return m_devicePosition; }
     //! The factory of a Generator body.
     const GeneratorFactory &generatorFactory() const noexcept { return m_factory; }
+    //! The form of a Multipart body; null for every other kind.
+    const Multipart *multipart() const noexcept { return m_multipart.get(); }
 
 private:
     Kind m_kind = Kind::Empty;
@@ -108,6 +123,7 @@ private:
     QPointer<QIODevice> m_device;
     qint64 m_devicePosition = 0;
     GeneratorFactory m_factory;
+    std::shared_ptr<const Multipart> m_multipart;
 };
 
 } // namespace Reqivo

@@ -18,6 +18,7 @@
 #include "calltrace_p.h"
 #include "exchange_p.h"
 #include "http2connection_p.h"
+#include "multipartsource_p.h"
 #include "prepare_p.h"
 #include "redaction_p.h"
 #include "proxyroute_p.h"
@@ -422,6 +423,7 @@ QCoro::Task<Response> AsyncSessionPrivate::sendHop(std::shared_ptr<SessionCore> 
             ? HttpVersion::Http1_1
             : core->versionFor(url, settings.httpVersion);
     const bool upgrade = settings.upgradeRequested;
+    Client::checkBody(body, url); // a form's files: before anything is sent
     const QByteArray head = serializeHead(
             method, url, fields, body,
             core->originFor(url, version, upgrade).endpoint.usesAbsoluteForm());

@@ -1,6 +1,7 @@
 // Reqivo::Body factories. Everything that can be turned into bytes up front (text, JSON, forms)
 // is, so that only devices and generators are streamed and only they can be non-replayable.
 #include <Reqivo/body.h>
+#include <Reqivo/multipart.h>
 
 #include <QIODevice>
 #include <QJsonArray>
@@ -109,6 +110,16 @@ Body Body::fromGenerator(GeneratorFactory factory, QByteArray contentType)
     return body;
 }
 
+Body Body::fromMultipart(const Multipart &form)
+{
+    Body body;
+    body.m_kind = Kind::Multipart;
+    body.m_size = form.size();
+    body.m_contentType = form.contentType();
+    body.m_multipart = std::make_shared<const Multipart>(form);
+    return body;
+}
+
 bool Body::isReplayable() const noexcept
 {
     switch (m_kind) {
@@ -121,6 +132,8 @@ bool Body::isReplayable() const noexcept
         return !m_device.isNull() && !m_device->isSequential();
     case Kind::Generator:
         return false;
+    case Kind::Multipart:
+        return m_multipart->isReplayable();
     }
     return false;
 }

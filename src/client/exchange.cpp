@@ -9,6 +9,7 @@
 #include <Reqivo/asyncconnection.h>
 
 #include "devicesource_p.h"
+#include "multipartsource_p.h"
 #include "protocol/bytes_p.h"
 #include "protocol/requestwriter.h"
 #include "redirectpolicy.h"
@@ -501,6 +502,29 @@ QCoro::Task<void> writeBody(AsyncConnection *c, const Body &body, const Exchange
             if (!piece.isEmpty())
                 co_await send(piece);
             co_await ++it;
+        }
+        break;
+    }
+    case Body::Kind::Multipart: {
+        // As a device: its files are read block by block, its devices waited for.
+        MultipartSource source(*body.multipart(), url);
+        const std::shared_ptr<CancelToken> &cancel = s.cancel;
+        if (cancel)
+            cancel->setHandler([c = QPointer<AsyncConnection>(c), src = &source] {
+                src->wake();
+                if (c)
+                    c->abort();
+            });
+        const auto restoreHandler = qScopeGuard([&cancel, c] {
+            if (cancel)
+                cancel->setHandler(abortHandler(c));
+        });
+        while (true) {
+            *last = waitBudget(s.timeout.write, s, url);
+            const QByteArray block = co_await source.next(uploadBlockBytes, last->wait);
+            if (block.isEmpty())
+                break;
+            co_await send(block);
         }
         break;
     }

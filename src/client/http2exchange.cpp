@@ -8,6 +8,7 @@
 #include <Reqivo/errors.h>
 
 #include "devicesource_p.h"
+#include "multipartsource_p.h"
 #include "prepare_p.h"
 #include "redirectpolicy.h"
 #include "streamidleguard_p.h"
@@ -372,6 +373,40 @@ QCoro::Task<void> sendStreamedBody(std::shared_ptr<Http2BodyStream> exchange, Bo
             send(block);
             if (left > 0)
                 left -= block.size();
+        }
+    } else if (body.kind() == Body::Kind::Multipart) {
+        MultipartSource source(*body.multipart(), url);
+        const std::shared_ptr<CancelToken> &cancel = s.cancel;
+        if (cancel)
+            cancel->setHandler([src = &source, weak = std::weak_ptr<Http2BodyStream>(exchange)] {
+                src->wake();
+                if (auto e = weak.lock())
+                    e->connection().cancel(e->stream(), Protocol::Http2::Cancel, true);
+            });
+        // The source dies with this scope: an abort from then on only cancels the stream.
+        const auto restoreHandler = qScopeGuard([&cancel, &exchange] {
+            if (cancel)
+                cancel->setHandler([weak = std::weak_ptr<Http2BodyStream>(exchange)] {
+                    if (auto e = weak.lock())
+                        e->connection().cancel(e->stream(), Protocol::Http2::Cancel, true);
+                });
+        });
+        while (true) {
+            if (!co_await room())
+                co_return; // the server ended the stream (answered early, or reset it)
+            const WaitBudget budget = waitBudget(s.timeout.write, s, url);
+            QByteArray block;
+            try {
+                block = co_await source.next(uploadBlockBytes, budget.wait);
+            } catch (...) {
+                if (cancel)
+                    cancel->check(url);
+                rethrowAsTotalTimeout(budget, s, url);
+                throw;
+            }
+            if (block.isEmpty())
+                break;
+            send(block);
         }
     } else if (body.kind() == Body::Kind::Generator) {
         Body::Generator gen = body.generatorFactory()();
