@@ -283,7 +283,7 @@ public:
     //! Takes the oldest request not yet taken, waiting up to \a timeout (on the calling
     //! thread's event loop) for one to arrive; std::nullopt on timeout. The server must outlive
     //! the coroutine.
-    QCoro::Task<std::optional<RecordedRequest>> nextRequest(
+    [[nodiscard]] QCoro::Task<std::optional<RecordedRequest>> nextRequest(
         std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
     //! Every WebSocket message received from clients, in arrival order.
