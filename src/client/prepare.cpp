@@ -1,5 +1,6 @@
 // The preparation stage: see prepare_p.h.
 #include "prepare_p.h"
+#include "decompressor.h"
 
 #include <Reqivo/cookiejar.h>
 #include <Reqivo/errors.h>
@@ -195,7 +196,7 @@ Prepared prepareRequest(PrepareInput in)
             fields.add("Cookie", p.jarCookie);
     }
     if (in.acceptEncoding && !fields.contains("accept-encoding"))
-        fields.add("Accept-Encoding", "gzip, deflate");
+        fields.add("Accept-Encoding", Decompressor::acceptEncoding());
     if (!in.contentType.isEmpty() && !fields.contains("content-type"))
         fields.add("Content-Type", in.contentType);
 

@@ -455,6 +455,8 @@ private Q_SLOTS:
         // httpbin's deflate is the zlib format (RFC 1950), which "deflate" means in HTTP.
         QTest::newRow("deflate") << u"/deflate"_s << u"deflated"_s << QByteArray("deflate")
                                  << QByteArray("\x78");
+        // Brotli has no magic bytes: the empty prefix matches, the size check still applies.
+        QTest::newRow("br") << u"/brotli"_s << u"brotli"_s << QByteArray("br") << QByteArray();
     }
     void compressedBodies()
     {
@@ -469,7 +471,8 @@ private Q_SLOTS:
             CO_COMPARE(decoded.response.httpVersion(), ReqivoTest::expectedHttpVersion());
             CO_COMPARE(decoded.response.headers().value("content-encoding").toByteArray(), coding);
             CO_COMPARE(jsonOf(decoded.response).value(flag).toBool(), true);
-            CO_COMPARE(echoedHeader(decoded.response, u"Accept-Encoding"_s), u"gzip, deflate"_s);
+            CO_COMPARE(echoedHeader(decoded.response, u"Accept-Encoding"_s),
+                       u"gzip, deflate, br, zstd"_s);
 
             const Outcome raw = co_await attempt(session->get(QUrl(path), [] {
                 RequestOptions o;

@@ -71,7 +71,7 @@ private Q_SLOTS:
             CO_VERIFY2(
                 r.field("user-agent").startsWith("Reqivo"), r.field("user-agent").constData());
             CO_COMPARE(r.field("accept"), QByteArray("*/*"));
-            CO_COMPARE(r.field("accept-encoding"), QByteArray("gzip, deflate"));
+            CO_COMPARE(r.field("accept-encoding"), QByteArray("gzip, deflate, br, zstd"));
             // Keep-alive is HTTP/1.1's default: asking for close would defeat the pool.
             CO_VERIFY2(!r.field("connection").toLower().contains("close"), r.head.constData());
             CO_COMPARE(r.field("content-length"), contentLength);

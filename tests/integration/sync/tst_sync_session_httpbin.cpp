@@ -349,6 +349,7 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("coding");
         QTest::newRow("gzip") << u"/gzip"_s << u"gzipped"_s << QByteArray("gzip");
         QTest::newRow("deflate") << u"/deflate"_s << u"deflated"_s << QByteArray("deflate");
+        QTest::newRow("br") << u"/brotli"_s << u"brotli"_s << QByteArray("br");
     }
     void compressedBodies()
     {

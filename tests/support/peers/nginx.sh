@@ -107,6 +107,11 @@ http {
             gzip_types *;
             gzip_min_length 0;
         }
+        # Files a test writes at run time under <docroot>/encoded/<coding>/, sent as they are
+        # with that Content-Encoding (a stack such as "gzip,br": gzip applied first, then br).
+        location ~ ^/encoded/(?<coding>[a-z0-9,-]+)/ {
+            add_header Content-Encoding \$coding;
+        }
         location = /status/204 { return 204; }
         location = /status/304 { return 304; }
         location = /redirect { return 302 /small.txt; }

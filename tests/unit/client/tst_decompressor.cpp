@@ -1,7 +1,8 @@
 // Reqivo::Client::Decompressor: Content-Encoding decoding. Every payload is compressed here with
-// zlib itself, then decoded whole, one byte at a time and in odd-sized pieces, so results never
-// depend on how the body arrives.
+// zlib, brotli or zstd themselves, then decoded whole, one byte at a time and in odd-sized
+// pieces, so results never depend on how the body arrives.
 #include "client/decompressor.h"
+#include "support/codingbodies.h"
 #include "support/gzipbomb.h"
 
 #include <QRandomGenerator>
@@ -16,10 +17,14 @@ using ReqivoTest::sparseNoise;
 
 namespace {
 
-enum Format { Gzip, Zlib, RawDeflate };
+enum Format { Gzip, Zlib, RawDeflate, Brotli, Zstd };
 
 QByteArray compress(const QByteArray &data, Format format, int level = Z_DEFAULT_COMPRESSION)
 {
+    if (format == Brotli)
+        return ReqivoTest::brotli(data, level == Z_DEFAULT_COMPRESSION ? 5 : qMin(level, 11));
+    if (format == Zstd)
+        return ReqivoTest::zstd(data, level == Z_DEFAULT_COMPRESSION ? 3 : level);
     z_stream z {};
     const int windowBits = format == Gzip ? 16 + MAX_WBITS
         : format == Zlib                  ? MAX_WBITS
@@ -100,11 +105,11 @@ struct StreamResult
     qint64 compressed = 0;
 };
 
-StreamResult decodeStreaming(
-    const QByteArray &input, qsizetype piece, const Limits &limits, qsizetype keep = 0)
+StreamResult decodeStreaming(const QByteArray &input, qsizetype piece, const Limits &limits,
+    qsizetype keep = 0, QByteArrayView coding = "gzip")
 {
     StreamResult r;
-    auto decoder = Decompressor::create("gzip", limits, &r.error);
+    auto decoder = Decompressor::create(coding, limits, &r.error);
     if (!decoder)
         return r;
     const qsizetype step = piece > 0 ? piece : qMax<qsizetype>(1, input.size());
@@ -136,6 +141,7 @@ class TestDecompressor : public QObject
 private Q_SLOTS:
     void create_data();
     void create();
+    void acceptEncodingListsEveryCoding();
     void roundTrip_data();
     void roundTrip();
     void concatenatedGzipMembers_data();
@@ -160,53 +166,99 @@ private Q_SLOTS:
     void ratioCheckedOnlyPastThreshold();
     void thresholdOff();
     void failureDetails();
+
+    void splitAtEveryByte_data();
+    void splitAtEveryByte();
+    void stacks_data();
+    void stacks();
+    void concatenatedZstdFrames();
+    void zstdWindowLimit();
+    void codingBombsUnderDefaults_data();
+    void codingBombsUnderDefaults();
+    void codingBodyLimit_data();
+    void codingBodyLimit();
+    void innerStageBomb();
+    void codingFailureDetails();
 };
 
 void TestDecompressor::create_data()
 {
+    using C = Decompressor::Coding;
     QTest::addColumn<QByteArray>("contentEncoding");
     QTest::addColumn<bool>("created");
-    QTest::addColumn<int>("coding");
+    QTest::addColumn<QList<int>>("codings"); // in the order applied
     QTest::addColumn<QString>("errorPart"); // empty: no error expected
-    const int gzip = int(Decompressor::Coding::Gzip);
-    const int deflate = int(Decompressor::Coding::Deflate);
-    QTest::newRow("gzip") << QByteArray("gzip") << true << gzip << QString();
-    QTest::newRow("x-gzip alias") << QByteArray("x-gzip") << true << gzip << QString();
-    QTest::newRow("upper case") << QByteArray("GZIP") << true << gzip << QString();
-    QTest::newRow("surrounding spaces") << QByteArray("  deflate ") << true << deflate << QString();
-    QTest::newRow("deflate") << QByteArray("deflate") << true << deflate << QString();
-    QTest::newRow("identity mixed in") << QByteArray("identity, gzip") << true << gzip << QString();
-    QTest::newRow("absent") << QByteArray() << false << 0 << QString();
-    QTest::newRow("identity") << QByteArray("identity") << false << 0 << QString();
-    QTest::newRow("only commas and spaces") << QByteArray(" , ") << false << 0 << QString();
-    QTest::newRow("brotli unsupported")
-        << QByteArray("br") << false << 0 << QStringLiteral("\"br\"");
-    QTest::newRow("zstd unsupported") << QByteArray("zstd") << false << 0 << QStringLiteral("zstd");
+    const int gzip = int(C::Gzip);
+    const int deflate = int(C::Deflate);
+    const int br = int(C::Brotli);
+    const int zstd = int(C::Zstd);
+    const QList<int> none;
+    QTest::newRow("gzip") << QByteArray("gzip") << true << QList {gzip} << QString();
+    QTest::newRow("x-gzip alias") << QByteArray("x-gzip") << true << QList {gzip} << QString();
+    QTest::newRow("upper case") << QByteArray("GZIP") << true << QList {gzip} << QString();
+    QTest::newRow("surrounding spaces")
+        << QByteArray("  deflate ") << true << QList {deflate} << QString();
+    QTest::newRow("deflate") << QByteArray("deflate") << true << QList {deflate} << QString();
+    QTest::newRow("br") << QByteArray("br") << true << QList {br} << QString();
+    QTest::newRow("BR") << QByteArray("BR") << true << QList {br} << QString();
+    QTest::newRow("zstd") << QByteArray("zstd") << true << QList {zstd} << QString();
+    QTest::newRow("stack of 2") << QByteArray("gzip, br") << true << QList {gzip, br} << QString();
+    QTest::newRow("stack of 2, no space")
+        << QByteArray("br,zstd") << true << QList {br, zstd} << QString();
+    QTest::newRow("same coding twice")
+        << QByteArray("gzip, gzip") << true << QList {gzip, gzip} << QString();
+    QTest::newRow("stack of 3") << QByteArray("deflate, zstd, br") << true
+                                << QList {deflate, zstd, br} << QString();
+    QTest::newRow("empty list elements")
+        << QByteArray(", gzip,, br ,") << true << QList {gzip, br} << QString();
+    QTest::newRow("absent") << QByteArray() << false << none << QString();
+    QTest::newRow("identity") << QByteArray("identity") << false << none << QString();
+    QTest::newRow("only commas and spaces") << QByteArray(" , ") << false << none << QString();
+    QTest::newRow("stack of 4 refused") << QByteArray("gzip, br, zstd, deflate") << false << none
+                                        << QStringLiteral("4 codings applied on top of each other");
     QTest::newRow("compress unsupported")
-        << QByteArray("compress") << false << 0 << QStringLiteral("compress");
-    QTest::newRow("stacked codings refused")
-        << QByteArray("gzip, gzip") << false << 0 << QStringLiteral("several codings");
-    QTest::newRow("deflate then gzip refused")
-        << QByteArray("deflate, gzip") << false << 0 << QStringLiteral("several codings");
+        << QByteArray("compress") << false << none << QStringLiteral("\"compress\"");
+    QTest::newRow("unknown coding under a known one")
+        << QByteArray("x-bzip2, gzip") << false << none << QStringLiteral("\"x-bzip2\"");
+    QTest::newRow("unknown coding over known ones")
+        << QByteArray("gzip, br, dcb") << false << none << QStringLiteral("\"dcb\"");
+    QTest::newRow("identity mixed in refused")
+        << QByteArray("identity, gzip") << false << none << QStringLiteral("identity");
+    QTest::newRow("identity after a coding refused")
+        << QByteArray("br, identity") << false << none << QStringLiteral("identity");
 }
 
 void TestDecompressor::create()
 {
     QFETCH(QByteArray, contentEncoding);
     QFETCH(bool, created);
-    QFETCH(int, coding);
+    QFETCH(QList<int>, codings);
     QFETCH(QString, errorPart);
     QString error = QStringLiteral("stale");
     const auto decoder = Decompressor::create(contentEncoding, Limits(), &error);
     QCOMPARE(bool(decoder), created);
-    if (decoder)
-        QCOMPARE(int(decoder->coding()), coding);
-    if (errorPart.isEmpty())
+    if (decoder) {
+        QList<int> applied;
+        for (const Decompressor::Coding coding : decoder->codings())
+            applied.append(int(coding));
+        QCOMPARE(applied, codings);
+    }
+    if (errorPart.isEmpty()) {
         QVERIFY2(error.isEmpty(), qPrintable(error));
-    else
+    } else {
         QVERIFY2(error.contains(errorPart), qPrintable(error));
+        QVERIFY2(error.contains(QLatin1String("unsupported Content-Encoding")), qPrintable(error));
+    }
     // The error is optional.
     QCOMPARE(bool(Decompressor::create(contentEncoding, Limits(), nullptr)), created);
+}
+
+void TestDecompressor::acceptEncodingListsEveryCoding()
+{
+    QCOMPARE(Decompressor::acceptEncoding(), QByteArray("gzip, deflate, br, zstd"));
+    // Every coding offered is one the decoder takes.
+    for (const QByteArray &coding : Decompressor::acceptEncoding().split(','))
+        QVERIFY2(Decompressor::create(coding, Limits(), nullptr), coding.constData());
 }
 
 void TestDecompressor::roundTrip_data()
@@ -225,6 +277,8 @@ void TestDecompressor::roundTrip_data()
         {"x-gzip", "x-gzip", Gzip},
         {"deflate (zlib-wrapped)", "deflate", Zlib},
         {"deflate (raw, as some servers send)", "deflate", RawDeflate},
+        {"br", "br", Brotli},
+        {"zstd", "zstd", Zstd},
     };
     const struct
     {
@@ -345,6 +399,43 @@ void TestDecompressor::corrupt_data()
     QTest::newRow("deflate: preset dictionary")
         << QByteArray("deflate") << QByteArray("\x78\xbb\x00\x00\x00\x01\x00", 7)
         << QStringLiteral("dictionary");
+
+    const QByteArray br = compress(text, Brotli);
+    QTest::newRow("br: not brotli at all")
+        << QByteArray("br") << QByteArray("plain text body") << QStringLiteral("corrupt br body");
+    QByteArray brFlipped = br;
+    brFlipped[br.size() / 2] = char(brFlipped.at(br.size() / 2) ^ 0x5a);
+    QTest::newRow("br: damaged compressed data")
+        << QByteArray("br") << brFlipped << QStringLiteral("corrupt br body");
+    QTest::newRow("br: garbage after the end")
+        << QByteArray("br") << br + QByteArray("\nGARBAGE") << QStringLiteral("after the end");
+    QTest::newRow("br: a second stream after the end")
+        << QByteArray("br") << br + compress("more", Brotli) << QStringLiteral("after the end");
+    // WBITS = 0b0010001 with the large-window bit: only the large-window extension, off here.
+    QTest::newRow("br: large window asked for")
+        << QByteArray("br") << QByteArray("\x11\x3c\x00", 3) << QStringLiteral("corrupt br body");
+
+    const QByteArray zs = compress(text, Zstd);
+    QTest::newRow("zstd: not zstd at all") << QByteArray("zstd") << QByteArray("plain text body")
+                                           << QStringLiteral("corrupt zstd body");
+    QByteArray zsBadChecksum = zs;
+    zsBadChecksum[zs.size() - 1] = char(zsBadChecksum.at(zs.size() - 1) ^ 0x01);
+    QTest::newRow("zstd: checksum mismatch")
+        << QByteArray("zstd") << zsBadChecksum << QStringLiteral("corrupt zstd body");
+    QByteArray zsFlipped = zs;
+    zsFlipped[zs.size() / 2] = char(zsFlipped.at(zs.size() / 2) ^ 0x5a);
+    QTest::newRow("zstd: damaged compressed data")
+        << QByteArray("zstd") << zsFlipped << QStringLiteral("corrupt zstd body");
+    QTest::newRow("zstd: garbage after a frame") << QByteArray(
+        "zstd") << zs + QByteArray("\nGARBAGE") << QStringLiteral("corrupt zstd body");
+
+    QTest::newRow("stack: the inner coding corrupt") << QByteArray(
+        "gzip, br") << compress("not gzip", Brotli) << QStringLiteral("corrupt gzip body");
+    QTest::newRow("stack: the outer coding corrupt")
+        << QByteArray("gzip, br") << QByteArray("not brotli") << QStringLiteral("corrupt br body");
+    QTest::newRow("stack: garbage after the inner stream")
+        << QByteArray("zstd, deflate") << compress(compress("abc", Zstd) + "junk", Zlib)
+        << QStringLiteral("corrupt zstd body");
 }
 
 void TestDecompressor::corrupt()
@@ -380,6 +471,21 @@ void TestDecompressor::truncated_data()
     QTest::newRow("deflate: Adler-32 missing") << QByteArray("deflate") << zl.chopped(4);
     QTest::newRow("deflate: raw cut in the middle")
         << QByteArray("deflate") << raw.left(raw.size() / 2);
+    const QByteArray br = compress(text, Brotli);
+    QTest::newRow("br: one byte") << QByteArray("br") << br.left(1);
+    QTest::newRow("br: cut in the middle") << QByteArray("br") << br.left(br.size() / 2);
+    QTest::newRow("br: last byte missing") << QByteArray("br") << br.chopped(1);
+    const QByteArray zs = compress(text, Zstd);
+    QTest::newRow("zstd: magic only") << QByteArray("zstd") << zs.left(4);
+    QTest::newRow("zstd: cut in the middle") << QByteArray("zstd") << zs.left(zs.size() / 2);
+    QTest::newRow("zstd: checksum missing") << QByteArray("zstd") << zs.chopped(4);
+    QTest::newRow("zstd: second frame cut")
+        << QByteArray("zstd") << zs + compress("tail", Zstd).chopped(2);
+    QTest::newRow("stack: outer cut") << QByteArray("gzip, br") << compress(gz, Brotli).chopped(1);
+    // The outer stream is complete but what it holds is a cut inner stream.
+    QTest::newRow("stack: inner cut") << QByteArray("gzip, br") << compress(gz.chopped(1), Brotli);
+    QTest::newRow("stack of 3: innermost cut")
+        << QByteArray("zstd, deflate, br") << compress(compress(zs.chopped(3), Zlib), Brotli);
 }
 
 void TestDecompressor::truncated()
@@ -415,6 +521,10 @@ void TestDecompressor::bomb_data()
     QTest::newRow("gzip, 512-byte pieces") << QByteArray("gzip") << int(Gzip) << 512;
     QTest::newRow("deflate, whole") << QByteArray("deflate") << int(Zlib) << 0;
     QTest::newRow("raw deflate, 1-byte pieces") << QByteArray("deflate") << int(RawDeflate) << 1;
+    QTest::newRow("br, whole") << QByteArray("br") << int(Brotli) << 0;
+    QTest::newRow("br, 1-byte pieces") << QByteArray("br") << int(Brotli) << 1;
+    QTest::newRow("zstd, whole") << QByteArray("zstd") << int(Zstd) << 0;
+    QTest::newRow("zstd, 1-byte pieces") << QByteArray("zstd") << int(Zstd) << 1;
 }
 
 void TestDecompressor::bomb()
@@ -429,6 +539,7 @@ void TestDecompressor::bomb()
     const QByteArray compressed = compress(QByteArray(bombSize, '\0'), Format(format), 9);
     QVERIFY(compressed.size() < 12 * 1024);
     Limits limits;
+    // Brotli and zstd squeeze 10 MB of zeros into a few dozen bytes: 100:1 is exceeded at once.
     limits.decompressionCheckThreshold = 0;
     limits.maxDecompressionRatio = 100;
     const Result r = decode(coding, compressed, piece, limits);
@@ -654,6 +765,293 @@ void TestDecompressor::failureDetails()
     QCOMPARE(failWith(compress(text, Gzip), strict),
         std::make_pair(
             Decompressor::Failure::DecompressionBomb, QStringLiteral("DecompressionBomb")));
+}
+
+namespace {
+
+// \a payload with \a codings applied in order ("gzip, br": gzip first, then br).
+QByteArray encodeStack(QByteArray payload, const QList<Format> &codings)
+{
+    for (const Format format : codings)
+        payload = compress(payload, format);
+    return payload;
+}
+
+} // namespace
+
+void TestDecompressor::splitAtEveryByte_data()
+{
+    QTest::addColumn<QByteArray>("coding");
+    QTest::addColumn<QList<int>>("formats");
+    QTest::newRow("gzip") << QByteArray("gzip") << QList<int> {Gzip};
+    QTest::newRow("deflate") << QByteArray("deflate") << QList<int> {Zlib};
+    QTest::newRow("raw deflate") << QByteArray("deflate") << QList<int> {RawDeflate};
+    QTest::newRow("br") << QByteArray("br") << QList<int> {Brotli};
+    QTest::newRow("zstd") << QByteArray("zstd") << QList<int> {Zstd};
+    QTest::newRow("gzip, br") << QByteArray("gzip, br") << QList<int> {Gzip, Brotli};
+    QTest::newRow("br, zstd, deflate")
+        << QByteArray("br, zstd, deflate") << QList<int> {Brotli, Zstd, Zlib};
+}
+
+void TestDecompressor::splitAtEveryByte()
+{
+    QFETCH(QByteArray, coding);
+    QFETCH(QList<int>, formats);
+    // A small body split in two at every byte, and in three around every byte: every header,
+    // block and trailer boundary is crossed by a split somewhere.
+    const QByteArray payload = sampleText(3000);
+    QList<Format> applied;
+    for (const int format : formats)
+        applied.append(Format(format));
+    const QByteArray input = encodeStack(payload, applied);
+    QVERIFY(input.size() > 16);
+    for (qsizetype i = 0; i <= input.size(); ++i) {
+        QString error;
+        auto decoder = Decompressor::create(coding, Limits(), &error);
+        QVERIFY(decoder);
+        QByteArray out;
+        const QByteArrayView view(input);
+        QVERIFY2(decoder->feed(view.first(i), out, &error), qPrintable(error));
+        if (i < input.size()) {
+            QVERIFY2(decoder->feed(view.sliced(i, 1), out, &error), qPrintable(error));
+            QVERIFY2(decoder->feed(view.sliced(i + 1), out, &error), qPrintable(error));
+        }
+        QVERIFY2(decoder->finish(out, &error),
+            qPrintable(QStringLiteral("split at %1: %2").arg(i).arg(error)));
+        QVERIFY2(out == payload, qPrintable(QStringLiteral("split at %1").arg(i)));
+    }
+}
+
+void TestDecompressor::stacks_data()
+{
+    QTest::addColumn<QByteArray>("coding");
+    QTest::addColumn<QList<int>>("formats"); // in the order applied
+    QTest::addColumn<QByteArray>("payload");
+    QTest::addColumn<int>("piece");
+    const QByteArray big = sampleText(300 * 1024);
+    const struct
+    {
+        const char *coding;
+        QList<int> formats;
+    } stacks[] = {
+        {"gzip, br", {Gzip, Brotli}},
+        {"br, gzip", {Brotli, Gzip}},
+        {"zstd, br", {Zstd, Brotli}},
+        {"gzip, gzip", {Gzip, Gzip}},
+        {"deflate, zstd", {Zlib, Zstd}},
+        {"deflate, gzip, zstd", {Zlib, Gzip, Zstd}},
+        {"br, br, br", {Brotli, Brotli, Brotli}},
+        {"identity-free: gzip,,deflate", {Gzip, RawDeflate}},
+    };
+    for (const auto &stack : stacks) {
+        QByteArray coding(stack.coding);
+        if (coding.startsWith("identity-free: "))
+            coding = coding.mid(15);
+        for (const int piece : {0, 1, 1000}) {
+            QTest::addRow("%s, short, piece %d", stack.coding, piece)
+                << coding << stack.formats << QByteArray("Hello, stacked world!\n") << piece;
+            if (piece != 1)
+                QTest::addRow("%s, 300 KB, piece %d", stack.coding, piece)
+                    << coding << stack.formats << big << piece;
+        }
+    }
+}
+
+void TestDecompressor::stacks()
+{
+    QFETCH(QByteArray, coding);
+    QFETCH(QList<int>, formats);
+    QFETCH(QByteArray, payload);
+    QFETCH(int, piece);
+    QList<Format> applied;
+    for (const int format : formats)
+        applied.append(Format(format));
+    const QByteArray input = encodeStack(payload, applied);
+    const StreamResult r = decodeStreaming(input, piece, Limits(), payload.size(), coding);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QCOMPARE(r.delivered, payload.size());
+    QVERIFY(r.head == payload);
+    QCOMPARE(r.compressed, input.size());
+    QCOMPARE(r.decoded, payload.size());
+}
+
+void TestDecompressor::concatenatedZstdFrames()
+{
+    // RFC 8878 §3.1: a zstd body may hold several frames, skippable frames among them.
+    const QByteArray big = sampleText(100 * 1024);
+    QByteArray skippable("\x50\x2a\x4d\x18\x05\x00\x00\x00hello", 13);
+    const QByteArray input = compress("Hello, ", Zstd) + skippable + compress(QByteArray(), Zstd)
+        + compress("world", Zstd) + compress(big, Zstd);
+    for (const int piece : {0, 1, 7}) {
+        const Result r = decode("zstd", input, piece);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QVERIFY(r.out == "Hello, world" + big);
+    }
+}
+
+void TestDecompressor::zstdWindowLimit()
+{
+    // A frame whose header asks for a window of 2^N bytes (no content size, so the window is
+    // what the decoder must allocate), holding one raw block "abc".
+    const auto frame = [](int windowLog) {
+        QByteArray f("\x28\xb5\x2f\xfd", 4); // magic
+        f += char(0x00); // no content size, not single-segment, no checksum, no dictionary
+        f += char((windowLog - 10) << 3); // Window_Descriptor: exponent, mantissa 0
+        f += QByteArray("\x19\x00\x00", 3); // last block, raw, 3 bytes
+        return f + "abc";
+    };
+    QCOMPARE(Decompressor::zstdMaxWindowLog, 27);
+    const Result fits = decode("zstd", frame(Decompressor::zstdMaxWindowLog), 0);
+    QVERIFY2(fits.ok, qPrintable(fits.error));
+    QCOMPARE(fits.out, QByteArray("abc"));
+    for (const int windowLog : {Decompressor::zstdMaxWindowLog + 1, 31, 41}) {
+        QString error;
+        auto decoder = Decompressor::create("zstd", Limits(), &error);
+        QByteArray out;
+        QVERIFY(!decoder->feed(frame(windowLog), out, &error));
+        QVERIFY2(error.contains(QLatin1String("window larger than the 134217728 bytes")),
+            qPrintable(error));
+        QCOMPARE(decoder->failure(), Decompressor::Failure::Corrupt);
+        QCOMPARE(decoder->errorDetail(), QStringLiteral("Content-Encoding"));
+        QVERIFY(out.isEmpty());
+    }
+}
+
+void TestDecompressor::codingBombsUnderDefaults_data()
+{
+    QTest::addColumn<QByteArray>("coding");
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<int>("piece");
+    const QByteArray zeros(1024 * 1024, '\0');
+    const QByteArray brZeros = ReqivoTest::brotliRepeated(zeros, 1024); // 1 GiB
+    QVERIFY(brZeros.size() < 64 * 1024);
+    QTest::newRow("br: 1 GiB of zeros, whole") << QByteArray("br") << brZeros << 0;
+    QTest::newRow("br: 1 GiB of zeros, 100-byte pieces") << QByteArray("br") << brZeros << 100;
+    const QByteArray zsZeros = ReqivoTest::zstdRepeated(zeros, 1024);
+    QTest::newRow("zstd: 1 GiB of zeros, whole") << QByteArray("zstd") << zsZeros << 0;
+    QTest::newRow("zstd: 1 GiB of zeros, 1400-byte pieces")
+        << QByteArray("zstd") << zsZeros << 1400;
+    QTest::newRow("zstd: 1 GiB sparse, 16 KiB pieces")
+        << QByteArray("zstd") << ReqivoTest::zstdRepeated(sparseNoise(), 1024) << 16 * 1024;
+    // gzip's 1 GiB bomb under br: the last stage's output trips the guard.
+    const QByteArray gzInBr = compress(repeatedGzip(zeros, 1024), Brotli);
+    QTest::newRow("gzip, br: 1 GiB of zeros") << QByteArray("gzip, br") << gzInBr << 0;
+    QTest::newRow("gzip, br: 1 GiB of zeros, 1-byte pieces")
+        << QByteArray("gzip, br") << gzInBr << 1;
+    QTest::newRow("br, zstd, gzip: 1 GiB of zeros")
+        << QByteArray("br, zstd, gzip") << compress(compress(brZeros, Zstd), Gzip) << 0;
+}
+
+void TestDecompressor::codingBombsUnderDefaults()
+{
+    QFETCH(QByteArray, coding);
+    QFETCH(QByteArray, input);
+    QFETCH(int, piece);
+    // Default Limits (maxBodyBytes unlimited): the ratio guard alone stops every coding and
+    // stack once the output passes the threshold, long before a gigabyte exists.
+    const Limits defaults;
+    const StreamResult r = decodeStreaming(input, piece, defaults, 0, coding);
+    QVERIFY(!r.ok);
+    QCOMPARE(r.failure, Decompressor::Failure::DecompressionBomb);
+    QCOMPARE(r.detail, QStringLiteral("DecompressionBomb"));
+    QVERIFY2(r.error.contains(QLatin1String("decompression bomb")), qPrintable(r.error));
+    QVERIFY2(r.decoded <= defaults.decompressionCheckThreshold + Decompressor::stepBytes,
+        qPrintable(QString::number(r.decoded)));
+    QVERIFY(r.delivered <= r.decoded);
+}
+
+void TestDecompressor::codingBodyLimit_data()
+{
+    QTest::addColumn<QByteArray>("coding");
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QByteArray>("unit");
+    QTest::addColumn<int>("piece");
+    const QByteArray unit = sparseNoise();
+    const QByteArray br = ReqivoTest::brotliRepeated(unit, 64);
+    const QByteArray zs = ReqivoTest::zstdRepeated(unit, 256);
+    QTest::newRow("br, whole") << QByteArray("br") << br << unit << 0;
+    QTest::newRow("br, 1-byte pieces") << QByteArray("br") << br << unit << 1;
+    QTest::newRow("zstd, whole") << QByteArray("zstd") << zs << unit << 0;
+    QTest::newRow("zstd, 1000-byte pieces") << QByteArray("zstd") << zs << unit << 1000;
+    QTest::newRow("gzip, br") << QByteArray("gzip, br") << compress(repeatedGzip(unit, 256), Brotli)
+                              << unit << 0;
+    QTest::newRow("gzip, zstd, br, 1-byte pieces")
+        << QByteArray("gzip, zstd, br") << compress(compress(repeatedGzip(unit, 64), Zstd), Brotli)
+        << unit << 1;
+}
+
+void TestDecompressor::codingBodyLimit()
+{
+    QFETCH(QByteArray, coding);
+    QFETCH(QByteArray, input);
+    QFETCH(QByteArray, unit);
+    QFETCH(int, piece);
+    // With the ratio guard off, maxBodyBytes alone bounds what is decoded: the user receives
+    // exactly the limit, and the decoder is never asked for more than one byte past it.
+    Limits limits;
+    limits.maxBodyBytes = 1024 * 1024 + 5;
+    limits.maxDecompressionRatio = -1;
+    const StreamResult r = decodeStreaming(input, piece, limits, 2 * 1024 * 1024, coding);
+    QVERIFY(!r.ok);
+    QCOMPARE(r.failure, Decompressor::Failure::BodyTooLarge);
+    QCOMPARE(r.detail, QStringLiteral("BodyTooLarge"));
+    QVERIFY2(r.error.contains(QLatin1String("1048581")), qPrintable(r.error));
+    QCOMPARE(r.delivered, limits.maxBodyBytes);
+    QVERIFY2(r.decoded <= limits.maxBodyBytes + 1, qPrintable(QString::number(r.decoded)));
+    QVERIFY(r.head == (unit + unit).first(limits.maxBodyBytes));
+}
+
+void TestDecompressor::innerStageBomb()
+{
+    // "zstd, br": br decodes to 1 GiB of skippable zstd frames, which decode to nothing. The
+    // final output never grows, but the br stage's output is held to the ratio guard too, so the
+    // stack stops past the threshold instead of churning through the gigabyte.
+    QByteArray skippable("\x50\x2a\x4d\x18\x00\x00\x10\x00", 8); // 1 MiB of payload follows
+    skippable += QByteArray(1024 * 1024, '\0');
+    const QByteArray input = ReqivoTest::brotliRepeated(skippable, 1024);
+    const Limits defaults;
+    const StreamResult r = decodeStreaming(input, 0, defaults, 0, "zstd, br");
+    QVERIFY(!r.ok);
+    QCOMPARE(r.failure, Decompressor::Failure::DecompressionBomb);
+    QVERIFY2(r.error.startsWith(QLatin1String("br body decodes to more than 40 times")),
+        qPrintable(r.error));
+    QCOMPARE(r.delivered, 0);
+    QCOMPARE(r.decoded, 0);
+}
+
+void TestDecompressor::codingFailureDetails()
+{
+    // The same Failure values and details for every coding and for a stack.
+    const QByteArray text = sampleText(100 * 1024);
+    for (const auto &[coding, format] :
+        {std::pair {"br", Brotli}, std::pair {"zstd", Zstd}, std::pair {"gzip, br", Brotli}}) {
+        const QByteArray body = QByteArray(coding) == "gzip, br"
+            ? compress(compress(text, Gzip), Brotli)
+            : compress(text, format);
+        const auto failWith = [&](const QByteArray &input, const Limits &limits) {
+            auto decoder = Decompressor::create(coding, limits, nullptr);
+            QByteArray out;
+            QString error;
+            if (decoder->feed(input, out, &error))
+                decoder->finish(out, &error);
+            return std::make_pair(decoder->failure(), decoder->errorDetail());
+        };
+        QCOMPARE(failWith(body, Limits()), std::make_pair(Decompressor::Failure::None, QString()));
+        QCOMPARE(failWith("garbage!", Limits()),
+            std::make_pair(Decompressor::Failure::Corrupt, QStringLiteral("Content-Encoding")));
+        QCOMPARE(failWith(body.chopped(3), Limits()),
+            std::make_pair(Decompressor::Failure::Truncated, QStringLiteral("Content-Encoding")));
+        Limits small;
+        small.maxBodyBytes = 1000;
+        QCOMPARE(failWith(body, small),
+            std::make_pair(Decompressor::Failure::BodyTooLarge, QStringLiteral("BodyTooLarge")));
+        Limits strict;
+        strict.decompressionCheckThreshold = 0;
+        strict.maxDecompressionRatio = 2;
+        QCOMPARE(failWith(body, strict),
+            std::make_pair(
+                Decompressor::Failure::DecompressionBomb, QStringLiteral("DecompressionBomb")));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDecompressor)
