@@ -95,9 +95,8 @@ constexpr uint32_t maxConcurrentStreams = 256;
 // RFC 9113 §8.2.2: fields that must not appear on an HTTP/2 stream.
 bool isConnectionSpecific(const QByteArray &lowerName)
 {
-    return lowerName == "connection" || lowerName == "keep-alive"
-        || lowerName == "proxy-connection" || lowerName == "transfer-encoding"
-        || lowerName == "upgrade";
+    return lowerName == "connection" || lowerName == "keep-alive" || lowerName == "proxy-connection"
+        || lowerName == "transfer-encoding" || lowerName == "upgrade";
 }
 
 // One event in text/event-stream form (the HTML standard's syntax).
@@ -130,7 +129,7 @@ class Http2Handler : public QObject
 {
 public:
     Http2Handler(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                 QByteArray alreadyRead, QObject *parent);
+        QByteArray alreadyRead, QObject *parent);
     ~Http2Handler() override;
 
 private:
@@ -146,7 +145,7 @@ private:
         bool deferred = false; // the data provider said NGHTTP2_ERR_DEFERRED
         qsizetype pieceBytes = 0; // DATA at most this big (0: as flow control allows)
         qsizetype throttleBytes = 0;
-        std::chrono::milliseconds throttlePeriod{0};
+        std::chrono::milliseconds throttlePeriod {0};
         qsizetype allowance = 0; // throttled bytes still allowed in this period
         bool refillPending = false;
         qint64 disconnectAfter = -1;
@@ -175,14 +174,13 @@ private:
     static Http2Handler *of(void *userData) { return static_cast<Http2Handler *>(userData); }
     static int onBeginHeaders(nghttp2_session *, const nghttp2_frame *frame, void *userData);
     static int onHeader(nghttp2_session *, const nghttp2_frame *frame, const uint8_t *name,
-                        size_t nameLen, const uint8_t *value, size_t valueLen, uint8_t,
-                        void *userData);
-    static int onDataChunk(nghttp2_session *, uint8_t, int32_t id, const uint8_t *data,
-                           size_t len, void *userData);
+        size_t nameLen, const uint8_t *value, size_t valueLen, uint8_t, void *userData);
+    static int onDataChunk(
+        nghttp2_session *, uint8_t, int32_t id, const uint8_t *data, size_t len, void *userData);
     static int onFrameRecv(nghttp2_session *, const nghttp2_frame *frame, void *userData);
     static int onStreamClose(nghttp2_session *, int32_t id, uint32_t, void *userData);
     static NgSize onRead(nghttp2_session *, int32_t id, uint8_t *buf, size_t length,
-                         uint32_t *flags, nghttp2_data_source *, void *userData);
+        uint32_t *flags, nghttp2_data_source *, void *userData);
 
     MockServerCore &m_core;
     QPointer<QTcpSocket> m_socket;
@@ -191,6 +189,7 @@ private:
     std::map<qint32, Stream> m_streams;
     std::vector<qint32> m_ready; // streams whose request is complete, to dispatch
     int m_nextIndex = 0; // indexOnConnection of the next stream
+    bool m_started = false;
     bool m_busy = false; // inside receive(): a nested readyRead waits
     bool m_readPending = false;
     bool m_disconnectPending = false; // disconnectAfter reached: close after this frame
@@ -199,7 +198,7 @@ private:
 };
 
 Http2Handler::Http2Handler(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                           QByteArray alreadyRead, QObject *parent)
+    QByteArray alreadyRead, QObject *parent)
     : QObject(parent)
     , m_core(core)
     , m_socket(socket)
@@ -216,6 +215,13 @@ Http2Handler::Http2Handler(MockServerCore &core, QTcpSocket *socket, MockConnect
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &onStreamClose);
     nghttp2_session_server_new(&m_session, callbacks, this);
     nghttp2_session_callbacks_del(callbacks);
+    // The server's connection preface: its SETTINGS must be the first frame it sends, before
+    // the ACK of the client's (which a readyRead before start() would otherwise queue first).
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, maxConcurrentStreams},
+    };
+    if (m_session)
+        nghttp2_submit_settings(m_session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
 
     connect(socket, &QTcpSocket::readyRead, this, &Http2Handler::onReadyRead);
     connect(socket, &QTcpSocket::bytesWritten, this, &Http2Handler::flush);
@@ -241,10 +247,7 @@ void Http2Handler::start(QByteArray alreadyRead)
         finish();
         return;
     }
-    const nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, maxConcurrentStreams},
-    };
-    nghttp2_submit_settings(m_session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+    m_started = true;
     alreadyRead += m_socket->readAll();
     receive(alreadyRead);
 }
@@ -257,7 +260,7 @@ Http2Handler::Stream *Http2Handler::find(qint32 id)
 
 void Http2Handler::onReadyRead()
 {
-    if (!m_socket || m_closing)
+    if (!m_socket || m_closing || !m_started) // start() reads what came before it
         return;
     if (m_busy) { // respond() ran an event loop: read once it returns
         m_readPending = true;
@@ -272,8 +275,8 @@ void Http2Handler::receive(const QByteArray &bytes)
     QByteArray input = bytes;
     for (;;) {
         if (!input.isEmpty()) {
-            const NgSize n = ngMemRecv(
-                m_session, reinterpret_cast<const uint8_t *>(input.constData()), size_t(input.size()));
+            const NgSize n = ngMemRecv(m_session,
+                reinterpret_cast<const uint8_t *>(input.constData()), size_t(input.size()));
             if (n < 0) { // a fatal error (a bad preface, out of memory): nothing more to say
                 m_busy = false;
                 m_closeAfterOutput = true;
@@ -333,8 +336,7 @@ void Http2Handler::submitResponse(qint32 id, const MockResponse &response)
         return;
     case MockResponse::Fault::CloseBeforeHead:
         nghttp2_submit_goaway(m_session, NGHTTP2_FLAG_NONE,
-                              nghttp2_session_get_last_proc_stream_id(m_session), NGHTTP2_NO_ERROR,
-                              nullptr, 0);
+            nghttp2_session_get_last_proc_stream_id(m_session), NGHTTP2_NO_ERROR, nullptr, 0);
         m_closeAfterOutput = true;
         return;
     case MockResponse::Fault::None:
@@ -363,14 +365,14 @@ void Http2Handler::submitResponse(qint32 id, const MockResponse &response)
         fields.append({lower, value});
     }
     if (!hasLength && !eventStream && status != 204 && status != 304 && status >= 200)
-        fields.append({QByteArrayLiteral("content-length"),
-                       QByteArray::number(response.body().size())});
+        fields.append(
+            {QByteArrayLiteral("content-length"), QByteArray::number(response.body().size())});
     std::vector<nghttp2_nv> nva;
     nva.reserve(size_t(fields.size()));
     for (auto &[name, value] : fields) {
-        nva.push_back(nghttp2_nv{reinterpret_cast<uint8_t *>(name.data()),
-                                 reinterpret_cast<uint8_t *>(value.data()), size_t(name.size()),
-                                 size_t(value.size()), NGHTTP2_NV_FLAG_NONE});
+        nva.push_back(nghttp2_nv {reinterpret_cast<uint8_t *>(name.data()),
+            reinterpret_cast<uint8_t *>(value.data()), size_t(name.size()), size_t(value.size()),
+            NGHTTP2_NV_FLAG_NONE});
     }
 
     s->disconnectAfter = response.disconnectAfterBytes();
@@ -392,7 +394,7 @@ void Http2Handler::submitResponse(qint32 id, const MockResponse &response)
     } else {
         s->bodyEnd = true;
     }
-    NgDataProvider provider{};
+    NgDataProvider provider {};
     provider.read_callback = &onRead;
     ngSubmitResponse(m_session, id, nva.data(), nva.size(), &provider);
     if (eventStream)
@@ -440,7 +442,7 @@ void Http2Handler::resume(qint32 id)
 }
 
 NgSize Http2Handler::onRead(nghttp2_session *, int32_t id, uint8_t *buf, size_t length,
-                            uint32_t *flags, nghttp2_data_source *, void *userData)
+    uint32_t *flags, nghttp2_data_source *, void *userData)
 {
     Http2Handler *h = of(userData);
     Stream *s = h->find(id);
@@ -500,10 +502,10 @@ NgSize Http2Handler::onRead(nghttp2_session *, int32_t id, uint8_t *buf, size_t 
 
 void Http2Handler::flush()
 {
-    if (!m_socket || m_closing || !m_session || m_busy)
+    if (!m_socket || m_closing || !m_session || m_busy || !m_started)
         return;
     while (!m_disconnectPending
-           && (m_closeAfterOutput || m_socket->bytesToWrite() < outputHighWater)) {
+        && (m_closeAfterOutput || m_socket->bytesToWrite() < outputHighWater)) {
         const uint8_t *data = nullptr;
         const NgSize n = ngMemSend(m_session, &data);
         if (n < 0) {
@@ -550,8 +552,7 @@ int Http2Handler::onBeginHeaders(nghttp2_session *, const nghttp2_frame *frame, 
 }
 
 int Http2Handler::onHeader(nghttp2_session *, const nghttp2_frame *frame, const uint8_t *name,
-                           size_t nameLen, const uint8_t *value, size_t valueLen, uint8_t,
-                           void *userData)
+    size_t nameLen, const uint8_t *value, size_t valueLen, uint8_t, void *userData)
 {
     Http2Handler *h = of(userData);
     Stream *s = h->find(frame->hd.stream_id);
@@ -574,8 +575,8 @@ int Http2Handler::onHeader(nghttp2_session *, const nghttp2_frame *frame, const 
     return 0;
 }
 
-int Http2Handler::onDataChunk(nghttp2_session *, uint8_t, int32_t id, const uint8_t *data,
-                              size_t len, void *userData)
+int Http2Handler::onDataChunk(
+    nghttp2_session *, uint8_t, int32_t id, const uint8_t *data, size_t len, void *userData)
 {
     if (Stream *s = of(userData)->find(id); s && !s->requestDone)
         s->request.body.append(reinterpret_cast<const char *>(data), qsizetype(len));
@@ -605,7 +606,7 @@ int Http2Handler::onStreamClose(nghttp2_session *, int32_t id, uint32_t, void *u
 } // namespace
 
 QObject *createHttp2Handler(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                            QByteArray alreadyRead, QObject *parent)
+    QByteArray alreadyRead, QObject *parent)
 {
     return new Http2Handler(core, socket, info, std::move(alreadyRead), parent);
 }

@@ -63,8 +63,8 @@ bool hasToken(const QByteArray &value, QByteArrayView token)
 
 QByteArray acceptValue(const QByteArray &key)
 {
-    return QCryptographicHash::hash(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
-                                    QCryptographicHash::Sha1)
+    return QCryptographicHash::hash(
+        key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", QCryptographicHash::Sha1)
         .toBase64();
 }
 
@@ -72,8 +72,7 @@ class WebSocketPlayer : public QObject
 {
 public:
     WebSocketPlayer(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                    RecordedRequest request, MockResponse response, QByteArray alreadyRead,
-                    QObject *parent);
+        RecordedRequest request, MockResponse response, QByteArray alreadyRead, QObject *parent);
     ~WebSocketPlayer() override;
 
 private:
@@ -107,8 +106,8 @@ private:
     QList<Step> m_steps;
     qsizetype m_step = 0;
     State m_state = State::Handshake;
-    Ws::FrameParser m_parser{Ws::Role::Server, Ws::Limits{-1, 64 * 1024 * 1024}};
-    Ws::FrameWriter m_writer{Ws::Role::Server};
+    Ws::FrameParser m_parser {Ws::Role::Server, Ws::Limits {-1, 64 * 1024 * 1024}};
+    Ws::FrameWriter m_writer {Ws::Role::Server};
     QList<std::pair<QByteArray, bool>> m_untaken; // received, not yet taken by Expect or echo
     bool m_echo = false;
     bool m_delayPending = false; // a Delay step's timer runs
@@ -119,8 +118,7 @@ private:
 };
 
 WebSocketPlayer::WebSocketPlayer(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                                 RecordedRequest request, MockResponse response,
-                                 QByteArray alreadyRead, QObject *parent)
+    RecordedRequest request, MockResponse response, QByteArray alreadyRead, QObject *parent)
     : QObject(parent)
     , m_core(core)
     , m_socket(socket)
@@ -159,14 +157,15 @@ void WebSocketPlayer::start()
     const bool upgrade = m_request.method == "GET"
         && hasToken(m_request.header("upgrade"), "websocket")
         && hasToken(m_request.header("connection"), "upgrade");
-    const auto decoded = QByteArray::fromBase64Encoding(key, QByteArray::AbortOnBase64DecodingErrors);
+    const auto decoded
+        = QByteArray::fromBase64Encoding(key, QByteArray::AbortOnBase64DecodingErrors);
     if (!upgrade || !decoded || decoded.decoded.size() != 16) {
         reject(QByteArrayLiteral("HTTP/1.1 400 Bad Request"), {});
         return;
     }
     if (m_request.header("sec-websocket-version").trimmed() != "13") {
         reject(QByteArrayLiteral("HTTP/1.1 426 Upgrade Required"),
-               QByteArrayLiteral("Sec-WebSocket-Version: 13\r\n"));
+            QByteArrayLiteral("Sec-WebSocket-Version: 13\r\n"));
         return;
     }
     if (m_response.headDelay() > std::chrono::milliseconds(0)) {
@@ -179,8 +178,8 @@ void WebSocketPlayer::start()
 void WebSocketPlayer::reject(QByteArray statusLine, QByteArray extraFields)
 {
     m_state = State::Ending;
-    m_socket->write(statusLine + "\r\nContent-Length: 0\r\nConnection: close\r\n" + extraFields
-                    + "\r\n");
+    m_socket->write(
+        statusLine + "\r\nContent-Length: 0\r\nConnection: close\r\n" + extraFields + "\r\n");
     closeTcp();
 }
 
@@ -188,14 +187,14 @@ void WebSocketPlayer::writeHead()
 {
     if (!m_socket || m_finished)
         return;
-    const QByteArray reason
-        = m_response.reason().isEmpty() ? QByteArrayLiteral("Switching Protocols") : m_response.reason();
+    const QByteArray reason = m_response.reason().isEmpty()
+        ? QByteArrayLiteral("Switching Protocols")
+        : m_response.reason();
     QByteArray head = "HTTP/1.1 101 " + reason + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Accept: " + acceptValue(m_request.header("sec-websocket-key").trimmed())
         + "\r\n";
-    const QByteArray subprotocol = m_response.webSocketScript()
-        ? m_response.webSocketScript()->subprotocol()
-        : QByteArray();
+    const QByteArray subprotocol
+        = m_response.webSocketScript() ? m_response.webSocketScript()->subprotocol() : QByteArray();
     if (!subprotocol.isEmpty())
         head += "Sec-WebSocket-Protocol: " + subprotocol + "\r\n";
     for (const auto &[name, value] : m_response.headers())
@@ -282,8 +281,9 @@ void WebSocketPlayer::run()
             send(Ws::Opcode::Binary, step.payload);
             break;
         case Step::Kind::Ping:
-            send(Ws::Opcode::Ping, QByteArrayView(step.payload).first(
-                                       std::min(step.payload.size(), maxControlPayload)));
+            send(Ws::Opcode::Ping,
+                QByteArrayView(step.payload)
+                    .first(std::min(step.payload.size(), maxControlPayload)));
             break;
         case Step::Kind::Expect:
             if (m_untaken.isEmpty())
@@ -392,11 +392,10 @@ void WebSocketPlayer::finish()
 } // namespace
 
 QObject *createWebSocketPlayer(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                               RecordedRequest request, MockResponse response,
-                               QByteArray alreadyRead, QObject *parent)
+    RecordedRequest request, MockResponse response, QByteArray alreadyRead, QObject *parent)
 {
     return new WebSocketPlayer(core, socket, info, std::move(request), std::move(response),
-                               std::move(alreadyRead), parent);
+        std::move(alreadyRead), parent);
 }
 
 } // namespace Reqivo::Testing::detail
