@@ -4,6 +4,7 @@
 // exits with status 2 before the first request: numbers, header syntax, URLs, readable data files,
 // certificate files, and the proxy URL.
 #include "cliopts.h"
+#include "resume.h"
 
 #include <Reqivo/reqivoglobal.h>
 
@@ -223,6 +224,12 @@ ParseResult parseArguments(const QStringList &arguments)
             &proxyOpt, &noProxyOpt, &compressedOpt, &noCompressedOpt, &http11Opt, &http2Opt,
             &http2PriorOpt, &syncOpt, &verboseOpt, &reportOpt, &versionOpt})
         parser.addOption(*o);
+    const QCommandLineOption continueOpt(QStringList {u"C"_s, u"continue-at"_s},
+        u"With '-': resume each -o FILE: its data stays in FILE.part (and FILE.part.meta) until "
+        "complete, a rerun continues with Range and If-Range, a FILE without them is continued "
+        "from its size (docs/downloads.md)."_s,
+        u"-"_s);
+    parser.addOption(continueOpt);
     const QCommandLineOption helpOpt = parser.addHelpOption();
     parser.addPositionalArgument(
         u"URL"_s, u"One or more URLs, requested in order."_s, u"URL [URL...]"_s);
@@ -431,6 +438,11 @@ ParseResult parseArguments(const QStringList &arguments)
             o.decompress = *it == u"compressed"_s;
             break;
         }
+    }
+
+    if (parser.isSet(continueOpt)) {
+        if (const QString error = applyContinueAt(&o, parser.value(continueOpt)); !error.isEmpty())
+            return usageError(error);
     }
 
     ParseResult r;

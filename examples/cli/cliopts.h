@@ -69,6 +69,8 @@ struct CliOptions
     //! --http1.1, --http2, --http2-prior-knowledge (the last one given).
     std::optional<Reqivo::HttpVersion> httpVersion;
 
+    //! -C -: each URL is a resumable download into its -o file (resume.h).
+    bool resume = false;
     bool sync = false;
     bool verbose = false;
     bool report = false; //!< --report jsonl

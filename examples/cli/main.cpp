@@ -11,6 +11,7 @@
 // stdout or to -o FILE) unless --report jsonl needs them whole for its base64 "body" field.
 #include "cliopts.h"
 #include "output.h"
+#include "resume.h"
 #include "sse.h"
 
 #include <Reqivo/asyncsession.h>
@@ -193,6 +194,8 @@ int main(int argc, char *argv[])
         return parsed.exitStatus;
     }
     const CliOptions &options = *parsed.options;
+    if (options.resume) // -C -: downloads through side files, FILE untouched until complete
+        return runResume(options);
 
     // Output files are opened (and truncated) before the first request, so a path that cannot be
     // written is bad usage rather than a failure halfway through.
