@@ -4,6 +4,7 @@
 // exits with status 2 before the first request: numbers, header syntax, URLs, readable data files,
 // certificate files, and the proxy URL.
 #include "cliopts.h"
+#include "cookiefiles.h"
 #include "resume.h"
 
 #include <Reqivo/reqivoglobal.h>
@@ -230,6 +231,17 @@ ParseResult parseArguments(const QStringList &arguments)
         "from its size (docs/downloads.md)."_s,
         u"-"_s);
     parser.addOption(continueOpt);
+    const QCommandLineOption cookieOpt(QStringList {u"b"_s, u"cookie"_s},
+        u"Send cookies: a Netscape cookies.txt FILE (as curl -c writes it; a FILE that does not "
+        "exist is an empty jar), or 'NAME=VALUE; N2=V2' (an argument with '=') for the hosts of "
+        "the URLs given; repeatable."_s,
+        u"FILE|NAME=VALUE"_s);
+    const QCommandLineOption cookieJarOpt(QStringList {u"c"_s, u"cookie-jar"_s},
+        u"Write every cookie to FILE at the end, session cookies included (expiry 0), replacing "
+        "it atomically; with -b FILE, a login carries into the next run."_s,
+        u"FILE"_s);
+    parser.addOption(cookieOpt);
+    parser.addOption(cookieJarOpt);
     const QCommandLineOption helpOpt = parser.addHelpOption();
     parser.addPositionalArgument(
         u"URL"_s, u"One or more URLs, requested in order."_s, u"URL [URL...]"_s);
@@ -444,6 +456,11 @@ ParseResult parseArguments(const QStringList &arguments)
         if (const QString error = applyContinueAt(&o, parser.value(continueOpt)); !error.isEmpty())
             return usageError(error);
     }
+
+    if (const QString error
+        = applyCookieOptions(&o, parser.values(cookieOpt), parser.values(cookieJarOpt));
+        !error.isEmpty())
+        return usageError(error);
 
     ParseResult r;
     r.options = std::move(o);

@@ -9,6 +9,7 @@
 #include <Reqivo/timeout.h>
 
 #include <QByteArray>
+#include <QNetworkCookie>
 #include <QNetworkProxy>
 #include <QString>
 #include <QStringList>
@@ -71,6 +72,10 @@ struct CliOptions
 
     //! -C -: each URL is a resumable download into its -o file (resume.h).
     bool resume = false;
+    //! -b: the cookies of its files and NAME=VALUE strings, for the session's jar (cookiefiles.h).
+    QList<QNetworkCookie> cookies;
+    //! -c FILE: the jar is written there, session cookies included; empty: not written.
+    QString cookieJarFile;
     bool sync = false;
     bool verbose = false;
     bool report = false; //!< --report jsonl

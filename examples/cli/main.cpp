@@ -10,6 +10,7 @@
 // response (whatever its status), 1 when one did not, 2 for bad usage. Bodies are streamed (to
 // stdout or to -o FILE) unless --report jsonl needs them whole for its base64 "body" field.
 #include "cliopts.h"
+#include "cookiefiles.h"
 #include "output.h"
 #include "resume.h"
 #include "sse.h"
@@ -167,6 +168,7 @@ void ReqivoCli::configureSession(Reqivo::AsyncSession &session, const CliOptions
         session.setDecompress(*o.decompress);
     if (o.httpVersion)
         session.setHttpVersion(*o.httpVersion);
+    applyCookies(session, o); // -b and -c
     if (o.verbose) // runs for every request the session sends, redirects included
         session.addRequestHook([](Reqivo::PreparedRequest &request) { printRequestHead(request); });
 }
