@@ -4,6 +4,7 @@
 // exits with status 2 before the first request: numbers, header syntax, URLs, readable data files,
 // certificate files, and the proxy URL.
 #include "cliopts.h"
+#include "formfields.h"
 #include "cookiefiles.h"
 #include "resume.h"
 
@@ -143,6 +144,11 @@ ParseResult parseArguments(const QStringList &arguments)
         u"JSON request body (Content-Type and Accept: application/json); "
         "@FILE and @- work as for -d."_s,
         u"DATA"_s);
+    const QCommandLineOption formOpt(u"F"_s,
+        u"A multipart/form-data field (POST), as curl: name=value, or name=@FILE[;type=TYPE]"
+        "[;filename=NAME] to upload FILE (streamed; its type from its name and content unless "
+        "given); repeatable."_s,
+        u"FIELD"_s);
     const QCommandLineOption userOpt(u"u"_s,
         u"Basic authentication, sent with every request (Digest with --digest)."_s, u"USER:PASS"_s);
     const QCommandLineOption digestOpt(u"digest"_s,
@@ -225,6 +231,7 @@ ParseResult parseArguments(const QStringList &arguments)
             &proxyOpt, &noProxyOpt, &compressedOpt, &noCompressedOpt, &http11Opt, &http2Opt,
             &http2PriorOpt, &syncOpt, &verboseOpt, &reportOpt, &versionOpt})
         parser.addOption(*o);
+    parser.addOption(formOpt);
     const QCommandLineOption continueOpt(QStringList {u"C"_s, u"continue-at"_s},
         u"With '-': resume each -o FILE: its data stays in FILE.part (and FILE.part.meta) until "
         "complete, a rerun continues with Range and If-Range, a FILE without them is continued "
@@ -317,6 +324,15 @@ ParseResult parseArguments(const QStringList &arguments)
             o.bodyContentType = o.headers.value("Content-Type").toByteArray();
             o.headers.remove("Content-Type");
         }
+    }
+
+    if (parser.isSet(formOpt)) {
+        if (parser.isSet(dataOpt) || parser.isSet(jsonOpt))
+            return usageError(u"-F cannot be used with -d or --json (one request body)"_s);
+        QString error;
+        o.form = parseFormFields(parser.values(formOpt), &error);
+        if (!o.form)
+            return usageError(error);
     }
 
     o.outputFiles = parser.values(outputOpt);

@@ -6,6 +6,7 @@
 
 #include <Reqivo/endpoint.h>
 #include <Reqivo/headers.h>
+#include <Reqivo/multipart.h>
 #include <Reqivo/timeout.h>
 
 #include <QByteArray>
@@ -44,6 +45,8 @@ struct CliOptions
     Reqivo::Headers headers;
     std::optional<QByteArray> body;
     QByteArray bodyContentType;
+    //! -F: a multipart/form-data body (formfields.h), sent instead of body.
+    std::optional<Reqivo::Multipart> form;
     //! Empty: bodies go to stdout. One entry: every body into that file, in order. One per URL:
     //! each body into its own file. "-" means stdout.
     QStringList outputFiles;

@@ -88,7 +88,7 @@ QByteArray Output::method() const
 {
     if (!m_options.method.isEmpty())
         return m_options.method;
-    return m_options.body ? QByteArray("POST") : QByteArray("GET");
+    return m_options.body || m_options.form ? QByteArray("POST") : QByteArray("GET");
 }
 
 Reqivo::RequestOptions Output::requestOptions() const
@@ -97,6 +97,8 @@ Reqivo::RequestOptions Output::requestOptions() const
     request.headers = m_options.headers;
     if (m_options.body)
         request.body = Reqivo::Body::fromBytes(*m_options.body, m_options.bodyContentType);
+    if (m_options.form)
+        request.body = Reqivo::Body::fromMultipart(*m_options.form);
     request.stream = m_streamed;
     return request;
 }
