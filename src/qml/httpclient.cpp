@@ -6,6 +6,7 @@
 #include "taskscript_p.h"
 
 #include <Reqivo/asyncsession.h>
+#include <Reqivo/cookiejar.h>
 #include <Reqivo/reply.h>
 
 #include <QFile>
@@ -23,10 +24,16 @@ HttpClient::HttpClient(QObject *parent)
     , m_session(new AsyncSession(this))
 {
     m_loading.setBinding([this] { return m_activeRequests.value() > 0; });
+    connect(m_session->cookieJar(), &CookieJar::autoSaveFailed, this,
+        [this](const CookieFileError &error) { setCookieFileError(error.toString()); });
 }
 
 HttpClient::~HttpClient()
 {
+    // The cookie file gets the last changes now, not whenever requests still in flight let the
+    // session's jar go.
+    disconnect(m_session->cookieJar(), nullptr, this, nullptr);
+    m_session->cookieJar()->flushAutoSave();
     // Their callbacks would run into a half-destroyed QML scene: cancel without calling back,
     // also the tasks that settled but have not called back yet.
     for (HttpTask *task : std::exchange(m_tasks, {}))
@@ -56,6 +63,39 @@ QByteArray normalisedMethod(const QString &method)
 }
 
 } // namespace
+
+void HttpClient::setCookieFile(const QString &file)
+{
+    if (file == m_cookieFile)
+        return;
+    m_cookieFile = file;
+    CookieJar *jar = m_session->cookieJar();
+    jar->setAutoSaveFile(QString()); // pending changes go to the previous file first
+    QString error;
+    if (!file.isEmpty()) {
+        const QString path = localPath(file);
+        CookieFileError loadError;
+        if (path.isEmpty())
+            error = QStringLiteral("%1: not a local file").arg(file);
+        else if (jar->loadFromFile(path, &loadError)
+            || loadError.kind == CookieFileError::Kind::FileNotFound)
+            jar->setAutoSaveFile(path); // the library's default: session cookies left out
+        else
+            error = loadError.toString(); // not loaded, so never overwritten either
+    }
+    setCookieFileError(error);
+    Q_EMIT cookieFileChanged();
+}
+
+void HttpClient::setCookieFileError(const QString &error)
+{
+    if (!error.isEmpty())
+        qmlWarning(this) << "cookieFile: " << error;
+    if (error == m_cookieFileError)
+        return;
+    m_cookieFileError = error;
+    Q_EMIT cookieFileErrorChanged();
+}
 
 QUrl HttpClient::baseUrl() const
 {

@@ -96,6 +96,15 @@ class HttpClient : public QObject
     //! "1.1" (HTTP/1.1 only) or "2-prior-knowledge" (http:// URLs speak HTTP/2 at once).
     //! Anything else is refused with a warning and leaves the value as it was.
     Q_PROPERTY(QString httpVersion READ httpVersion WRITE setHttpVersion NOTIFY httpVersionChanged)
+    //! A Netscape cookies.txt file (a path or a file: URL) the client's cookies persist in, as
+    //! curl -c writes it: setting it loads the file into the jar (a file that does not exist is
+    //! an empty jar) and saves the jar back to it when cookies change (coalesced, a second after
+    //! the first change) and when the client is destroyed; session cookies are not saved. A file
+    //! that cannot be read is not loaded and never overwritten (cookieFileError says why). Empty
+    //! (the default): cookies live as long as the client.
+    Q_PROPERTY(QString cookieFile READ cookieFile WRITE setCookieFile NOTIFY cookieFileChanged)
+    //! Why cookieFile could not be loaded or saved ("file:line: what"); empty when it could.
+    Q_PROPERTY(QString cookieFileError READ cookieFileError NOTIFY cookieFileErrorChanged)
     //! True while at least one request of this client runs.
     Q_PROPERTY(bool loading READ isLoading NOTIFY loadingChanged BINDABLE bindableLoading)
     Q_PROPERTY(int activeRequests READ activeRequests NOTIFY activeRequestsChanged BINDABLE
@@ -138,6 +147,9 @@ public:
     void setMaxRedirects(int max);
     QString httpVersion() const;
     void setHttpVersion(const QString &version);
+    QString cookieFile() const { return m_cookieFile; }
+    void setCookieFile(const QString &file);
+    QString cookieFileError() const { return m_cookieFileError; }
 
     bool isLoading() const { return m_loading; }
     QBindable<bool> bindableLoading() { return &m_loading; }
@@ -194,6 +206,8 @@ Q_SIGNALS:
     void followRedirectsChanged();
     void maxRedirectsChanged();
     void httpVersionChanged();
+    void cookieFileChanged();
+    void cookieFileErrorChanged();
     void loadingChanged();
     void activeRequestsChanged();
 
@@ -209,6 +223,7 @@ private:
     HttpTask *newTask(HttpTask::Kind kind, const QByteArray &method, const QUrl &url);
     void send(HttpTask *task, const QByteArray &method, const QUrl &url, RequestOptions opts);
     void applyAuth();
+    void setCookieFileError(const QString &error);
     //! Bookkeeping for HttpTask: a task settled (activeRequests), or is done with the client.
     void taskSettled(HttpTask *task);
     void taskEnded(HttpTask *task);
@@ -221,6 +236,8 @@ private:
     bool m_digest = false;
     QVariantMap m_retry;
     QVariantMap m_pins;
+    QString m_cookieFile;
+    QString m_cookieFileError;
     std::shared_ptr<const TaskScript> m_script; //!< made with the first task from QML
     //! Request tasks from start until their outcome was delivered; each removes itself.
     QList<HttpTask *> m_tasks;
