@@ -205,7 +205,7 @@ ParseResult parseArguments(const QStringList &arguments)
         "limit)."_s,
         u"S"_s);
     const QCommandLineOption compressedOpt(
-        u"compressed"_s, u"Ask for gzip/deflate and decode it (the default)."_s);
+        u"compressed"_s, u"Ask for gzip, deflate, br and zstd and decode them (the default)."_s);
     const QCommandLineOption noCompressedOpt(
         u"no-compressed"_s, u"Do not ask for compressed bodies."_s);
     const QCommandLineOption http11Opt(u"http1.1"_s, u"Use HTTP/1.1 only."_s);
