@@ -114,7 +114,8 @@ public:
     //! Sets maxRedirects(); more redirects in a chain fail with TooManyRedirects.
     void setMaxRedirects(int max);
     //! @{
-    //! Whether gzip and deflate are asked for and decoded (on by default).
+    //! Whether gzip, deflate, br and zstd are asked for and decoded, stacks of up to three
+    //! codings included (on by default; docs/compression.md).
     bool decompress() const;
     void setDecompress(bool on);
     //! @}

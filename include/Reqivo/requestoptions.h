@@ -99,7 +99,8 @@ struct RequestOptions
     std::optional<Limits> limits; //!< Unset: the session's limits().
     std::optional<bool> followRedirects; //!< Unset: the session's followRedirects().
     std::optional<int> maxRedirects; //!< Unset: the session's maxRedirects().
-    //! Ask for gzip/deflate and decode it (default: the session's, which defaults to true).
+    //! Ask for gzip, deflate, br and zstd and decode them (default: the session's, which
+    //! defaults to true).
     std::optional<bool> decompress;
     //! Do not buffer the body: read it with Response::readChunk()/chunks().
     bool stream = false;

@@ -9,6 +9,8 @@
 REQIVO_BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config ccache
     qt6-base-dev qt6-websockets-dev qt6-declarative-dev qcoro-qt6-dev zlib1g-dev libnghttp2-dev
+    # The br and zstd content codings (decoders in the library, encoders for the tests' bodies).
+    libbrotli-dev libzstd-dev
     # QML modules the demo and the QML examples import at run time (QtQuick.Controls needs
     # QtQuick.Templates, a package of its own: examples/llmchat).
     qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick qml6-module-qtquick-window
@@ -27,6 +29,8 @@ REQIVO_BUILD_PACKAGES=(
 REQIVO_TEST_PACKAGES=(
     clang libclang-rt-14-dev
     nginx-light gunicorn python3-httpbin python3-websockets openssl curl
+    # httpbin's /brotli imports it.
+    python3-brotli
     libcurl4-openssl-dev wrk
     # HTTP/2 peers and the benchmark ceiling: nginx's /echo module, nghttpd, the scripted
     # h2peer.py, h2load.
