@@ -389,6 +389,11 @@ HttpTask *HttpClient::download(const QUrl &url, const QString &filePath, const Q
     return task;
 }
 
+QmlFormData *HttpClient::formData()
+{
+    return new QmlFormData; // no parent: the engine owns it (JavaScriptOwnership)
+}
+
 HttpTask *HttpClient::upload(const QUrl &url, const QString &filePath, const QJSValue &options)
 {
     const QString caller = QStringLiteral("upload");

@@ -23,6 +23,7 @@
 
 #include "httptask.h"
 #include "jsconvert_p.h"
+#include "qmlformdata.h"
 
 #include <QJSValue>
 #include <QList>
@@ -183,6 +184,9 @@ public:
     //! options.method (default "PUT"); progress follows the upload.
     Q_INVOKABLE Reqivo::Qml::HttpTask *upload(
         const QUrl &url, const QString &filePath, const QJSValue &options = QJSValue());
+    //! A new, empty FormData (multipart/form-data) owned by JavaScript: append() fields and
+    //! appendFile() files, then pass it as the body of post(), put() or patch().
+    Q_INVOKABLE Reqivo::Qml::QmlFormData *formData();
     //! Aborts every running request (each is rejected with a RequestError).
     Q_INVOKABLE void abortAll();
 

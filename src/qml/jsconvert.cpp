@@ -1,5 +1,6 @@
 // JS values to client-layer values and back. See jsconvert_p.h.
 #include "jsconvert_p.h"
+#include "qmlformdata.h"
 
 #include <QJSEngine>
 #include <QJSValueIterator>
@@ -115,8 +116,12 @@ QString bodyFromJs(QJSEngine *engine, const QJSValue &value, Body *body)
         *body = Body::fromBytes(*bytes);
         return {};
     }
+    if (const auto *form = qobject_cast<const QmlFormData *>(value.toQObject())) {
+        *body = Body::fromMultipart(form->multipart());
+        return {};
+    }
     if (value.isCallable() || value.isQObject())
-        return QStringLiteral("a request body must be a string, an ArrayBuffer or a "
+        return QStringLiteral("a request body must be a string, an ArrayBuffer, a FormData or a "
                               "JSON-serialisable value");
     // The engine's own serialiser, so toJSON(), Dates and dropped undefined members behave
     // exactly as JavaScript code expects of "send this object as JSON".
