@@ -4,8 +4,8 @@
 // exits with status 2 before the first request: numbers, header syntax, URLs, readable data files,
 // certificate files, and the proxy URL.
 #include "cliopts.h"
-#include "formfields.h"
 #include "cookiefiles.h"
+#include "formfields.h"
 #include "resume.h"
 
 #include <Reqivo/reqivoglobal.h>
@@ -129,7 +129,9 @@ ParseResult parseArguments(const QStringList &arguments)
     parser.setApplicationDescription(
         u"Requests each URL in order through one Reqivo session, like a small curl.\n"
         "Exit status: 0 when every URL got a response (whatever its status), 1 otherwise, "
-        "2 for bad usage."_s);
+        "2 for bad usage.\n"
+        "reqivo ws [options] URL: a WebSocket client, stdin lines out and messages in "
+        "(reqivo ws --help)."_s);
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
 
     const QCommandLineOption methodOpt(

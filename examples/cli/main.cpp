@@ -2,6 +2,7 @@
 //
 //   reqivo [options] URL [URL...]
 //   reqivo sse [options] URL          a Server-Sent Events stream (sse.cpp)
+//   reqivo ws [options] URL           a WebSocket: stdin lines out, messages in (ws.cpp)
 //
 // Each URL is requested in order through one session, so the second request to a host reuses
 // the first one's keep-alive connection. By default that is an AsyncSession driven by one
@@ -14,6 +15,7 @@
 #include "output.h"
 #include "resume.h"
 #include "sse.h"
+#include "ws.h"
 
 #include <Reqivo/asyncsession.h>
 #include <Reqivo/response.h>
@@ -175,6 +177,7 @@ void ReqivoCli::configureSession(Reqivo::AsyncSession &session, const CliOptions
 
 int main(int argc, char *argv[])
 {
+    reserveStdin();
     QCoreApplication app(argc, argv);
     // The library's debug logs are for its developers, not for the command's output; they can
     // still be turned on with QT_LOGGING_RULES, which takes precedence over this rule.
@@ -185,6 +188,8 @@ int main(int argc, char *argv[])
     const QStringList arguments = QCoreApplication::arguments();
     if (arguments.value(1) == u"sse"_s)
         return runSse(arguments);
+    if (arguments.value(1) == u"ws"_s)
+        return runWs(arguments);
     ParseResult parsed = parseArguments(arguments);
     if (!parsed.options) {
         if (parsed.exitStatus == ExitOk) {
