@@ -21,6 +21,7 @@
 #include <QProcess>
 #include <QSslCertificate>
 #include <QSslKey>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -434,6 +435,20 @@ void TestCliWs::maxReconnectsExhausted()
     QCOMPARE(lines.at(3).value("type"_L1).toString(), u"WebSocketError"_s);
     QCOMPARE(lines.at(3).value("code"_L1).toInt(), 1006);
     QVERIFY(lines.at(3).value("message"_L1).toString().contains(u"1 attempt"_s));
+
+    // A first connect that is refused is retried too, and only with --reconnect.
+    QTcpServer closed;
+    QVERIFY(closed.listen(QHostAddress::LocalHost));
+    const QString nobody = u"ws://127.0.0.1:%1/"_s.arg(closed.serverPort());
+    closed.close();
+    const CliRun retried
+        = runReqivo({u"ws"_s, u"--report"_s, u"jsonl"_s, u"--max-reconnects"_s, u"1"_s, nobody});
+    QCOMPARE(retried.exitCode, 1);
+    QCOMPARE(events(retried), (QStringList {u"reconnecting"_s, u"error"_s}));
+    QCOMPARE(retried.objects().at(1).value("code"_L1).toInt(), 1006);
+    const CliRun once = runReqivo({u"ws"_s, u"--report"_s, u"jsonl"_s, nobody});
+    QCOMPARE(once.exitCode, 1);
+    QCOMPARE(events(once), QStringList {u"error"_s});
 }
 
 void TestCliWs::maxMessageBytes_data()
@@ -507,11 +522,15 @@ void TestCliWs::headersAndBasicAuth()
 // /auth refuses the upgrade without "Authorization: Bearer secret".
 void TestCliWs::bearer()
 {
-    const CliRun run = runReqivo({u"ws"_s, u"--report"_s, u"jsonl"_s, u"--bearer"_s, u"secret"_s,
-        u"--send"_s, u"hi"_s, u"--wait"_s, u"0"_s, peer(u"/auth"_s)});
+    const CliRun run = runReqivo({u"ws"_s, u"-v"_s, u"--report"_s, u"jsonl"_s, u"--bearer"_s,
+        u"secret"_s, u"--send"_s, u"hi"_s, u"--wait"_s, u"0"_s, peer(u"/auth"_s)});
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(events(run).first(), u"open"_s);
     QCOMPARE(run.objects().last(), closeEvent(1000));
+    // -v: the handshake's head on stderr, the token redacted.
+    QVERIFY2(run.err.startsWith("> GET " + peer(u"/auth"_s).toUtf8() + '\n'), run.err.constData());
+    QVERIFY2(run.err.contains("> Authorization: Bearer <redacted>\n"), run.err.constData());
+    QVERIFY2(!run.err.contains("secret"), run.err.constData());
 }
 
 // A refused handshake is an error whose code is the HTTP status; nothing was open, so there is
