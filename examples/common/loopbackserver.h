@@ -10,7 +10,10 @@
 //   GET  /redirect/<n>      302 to /redirect/<n-1>, and /redirect/1 to /json
 //   GET  /cookies/set?k=v   sets each query pair as a cookie (Set-Cookie, Path=/)
 //   GET  /cookies           the Cookie field the client sent, as JSON
-//   GET  /bytes/<n>         n bytes with Content-Length, sent in 64 KiB pieces every few ms
+//   GET  /bytes/<n>         n bytes with Content-Length, sent in 64 KiB pieces every few ms;
+//                           byte i is 'a' + i % 26 (byteAt()), ETag "bytes-<n>"; Range:
+//                           bytes=N- (with a matching If-Range, or none) gets a 206 from N on,
+//                           or a 416 when N is past the end (resumable downloads)
 //   GET  /slow/<ms>         a JSON object after <ms> milliseconds
 //   POST /echo              what was sent: method, Content-Type and the body parsed as JSON
 //   GET  /items, /items/<id> a list of books and each book's details (the QML app's data)
@@ -42,6 +45,8 @@ public:
     //! Piece size and pace of /bytes: slow enough for a progress bar to move on loopback.
     static constexpr qint64 streamPiece = 64 * 1024;
     static constexpr int streamIntervalMs = 4;
+    //! Byte \a offset of every /bytes/<n> body.
+    static char byteAt(qint64 offset) { return char('a' + offset % 26); }
 
     explicit LoopbackServer(QObject *parent = nullptr)
         : QObject(parent)
@@ -100,6 +105,8 @@ private:
         QByteArray cookie;
         QByteArray contentType;
         QByteArray lastEventId;
+        QByteArray range;
+        QByteArray ifRange;
         QByteArray body;
     };
 
@@ -144,6 +151,10 @@ private:
                 out->contentType = value;
             else if (name == "last-event-id")
                 out->lastEventId = value;
+            else if (name == "range")
+                out->range = value;
+            else if (name == "if-range")
+                out->ifRange = value;
         }
         if (buffer.size() < end + 4 + length)
             return false;
@@ -212,13 +223,34 @@ private:
                 socket, QJsonObject {{QStringLiteral("cookie"), QString::fromLatin1(r.cookie)}});
         } else if (r.method == "GET" && p.startsWith("/bytes/")) {
             const qint64 total = std::max<qint64>(0, p.mid(7).toLongLong());
-            socket->write(head(200, "OK", "Content-Type: application/octet-stream\r\n", total));
+            const QByteArray etag = "\"bytes-" + QByteArray::number(total) + '"';
+            QByteArray fields = "Content-Type: application/octet-stream\r\nETag: " + etag
+                + "\r\nAccept-Ranges: bytes\r\n";
+            qint64 from = 0;
+            if (r.range.startsWith("bytes=") && r.range.endsWith('-')
+                && (r.ifRange.isEmpty() || r.ifRange == etag))
+                from = r.range.mid(6, r.range.size() - 7).toLongLong();
+            if (from > 0 && from >= total) {
+                answer(socket, 416, "Range Not Satisfiable",
+                    fields + "Content-Range: bytes */" + QByteArray::number(total) + "\r\n", {});
+                return;
+            }
+            if (from > 0) {
+                fields += "Content-Range: bytes " + QByteArray::number(from) + '-'
+                    + QByteArray::number(total - 1) + '/' + QByteArray::number(total) + "\r\n";
+                socket->write(head(206, "Partial Content", fields, total - from));
+            } else {
+                socket->write(head(200, "OK", fields, total));
+            }
             holder->busy = true;
             auto *timer = new QTimer(socket);
             connect(timer, &QTimer::timeout, socket,
-                [this, socket, timer, holder, total, sent = qint64(0)]() mutable {
+                [this, socket, timer, holder, total, sent = from]() mutable {
                     const qint64 n = std::min(streamPiece, total - sent);
-                    socket->write(QByteArray(n, 'r'));
+                    QByteArray piece(n, Qt::Uninitialized);
+                    for (qint64 i = 0; i < n; ++i)
+                        piece[i] = byteAt(sent + i);
+                    socket->write(piece);
                     sent += n;
                     if (sent >= total) {
                         timer->stop();

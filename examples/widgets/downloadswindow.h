@@ -1,6 +1,8 @@
-// DownloadsWindow: several concurrent downloads, one row each (URL, progress bar, status and a
-// Cancel button), driven only by Reqivo::Reply signals: downloadProgress, readyRead, finished,
-// errorOccurred; Cancel calls abort().
+// DownloadsWindow: several concurrent downloads into files, one row each (URL, progress bar,
+// status, a Pause/Resume button and a Cancel button), driven only by Reqivo::Download signals:
+// downloadProgress, stateChanged, finished, errorOccurred. Pause keeps the part received in
+// FILE.part and Resume continues it with Range (docs/downloads.md); Cancel calls abort(), which
+// removes it.
 #pragma once
 
 #include <Reqivo/AsyncSession>
@@ -19,36 +21,48 @@ class QVBoxLayout;
 class DownloadsWindow : public QWidget
 {
 public:
-    enum class Outcome { Running, Finished, Failed, Cancelled };
+    enum class Outcome { Running, Paused, Finished, Failed, Cancelled };
 
-    explicit DownloadsWindow(QWidget *parent = nullptr);
+    //! Downloads go into \a directory (the user's download directory when empty).
+    explicit DownloadsWindow(const QString &directory = {}, QWidget *parent = nullptr);
 
     //! Starts downloading \a url in a new row; returns the row's index.
     int addDownload(const QUrl &url);
+    //! What the Pause/Resume button of row \a row does.
+    void togglePause(int row);
     //! What the Cancel button of row \a row does.
     void cancel(int row);
     Outcome outcome(int row) const { return m_rows.at(row).outcome; }
-    qint64 bytesReceived(int row) const { return m_rows.at(row).bytes; }
+    //! Bytes of the file in hand, a paused part included.
+    qint64 bytesReceived(int row) const;
+    //! The file row \a row writes.
+    QString filePath(int row) const;
+    //! The row's download (its result() once finished).
+    Reqivo::Download *download(int row) const { return m_rows.at(row).download; }
     int rowCount() const { return int(m_rows.size()); }
     //! Called whenever a download ends (finished, failed or cancelled).
     std::function<void()> onDownloadEnded;
-    //! Called on the first progress signal of each row.
+    //! Called on the first progress signal with bytes in hand of each run of a row (again
+    //! after Resume).
     std::function<void(int row)> onFirstProgress;
+    //! Called when a row is paused.
+    std::function<void(int row)> onPaused;
 
 private:
     struct Row
     {
         QProgressBar *bar = nullptr;
+        QPushButton *pause = nullptr;
         QPushButton *cancel = nullptr;
         QLabel *status = nullptr;
-        Reqivo::Reply *reply = nullptr;
-        qint64 bytes = 0;
+        Reqivo::Download *download = nullptr;
         bool progressed = false;
         Outcome outcome = Outcome::Running;
     };
     void end(int row, Outcome outcome, const QString &status);
 
     Reqivo::AsyncSession m_session;
+    QString m_directory;
     QLineEdit *m_url = nullptr;
     QVBoxLayout *m_rowsLayout = nullptr;
     QList<Row> m_rows;
