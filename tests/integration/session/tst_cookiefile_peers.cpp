@@ -13,12 +13,15 @@
 
 #include <Reqivo/AsyncSession>
 #include <Reqivo/CookieJar>
+#include <Reqivo/Reply>
 #include <Reqivo/Session>
 
+#include <QDateTime>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 
 #include <memory>
@@ -138,6 +141,36 @@ private Q_SLOTS:
         shown = third.get(QUrl(u"/cookies"_s));
         QCOMPARE(cookiesOf(shown.body()),
             (QJsonObject {{u"persist"_s, u"1"_s}, {u"login"_s, u"ok"_s}, {u"sess"_s, u"2"_s}}));
+    }
+
+    void replyWithCookiesFromAFile()
+    {
+        // Signals and slots: a Reply's cookies are its session's, so a loaded file applies and
+        // the cookies it brings reach the next save.
+        const QString file = m_dir->filePath(u"reply.txt"_s);
+        const qint64 nextYear = QDateTime::currentSecsSinceEpoch() + 365 * 24 * 3600;
+        {
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("127.0.0.1\tFALSE\t/\tFALSE\t" + QByteArray::number(nextYear)
+                + "\tfromfile\tyes\n");
+        }
+        AsyncSession session(httpbinUrl());
+        QVERIFY(session.cookieJar()->loadFromFile(file));
+        std::unique_ptr<Reqivo::Reply> reply(
+            session.sendGet(setCookiesUrl({u"fromreply=1; Max-Age=3600"_s})));
+        QSignalSpy finished(reply.get(), &Reqivo::Reply::finished);
+        QVERIFY(finished.wait(30000));
+        QVERIFY2(reply->error().isNull(), qPrintable(reply->error().toString()));
+        reply.reset(session.sendGet(QUrl(u"/cookies"_s)));
+        QSignalSpy shown(reply.get(), &Reqivo::Reply::finished);
+        QVERIFY(shown.wait(30000));
+        QCOMPARE(cookiesOf(reply->response().body()),
+            (QJsonObject {{u"fromfile"_s, u"yes"_s}, {u"fromreply"_s, u"1"_s}}));
+        QVERIFY(session.cookieJar()->saveToFile(file));
+        CookieJar reloaded;
+        QVERIFY(reloaded.loadFromFile(file));
+        QCOMPARE(reloaded.cookies().size(), 2);
     }
 
     void curlWritesWeRead()
