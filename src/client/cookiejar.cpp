@@ -621,8 +621,13 @@ bool CookieJar::loadFromFile(const QString &path, CookieFileError *error)
     const QString tooLarge = QStringLiteral("larger than %1 bytes").arg(maxCookieFileBytes);
     if (file.size() > maxCookieFileBytes)
         return fail(CookieFileError::Kind::TooLarge, 0, tooLarge);
-    // Read with the bound too: a pipe or a growing file has no size to trust.
-    const QByteArray text = file.read(maxCookieFileBytes + 1);
+    // Read with the bound too: a pipe or a growing file has no size to trust. (read() allocates
+    // what it is asked for, so a regular file is asked for its size, plus one byte to see it
+    // did not grow past the bound.)
+    const qint64 expected = file.isSequential() ? maxCookieFileBytes : file.size();
+    QByteArray text = file.read(std::min(expected, maxCookieFileBytes) + 1);
+    if (text.size() > expected && text.size() <= maxCookieFileBytes) // it grew: the rest
+        text += file.read(maxCookieFileBytes + 1 - text.size());
     if (file.error() != QFileDevice::NoError)
         return fail(CookieFileError::Kind::ReadFailed, 0, file.errorString());
     if (text.size() > maxCookieFileBytes)

@@ -106,6 +106,7 @@ private Q_SLOTS:
     void oversizedLine();
     void oversizedFile();
     void missingAndUnreadableFiles();
+    void fileLargerThanItsSize();
     void jarLimitsApply();
     void loadReplacesSameCookie();
     void saveIsPrivateAndReplacesAtomically();
@@ -471,6 +472,19 @@ void TestCookieJarFile::missingAndUnreadableFiles()
     QVERIFY(jar.loadFromFile(path("empty.txt"), &error));
     QCOMPARE(error.kind, CookieFileError::Kind::NoError);
     QVERIFY(error.toString().isEmpty());
+}
+
+void TestCookieJarFile::fileLargerThanItsSize()
+{
+    // A file whose size says 0 but which has content (as a file that grew since its size was
+    // read): read whole all the same. /proc/self/status starts "Name:<tab>...": two fields.
+    QCOMPARE(QFileInfo(u"/proc/self/status"_s).size(), qint64(0));
+    CookieJar jar;
+    CookieFileError error;
+    QVERIFY(!jar.loadFromFile(u"/proc/self/status"_s, &error));
+    QCOMPARE(error.kind, CookieFileError::Kind::Malformed);
+    QCOMPARE(error.line, qsizetype(1));
+    QVERIFY2(error.message.endsWith(u"found 2"_s), qPrintable(error.message));
 }
 
 void TestCookieJarFile::jarLimitsApply()
