@@ -59,11 +59,13 @@ public:
     {
         Reqivo::EventSourceOptions es;
         es.method = options.method.isEmpty()
-            ? (options.body ? QByteArray("POST") : QByteArray("GET"))
+            ? (options.body || options.form ? QByteArray("POST") : QByteArray("GET"))
             : options.method;
         es.request.headers = options.headers;
         if (options.body)
             es.request.body = Reqivo::Body::fromBytes(*options.body, options.bodyContentType);
+        if (options.form)
+            es.request.body = Reqivo::Body::fromMultipart(*options.form);
         es.reconnect = sse.reconnect;
         es.maxReconnectAttempts = sse.maxReconnects;
         if (sse.retryMs)
