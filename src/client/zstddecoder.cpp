@@ -5,6 +5,7 @@
 // allocated.
 #include "decoderstage_p.h"
 
+#include <QByteArray>
 #include <QString>
 
 #include <zstd.h>
@@ -35,12 +36,42 @@ public:
 
     DecodeStep decode(QByteArrayView in, char *out, qsizetype room) override
     {
+        if (!m_stream)
+            return {0, 0, DecodeStep::Status::Error,
+                QStringLiteral("cannot start the decoder: out of memory")};
+        if (!m_atFrameStart)
+            return decompress(in, out, room);
+        // A frame's magic number first, which may arrive a byte at a time. Only RFC 8878 frames
+        // and skippable frames are taken: libzstd would also decode the pre-1.0 formats, and
+        // would take them or not depending on how the bytes are split.
+        const qsizetype taken = qMin(in.size(), 4 - m_magic.size());
+        m_magic.append(in.data(), taken);
+        if (m_magic.size() < 4)
+            return {taken, 0, DecodeStep::Status::NeedInput, {}};
+        const quint32 magic = quint32(uchar(m_magic.at(0))) | quint32(uchar(m_magic.at(1))) << 8
+            | quint32(uchar(m_magic.at(2))) << 16 | quint32(uchar(m_magic.at(3))) << 24;
+        if (magic != ZSTD_MAGICNUMBER
+            && (magic & ZSTD_MAGIC_SKIPPABLE_MASK) != ZSTD_MAGIC_SKIPPABLE_START)
+            return {taken, 0, DecodeStep::Status::Error,
+                QStringLiteral("not a zstd frame (magic number 0x%1)")
+                    .arg(magic, 8, 16, QLatin1Char('0'))};
+        // The four bytes only start the frame header: they produce no output.
+        const DecodeStep header = decompress(m_magic, out, room);
+        m_magic.clear();
+        m_atFrameStart = false;
+        if (header.status == DecodeStep::Status::Error)
+            return {taken, 0, header.status, header.error};
+        DecodeStep rest
+            = decompress(in.sliced(taken), out + header.produced, room - header.produced);
+        rest.consumed += taken;
+        rest.produced += header.produced;
+        return rest;
+    }
+
+private:
+    DecodeStep decompress(QByteArrayView in, char *out, qsizetype room)
+    {
         DecodeStep step;
-        if (!m_stream) {
-            step.status = DecodeStep::Status::Error;
-            step.error = QStringLiteral("cannot start the decoder: out of memory");
-            return step;
-        }
         ZSTD_inBuffer input {in.data(), size_t(in.size()), 0};
         ZSTD_outBuffer output {out, size_t(room), 0};
 
@@ -60,18 +91,21 @@ public:
                                  .arg(int(ZSTD_getErrorCode(ret)));
             return step;
         }
-        if (ret == 0) // a frame is complete and all of its output flushed
+        if (ret == 0) { // a frame is complete and all of its output flushed
             step.status = DecodeStep::Status::End;
-        else if (input.pos == input.size && output.pos < output.size)
+            m_atFrameStart = true;
+        } else if (input.pos == input.size && output.pos < output.size) {
             step.status = DecodeStep::Status::NeedInput; // flushed all it could
-        else
+        } else {
             step.status = DecodeStep::Status::More;
+        }
         return step;
     }
 
-private:
     ZSTD_DStream *m_stream;
     int m_maxWindowLog;
+    QByteArray m_magic; // the start of a frame's magic number, until it is whole
+    bool m_atFrameStart = true;
 };
 
 } // namespace

@@ -426,6 +426,15 @@ void TestDecompressor::corrupt_data()
     zsFlipped[zs.size() / 2] = char(zsFlipped.at(zs.size() / 2) ^ 0x5a);
     QTest::newRow("zstd: damaged compressed data")
         << QByteArray("zstd") << zsFlipped << QStringLiteral("corrupt zstd body");
+    // libzstd also decodes the pre-1.0 formats (v0.7's magic is 27 b5 2f fd), or not, depending
+    // on how the bytes are split: the zstd coding is RFC 8878's format only.
+    const QByteArray legacy("\x27\xb5\x2f\xfd\x04\x58\x19\x00\x00\x64\x65\x00\x00\x01\x3b"
+                            "\xd5\x53\xdb\xfd\x04\x58\x19\x00\x00\x61\x63\x99\x09\x77\xad",
+        30);
+    QTest::newRow("zstd: a legacy frame") << QByteArray(
+        "zstd") << legacy << QStringLiteral("not a zstd frame (magic number 0xfd2fb527)");
+    QTest::newRow("zstd: a legacy frame after a frame")
+        << QByteArray("zstd") << zs + legacy << QStringLiteral("not a zstd frame");
     QTest::newRow("zstd: garbage after a frame") << QByteArray(
         "zstd") << zs + QByteArray("\nGARBAGE") << QStringLiteral("corrupt zstd body");
 
