@@ -104,8 +104,8 @@ QString applyContinueAt(CliOptions *options, const QString &value)
         if (file == u"-"_s)
             return u"-C - cannot continue stdout: give -o FILE"_s;
     }
-    if (options->body || (!options->method.isEmpty() && options->method != "GET"))
-        return u"-C - downloads with GET: no -d, --json or -X"_s;
+    if (options->body || options->form || (!options->method.isEmpty() && options->method != "GET"))
+        return u"-C - downloads with GET: no -d, --json, -F or -X"_s;
     options->resume = true;
     return {};
 }

@@ -172,6 +172,10 @@ private Q_SLOTS:
             << QStringList {u"-F"_s, u"a=b"_s, u"-d"_s, u"x"_s} << u"-F cannot be used with -d"_s;
         QTest::newRow("-F with --json") << QStringList {u"-F"_s, u"a=b"_s, u"--json"_s, u"{}"_s}
                                         << u"-F cannot be used with -d or --json"_s;
+        QTest::newRow("-F with -C -")
+                << QStringList {u"-F"_s, u"a=b"_s, u"-C"_s, u"-"_s, u"-o"_s,
+                                QDir::tempPath() + u"/reqivo-form-resume.out"_s}
+                << u"-C - downloads with GET"_s;
         QTest::newRow("no '='") << QStringList {u"-F"_s, u"novalue"_s} << u"bad -F 'novalue'"_s;
         QTest::newRow("no name") << QStringList {u"-F"_s, u"=v"_s} << u"bad -F '=v'"_s;
         QTest::newRow("unknown parameter")
