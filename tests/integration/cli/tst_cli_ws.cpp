@@ -11,6 +11,7 @@
 // codes and reasons from the server, --help, and bad usage (exit 2).
 #include "clirunner.h"
 
+#include "integration/websocket/wsscripted.h"
 #include "integration/websocket/wstest.h"
 #include "unit/transport/testproxies.h"
 
@@ -171,6 +172,7 @@ private Q_SLOTS:
     void maxReconnectsExhausted();
     void maxMessageBytes_data();
     void maxMessageBytes();
+    void heartbeatPings();
     void heartbeatFindsADeadPeer();
     void headersAndBasicAuth();
     void bearer();
@@ -485,11 +487,40 @@ void TestCliWs::maxMessageBytes()
     QCOMPARE(lines.at(2).value("code"_L1).toInt(), 1009);
 }
 
+// A scripted server that answers pings sees one every --heartbeat seconds, and the connection
+// stays up until the command closes it.
+void TestCliWs::heartbeatPings()
+{
+    WsScriptedServer server;
+    server.onFrame = [](WsServerConnection *c, const WsClientFrame &f) {
+        if (f.opcode == WsOpcode::Ping) {
+            c->write(wsframe(WsOpcode::Pong, f.payload));
+        } else if (f.isClose()) {
+            c->write(wsclose(f.closeCode()));
+            c->close();
+        }
+    };
+    QVERIFY(server.listen());
+    WsCommand ws({u"--report"_s, u"jsonl"_s, u"--heartbeat"_s, u"0.5"_s, u"--wait"_s, u"0"_s,
+        server.url().toString()});
+    QVERIFY(ws.waitFor("\"open\""));
+    QVERIFY(ws.waitUntil([&] {
+        return server.connection(0)
+            && server.connection(0)->framesWithOpcode(WsOpcode::Ping).size() >= 2;
+    }));
+    ws.closeInput();
+    const CliRun run = ws.finish();
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(events(run), (QStringList {u"open"_s, u"close"_s}));
+    QCOMPARE(run.objects().at(1), closeEvent(1000));
+    QCOMPARE(server.connections.size(), 1);
+}
+
 // The peer stops reading (and so answering pings) after "silence": the heartbeat's missing
 // pong ends the connection as lost.
 void TestCliWs::heartbeatFindsADeadPeer()
 {
-    WsCommand ws({u"--report"_s, u"jsonl"_s, u"--heartbeat"_s, u"0.2"_s, peer(u"/silent"_s)});
+    WsCommand ws({u"--report"_s, u"jsonl"_s, u"--heartbeat"_s, u"1"_s, peer(u"/silent"_s)});
     ws.write("ping me\n");
     QVERIFY(ws.waitFor("ping me"));
     ws.write("silence\n");
