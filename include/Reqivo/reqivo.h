@@ -28,6 +28,7 @@
 #include <Reqivo/facadebase.h>
 #include <Reqivo/headers.h>
 #include <Reqivo/limits.h>
+#include <Reqivo/multipart.h>
 #include <Reqivo/reply.h>
 #include <Reqivo/request.h>
 #include <Reqivo/requestoptions.h>
