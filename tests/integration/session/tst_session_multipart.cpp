@@ -348,6 +348,52 @@ private Q_SLOTS:
         }());
     }
 
+    // A file that grows or shrinks while it is sent fails the request before the body is
+    // complete: the connection closes short of the announced Content-Length, so the server never
+    // receives a whole request, let alone one whose length lies.
+    void fileChangingWhileSentFails_data()
+    {
+        QTest::addColumn<bool>("grow");
+        QTest::addColumn<QString>("word");
+        QTest::newRow("grows") << true << u"grew"_s;
+        QTest::newRow("shrinks") << false << u"shrank"_s;
+    }
+    void fileChangingWhileSentFails()
+    {
+        QFETCH(bool, grow);
+        QFETCH(QString, word);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"changing.bin"_s);
+        QVERIFY(writeFile(path, patterned(4 * 1024 * 1024)));
+        FaultServer server(
+            [](ServerConnection &c, const ReceivedRequest &) { c.write(httpResponse(200, "ok")); });
+        Multipart form;
+        form.addField(u"a"_s, u"b"_s).addFile(u"f"_s, path);
+        AsyncSession session;
+        Reqivo::Reply *reply = session.sendPost(server.url(), Body::fromMultipart(form));
+        bool changed = false;
+        connect(reply, &Reqivo::Reply::uploadProgress, this, [&](qint64 sent, qint64) {
+            if (changed || sent == 0)
+                return;
+            changed = true; // after the first block, long before the file's end
+            if (grow) {
+                QFile f(path);
+                QVERIFY(f.open(QIODevice::Append));
+                QCOMPARE(f.write("more"), 4);
+            } else {
+                QVERIFY(QFile::resize(path, 1024 * 1024));
+            }
+        });
+        QSignalSpy finished(reply, &Reqivo::Reply::finished);
+        QVERIFY(finished.wait(30000));
+        QVERIFY(changed);
+        QVERIFY(reply->error());
+        QCOMPARE(reply->error().kind(), Reqivo::Error::Kind::Request);
+        QVERIFY2(reply->error().message().contains(word), qPrintable(reply->error().toString()));
+        QCOMPARE(server.requests().size(), 0);
+        reply->deleteLater();
+    }
+
     // A file that is missing (or changed since it was added) fails before anything is sent.
     void unreadableFileSendsNothing()
     {
