@@ -125,7 +125,8 @@ QString parseLine(QByteArrayView line, const QDateTime &now, QNetworkCookie *coo
         domainField = domainField.sliced(1);
     if (domainField.isEmpty())
         return u"empty domain"_s;
-    if (domainField.contains(' ') || domainField.contains('/') || domainField.contains(';'))
+    if (domainField.startsWith('#') || domainField.contains(' ') || domainField.contains('/')
+        || domainField.contains(';'))
         return u"not a domain: '%1'"_s.arg(shown(domainField));
     if (domainField.size() > CookieJar::maxAttributeBytes)
         return u"domain longer than %1 bytes"_s.arg(CookieJar::maxAttributeBytes);
@@ -244,12 +245,14 @@ QByteArray cookiesFileLine(const QNetworkCookie &cookie)
     line += '\t';
     line += cookie.value();
 
-    // Written only when it reads back as the same cookie.
-    QNetworkCookie back;
-    bool expired = false;
-    const QDateTime epoch = QDateTime::fromSecsSinceEpoch(0, Qt::UTC);
-    if (line.contains('\n') || !parseLine(line, epoch, &back, &expired).isEmpty())
+    // Written only when it reads back, as a file of its own, as the same cookie.
+    if (line.contains('\n'))
         return {};
+    const CookiesFile read
+        = parseCookiesFile(line + '\n', QDateTime::fromSecsSinceEpoch(0, Qt::UTC));
+    if (read.errorLine != 0 || read.cookies.size() != 1)
+        return {};
+    const QNetworkCookie &back = read.cookies.first();
     const QString path = cookie.path().isEmpty() ? u"/"_s : cookie.path();
     if (back.name() != cookie.name() || back.value() != cookie.value() || back.domain() != domain
         || back.path() != path)

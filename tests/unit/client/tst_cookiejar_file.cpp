@@ -360,6 +360,9 @@ void TestCookieJarFile::malformedLines_data()
                                << u"control character 0x0d"_s;
     QTest::newRow("Set-Cookie line")
         << QByteArray("Set-Cookie: a=1; Domain=h.test") << u"Set-Cookie header line"_s;
+    // It would be written as a comment line.
+    QTest::newRow("domain starting with #")
+        << QByteArray("#HttpOnly_#h.test\tFALSE\t/\tFALSE\t0\ta\t1") << u"not a domain"_s;
     QTest::newRow("HttpOnly prefix alone") << QByteArray("#HttpOnly_") << u"found 1"_s;
     QTest::newRow("cookie too large") << "h.test\tFALSE\t/\tFALSE\t0\tbig\t" + QByteArray(4094, 'x')
                                       << u"cookie 'big' longer than 4096 bytes"_s;
