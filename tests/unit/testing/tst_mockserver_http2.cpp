@@ -97,6 +97,7 @@ private Q_SLOTS:
     void webSocketScriptIsRefusedOverHttp2();
     void eventStreamOverHttp2();
     void http1AndHttp2ByAlpn();
+    void http1AndH2cInCleartext();
     void nghttpClient();
 };
 
@@ -423,6 +424,33 @@ void TestMockServerHttp2::http1AndHttp2ByAlpn()
     QCOMPARE(server.requests().size(), 2);
     QCOMPARE(server.requests().at(0).httpVersion, QByteArray("HTTP/2"));
     QCOMPARE(server.requests().at(1).httpVersion, QByteArray("HTTP/1.1"));
+}
+
+// Cleartext, both protocols: HTTP/1.1, or HTTP/2 for a client that starts with its preface.
+void TestMockServerHttp2::http1AndH2cInCleartext()
+{
+    MockServer server;
+    server.setProtocols(MockServer::Protocols::Http1AndHttp2);
+    QVERIFY(server.start());
+    server.setDefaultResponse(MockResponse::text(u"ok"_s));
+    RUN_CORO([&]() -> QCoro::Task<void> {
+        AsyncSession plain;
+        plain.setProxyFromEnvironment(false);
+        const Outcome h1 = co_await attempt(plain.get(server.url(u"/one"_s)));
+        CO_EXPECT_OK(h1);
+        CO_COMPARE(h1.response.httpVersion(), u"1.1"_s);
+        const auto session = sessionFor(server, false);
+        const Outcome h2 = co_await attempt(session->post(server.url(u"/two"_s),
+                                                          Body::fromBytes("payload")));
+        CO_EXPECT_OK(h2);
+        CO_COMPARE(h2.response.httpVersion(), u"2"_s);
+        CO_COMPARE(h2.response.text(), u"ok"_s);
+    }());
+    QCOMPARE(server.requests().size(), 2);
+    QCOMPARE(server.requests().at(0).httpVersion, QByteArray("HTTP/1.1"));
+    QCOMPARE(server.requests().at(1).httpVersion, QByteArray("HTTP/2"));
+    QCOMPARE(server.requests().at(1).body, QByteArray("payload"));
+    QCOMPARE(server.requests().at(1).connectionIndex, 1);
 }
 
 // nghttp2's client against the mock: two concurrent streams (GET and POST with a body) over
