@@ -79,6 +79,31 @@ private:
     QByteArray m_data;
 };
 
+// A producer that hands out its first bytes and then pauses for ever (no data, no end).
+class PausingDevice : public QIODevice
+{
+public:
+    explicit PausingDevice(QByteArray data)
+        : m_data(std::move(data))
+    {
+        open(QIODevice::ReadOnly);
+    }
+    bool isSequential() const override { return true; }
+
+protected:
+    qint64 readData(char *out, qint64 max) override
+    {
+        const qint64 n = std::min<qint64>(max, m_data.size());
+        memcpy(out, m_data.constData(), size_t(n));
+        m_data.remove(0, n);
+        return n;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_data;
+};
+
 bool writeFile(const QString &path, const QByteArray &bytes)
 {
     QFile f(path);
@@ -390,6 +415,30 @@ private Q_SLOTS:
         QVERIFY(reply->error());
         QCOMPARE(reply->error().kind(), Reqivo::Error::Kind::Request);
         QVERIFY2(reply->error().message().contains(word), qPrintable(reply->error().toString()));
+        QCOMPARE(server.requests().size(), 0);
+        reply->deleteLater();
+    }
+
+    // abort() while the form waits for a device that pauses ends the request at once, as an
+    // aborted request.
+    void abortWhileDeviceParts()
+    {
+        FaultServer server(
+            [](ServerConnection &c, const ReceivedRequest &) { c.write(httpResponse(200, "ok")); });
+        PausingDevice device("the first bytes");
+        Multipart form;
+        form.addField(u"a"_s, u"b"_s).addFile(u"pipe"_s, &device, u"pipe.bin"_s);
+        AsyncSession session;
+        Reqivo::Reply *reply = session.sendPost(server.url(), Body::fromMultipart(form));
+        connect(reply, &Reqivo::Reply::uploadProgress, reply, [reply](qint64 sent, qint64) {
+            if (sent > 0)
+                QMetaObject::invokeMethod(reply, &Reqivo::Reply::abort, Qt::QueuedConnection);
+        });
+        QSignalSpy finished(reply, &Reqivo::Reply::finished);
+        QVERIFY(finished.wait(30000));
+        QVERIFY(reply->error());
+        QCOMPARE(reply->error().kind(), Reqivo::Error::Kind::Request);
+        QCOMPARE(reply->error().detail(), u"aborted"_s);
         QCOMPARE(server.requests().size(), 0);
         reply->deleteLater();
     }
