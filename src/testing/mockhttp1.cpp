@@ -169,15 +169,24 @@ void MockHttp1Connection::process()
         }
         RecordedRequest request;
         int badStatus = 400;
-        switch (parseRequest(request, badStatus)) {
-        case Parse::NeedMore:
+        bool continueWanted = false;
+        switch (parseHttp1Request(m_buffer, request, badStatus, false, &continueWanted)) {
+        case Http1Parse::NeedMore:
+            if (continueWanted && !m_continueSent) {
+                m_continueSent = true;
+                m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+            }
             return;
-        case Parse::Bad:
+        case Http1Parse::Bad:
             reject(badStatus);
             return;
-        case Parse::Complete:
+        case Http1Parse::Complete:
             break;
         }
+        m_continueSent = false;
+        request.connectionIndex = m_info.connectionIndex;
+        request.tls = m_info.tls;
+        request.indexOnConnection = m_requests++;
         m_busy = true;
         const MockResponse response = m_core.respond(request);
         if (m_finished || !m_socket)
@@ -195,81 +204,86 @@ void MockHttp1Connection::process()
     }
 }
 
-MockHttp1Connection::Parse MockHttp1Connection::parseRequest(RecordedRequest &out, int &badStatus)
+Http1Parse parseHttp1Request(QByteArray &buffer, RecordedRequest &out, int &badStatus,
+                             bool lenient, bool *continueWanted)
 {
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
-    while (m_buffer.startsWith("\r\n"))
-        m_buffer.remove(0, 2);
-    const qsizetype headEnd = m_buffer.indexOf("\r\n\r\n");
+    if (!lenient) {
+        while (buffer.startsWith("\r\n"))
+            buffer.remove(0, 2);
+    }
+    const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
     if (headEnd < 0) {
-        if (m_buffer.size() > maxHeadBytes) {
+        if (!lenient && buffer.size() > maxHeadBytes) {
             badStatus = 431;
-            return Parse::Bad;
+            return Http1Parse::Bad;
         }
-        return Parse::NeedMore;
+        return Http1Parse::NeedMore;
     }
-    if (headEnd > maxHeadBytes) {
+    if (!lenient && headEnd > maxHeadBytes) {
         badStatus = 431;
-        return Parse::Bad;
+        return Http1Parse::Bad;
     }
-    const QList<QByteArray> lines = m_buffer.left(headEnd).split('\n');
+    const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
     const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
-    if (requestLine.size() != 3 || requestLine[0].isEmpty() || requestLine[1].isEmpty()
-        || !requestLine[2].startsWith("HTTP/1."))
-        return Parse::Bad;
+    if (!lenient
+        && (requestLine.size() != 3 || requestLine[0].isEmpty() || requestLine[1].isEmpty()
+            || !requestLine[2].startsWith("HTTP/1.")))
+        return Http1Parse::Bad;
     RecordedRequest r;
-    r.method = requestLine[0];
-    r.target = requestLine[1];
-    r.httpVersion = requestLine[2];
+    r.method = requestLine.value(0);
+    r.target = requestLine.value(1);
+    r.httpVersion = requestLine.value(2);
+    r.head = buffer.left(headEnd);
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray line = lines[i].endsWith('\r') ? lines[i].chopped(1) : lines[i];
         const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            return Parse::Bad;
+        if (colon <= 0) {
+            if (lenient)
+                continue;
+            return Http1Parse::Bad;
+        }
         r.headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
     }
     r.chunked = fieldHasToken(r.headers, "transfer-encoding", "chunked");
     qsizetype pos = headEnd + 4;
-    const bool expectsContinue = fieldHasToken(r.headers, "expect", "100-continue");
     if (r.chunked) {
         while (true) {
-            const qsizetype lineEnd = m_buffer.indexOf("\r\n", pos);
+            const qsizetype lineEnd = buffer.indexOf("\r\n", pos);
             if (lineEnd < 0)
                 break;
             bool ok = false;
-            const qint64 size = m_buffer.mid(pos, lineEnd - pos)
+            const qint64 size = buffer.mid(pos, lineEnd - pos)
                                     .split(';')
                                     .value(0)
                                     .trimmed()
                                     .toLongLong(&ok, 16);
             if (!ok || size < 0)
-                return Parse::Bad;
+                return Http1Parse::Bad;
             pos = lineEnd + 2;
             if (size == 0) {
                 // The trailer section, ended by an empty line; trailers are recorded as headers.
+                QList<std::pair<QByteArray, QByteArray>> trailers;
                 while (true) {
-                    const qsizetype end = m_buffer.indexOf("\r\n", pos);
+                    const qsizetype end = buffer.indexOf("\r\n", pos);
                     if (end < 0)
-                        goto needMore;
-                    const QByteArray line = m_buffer.mid(pos, end - pos);
+                        return Http1Parse::NeedMore;
+                    const QByteArray line = buffer.mid(pos, end - pos);
                     pos = end + 2;
-                    if (line.isEmpty()) {
-                        m_buffer.remove(0, pos);
-                        r.connectionIndex = m_info.connectionIndex;
-                        r.tls = m_info.tls;
-                        r.indexOnConnection = m_requests++;
-                        m_continueSent = false;
-                        out = std::move(r);
-                        return Parse::Complete;
-                    }
+                    if (line.isEmpty())
+                        break;
                     const qsizetype colon = line.indexOf(':');
                     if (colon > 0)
-                        r.headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
+                        trailers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
                 }
+                r.headers += trailers;
+                buffer.remove(0, pos);
+                out = std::move(r);
+                return Http1Parse::Complete;
             }
-            if (m_buffer.size() < pos + size + 2)
+            if (buffer.size() < pos + size + 2)
                 break;
-            r.body += m_buffer.mid(pos, size);
+            r.body += buffer.mid(pos, size);
             pos += size + 2;
         }
     } else {
@@ -277,24 +291,17 @@ MockHttp1Connection::Parse MockHttp1Connection::parseRequest(RecordedRequest &ou
         const QByteArray lengthField = r.header("content-length");
         const qint64 length = lengthField.isEmpty() ? 0 : lengthField.toLongLong(&ok);
         if (!ok || length < 0)
-            return Parse::Bad;
-        if (m_buffer.size() >= pos + length) {
-            r.body = m_buffer.mid(pos, length);
-            m_buffer.remove(0, pos + length);
-            r.connectionIndex = m_info.connectionIndex;
-            r.tls = m_info.tls;
-            r.indexOnConnection = m_requests++;
-            m_continueSent = false;
+            return Http1Parse::Bad;
+        if (buffer.size() >= pos + length) {
+            r.body = buffer.mid(pos, length);
+            buffer.remove(0, pos + length);
             out = std::move(r);
-            return Parse::Complete;
+            return Http1Parse::Complete;
         }
     }
-needMore:
-    if (expectsContinue && !m_continueSent && m_socket) {
-        m_continueSent = true;
-        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    return Parse::NeedMore;
+    if (continueWanted && fieldHasToken(r.headers, "expect", "100-continue"))
+        *continueWanted = true;
+    return Http1Parse::NeedMore;
 }
 
 void MockHttp1Connection::serve(const RecordedRequest &request, const MockResponse &response)

@@ -19,6 +19,18 @@ class QTcpSocket;
 
 namespace Reqivo::Testing::detail {
 
+//! How far parseHttp1Request() got.
+enum class Http1Parse { Complete, NeedMore, Bad };
+
+//! Parses one request off the front of \a buffer (removing it when complete) into \a out:
+//! method, target, httpVersion, headers, head, body (Content-Length or chunked), chunked; the
+//! caller fills the rest. Bad: \a badStatus says the answer (400, 431). \a lenient: header
+//! lines without a colon are skipped and the request line is not checked (scripted mode takes
+//! what a test's client sends). \a continueWanted is set when the head is complete, asks for
+//! "100-continue" and the body is not all there.
+Http1Parse parseHttp1Request(QByteArray &buffer, RecordedRequest &out, int &badStatus,
+                             bool lenient, bool *continueWanted);
+
 class MockHttp1Connection : public QObject
 {
 public:
@@ -27,7 +39,6 @@ public:
     ~MockHttp1Connection() override;
 
 private:
-    enum class Parse { Complete, NeedMore, Bad };
     struct Piece
     {
         std::chrono::milliseconds delay{0};
@@ -37,7 +48,6 @@ private:
     void onReadyRead();
     void process();
     bool startsAsHttp2();
-    Parse parseRequest(RecordedRequest &out, int &badStatus);
     void serve(const RecordedRequest &request, const MockResponse &response);
     void play();
     bool writePiece(const QByteArray &bytes);

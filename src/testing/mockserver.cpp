@@ -6,18 +6,23 @@
 #include "mockcertificates_p.h"
 #include "mockhttp1_p.h"
 #include "mockserver_p.h"
+#include "scriptedconnection_p.h"
 
 #include <QEventLoop>
 #include <QMutex>
 #include <QMutexLocker>
 #include <QPointer>
 #include <QSslConfiguration>
+#include <QSocketNotifier>
 #include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
 
 #include <qcorosignal.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <exception>
@@ -37,6 +42,27 @@ protected:
     void incomingConnection(qintptr descriptor) override { onIncoming(descriptor); }
 };
 
+// An accepted descriptor waiting for its first byte (TlsMode::TlsOrPlain); closed if it goes
+// before that (the server stopped).
+class PendingDescriptor : public QObject
+{
+public:
+    PendingDescriptor(qintptr descriptor, QObject *parent)
+        : QObject(parent)
+        , descriptor(descriptor)
+    {
+    }
+    ~PendingDescriptor() override
+    {
+        if (descriptor >= 0)
+            ::close(int(descriptor));
+    }
+    qintptr take() { return std::exchange(descriptor, -1); }
+
+private:
+    qintptr descriptor;
+};
+
 } // namespace
 
 struct MockServer::Private final : detail::MockServerCore
@@ -54,8 +80,15 @@ struct MockServer::Private final : detail::MockServerCore
     int allocateConnectionIndex() override { return connections.fetch_add(1); }
     MockServer::Protocols protocols() const override { return protocolChoice; }
 
+    RecordedRequest record(RecordedRequest request);
+    bool scriptedMode() const { return requestHandler || rawHandler; }
     void incoming(qintptr descriptor);
+    void adopt(qintptr descriptor, int index, bool tls);
+    void countOpen(QTcpSocket *socket);
+    QSslConfiguration serverConfiguration() const;
     void encrypted(QSslSocket *socket, int index);
+    ScriptedConnection *adoptScripted(QTcpSocket *socket, int index, bool tls);
+    void scriptedRead(ScriptedConnection &connection);
     void closeConnections();
 
     MockServer *const q;
@@ -63,15 +96,26 @@ struct MockServer::Private final : detail::MockServerCore
     QObject *const home; // the parent of every connection handler and pending TLS socket
     Protocols protocolChoice = Protocols::Http1;
     bool tls = false;
+    TlsMode tlsMode = TlsMode::TlsOnly;
+    std::optional<QSslConfiguration> customTls; // useTls(configuration)
     detail::MockCertificates certificates;
+    // Shared, not copied, when called: a handler keeps its state from call to call, and one
+    // replaced while it runs lives until it returns. Likewise the dispatcher.
+    std::shared_ptr<RequestHandler> requestHandler;
+    std::shared_ptr<RawHandler> rawHandler;
+    std::shared_ptr<AcceptHandler> acceptHandler;
+    QList<QPointer<ScriptedConnection>> scripted; // the server's thread only
     int inRespond = 0; // respond() calls in progress (user code may call stop() from them)
 
     std::atomic_int connections{0};
+    std::atomic_int openConnections{0};
+    std::atomic_int maxOpenConnections{0};
+    std::atomic<qint64> scriptedBytes{0};
     std::atomic<quint16> listeningPort{0};
 
     mutable QMutex mutex; // guards everything below (tests read from other threads)
     QList<MockResponse> queue;
-    Dispatcher dispatcher;
+    std::shared_ptr<Dispatcher> dispatcher;
     MockResponse defaultResponse{404};
     QList<RecordedRequest> requests;
     QList<RecordedRequest> untaken;
@@ -79,23 +123,32 @@ struct MockServer::Private final : detail::MockServerCore
     int nextSequence = 0;
 };
 
-MockResponse MockServer::Private::respond(RecordedRequest request)
+RecordedRequest MockServer::Private::record(RecordedRequest request)
 {
-    Dispatcher chosen;
     {
         QMutexLocker lock(&mutex);
         request.sequenceNumber = nextSequence++;
         requests.append(request);
         untaken.append(request);
+    }
+    Q_EMIT q->requestReceived(request);
+    return request;
+}
+
+MockResponse MockServer::Private::respond(RecordedRequest request)
+{
+    std::shared_ptr<Dispatcher> chosen;
+    {
+        QMutexLocker lock(&mutex);
         chosen = dispatcher;
     }
     ++inRespond;
-    Q_EMIT q->requestReceived(request);
+    request = record(std::move(request));
     MockResponse response;
     bool answered = false;
     if (chosen) {
         try {
-            response = chosen(request);
+            response = (*chosen)(request);
         } catch (const std::exception &e) {
             qWarning("MockServer: the dispatcher threw: %s", e.what());
             response = MockResponse::text(QStringLiteral("dispatcher threw"), 500);
@@ -125,20 +178,82 @@ void MockServer::Private::recordMessage(RecordedMessage message)
 void MockServer::Private::incoming(qintptr descriptor)
 {
     const int index = allocateConnectionIndex();
-    if (!tls) {
-        auto *socket = new QTcpSocket(home);
-        if (!socket->setSocketDescriptor(descriptor)) {
-            delete socket;
+    if (!tls || tlsMode == TlsMode::TlsOnly) {
+        adopt(descriptor, index, tls);
+        return;
+    }
+    // Wait for the first byte and peek at it: a TLS record starts with 0x16 (handshake).
+    auto *pending = new PendingDescriptor(descriptor, home);
+    auto *notifier = new QSocketNotifier(descriptor, QSocketNotifier::Read, pending);
+    QObject::connect(notifier, &QSocketNotifier::activated, home, [this, pending, notifier, index] {
+        notifier->setEnabled(false);
+        const qintptr fd = pending->take();
+        pending->deleteLater();
+        char first = 0;
+        if (::recv(int(fd), &first, 1, MSG_PEEK) != 1) {
+            ::close(int(fd));
             return;
         }
-        new detail::MockHttp1Connection(*this, socket, {index, false}, {}, home);
-        return;
-    }
-    auto *socket = new QSslSocket(home);
+        adopt(fd, index, first == 0x16);
+    });
+}
+
+void MockServer::Private::adopt(qintptr descriptor, int index, bool overTls)
+{
+    QTcpSocket *socket = overTls ? new QSslSocket(home) : new QTcpSocket(home);
     if (!socket->setSocketDescriptor(descriptor)) {
         delete socket;
+        ::close(int(descriptor));
         return;
     }
+    countOpen(socket);
+    if (!overTls) {
+        if (scriptedMode())
+            adoptScripted(socket, index, false);
+        else
+            new detail::MockHttp1Connection(*this, socket, {index, false}, {}, home);
+        return;
+    }
+    auto *sslSocket = static_cast<QSslSocket *>(socket);
+    sslSocket->setSslConfiguration(serverConfiguration());
+    if (scriptedMode()) {
+        // The test's handlers see the connection from its start, the handshake included.
+        adoptScripted(sslSocket, index, true);
+        sslSocket->startServerEncryption();
+        return;
+    }
+    QObject::connect(sslSocket, &QSslSocket::encrypted, home,
+                     [this, sslSocket, index] { encrypted(sslSocket, index); });
+    // A failed handshake: the socket goes (it is not a connection handler's yet).
+    QObject::connect(sslSocket, &QSslSocket::disconnected, home,
+                     [sslSocket] { sslSocket->deleteLater(); });
+    QObject::connect(sslSocket, &QSslSocket::errorOccurred, home, [sslSocket] {
+        if (!sslSocket->isEncrypted())
+            sslSocket->deleteLater();
+    });
+    sslSocket->startServerEncryption();
+}
+
+void MockServer::Private::countOpen(QTcpSocket *socket)
+{
+    const int open = ++openConnections;
+    int peak = maxOpenConnections.load();
+    while (open > peak && !maxOpenConnections.compare_exchange_weak(peak, open)) { }
+    auto gone = std::make_shared<bool>(false);
+    const auto closed = [this, gone] {
+        if (!std::exchange(*gone, true))
+            --openConnections;
+    };
+    // q as the context: the handlers disconnect what they connected, not this.
+    QObject::connect(socket, &QAbstractSocket::disconnected, q, closed);
+    QObject::connect(socket, &QAbstractSocket::errorOccurred, q, closed);
+    QObject::connect(socket, &QObject::destroyed, q, closed);
+}
+
+QSslConfiguration MockServer::Private::serverConfiguration() const
+{
+    if (customTls)
+        return *customTls;
     QSslConfiguration config = QSslConfiguration::defaultConfiguration();
     config.setLocalCertificateChain({certificates.leaf, certificates.ca});
     config.setPrivateKey(certificates.leafKey);
@@ -154,16 +269,68 @@ void MockServer::Private::incoming(qintptr descriptor)
         config.setAllowedNextProtocols({QByteArrayLiteral("h2")});
         break;
     }
-    socket->setSslConfiguration(config);
-    QObject::connect(socket, &QSslSocket::encrypted, home,
-                     [this, socket, index] { encrypted(socket, index); });
-    // A failed handshake: the socket goes (it is not a connection handler's yet).
-    QObject::connect(socket, &QSslSocket::disconnected, home, [socket] { socket->deleteLater(); });
-    QObject::connect(socket, &QSslSocket::errorOccurred, home, [socket] {
-        if (!socket->isEncrypted())
-            socket->deleteLater();
-    });
-    socket->startServerEncryption();
+    return config;
+}
+
+ScriptedConnection *MockServer::Private::adoptScripted(QTcpSocket *socket, int index,
+                                                       bool overTls)
+{
+    ScriptedConnection *c = detail::ScriptedAccess::create(socket, index, overTls, home);
+    scripted.append(c);
+    QObject::connect(socket, &QTcpSocket::readyRead, c, [this, c] { scriptedRead(*c); });
+    const auto gone = [c] { detail::ScriptedAccess::state(*c).open = false; };
+    QObject::connect(socket, &QTcpSocket::disconnected, c, gone);
+    QObject::connect(socket, &QTcpSocket::errorOccurred, c, gone);
+    QPointer<ScriptedConnection> guard(c);
+    if (const auto handler = acceptHandler) {
+        ++inRespond;
+        (*handler)(*c);
+        --inRespond;
+    }
+    // A client may have written before the signal was connected.
+    if (guard && socket->bytesAvailable() > 0)
+        scriptedRead(*c);
+    return c;
+}
+
+void MockServer::Private::scriptedRead(ScriptedConnection &connection)
+{
+    auto &state = detail::ScriptedAccess::state(connection);
+    if (!state.socket)
+        return;
+    const QPointer<ScriptedConnection> guard(&connection);
+    const QByteArray bytes = state.socket->readAll();
+    scriptedBytes += bytes.size();
+    state.received += bytes;
+    if (const auto handler = rawHandler) {
+        ++inRespond;
+        (*handler)(connection, bytes);
+        --inRespond;
+        return;
+    }
+    state.buffer += bytes;
+    while (guard && state.open) {
+        RecordedRequest request;
+        int badStatus = 400;
+        const auto parsed = detail::parseHttp1Request(state.buffer, request, badStatus, true,
+                                                      nullptr);
+        if (parsed == detail::Http1Parse::NeedMore)
+            return;
+        if (parsed == detail::Http1Parse::Bad) {
+            qWarning("MockServer: a request it cannot parse; the connection is reset");
+            connection.reset();
+            return;
+        }
+        request.connectionIndex = state.index;
+        request.tls = state.tls;
+        request.indexOnConnection = state.requests++;
+        ++inRespond;
+        request = record(std::move(request));
+        const auto handler = requestHandler;
+        if (guard && handler)
+            (*handler)(connection, request);
+        --inRespond;
+    }
 }
 
 void MockServer::Private::encrypted(QSslSocket *socket, int index)
@@ -211,14 +378,24 @@ MockServer::~MockServer()
     stop();
 }
 
-void MockServer::useTls()
+void MockServer::useTls(TlsMode mode)
 {
-    if (!d->tls) {
+    if (!d->tls || d->customTls) {
+        d->customTls.reset();
         d->certificates = detail::makeMockCertificates();
         if (d->certificates.leaf.isNull() || d->certificates.leafKey.isNull())
             qWarning("MockServer: the TLS certificates could not be made");
-        d->tls = true;
     }
+    d->tls = true;
+    d->tlsMode = mode;
+}
+
+void MockServer::useTls(const QSslConfiguration &configuration, TlsMode mode)
+{
+    d->certificates = detail::MockCertificates();
+    d->customTls = configuration;
+    d->tls = true;
+    d->tlsMode = mode;
 }
 
 QSslCertificate MockServer::caCertificate() const
@@ -235,7 +412,7 @@ bool MockServer::start(const QHostAddress &address, quint16 port)
 {
     if (d->listener->isListening())
         return false;
-    if (d->tls && d->certificates.leafKey.isNull())
+    if (d->tls && !d->customTls && d->certificates.leafKey.isNull())
         return false;
     if (!d->listener->listen(address, port)) {
         qWarning("MockServer: cannot listen: %s", qPrintable(d->listener->errorString()));
@@ -285,7 +462,7 @@ void MockServer::enqueue(const MockResponse &response)
 void MockServer::setDispatcher(Dispatcher dispatcher)
 {
     QMutexLocker lock(&d->mutex);
-    d->dispatcher = std::move(dispatcher);
+    d->dispatcher = dispatcher ? std::make_shared<Dispatcher>(std::move(dispatcher)) : nullptr;
 }
 
 void MockServer::setDefaultResponse(const MockResponse &response)
@@ -352,6 +529,41 @@ QCoro::Task<std::optional<RecordedRequest>> MockServer::nextRequest(
             co_return std::nullopt;
         co_await qCoro(this, &MockServer::requestReceived, left);
     }
+}
+
+void MockServer::setRequestHandler(RequestHandler handler)
+{
+    d->requestHandler = handler ? std::make_shared<RequestHandler>(std::move(handler)) : nullptr;
+}
+
+void MockServer::setRawHandler(RawHandler handler)
+{
+    d->rawHandler = handler ? std::make_shared<RawHandler>(std::move(handler)) : nullptr;
+}
+
+void MockServer::setAcceptHandler(AcceptHandler handler)
+{
+    d->acceptHandler = handler ? std::make_shared<AcceptHandler>(std::move(handler)) : nullptr;
+}
+
+QList<QPointer<ScriptedConnection>> MockServer::scriptedConnections() const
+{
+    return d->scripted;
+}
+
+int MockServer::openConnectionCount() const
+{
+    return d->openConnections;
+}
+
+int MockServer::maxOpenConnectionCount() const
+{
+    return d->maxOpenConnections;
+}
+
+qint64 MockServer::bytesReceived() const
+{
+    return d->scriptedBytes;
 }
 
 QList<RecordedMessage> MockServer::webSocketMessages() const

@@ -1,11 +1,14 @@
 // LoopbackServer: an in-process HTTP/1.1 peer on 127.0.0.1 for the QML tests, answering with
 // bytes the test writes out in full.
 //
-// It reads each request (head, then a Content-Length body) just far enough to record it and
-// hand it to the test's handler, which answers through the socket: exact bytes at once, bytes
-// in timed pieces, or nothing at all (for timeouts). It runs on the test's thread, which is
-// also the QML engine's: tests wait with QTRY_* so that both get the event loop.
+// It reads each request (head, then a Content-Length or chunked body) just far enough to record
+// it and hand it to the test's handler, which answers through the socket: exact bytes at once,
+// bytes in timed pieces, or nothing at all (for timeouts). It runs on the test's thread, which is
+// also the QML engine's: tests wait with QTRY_* so that both get the event loop. It is
+// Reqivo::Testing's MockServer in scripted mode.
 #pragma once
+
+#include <Reqivo/Testing/MockServer>
 
 #include <QByteArray>
 #include <QHostAddress>
@@ -55,14 +58,18 @@ public:
     explicit LoopbackServer(Handler handler)
         : m_handler(std::move(handler))
     {
-        connect(&m_server, &QTcpServer::newConnection, this, [this] { accept(); });
-        if (!m_server.listen(QHostAddress::LocalHost, 0))
-            qFatal("LoopbackServer: cannot listen: %s", qPrintable(m_server.errorString()));
+        m_server.setRequestHandler([this](Reqivo::Testing::ScriptedConnection &c,
+                                          const Reqivo::Testing::RecordedRequest &r) {
+            m_requests.append(SeenRequest{r.method, r.target, r.headers, r.body});
+            m_handler(c.socket(), m_requests.last());
+        });
+        if (!m_server.start())
+            qFatal("LoopbackServer: cannot listen on 127.0.0.1");
     }
 
     QUrl url(const QString &path = QStringLiteral("/")) const
     {
-        return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_server.serverPort()).arg(path));
+        return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_server.port()).arg(path));
     }
     const QList<SeenRequest> &requests() const { return m_requests; }
 
@@ -80,50 +87,7 @@ public:
     }
 
 private:
-    void accept()
-    {
-        while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-            socket->setParent(this);
-            auto buffer = std::make_shared<QByteArray>();
-            connect(socket, &QTcpSocket::readyRead, socket, [this, socket, buffer] {
-                buffer->append(socket->readAll());
-                while (takeRequest(socket, *buffer)) { }
-            });
-            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        }
-    }
-
-    // One complete request off the front of \a buffer, handed to the handler; false if the
-    // buffer does not hold one yet.
-    bool takeRequest(QTcpSocket *socket, QByteArray &buffer)
-    {
-        const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
-        if (headEnd < 0)
-            return false;
-        SeenRequest r;
-        const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
-        const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
-        r.method = requestLine.value(0);
-        r.target = requestLine.value(1);
-        qsizetype length = 0;
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            const qsizetype colon = lines[i].indexOf(':');
-            if (colon <= 0)
-                continue;
-            r.fields.append({lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed()});
-            if (r.fields.last().first.compare("content-length", Qt::CaseInsensitive) == 0)
-                length = r.fields.last().second.toLongLong();
-        }
-        if (buffer.size() < headEnd + 4 + length)
-            return false;
-        r.body = buffer.mid(headEnd + 4, length);
-        buffer.remove(0, headEnd + 4 + length);
-        m_requests.append(r);
-        m_handler(socket, r);
-        return true;
-    }
-
-    QTcpServer m_server;
+    Reqivo::Testing::MockServer m_server; // scripted mode: the handler writes the bytes
     Handler m_handler;
     QList<SeenRequest> m_requests;
 };

@@ -2,15 +2,17 @@
 // integration/session, ThreadedServer in integration/sync): every byte and every fault is
 // scripted by the test.
 //
-// ScriptedConnections takes the sockets a server accepts and parses their requests just enough to
-// hand them, complete (head and Content-Length or chunked body), to a handler, which answers
-// through the ServerConnection: exact bytes, bytes trickled on a timer or written after a delay, a
-// graceful close, or a TCP reset. It counts what a test needs to prove pooling and retry behaviour
-// from the outside: connections accepted, connections open at once (and the peak), requests and
-// raw bytes received. The servers themselves only listen and accept, on the thread they choose:
-// handlers run on the thread the connections live on. The counters are atomic and the request
+// They are Reqivo::Testing's MockServer in scripted mode: it takes the connections, parses their
+// requests just enough to hand them, complete (head and Content-Length or chunked body), to a
+// handler, which answers through the connection (Reqivo::Testing::ScriptedConnection): exact
+// bytes, bytes trickled on a timer or written after a delay, a graceful close, or a TCP reset. It
+// counts what a test needs to prove pooling and retry behaviour from the outside: connections
+// accepted, connections open at once (and the peak), requests and raw bytes received. This file
+// adapts it to the tests' handlers and request values; the counters are atomic and the request
 // list is copied out under a mutex, so they are safe to read from any thread.
 #pragma once
+
+#include <Reqivo/Testing/MockServer>
 
 #include <QByteArray>
 #include <QList>
@@ -20,14 +22,9 @@
 #include <QTcpSocket>
 #include <QTimer>
 
-#include "support/kernelack.h"
+#include "support/kernelack.h" // tests ask the client's side of what the server sent
 
-#include <sys/socket.h>
-
-#include <atomic>
-#include <chrono>
 #include <functional>
-#include <thread>
 #include <utility>
 
 namespace ReqivoTest {
@@ -134,139 +131,41 @@ inline bool takeRequest(QByteArray &buffer, ReceivedRequest &out, const char *se
     return true;
 }
 
-//! One accepted connection, used from the thread it lives on only (inside handlers).
-class ServerConnection : public QObject
+//! One accepted connection: Reqivo::Testing's ScriptedConnection (exact bytes, writeLater(),
+//! trickle(), close(), reset(), writeAcknowledged(), closeAcknowledged()), used from the thread
+//! it lives on only (inside handlers).
+using ServerConnection = Reqivo::Testing::ScriptedConnection;
+
+//! The ReceivedRequest of a request MockServer recorded.
+inline ReceivedRequest toReceivedRequest(const Reqivo::Testing::RecordedRequest &r)
 {
-public:
-    ServerConnection(QTcpSocket *socket, int id, bool tls, bool flushEachWrite, QObject *parent)
-        : QObject(parent)
-        , m_socket(socket)
-        , m_id(id)
-        , m_tls(tls)
-        , m_flushEachWrite(flushEachWrite)
-    {
-        socket->setParent(this);
-    }
+    ReceivedRequest out;
+    out.connection = r.connectionIndex + 1;
+    out.indexOnConnection = r.indexOnConnection;
+    out.method = r.method;
+    out.target = r.target;
+    out.version = r.httpVersion;
+    out.head = r.head;
+    out.fields = r.headers;
+    out.body = r.body;
+    out.chunked = r.chunked;
+    out.tls = r.tls;
+    return out;
+}
 
-    int id() const { return m_id; }
-    bool isTls() const { return m_tls; }
-    QTcpSocket *socket() const { return m_socket; }
-    bool isOpen() const { return m_open; }
-    const QByteArray &received() const { return m_received; }
-
-    //! Queues \a bytes, and flushes them at once if the server asked for that.
-    void write(const QByteArray &bytes)
-    {
-        if (m_open) {
-            m_socket->write(bytes);
-            if (m_flushEachWrite)
-                m_socket->flush();
-        }
-    }
-    //! Writes \a bytes after \a delay (from the connection's event loop), then closes if asked.
-    void writeLater(QByteArray bytes, std::chrono::milliseconds delay, bool closeAfter = false)
-    {
-        QTimer::singleShot(delay, this, [this, bytes = std::move(bytes), closeAfter] {
-            write(bytes);
-            if (closeAfter)
-                close();
-        });
-    }
-    //! Graceful close: bytes already written go out, then FIN.
-    void close()
-    {
-        if (m_open)
-            m_socket->disconnectFromHost();
-    }
-    //! Writes \a bytes and returns once the client's kernel acknowledged them (see
-    //! acknowledged()): from then on a peek at the client's socket sees them, though nobody there
-    //! reads. False if that did not happen within \a timeout.
-    bool writeAcknowledged(
-        const QByteArray &bytes, std::chrono::milliseconds timeout = std::chrono::seconds(5))
-    {
-        if (!m_open)
-            return false;
-        m_socket->write(bytes);
-        m_socket->flush();
-        return acknowledged(timeout);
-    }
-    //! Graceful close that returns once the client's kernel acknowledged the FIN (and every byte
-    //! before it): from then on a peek at the client's socket sees the close, though nobody there
-    //! reads. False if that did not happen within \a timeout.
-    bool closeAcknowledged(std::chrono::milliseconds timeout = std::chrono::seconds(5))
-    {
-        if (!m_open)
-            return false;
-        m_socket->flush();
-        ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
-        const bool delivered = acknowledged(timeout);
-        m_socket->disconnectFromHost();
-        return delivered;
-    }
-    //! Abortive close: SO_LINGER 0 makes the kernel send RST instead of FIN.
-    void reset()
-    {
-        if (!m_open)
-            return;
-        m_socket->flush();
-        const linger hard {1, 0};
-        ::setsockopt(int(m_socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-        m_socket->abort();
-    }
-    //! Writes \a bytes \a step at a time, one piece every \a interval; then closes if asked.
-    void trickle(QByteArray bytes, std::chrono::milliseconds interval, qsizetype step = 1,
-        bool closeAfter = false)
-    {
-        auto *timer = new QTimer(this);
-        timer->setInterval(interval);
-        QObject::connect(timer, &QTimer::timeout, this,
-            [this, timer, bytes = std::move(bytes), step, closeAfter]() mutable {
-                if (!m_open || bytes.isEmpty()) {
-                    timer->deleteLater();
-                    timer->stop();
-                    if (closeAfter)
-                        close();
-                    return;
-                }
-                write(bytes.first(std::min(step, bytes.size())));
-                m_socket->flush();
-                bytes.remove(0, std::min(step, bytes.size()));
-            });
-        timer->start();
-    }
-
-private:
-    // Waits until the peer's kernel acknowledged everything sent, a FIN included (SIOCOUTQ
-    // counts it). It blocks this thread: the peer's kernel acknowledges without anyone's event
-    // loop, and the client's code must not run before this returns.
-    bool acknowledged(std::chrono::milliseconds timeout) const
-    {
-        return waitUntilPeerAcknowledged(int(m_socket->socketDescriptor()), timeout);
-    }
-
-    friend class ScriptedConnections;
-    QTcpSocket *m_socket;
-    int m_id;
-    bool m_tls;
-    bool m_flushEachWrite;
-    bool m_open = true;
-    int m_requests = 0;
-    QByteArray m_buffer; // unparsed request bytes
-    QByteArray m_received; // everything received
-};
-
-//! The connections of one scripted server: adopts accepted sockets, parses, dispatches, counts.
-//! Every call but the counters and requests() / requestCount() belongs on the thread the
-//! connections live on.
+//! A MockServer in scripted mode, seen as the tests' scripted servers see it: handlers that take
+//! a ServerConnection and a ReceivedRequest, the requests kept as ReceivedRequest values, the
+//! counters. Every call but the counters and requests() / requestCount() belongs on the
+//! server's thread.
 class ScriptedConnections
 {
 public:
     //! Called for each complete request.
     using Handler = std::function<void(ServerConnection &, const ReceivedRequest &)>;
     //! Raw mode: called with every piece of bytes as it arrives, no HTTP parsing at all.
-    using RawHandler = std::function<void(ServerConnection &, const QByteArray &)>;
+    using RawHandler = Reqivo::Testing::MockServer::RawHandler;
     //! Called for each connection as it is accepted, before it sends anything.
-    using AcceptHandler = std::function<void(ServerConnection &)>;
+    using AcceptHandler = Reqivo::Testing::MockServer::AcceptHandler;
 
     struct Options
     {
@@ -275,50 +174,53 @@ public:
         const char *debugVariable = nullptr; //!< when set in the environment, log each request
     };
 
-    explicit ScriptedConnections(Options options)
-        : m_options(options)
+    //! Puts \a server in scripted mode (before it accepts anything).
+    ScriptedConnections(Reqivo::Testing::MockServer &server, Options options)
+        : m_server(server)
+        , m_options(options)
     {
+        setHandler({});
+        setAcceptHandler({});
     }
     ScriptedConnections(const ScriptedConnections &) = delete;
     ScriptedConnections &operator=(const ScriptedConnections &) = delete;
 
-    void setHandler(Handler handler) { m_handler = std::move(handler); }
-    void setRawHandler(RawHandler raw) { m_raw = std::move(raw); }
-    void setAcceptHandler(AcceptHandler handler) { m_onAccept = std::move(handler); }
-
-    //! Takes over \a socket, just accepted, as a connection that \a parent owns.
-    ServerConnection *adopt(QTcpSocket *socket, bool tls, QObject *parent)
+    void setHandler(Handler handler)
     {
-        auto *c = new ServerConnection(socket, ++m_accepted, tls, m_options.flushEachWrite, parent);
-        m_connections.append(c);
-        const int open = ++m_open;
-        int peak = m_maxOpen.load();
-        while (open > peak && !m_maxOpen.compare_exchange_weak(peak, open)) { }
-        QObject::connect(socket, &QTcpSocket::readyRead, c, [this, c] { onReadyRead(*c); });
-        QObject::connect(socket, &QTcpSocket::disconnected, c, [this, c] { onGone(*c); });
-        QObject::connect(socket, &QTcpSocket::errorOccurred, c, [this, c] { onGone(*c); });
-        if (m_onAccept)
-            m_onAccept(*c);
-        // A client may have written before we connected the signal.
-        if (socket->bytesAvailable() > 0)
-            onReadyRead(*c);
-        return c;
+        m_server.setRequestHandler(
+            [this, handler = std::move(handler)](ServerConnection &c,
+                                                 const Reqivo::Testing::RecordedRequest &recorded) {
+                const ReceivedRequest r = toReceivedRequest(recorded);
+                {
+                    QMutexLocker lock(&m_mutex);
+                    m_requests.append(r);
+                }
+                if (m_options.debugVariable && qEnvironmentVariableIsSet(m_options.debugVariable))
+                    qDebug("%s: connection %d request %d: %s %s", m_options.name, r.connection,
+                           r.indexOnConnection, r.method.constData(), r.target.constData());
+                if (handler)
+                    handler(c, r);
+            });
+    }
+    void setRawHandler(RawHandler raw) { m_server.setRawHandler(std::move(raw)); }
+    void setAcceptHandler(AcceptHandler handler)
+    {
+        m_server.setAcceptHandler([flush = m_options.flushEachWrite,
+                                   handler = std::move(handler)](ServerConnection &c) {
+            c.setFlushEachWrite(flush);
+            if (handler)
+                handler(c);
+        });
     }
 
-    //! Aborts every connection still there (when the server goes).
-    void abortAll()
+    int connectionCount() const { return m_server.connectionCount(); }
+    int openConnections() const { return m_server.openConnectionCount(); }
+    int maxOpenConnections() const { return m_server.maxOpenConnectionCount(); }
+    qint64 bytesReceived() const { return m_server.bytesReceived(); }
+    QList<QPointer<ServerConnection>> connections() const
     {
-        for (const QPointer<ServerConnection> &c : std::as_const(m_connections)) {
-            if (c)
-                c->m_socket->abort();
-        }
+        return m_server.scriptedConnections();
     }
-
-    int connectionCount() const { return m_accepted.load(); }
-    int openConnections() const { return m_open.load(); }
-    int maxOpenConnections() const { return m_maxOpen.load(); }
-    qint64 bytesReceived() const { return m_bytes.load(); }
-    QList<QPointer<ServerConnection>> connections() const { return m_connections; }
     //! The requests so far, by reference: only on the connections' thread.
     const QList<ReceivedRequest> &requestsHere() const { return m_requests; }
     //! A copy of the requests so far, from any thread.
@@ -334,50 +236,8 @@ public:
     }
 
 private:
-    void onGone(ServerConnection &c)
-    {
-        if (!c.m_open)
-            return;
-        c.m_open = false;
-        --m_open;
-    }
-
-    void onReadyRead(ServerConnection &c)
-    {
-        const QByteArray bytes = c.m_socket->readAll();
-        m_bytes += bytes.size();
-        c.m_received += bytes;
-        if (m_raw) {
-            m_raw(c, bytes);
-            return;
-        }
-        c.m_buffer += bytes;
-        ReceivedRequest r;
-        while (c.m_open && takeRequest(c.m_buffer, r, m_options.name)) {
-            r.connection = c.id();
-            r.indexOnConnection = c.m_requests++;
-            r.tls = c.m_tls;
-            {
-                QMutexLocker lock(&m_mutex);
-                m_requests.append(r);
-            }
-            if (m_options.debugVariable && qEnvironmentVariableIsSet(m_options.debugVariable))
-                qDebug("%s: connection %d request %d: %s %s", m_options.name, r.connection,
-                    r.indexOnConnection, r.method.constData(), r.target.constData());
-            if (m_handler)
-                m_handler(c, r);
-        }
-    }
-
+    Reqivo::Testing::MockServer &m_server;
     Options m_options;
-    Handler m_handler;
-    RawHandler m_raw;
-    AcceptHandler m_onAccept;
-    QList<QPointer<ServerConnection>> m_connections; // the connections' thread only
-    std::atomic_int m_accepted {0};
-    std::atomic_int m_open {0};
-    std::atomic_int m_maxOpen {0};
-    std::atomic<qint64> m_bytes {0};
     mutable QMutex m_mutex;
     QList<ReceivedRequest> m_requests;
 };

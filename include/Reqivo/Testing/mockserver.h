@@ -18,12 +18,15 @@
 #pragma once
 
 #include <Reqivo/Testing/reqivotesting_export.h>
+#include <Reqivo/Testing/scriptedconnection.h>
 
 #include <QByteArray>
 #include <QHostAddress>
 #include <QList>
 #include <QObject>
+#include <QPointer>
 #include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QString>
 #include <QUrl>
 
@@ -44,6 +47,9 @@ struct REQIVO_TESTING_EXPORT RecordedRequest
     QByteArray target; //!< the request target as sent: "/a?b=1" (or the absolute form)
     QByteArray httpVersion; //!< "HTTP/1.1" or "HTTP/2"
     QList<std::pair<QByteArray, QByteArray>> headers; //!< as received, in order
+    //! HTTP/1.1: the request line and header fields exactly as received, without the blank
+    //! line; empty for HTTP/2.
+    QByteArray head;
     QByteArray body; //!< de-chunked; empty for none
     bool chunked = false; //!< the body came with chunked framing (HTTP/1.1)
     bool tls = false; //!< arrived over TLS
@@ -228,6 +234,13 @@ class REQIVO_TESTING_EXPORT MockServer : public QObject
 public:
     //! Chooses the answer to a request (instead of the queue).
     using Dispatcher = std::function<MockResponse(const RecordedRequest &)>;
+    //! Scripted mode: answers each request (recorded first) by writing to its connection.
+    using RequestHandler = std::function<void(ScriptedConnection &, const RecordedRequest &)>;
+    //! Scripted mode without HTTP: gets every piece of bytes as it arrives, nothing parsed or
+    //! recorded.
+    using RawHandler = std::function<void(ScriptedConnection &, const QByteArray &)>;
+    //! Scripted mode: called for each connection as it is accepted, before it sends anything.
+    using AcceptHandler = std::function<void(ScriptedConnection &)>;
 
     //! Which protocols the server speaks.
     enum class Protocols {
@@ -241,9 +254,20 @@ public:
     explicit MockServer(QObject *parent = nullptr);
     ~MockServer() override;
 
+    //! How useTls() treats connections.
+    enum class TlsMode {
+        TlsOnly, //!< every connection is TLS
+        //! TLS when the client's first byte opens a TLS handshake (0x16), else plain HTTP: one
+        //! port serves two origins that differ by scheme only
+        TlsOrPlain,
+    };
+
     //! Serves HTTPS with a certificate for localhost, 127.0.0.1 and ::1 issued by a CA made for
     //! this server. Call before start().
-    void useTls();
+    void useTls(TlsMode mode = TlsMode::TlsOnly);
+    //! Serves HTTPS with \a configuration (its local certificate, key and ALPN, used as given);
+    //! caCertificate() is then null. Call before start().
+    void useTls(const QSslConfiguration &configuration, TlsMode mode = TlsMode::TlsOnly);
     //! The CA that issued the server's certificate: add it to the client's trusted CAs.
     QSslCertificate caCertificate() const;
     //! Chooses the protocols (before start()).
@@ -266,6 +290,23 @@ public:
     void setDispatcher(Dispatcher dispatcher);
     //! Answer to a request when the queue is empty and no dispatcher is set (404 by default).
     void setDefaultResponse(const MockResponse &response);
+
+    //! Scripted mode (HTTP/1.1 only): each request is recorded, then handed to \a handler,
+    //! which answers with exact bytes through its ScriptedConnection; queue and dispatcher are
+    //! not used. Set it on the server's thread (or before start()).
+    void setRequestHandler(RequestHandler handler);
+    //! Scripted mode without HTTP: \a handler gets the bytes of every connection as they come.
+    void setRawHandler(RawHandler handler);
+    //! Scripted mode: \a handler sees each connection as it is accepted.
+    void setAcceptHandler(AcceptHandler handler);
+    //! The connections of scripted mode so far (null once gone). On the server's thread only.
+    QList<QPointer<ScriptedConnection>> scriptedConnections() const;
+    //! Connections open now (in every mode).
+    int openConnectionCount() const;
+    //! The most connections that were open at once.
+    int maxOpenConnectionCount() const;
+    //! Bytes received on scripted-mode connections.
+    qint64 bytesReceived() const;
 
     //! Requests received so far.
     int requestCount() const;

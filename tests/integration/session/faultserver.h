@@ -10,8 +10,8 @@
 // origins that differ by scheme only. It runs on the test's thread, so the test must wait with
 // co_await (never block) while a client talks to it.
 //
-// The connections, the request parser and the counters are support/scriptedserver.h, shared with
-// the sync tests' ThreadedServer; this file is the listener on the test's thread and the TLS peek.
+// It is Reqivo::Testing's MockServer in scripted mode, adapted by support/scriptedserver.h
+// (shared with the sync tests' ThreadedServer); this file keeps it on the test's thread.
 // FAULTSERVER_DEBUG=1 in the environment logs each request.
 #pragma once
 
@@ -28,15 +28,10 @@
 #include <QHostAddress>
 #include <QList>
 #include <QPointer>
-#include <QSocketNotifier>
 #include <QSslConfiguration>
 #include <QSslSocket>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QUrl>
-
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <functional>
 #include <utility>
@@ -47,16 +42,6 @@ using ReqivoTest::httpResponse;
 using ReqivoTest::ReceivedRequest;
 using ReqivoTest::ServerConnection;
 
-// A QTcpServer that hands over raw descriptors, so FaultServer can look before choosing a socket.
-class DescriptorListener : public QTcpServer
-{
-public:
-    std::function<void(qintptr)> onIncoming;
-
-protected:
-    void incomingConnection(qintptr descriptor) override { onIncoming(descriptor); }
-};
-
 class FaultServer : public QObject
 {
 public:
@@ -66,15 +51,8 @@ public:
     explicit FaultServer(Handler handler = {})
     {
         m_connections.setHandler(std::move(handler));
-        m_server.onIncoming = [this](qintptr descriptor) { incoming(descriptor); };
-        if (!m_server.listen(QHostAddress::LocalHost, 0))
-            qFatal(
-                "FaultServer: cannot listen on 127.0.0.1: %s", qPrintable(m_server.errorString()));
-    }
-    ~FaultServer() override
-    {
-        m_server.close();
-        m_connections.abortAll();
+        if (!m_server.start())
+            qFatal("FaultServer: cannot listen on 127.0.0.1");
     }
 
     void setHandler(Handler handler) { m_connections.setHandler(std::move(handler)); }
@@ -87,11 +65,10 @@ public:
     //! Also answer TLS on the same port, with \a config (local certificate and key).
     void enableTls(const QSslConfiguration &config)
     {
-        m_tlsConfig = config;
-        m_tlsEnabled = true;
+        m_server.useTls(config, Reqivo::Testing::MockServer::TlsMode::TlsOrPlain);
     }
 
-    quint16 port() const { return m_server.serverPort(); }
+    quint16 port() const { return m_server.port(); }
     QUrl url(const QString &path = QStringLiteral("/")) const
     {
         return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port()).arg(path));
@@ -109,42 +86,9 @@ public:
     QList<QPointer<ServerConnection>> connections() const { return m_connections.connections(); }
 
 private:
-    void incoming(qintptr descriptor)
-    {
-        if (!m_tlsEnabled) {
-            auto *socket = new QTcpSocket;
-            socket->setSocketDescriptor(descriptor);
-            m_connections.adopt(socket, false, this);
-            return;
-        }
-        // Wait for the first byte and peek at it: a TLS record starts with 0x16 (handshake).
-        auto *notifier = new QSocketNotifier(descriptor, QSocketNotifier::Read, this);
-        QObject::connect(notifier, &QSocketNotifier::activated, this, [this, notifier, descriptor] {
-            notifier->setEnabled(false);
-            notifier->deleteLater();
-            char first = 0;
-            if (::recv(int(descriptor), &first, 1, MSG_PEEK) != 1) {
-                ::close(int(descriptor));
-                return;
-            }
-            if (first != 0x16) {
-                auto *socket = new QTcpSocket;
-                socket->setSocketDescriptor(descriptor);
-                m_connections.adopt(socket, false, this);
-                return;
-            }
-            auto *socket = new QSslSocket;
-            socket->setSocketDescriptor(descriptor);
-            socket->setSslConfiguration(m_tlsConfig);
-            m_connections.adopt(socket, true, this);
-            socket->startServerEncryption();
-        });
-    }
-
-    DescriptorListener m_server;
-    QSslConfiguration m_tlsConfig;
-    bool m_tlsEnabled = false;
-    ReqivoTest::ScriptedConnections m_connections {{"FaultServer", false, "FAULTSERVER_DEBUG"}};
+    Reqivo::Testing::MockServer m_server;
+    ReqivoTest::ScriptedConnections m_connections {
+        m_server, {"FaultServer", false, "FAULTSERVER_DEBUG"}};
 };
 
 //! A server-side TLS configuration with the nginx fixture's certificate for 127.0.0.1 and

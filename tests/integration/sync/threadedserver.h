@@ -9,8 +9,8 @@
 // Handlers run on the server thread. They answer through a ServerConnection: exact bytes, bytes
 // after a delay, a graceful close or a TCP reset; every write is flushed at once. Everything a
 // test reads back (requests, counts) is copied out under a mutex, so it is safe to ask from any
-// thread. The connections, the request parser and the counters are support/scriptedserver.h,
-// shared with the session tests' FaultServer; this file is the thread and its listener.
+// thread. It is Reqivo::Testing's MockServer in scripted mode, adapted by
+// support/scriptedserver.h (shared with the session tests' FaultServer); this file is its thread.
 #pragma once
 
 #include "support/scriptedserver.h"
@@ -18,7 +18,6 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QList>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
 #include <QUrl>
@@ -51,14 +50,9 @@ public:
     }
     ~ThreadedServer()
     {
+        // The server, the connections and their timers go on the server thread.
         QMetaObject::invokeMethod(
-            m_home,
-            [this] {
-                m_server->close();
-                m_connections.abortAll();
-                delete m_home; // the server, the connections and their timers with it
-            },
-            Qt::BlockingQueuedConnection);
+            m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -83,33 +77,21 @@ private:
     {
         m_thread.setObjectName(QStringLiteral("ThreadedServer"));
         m_thread.start();
-        m_home = new QObject;
-        m_home->moveToThread(&m_thread);
+        m_server->moveToThread(&m_thread);
         QMetaObject::invokeMethod(
-            m_home,
+            m_server,
             [this] {
-                m_server = new QTcpServer(m_home);
-                QObject::connect(
-                    m_server, &QTcpServer::newConnection, m_home, [this] { accept(); });
-                if (!m_server->listen(QHostAddress::LocalHost, 0))
-                    qFatal("ThreadedServer: cannot listen on 127.0.0.1: %s",
-                        qPrintable(m_server->errorString()));
-                m_port = m_server->serverPort();
+                if (!m_server->start())
+                    qFatal("ThreadedServer: cannot listen on 127.0.0.1");
+                m_port = m_server->port();
             },
             Qt::BlockingQueuedConnection);
     }
 
-    void accept()
-    {
-        while (QTcpSocket *socket = m_server->nextPendingConnection())
-            m_connections.adopt(socket, false, m_home);
-    }
-
-    // The handlers, the connections (server thread only) and what they received.
-    ReqivoTest::ScriptedConnections m_connections {{"ThreadedServer", true}};
+    // Lives in m_thread once started: the connections, their handlers and what they received.
+    Reqivo::Testing::MockServer *m_server = new Reqivo::Testing::MockServer;
+    ReqivoTest::ScriptedConnections m_connections {*m_server, {"ThreadedServer", true}};
     QThread m_thread;
-    QObject *m_home = nullptr; // lives in m_thread; owns everything below
-    QTcpServer *m_server = nullptr;
     quint16 m_port = 0;
 };
 

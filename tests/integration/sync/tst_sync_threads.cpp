@@ -292,14 +292,14 @@ private Q_SLOTS:
         ThreadedServer server([watch, delayMs](ServerConnection &c, const ReceivedRequest &r) {
             {
                 QMutexLocker lock(&watch->mutex);
-                if (watch->pending.value(c.id()) > 0)
+                if (watch->pending.value(c.index()) > 0)
                     ++watch->overlaps;
-                ++watch->pending[c.id()];
+                ++watch->pending[c.index()];
             }
             const auto answer = [watch, &c, target = r.target] {
                 {
                     QMutexLocker lock(&watch->mutex);
-                    --watch->pending[c.id()];
+                    --watch->pending[c.index()];
                 }
                 c.write(httpResponse(200, target));
             };

@@ -78,6 +78,7 @@ class tst_MockServer : public QObject
 private Q_SLOTS:
     void queueInOrderThenDefault();
     void dispatcherChooses();
+    void dispatcherKeepsItsState();
     void recordsEveryField();
     void chunkedRequestBody();
     void keepAliveCountsReuse();
@@ -98,6 +99,10 @@ private Q_SLOTS:
     void nextRequestWithQCoro();
     void fromAnotherThread();
     void destroyedWithConnectionsOpen();
+    void scriptedExactBytes();
+    void scriptedRawBytes();
+    void tlsOrPlainOnOnePort();
+    void countsOpenConnections();
 };
 
 void tst_MockServer::queueInOrderThenDefault()
@@ -151,6 +156,20 @@ void tst_MockServer::dispatcherChooses()
         Reqivo::AsyncSession session;
         const auto queued = co_await session.get(server.url(QStringLiteral("/x")));
         CO_COMPARE(queued.body(), QByteArray("from the queue"));
+    }());
+}
+
+void tst_MockServer::dispatcherKeepsItsState()
+{
+    MockServer server;
+    server.setDispatcher([count = 0](const RecordedRequest &) mutable {
+        return MockResponse().setBody(QByteArray::number(count++));
+    });
+    QVERIFY(server.start());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        Reqivo::AsyncSession session;
+        for (int i = 0; i < 3; ++i)
+            CO_COMPARE((co_await session.get(server.url())).body(), QByteArray::number(i));
     }());
 }
 
@@ -613,6 +632,87 @@ void tst_MockServer::destroyedWithConnectionsOpen()
     QSignalSpy closed(&stalled, &QTcpSocket::disconnected);
     server.reset(); // sockets, timers and handlers go with it (ASan: no leak, no use after free)
     QTRY_VERIFY(!closed.isEmpty());
+}
+
+void tst_MockServer::scriptedExactBytes()
+{
+    MockServer server;
+    server.enqueue(MockResponse::text(QStringLiteral("never used: scripted mode")));
+    int accepted = 0;
+    server.setAcceptHandler([&accepted](ScriptedConnection &) { ++accepted; });
+    server.setRequestHandler([](ScriptedConnection &c, const RecordedRequest &r) {
+        c.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n" + r.target.right(3));
+    });
+    QVERIFY(server.start());
+    RUN_CORO([&]() -> QCoro::Task<> {
+        Reqivo::AsyncSession session;
+        const auto response = co_await session.get(server.url(QStringLiteral("/abc")));
+        CO_COMPARE(response.body(), QByteArray("abc"));
+    }());
+    QCOMPARE(accepted, 1);
+    QCOMPARE(server.requestCount(), 1);
+    const RecordedRequest r = server.requests().at(0);
+    QVERIFY2(r.head.startsWith("GET /abc HTTP/1.1\r\n"), r.head.constData());
+    QVERIFY(!r.head.endsWith("\r\n"));
+    const auto connections = server.scriptedConnections();
+    QCOMPARE(connections.size(), 1);
+    QVERIFY(connections.at(0));
+    QCOMPARE(connections.at(0)->index(), 0);
+    QCOMPARE(server.bytesReceived(), qint64(connections.at(0)->received().size()));
+    QVERIFY(connections.at(0)->received().startsWith(r.head));
+}
+
+void tst_MockServer::scriptedRawBytes()
+{
+    MockServer server;
+    server.setRawHandler([](ScriptedConnection &c, const QByteArray &bytes) {
+        c.write(bytes.toUpper());
+        if (bytes.contains('.'))
+            c.close();
+    });
+    QVERIFY(server.start());
+    QTcpSocket socket;
+    QVERIFY(connectTo(socket, server));
+    socket.write("not http at all.");
+    QCOMPARE(readToClose(socket), QByteArray("NOT HTTP AT ALL."));
+    QCOMPARE(server.requestCount(), 0);
+}
+
+void tst_MockServer::tlsOrPlainOnOnePort()
+{
+    MockServer server;
+    server.useTls(MockServer::TlsMode::TlsOrPlain);
+    server.setDefaultResponse(MockResponse::text(QStringLiteral("either")));
+    QVERIFY(server.start());
+    QUrl plain = server.url();
+    plain.setScheme(QStringLiteral("http"));
+    RUN_CORO([&]() -> QCoro::Task<> {
+        Reqivo::AsyncSession session;
+        Reqivo::TlsOptions tls;
+        tls.caCertificates = {server.caCertificate()};
+        session.setTlsOptions(tls);
+        CO_COMPARE((co_await session.get(plain)).body(), QByteArray("either"));
+        CO_COMPARE((co_await session.get(server.url())).body(), QByteArray("either"));
+    }());
+    QCOMPARE(server.requestCount(), 2);
+    QVERIFY(!server.requests().at(0).tls);
+    QVERIFY(server.requests().at(1).tls);
+    QCOMPARE(server.connectionCount(), 2);
+}
+
+void tst_MockServer::countsOpenConnections()
+{
+    MockServer server;
+    QVERIFY(server.start());
+    QTcpSocket first;
+    QTcpSocket second;
+    QVERIFY(connectTo(first, server));
+    QVERIFY(connectTo(second, server));
+    QTRY_COMPARE(server.openConnectionCount(), 2);
+    first.disconnectFromHost();
+    QTRY_COMPARE(server.openConnectionCount(), 1);
+    QCOMPARE(server.maxOpenConnectionCount(), 2);
+    QCOMPARE(server.connectionCount(), 2);
 }
 
 QTEST_GUILESS_MAIN(tst_MockServer)
