@@ -9,9 +9,22 @@
 #include "integration/download/rangeserver.h"
 #include "support/peers.h"
 
+#include <QCryptographicHash>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <sys/resource.h>
+
+// AddressSanitizer's shadow memory makes RSS meaningless: its builds run the transfer and the
+// checksum, and leave the bound to the others.
+#if defined(__SANITIZE_ADDRESS__)
+#define REQIVO_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REQIVO_TEST_ASAN 1
+#endif
+#endif
 
 using namespace Qt::StringLiterals;
 using DownloadTest::fileSha256;
@@ -23,6 +36,33 @@ using ReqivoTest::runReqivo;
 
 namespace {
 constexpr qint64 contentSize = 300 * 1000;
+
+//! The largest peak RSS of the children waited for so far, in bytes.
+qint64 childrenPeakRss()
+{
+    rusage usage {};
+    if (getrusage(RUSAGE_CHILDREN, &usage) != 0)
+        qFatal("getrusage failed");
+    return qint64(usage.ru_maxrss) * 1024; // Linux: KiB
+}
+
+//! SHA-256 of \a path's first \a length bytes (all of it when -1).
+QByteArray sha256(const QString &path, qint64 length = -1)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    qint64 left = length < 0 ? f.size() : length;
+    while (left > 0) {
+        const QByteArray piece = f.read(std::min<qint64>(left, 1 << 20));
+        if (piece.isEmpty())
+            break;
+        h.addData(piece);
+        left -= piece.size();
+    }
+    return h.result().toHex();
+}
 }
 
 class TestCliResume : public QObject
@@ -39,6 +79,7 @@ private Q_SLOTS:
     void badUsageSendsNothing_data();
     void badUsageSendsNothing();
     void nginxForeignPartialFile();
+    void largeResumedDownloadStaysSmallInMemory();
 };
 
 void TestCliResume::interruptedRunLeavesSideFilesAndRerunResumes()
@@ -207,6 +248,54 @@ void TestCliResume::nginxForeignPartialFile()
     QCOMPARE(again.objects().value(0).value(u"status"_s).toInt(), 416);
     QCOMPARE(again.objects().value(0).value(u"bodyLength"_s).toInteger(), 0);
     QCOMPARE(fileSha256(file), fileSha256(source));
+}
+
+void TestCliResume::largeResumedDownloadStaysSmallInMemory()
+{
+    // A 512 MiB sparse file in nginx's docroot, with real data at scattered offsets; the first
+    // 100 MiB of it already in FILE, as another tool left it; the rest is resumed.
+    const QHash<QString, QString> nginx = ReqivoTest::loadPeerEnv(u"nginx"_s);
+    const QString name = u"resume-%1.bin"_s.arg(QCoreApplication::applicationPid());
+    const QString source = ReqivoTest::peerValue(nginx, u"NGINX_DOCROOT"_s) + u'/' + name;
+    const auto removeSource = qScopeGuard([&source] { QFile::remove(source); });
+    constexpr qint64 size = qint64(512) << 20;
+    constexpr qint64 prefix = qint64(100) << 20;
+    {
+        QFile f(source);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QVERIFY(f.resize(size));
+        for (qint64 at = 4093; at < size; at += qint64(37) << 20) {
+            QVERIFY(f.seek(at));
+            QVERIFY(f.write(patternBytes(64 * 1024, int(at % 1000))) == 64 * 1024);
+        }
+        QVERIFY(f.seek(size - 10));
+        QVERIFY(f.write("0123456789") == 10);
+        f.setPermissions(f.permissions() | QFileDevice::ReadOther);
+    }
+    QTemporaryDir dir;
+    const QString file = dir.filePath(u"large.bin"_s);
+    {
+        QFile in(source);
+        QFile out(file);
+        QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly));
+        for (qint64 done = 0; done < prefix; done += 1 << 20)
+            QVERIFY(out.write(in.read(1 << 20)) == 1 << 20);
+    }
+    const QUrl url = ReqivoTest::peerUrl(nginx, u"NGINX_HTTP_URL"_s, u"/"_s + name);
+    const ReqivoTest::CliRun run = runReqivo(
+            {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url.toString()}, {},
+            240000);
+    QVERIFY2(run.finished, run.err.constData());
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.objects().value(0).value(u"status"_s).toInt(), 206);
+    QCOMPARE(run.objects().value(0).value(u"bodyLength"_s).toInteger(), size - prefix);
+    QCOMPARE(QFileInfo(file).size(), size);
+    QCOMPARE(sha256(file), sha256(source));
+    const qint64 peak = childrenPeakRss();
+    qInfo("peak RSS of the reqivo processes: %lld KiB", peak / 1024);
+#ifndef REQIVO_TEST_ASAN
+    QVERIFY2(peak < (qint64(64) << 20), qPrintable(u"peak RSS %1 KiB"_s.arg(peak / 1024)));
+#endif
 }
 
 QTEST_GUILESS_MAIN(TestCliResume)

@@ -3,7 +3,7 @@
 // 416) and nginx (real ETag, Last-Modified, Range and If-Range handling, HTTP/2).
 #include "rangeserver.h"
 
-#include "integration/session/sessiontest.h"
+#include "support/qcorotest.h"
 #include "support/peers.h"
 
 #include <Reqivo/AsyncReqivo>
@@ -132,7 +132,7 @@ void TestDownload::interruptedDownloadKeepsItsSideFileAndResumes()
         CO_VERIFY(readFile(file) == server.content);
         CO_VERIFY(!QFileInfo::exists(part(file)));
         CO_VERIFY(!QFileInfo::exists(meta(file)));
-        const SessionTest::ReceivedRequest resumed = server.requests().last();
+        const DownloadTest::RangeRequest resumed = server.requests().last();
         CO_COMPARE(resumed.field("range"), QByteArray("bytes=100000-"));
         CO_COMPARE(resumed.field("if-range"), QByteArray("\"v1\""));
     }());
@@ -277,7 +277,7 @@ void TestDownload::foreignPartialFileIsResumedWithoutIfRange()
         CO_COMPARE(o.result.resumedFrom, qint64(12345));
         CO_COMPARE(o.result.bytesReceived, contentSize - 12345);
         CO_VERIFY(readFile(file) == server.content);
-        const SessionTest::ReceivedRequest r = server.requests().last();
+        const DownloadTest::RangeRequest r = server.requests().last();
         CO_COMPARE(r.field("range"), QByteArray("bytes=12345-"));
         CO_VERIFY(!r.hasField("if-range"));
 
