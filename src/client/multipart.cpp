@@ -141,7 +141,7 @@ Multipart &Multipart::addFile(
         fileName = info.fileName();
     MultipartPart part;
     part.source = MultipartPart::Source::File;
-    part.path = filePath;
+    part.path = info.absoluteFilePath(); // the file the caller meant, wherever the cwd goes
     QString problem;
     if (!info.exists())
         problem = QStringLiteral("no such file");

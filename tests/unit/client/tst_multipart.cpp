@@ -9,6 +9,7 @@
 
 #include <QBuffer>
 #include <QCoreApplication>
+#include <QDir>
 #include <QFile>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -119,6 +120,7 @@ private Q_SLOTS:
     void fileShrinksWhileSent();
     void sequentialDeviceEndsEarly();
     void contentTypeWithLineBreak();
+    void relativePathResolvedWhenAdded();
 };
 
 void TestMultipart::escapeName_data()
@@ -448,6 +450,19 @@ void TestMultipart::contentTypeWithLineBreak()
     QVERIFY(!form.errorString().isEmpty());
     QVERIFY_THROWS_EXCEPTION(Reqivo::RequestError,
         Reqivo::Client::checkBody(Body::fromMultipart(form), QUrl(QStringLiteral("http://h/"))));
+}
+
+void TestMultipart::relativePathResolvedWhenAdded()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath(QStringLiteral("rel.txt")), "relative"));
+    const QString before = QDir::currentPath();
+    QVERIFY(QDir::setCurrent(dir.path()));
+    Multipart form;
+    form.addFile(QStringLiteral("f"), QStringLiteral("rel.txt"));
+    QVERIFY(QDir::setCurrent(before));
+    QVERIFY(form.errorString().isEmpty());
+    QVERIFY(encode(form, 4096).contains("\r\n\r\nrelative\r\n"));
 }
 
 QTEST_GUILESS_MAIN(TestMultipart)
