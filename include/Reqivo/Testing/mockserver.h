@@ -7,14 +7,16 @@
 //   MyApiClient client(server.url(u"/"_s));           // the code under test
 //   ...
 //   const auto request = server.takeRequest();        // what the client sent
-//   QCOMPARE(request.method, "GET");
+//   QCOMPARE(request->method, "GET");
 //
 // It speaks HTTP/1.1, HTTPS with a certificate it generates (trust caCertificate()), and HTTP/2
 // (over TLS by ALPN, or cleartext by prior knowledge). Responses come from a queue or from a
 // dispatcher function; every request is recorded. A response can carry faults (a delayed head,
 // a throttled body, a disconnect after N bytes, a stall, a reset), an event stream, or a
-// WebSocket script. It runs on the thread it lives on; tests wait with QTRY_*, QSignalSpy,
-// waitForRequest() or, with QCoro, co_await nextRequest().
+// WebSocket script. In scripted mode (setRequestHandler(), setRawHandler()) the test writes the
+// exact bytes itself through a ScriptedConnection. It runs on the thread it lives on; tests wait
+// with QTRY_*, QSignalSpy, waitForRequest() or, with QCoro, co_await nextRequest(). docs/testing.md
+// is the guide.
 #pragma once
 
 #include <Reqivo/Testing/reqivotesting_export.h>
