@@ -36,19 +36,19 @@ QString fileFor(const CliOptions &options, qsizetype index)
 
 // The outcome of one URL: the report line, or -v's heads and a note for a status that did not
 // deliver the file. True when a response came.
-bool reportResult(const CliOptions &options, const Target &target,
-                  const Reqivo::DownloadResult &result)
+bool reportResult(
+    const CliOptions &options, const Target &target, const Reqivo::DownloadResult &result)
 {
     Output out(options, target, Sink {});
     out.started(result.response); // -v: the response heads
     if (options.report) {
-        writeStdout(reportResponse(target.argument, result.response, {}, result.bytesReceived)
-                    + '\n');
+        writeStdout(
+            reportResponse(target.argument, result.response, {}, result.bytesReceived) + '\n');
         std::fflush(stdout);
     } else if (!result.isComplete()) {
         printErr(u"reqivo: %1: %2 %3, %4 not written\n"_s.arg(target.argument)
-                         .arg(result.status())
-                         .arg(QString::fromLatin1(result.response.reason()), result.filePath));
+                     .arg(result.status())
+                     .arg(QString::fromLatin1(result.response.reason()), result.filePath));
     }
     return true;
 }
@@ -60,12 +60,12 @@ bool reportFailure(const CliOptions &options, const Target &target, std::excepti
     return false;
 }
 
-QCoro::Task<bool> downloadAsync(Reqivo::AsyncSession &session, const CliOptions &options,
-                                const Target &target, QString file)
+QCoro::Task<bool> downloadAsync(
+    Reqivo::AsyncSession &session, const CliOptions &options, const Target &target, QString file)
 {
     try {
         const Reqivo::DownloadResult result
-                = co_await session.download(target.url, file, downloadOptions(options));
+            = co_await session.download(target.url, file, downloadOptions(options));
         co_return reportResult(options, target, result);
     } catch (...) {
         co_return reportFailure(options, target, std::current_exception());
@@ -97,9 +97,8 @@ QString applyContinueAt(CliOptions *options, const QString &value)
     if (options->outputFiles.isEmpty())
         return u"-C - needs -o FILE"_s;
     if (options->outputFiles.size() != options->targets.size())
-        return u"-C - needs one -o FILE per URL (%1 URLs, %2 -o)"_s
-                .arg(options->targets.size())
-                .arg(options->outputFiles.size());
+        return u"-C - needs one -o FILE per URL (%1 URLs, %2 -o)"_s.arg(options->targets.size())
+            .arg(options->outputFiles.size());
     for (const QString &file : std::as_const(options->outputFiles)) {
         if (file == u"-"_s)
             return u"-C - cannot continue stdout: give -o FILE"_s;
@@ -120,8 +119,7 @@ int runResume(const CliOptions &options)
             const Target &target = options.targets.at(i);
             try {
                 const Reqivo::DownloadResult result
-                        = session.download(target.url, fileFor(options, i),
-                                           downloadOptions(options));
+                    = session.download(target.url, fileFor(options, i), downloadOptions(options));
                 reportResult(options, target, result);
             } catch (...) {
                 reportFailure(options, target, std::current_exception());
@@ -135,7 +133,7 @@ int runResume(const CliOptions &options)
     configureSession(session, options);
     QTimer::singleShot(0, QCoreApplication::instance(), [&session, &options] {
         QCoro::connect(runAsync(session, options), QCoreApplication::instance(),
-                       [](int status) { QCoreApplication::exit(status); });
+            [](int status) { QCoreApplication::exit(status); });
     });
     return QCoreApplication::exec();
 }

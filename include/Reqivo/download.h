@@ -174,7 +174,7 @@ Q_SIGNALS:
 private:
     friend class AsyncSession;
     Download(AsyncSession *session, QUrl url, QString filePath, DownloadOptions options,
-             QObject *parent);
+        QObject *parent);
     std::unique_ptr<DownloadPrivate> const d;
 };
 

@@ -56,16 +56,15 @@ std::filesystem::path fsPath(const QString &path)
 #endif
 }
 
-[[noreturn]] void fileError(const QString &what, const QString &path, const QString &why,
-                            const QUrl &url)
+[[noreturn]] void fileError(
+    const QString &what, const QString &path, const QString &why, const QUrl &url)
 {
     throw RequestError(QStringLiteral("%1 \"%2\": %3").arg(what, path, why), url, why);
 }
 
 [[noreturn]] void mismatch(const QString &message, const QUrl &url, const Response &response)
 {
-    throw InvalidResponseError(message, url,
-                               QString::fromLatin1(response.header("Content-Range")));
+    throw InvalidResponseError(message, url, QString::fromLatin1(response.header("Content-Range")));
 }
 
 bool parseNumber(QByteArrayView digits, qint64 *out)
@@ -99,17 +98,19 @@ void renameOver(const QString &from, const QString &to, const QUrl &url)
     std::filesystem::rename(fsPath(from), fsPath(to), ec);
     if (ec)
         fileError(QStringLiteral("cannot rename \"%1\" to").arg(from), to,
-                  QString::fromLocal8Bit(ec.message()), url);
+            QString::fromLocal8Bit(ec.message()), url);
 }
 
 // The side file, open for writing, flushed and synced on close.
 class PartWriter
 {
 public:
-    PartWriter(const QString &path, bool truncate, const QUrl &url) : m_file(path), m_url(url)
+    PartWriter(const QString &path, bool truncate, const QUrl &url)
+        : m_file(path)
+        , m_url(url)
     {
-        const QIODevice::OpenMode mode = QIODevice::WriteOnly
-                | (truncate ? QIODevice::Truncate : QIODevice::Append);
+        const QIODevice::OpenMode mode
+            = QIODevice::WriteOnly | (truncate ? QIODevice::Truncate : QIODevice::Append);
         if (!m_file.open(mode))
             fileError(QStringLiteral("cannot write"), path, m_file.errorString(), url);
     }
@@ -261,21 +262,26 @@ std::optional<ContentRange> ContentRange::parse(QByteArrayView value)
     return cr;
 }
 
-QString partPath(const QString &filePath) { return filePath + QStringLiteral(".part"); }
-QString metaPath(const QString &filePath) { return filePath + QStringLiteral(".part.meta"); }
+QString partPath(const QString &filePath)
+{
+    return filePath + QStringLiteral(".part");
+}
+QString metaPath(const QString &filePath)
+{
+    return filePath + QStringLiteral(".part.meta");
+}
 
 // --- the engine --------------------------------------------------------------------------------
 
 QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl url,
-                                        QString filePath, DownloadOptions options,
-                                        std::shared_ptr<DownloadControl> control)
+    QString filePath, DownloadOptions options, std::shared_ptr<DownloadControl> control)
 {
     if (!control)
         control = std::make_shared<DownloadControl>();
     DownloadResult result;
     result.filePath = filePath;
-    const QUrl absolute = withoutUserInfo(
-            Client::requestUrl(core->baseUrl, url, options.request.query));
+    const QUrl absolute
+        = withoutUserInfo(Client::requestUrl(core->baseUrl, url, options.request.query));
     if (filePath.isEmpty())
         throw RequestError(QStringLiteral("download(): no file to write to"), absolute);
     const QString part = partPath(filePath);
@@ -301,9 +307,8 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
             });
     }
     const auto unwatch = qScopeGuard([&ownerWatch] { QObject::disconnect(ownerWatch); });
-    const std::shared_ptr<const RetryPolicy> policy = request.retry
-            ? std::make_shared<const RetryPolicy>(*request.retry)
-            : core->retryPolicy;
+    const std::shared_ptr<const RetryPolicy> policy
+        = request.retry ? std::make_shared<const RetryPolicy>(*request.retry) : core->retryPolicy;
 
     // --- what is in hand ----------------------------------------------------------------------
     DownloadMeta meta;
@@ -349,8 +354,8 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
             token->cancel();
         AsyncSessionPrivate::CallControl call;
         call.cancel = token;
-        Response response = co_await AsyncSessionPrivate::run(core, QByteArrayLiteral("GET"), url,
-                                                              r, std::move(call));
+        Response response = co_await AsyncSessionPrivate::run(
+            core, QByteArrayLiteral("GET"), url, r, std::move(call));
         const QUrl at = withoutUserInfo(response.url());
         const int status = response.status();
 
@@ -359,14 +364,14 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
         qint64 expectedEnd = -1; // where the body must end, when known
         if (status == 416 && have > 0) {
             const std::optional<ContentRange> cr
-                    = ContentRange::parse(response.header("Content-Range"));
+                = ContentRange::parse(response.header("Content-Range"));
             if (!cr || cr->first >= 0 || cr->total != have
                 || (meta.total >= 0 && meta.total != have)) {
                 mismatch(QStringLiteral("416 for bytes %1-: the resource's size (%2) is not the "
                                         "%1 bytes in hand")
-                                 .arg(have)
-                                 .arg(cr ? QString::number(cr->total) : QStringLiteral("?")),
-                         at, response);
+                             .arg(have)
+                             .arg(cr ? QString::number(cr->total) : QStringLiteral("?")),
+                    at, response);
             }
             result.response = headOnly(std::move(response));
             if (!foreign) {
@@ -380,20 +385,20 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
         }
         if (status == 206) {
             const std::optional<ContentRange> cr
-                    = ContentRange::parse(response.header("Content-Range"));
+                = ContentRange::parse(response.header("Content-Range"));
             if (!cr || cr->first < 0)
                 mismatch(QStringLiteral("206 without a valid Content-Range"), at, response);
             if (cr->first != have)
                 mismatch(QStringLiteral("206 for bytes %1-%2, not from %3 on as asked")
-                                 .arg(cr->first)
-                                 .arg(cr->last)
-                                 .arg(have),
-                         at, response);
+                             .arg(cr->first)
+                             .arg(cr->last)
+                             .arg(have),
+                    at, response);
             if (meta.total >= 0 && cr->total >= 0 && cr->total != meta.total)
                 mismatch(QStringLiteral("206 for a resource of %1 bytes, not %2 as before")
-                                 .arg(cr->total)
-                                 .arg(meta.total),
-                         at, response);
+                             .arg(cr->total)
+                             .arg(meta.total),
+                    at, response);
             expectedEnd = cr->last + 1;
             if (cr->total >= 0)
                 meta.total = cr->total;
@@ -446,7 +451,7 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
                 if (expectedEnd >= 0 && have + piece.size() > expectedEnd) {
                     response.close();
                     mismatch(QStringLiteral("the body goes past byte %1").arg(expectedEnd), at,
-                             response);
+                        response);
                 }
                 writer.write(piece);
                 have += piece.size();
@@ -460,7 +465,7 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
             // A body cut short is continued where it stopped, when the policy allows another
             // attempt; the bytes written stay in the side file either way.
             const bool cut = e.kind() == Error::Kind::Network
-                    || e.kind() == Error::Kind::ReadTimeout || e.kind() == Error::Kind::Protocol;
+                || e.kind() == Error::Kind::ReadTimeout || e.kind() == Error::Kind::Protocol;
             if (!cut || control->stopped || !policy || attempt >= policy->maxAttempts
                 || (meta.ifRange().isEmpty() && !meta.foreign))
                 throw;
@@ -475,7 +480,7 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
         }
         if (broken) {
             const std::chrono::milliseconds delay = Client::backoffDelay(
-                    *policy, attempt, QRandomGenerator::global()->generateDouble());
+                *policy, attempt, QRandomGenerator::global()->generateDouble());
             ++attempt;
             co_await Client::cancellableSleep(delay, token, at);
             have = QFileInfo(part).size();
@@ -483,13 +488,13 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
         }
         if (expectedEnd >= 0 && have < expectedEnd)
             mismatch(QStringLiteral("the body ended at byte %1 of %2").arg(have).arg(expectedEnd),
-                     at, response);
+                at, response);
         result.response = headOnly(std::move(response));
         if (meta.total >= 0 && have < meta.total)
             continue; // a 206 for less than the rest: ask for what is missing
         if (meta.total >= 0 && have != meta.total)
-            mismatch(QStringLiteral("%1 bytes for a resource of %2").arg(have).arg(meta.total),
-                     at, result.response);
+            mismatch(QStringLiteral("%1 bytes for a resource of %2").arg(have).arg(meta.total), at,
+                result.response);
         renameOver(part, filePath, at);
         QFile::remove(metaFile);
         result.totalSize = have;
@@ -502,11 +507,10 @@ QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl 
 
 // --- the coroutine and blocking forms ------------------------------------------------------------
 
-QCoro::Task<DownloadResult> AsyncSession::download(QUrl url, QString filePath,
-                                                   DownloadOptions opts)
+QCoro::Task<DownloadResult> AsyncSession::download(QUrl url, QString filePath, DownloadOptions opts)
 {
     return Client::runDownload(AsyncSessionPrivate::coreOf(this), std::move(url),
-                               std::move(filePath), std::move(opts), nullptr);
+        std::move(filePath), std::move(opts), nullptr);
 }
 
 } // namespace Reqivo

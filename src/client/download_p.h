@@ -69,8 +69,7 @@ QString metaPath(const QString &filePath);
 
 //! The engine: one run of a download (see download.cpp). \a control may be null.
 QCoro::Task<DownloadResult> runDownload(std::shared_ptr<SessionCore> core, QUrl url,
-                                        QString filePath, DownloadOptions options,
-                                        std::shared_ptr<DownloadControl> control);
+    QString filePath, DownloadOptions options, std::shared_ptr<DownloadControl> control);
 
 } // namespace Client
 } // namespace Reqivo

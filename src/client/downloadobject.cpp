@@ -43,12 +43,12 @@ public:
         control = std::make_shared<Client::DownloadControl>();
         const std::shared_ptr<bool> isAlive = alive;
         QMetaObject::invokeMethod(
-                q,
-                [this, isAlive] {
-                    if (*isAlive)
-                        task = run();
-                },
-                Qt::QueuedConnection);
+            q,
+            [this, isAlive] {
+                if (*isAlive)
+                    task = run();
+            },
+            Qt::QueuedConnection);
     }
     QCoro::Task<void> run();
     void setState(Download::State s)
@@ -74,7 +74,7 @@ public:
     Error abortedError() const
     {
         return Error(Error::Kind::Request, QStringLiteral("the download was aborted"), url,
-                     QStringLiteral("aborted"));
+            QStringLiteral("aborted"));
     }
     //! Failed or Aborted: the error, then finished(). A slot may delete the Download.
     void fail(Download::State s, const Error &e, const std::shared_ptr<bool> &isAlive)
@@ -139,8 +139,8 @@ QCoro::Task<void> DownloadPrivate::run()
         Q_EMIT download->finished();
 }
 
-Download::Download(AsyncSession *session, QUrl url, QString filePath, DownloadOptions options,
-                   QObject *parent)
+Download::Download(
+    AsyncSession *session, QUrl url, QString filePath, DownloadOptions options, QObject *parent)
     : QObject(parent ? parent : session)
     , d(new DownloadPrivate)
 {
@@ -165,13 +165,34 @@ Download::~Download()
     d->stopRun();
 }
 
-QUrl Download::url() const { return d->url; }
-QString Download::filePath() const { return d->filePath; }
-Download::State Download::state() const { return d->state; }
-qint64 Download::bytesReceived() const { return d->received; }
-qint64 Download::totalSize() const { return d->total; }
-DownloadResult Download::result() const { return d->result; }
-Error Download::error() const { return d->error; }
+QUrl Download::url() const
+{
+    return d->url;
+}
+QString Download::filePath() const
+{
+    return d->filePath;
+}
+Download::State Download::state() const
+{
+    return d->state;
+}
+qint64 Download::bytesReceived() const
+{
+    return d->received;
+}
+qint64 Download::totalSize() const
+{
+    return d->total;
+}
+DownloadResult Download::result() const
+{
+    return d->result;
+}
+Error Download::error() const
+{
+    return d->error;
+}
 
 void Download::pause()
 {
@@ -208,36 +229,36 @@ void Download::abort()
     // Paused or Failed: nothing runs; reported from the event loop, as a run would.
     const std::shared_ptr<bool> isAlive = d->alive;
     QMetaObject::invokeMethod(
-            this,
-            [this, isAlive] {
-                d->removeSideFiles();
-                d->fail(State::Aborted, d->abortedError(), isAlive);
-            },
-            Qt::QueuedConnection);
+        this,
+        [this, isAlive] {
+            d->removeSideFiles();
+            d->fail(State::Aborted, d->abortedError(), isAlive);
+        },
+        Qt::QueuedConnection);
 }
 
 // --- AsyncSession's signal/slot and callback entry points ----------------------------------------
 
-Download *AsyncSession::startDownload(QUrl url, QString filePath, DownloadOptions opts,
-                                      QObject *parent)
+Download *AsyncSession::startDownload(
+    QUrl url, QString filePath, DownloadOptions opts, QObject *parent)
 {
     return new Download(this, std::move(url), std::move(filePath), std::move(opts), parent);
 }
 
 void AsyncSession::download(QUrl url, QString filePath, DownloadOptions opts,
-                            const QObject *context, DownloadCallback callback)
+    const QObject *context, DownloadCallback callback)
 {
     if (!context) {
         // As request() with a callback: refused once, from the event loop, nothing sent.
         if (callback) {
             const Error error(Error::Kind::Request,
-                              QStringLiteral("AsyncSession::download() needs a context object: "
-                                             "the callback runs only while it lives"),
-                              url, QStringLiteral("no context"));
+                QStringLiteral("AsyncSession::download() needs a context object: "
+                               "the callback runs only while it lives"),
+                url, QStringLiteral("no context"));
             QMetaObject::invokeMethod(
-                    this,
-                    [callback = std::move(callback), error] { callback(DownloadResult(), error); },
-                    Qt::QueuedConnection);
+                this,
+                [callback = std::move(callback), error] { callback(DownloadResult(), error); },
+                Qt::QueuedConnection);
         }
         return;
     }

@@ -21,7 +21,10 @@ QString localPath(const QString &pathOrUrl)
 
 } // namespace
 
-QmlDownload::QmlDownload(QObject *parent) : QObject(parent) { }
+QmlDownload::QmlDownload(QObject *parent)
+    : QObject(parent)
+{
+}
 
 QmlDownload::~QmlDownload()
 {
@@ -119,12 +122,18 @@ double QmlDownload::progress() const
     const double total = totalSize();
     return total > 0 ? bytesReceived() / total : 0.0;
 }
-int QmlDownload::status() const { return m_download ? m_download->result().status() : 0; }
+int QmlDownload::status() const
+{
+    return m_download ? m_download->result().status() : 0;
+}
 bool QmlDownload::isComplete() const
 {
     return m_download && m_download->result().isComplete();
 }
-bool QmlDownload::isResumed() const { return m_download && m_download->result().resumed; }
+bool QmlDownload::isResumed() const
+{
+    return m_download && m_download->result().resumed;
+}
 double QmlDownload::bytesThisRun() const
 {
     return m_download ? double(m_download->result().bytesReceived) : 0.0;
@@ -149,26 +158,26 @@ void QmlDownload::start()
     const QString path = localPath(m_filePath);
     if (path.isEmpty()) {
         m_startError = Error(Error::Kind::Request,
-                             QStringLiteral("Download.filePath must be a path or a file: URL, "
-                                            "not \"%1\"")
-                                     .arg(m_filePath),
-                             m_url);
+            QStringLiteral("Download.filePath must be a path or a file: URL, "
+                           "not \"%1\"")
+                .arg(m_filePath),
+            m_url);
         QMetaObject::invokeMethod(
-                this,
-                [this] {
-                    Q_EMIT stateChanged();
-                    Q_EMIT errorOccurred(m_startError);
-                    Q_EMIT finished();
-                },
-                Qt::QueuedConnection);
+            this,
+            [this] {
+                Q_EMIT stateChanged();
+                Q_EMIT errorOccurred(m_startError);
+                Q_EMIT finished();
+            },
+            Qt::QueuedConnection);
         return;
     }
     RequestOptions request;
     for (auto it = m_headers.cbegin(); it != m_headers.cend(); ++it)
         request.headers.set(it.key().toUtf8(), it.value().toString().toUtf8());
-    const DownloadOptions options = DownloadOptions()
-                                            .withRequestOptions(request)
-                                            .withResumeExistingFile(m_resumeExistingFile);
+    const DownloadOptions options
+        = DownloadOptions().withRequestOptions(request).withResumeExistingFile(
+            m_resumeExistingFile);
     Download *download = session()->startDownload(m_url, path, options, this);
     m_download = download;
     connect(download, &Download::downloadProgress, this, &QmlDownload::progressChanged);

@@ -5,11 +5,11 @@
 
 namespace Reqivo {
 
-DownloadResult Session::download(const QUrl &url, const QString &filePath,
-                                 const DownloadOptions &opts)
+DownloadResult Session::download(
+    const QUrl &url, const QString &filePath, const DownloadOptions &opts)
 {
     return Sync::runBlocking([&] { return m_async->download(url, filePath, opts); },
-                             "Reqivo::Session::download()", m_async.get());
+        "Reqivo::Session::download()", m_async.get());
 }
 
 } // namespace Reqivo

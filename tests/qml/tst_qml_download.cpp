@@ -27,7 +27,10 @@ class Slot : public QObject
 {
     Q_OBJECT
 public:
-    explicit Slot(std::function<void()> f) : m_f(std::move(f)) { }
+    explicit Slot(std::function<void()> f)
+        : m_f(std::move(f))
+    {
+    }
 public Q_SLOTS:
     void call() { m_f(); }
 
@@ -50,7 +53,7 @@ private:
                                 "    client: root.client\n"
                                 "    url: \"/file.bin\"\n"
                                 "    filePath: \""
-                + QUrl::fromLocalFile(file).toEncoded() + "\"\n}\n";
+            + QUrl::fromLocalFile(file).toEncoded() + "\"\n}\n";
         return QmlTest::load(m_engine, body, server.url(u"/"_s));
     }
     static QObject *downloadOf(const std::unique_ptr<QObject> &root)
@@ -115,16 +118,16 @@ private Q_SLOTS:
         QVERIFY(connect(download, SIGNAL(progressChanged()), &onProgress, SLOT(call())));
         Slot onState([download, &pausedAt, this] {
             if (download->property("state").toString() == u"paused"_s)
-                m_pausedSeen = QFileInfo(download->property("filePath").toUrl().toLocalFile()
-                                         + u".part"_s)
-                                       .size()
-                        == qint64(pausedAt);
+                m_pausedSeen
+                    = QFileInfo(download->property("filePath").toUrl().toLocalFile() + u".part"_s)
+                          .size()
+                    == qint64(pausedAt);
         });
         QVERIFY(connect(download, SIGNAL(stateChanged()), &onState, SLOT(call())));
         m_pausedSeen = false;
         QVERIFY(QMetaObject::invokeMethod(download, "start"));
-        QTRY_VERIFY_WITH_TIMEOUT(download->property("state").toString() == u"paused"_s,
-                                 QmlTest::waitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            download->property("state").toString() == u"paused"_s, QmlTest::waitMs);
         QVERIFY(m_pausedSeen);
         QCOMPARE(finished.size(), 0);
         QVERIFY(!QFileInfo::exists(file));
@@ -171,8 +174,8 @@ private Q_SLOTS:
         QVERIFY(QMetaObject::invokeMethod(download, "start"));
         QVERIFY(finished.wait(QmlTest::waitMs));
         QCOMPARE(download->property("state").toString(), u"failed"_s);
-        QVERIFY(download->property("error").value<Reqivo::Error>().message().contains(
-                u"file: URL"_s));
+        QVERIFY(
+            download->property("error").value<Reqivo::Error>().message().contains(u"file: URL"_s));
         QCOMPARE(server.requests().size(), 0);
     }
 

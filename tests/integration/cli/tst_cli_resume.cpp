@@ -63,7 +63,7 @@ QByteArray sha256(const QString &path, qint64 length = -1)
     }
     return h.result().toHex();
 }
-}
+} // namespace
 
 class TestCliResume : public QObject
 {
@@ -90,7 +90,7 @@ void TestCliResume::interruptedRunLeavesSideFilesAndRerunResumes()
     const QString file = dir.filePath(u"out.bin"_s);
     const QString url = server.url().toString();
     const ReqivoTest::CliRun first
-            = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
+        = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
     QVERIFY(first.finished);
     QCOMPARE(first.exitCode, 1);
     QCOMPARE(first.objects().value(0).value(u"ok"_s).toBool(true), false);
@@ -99,7 +99,7 @@ void TestCliResume::interruptedRunLeavesSideFilesAndRerunResumes()
     QVERIFY(readFile(file + u".part.meta"_s).contains("etag: \"v1\""));
 
     const ReqivoTest::CliRun second
-            = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
+        = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
     QCOMPARE(second.exitCode, 0);
     const QJsonObject report = second.objects().value(0);
     QCOMPARE(report.value(u"status"_s).toInt(), 206);
@@ -119,8 +119,8 @@ void TestCliResume::rerunWithSyncResumesToo()
     const QString file = dir.filePath(u"out.bin"_s);
     const QString url = server.url().toString();
     QCOMPARE(runReqivo({u"--sync"_s, u"-C"_s, u"-"_s, u"-o"_s, file, url}).exitCode, 1);
-    const ReqivoTest::CliRun second = runReqivo(
-            {u"--sync"_s, u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
+    const ReqivoTest::CliRun second
+        = runReqivo({u"--sync"_s, u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
     QCOMPARE(second.exitCode, 0);
     QCOMPARE(second.objects().value(0).value(u"status"_s).toInt(), 206);
     QCOMPARE(second.objects().value(0).value(u"bodyLength"_s).toInteger(), contentSize - 1000);
@@ -133,8 +133,8 @@ void TestCliResume::foreignPartialFileIsResumedWithoutIfRange()
     RangeServer server(patternBytes(contentSize));
     const QString file = dir.filePath(u"out.bin"_s);
     QVERIFY(writeFile(file, server.content.left(777)));
-    const ReqivoTest::CliRun run = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s,
-                                              u"jsonl"_s, server.url().toString()});
+    const ReqivoTest::CliRun run = runReqivo(
+        {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, server.url().toString()});
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.objects().value(0).value(u"status"_s).toInt(), 206);
     QCOMPARE(run.objects().value(0).value(u"bodyLength"_s).toInteger(), contentSize - 777);
@@ -150,8 +150,8 @@ void TestCliResume::serverIgnoringRangeRestartsFromZero()
     server.honourRange = false;
     const QString file = dir.filePath(u"out.bin"_s);
     QVERIFY(writeFile(file, QByteArray(5000, 'z'))); // not even the right bytes
-    const ReqivoTest::CliRun run = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s,
-                                              u"jsonl"_s, server.url().toString()});
+    const ReqivoTest::CliRun run = runReqivo(
+        {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, server.url().toString()});
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.objects().value(0).value(u"status"_s).toInt(), 200);
     QCOMPARE(run.objects().value(0).value(u"bodyLength"_s).toInteger(), contentSize);
@@ -165,8 +165,8 @@ void TestCliResume::completeFileAnswered416IsUnchanged()
     const QString file = dir.filePath(u"out.bin"_s);
     QVERIFY(writeFile(file, server.content));
     const QDateTime before = QFileInfo(file).lastModified();
-    const ReqivoTest::CliRun run = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s,
-                                              u"jsonl"_s, server.url().toString()});
+    const ReqivoTest::CliRun run = runReqivo(
+        {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, server.url().toString()});
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.objects().value(0).value(u"status"_s).toInt(), 416);
     QCOMPARE(run.objects().value(0).value(u"bodyLength"_s).toInteger(), 0);
@@ -185,7 +185,7 @@ void TestCliResume::mismatchedContentRangeIsAnErrorWithDataIntact()
     QCOMPARE(runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, url}).exitCode, 1);
     server.contentRangeShift = -1;
     const ReqivoTest::CliRun run
-            = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
+        = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url});
     QCOMPARE(run.exitCode, 1);
     const QJsonObject error = run.objects().value(0).value(u"error"_s).toObject();
     QCOMPARE(error.value(u"type"_s).toString(), u"InvalidResponseError"_s);
@@ -235,15 +235,15 @@ void TestCliResume::nginxForeignPartialFile()
     QTemporaryDir dir;
     const QString file = dir.filePath(u"large.bin"_s);
     QVERIFY(writeFile(file, readFile(source).left(2 << 20)));
-    const ReqivoTest::CliRun run = runReqivo(
-            {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url.toString()});
+    const ReqivoTest::CliRun run
+        = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url.toString()});
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.objects().value(0).value(u"status"_s).toInt(), 206);
     QCOMPARE(run.objects().value(0).value(u"bodyLength"_s).toInteger(), size - (2 << 20));
     QCOMPARE(fileSha256(file), fileSha256(source));
     // Complete now: the next run is a 416 and leaves it as it is.
-    const ReqivoTest::CliRun again = runReqivo(
-            {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url.toString()});
+    const ReqivoTest::CliRun again
+        = runReqivo({u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url.toString()});
     QCOMPARE(again.exitCode, 0);
     QCOMPARE(again.objects().value(0).value(u"status"_s).toInt(), 416);
     QCOMPARE(again.objects().value(0).value(u"bodyLength"_s).toInteger(), 0);
@@ -283,8 +283,7 @@ void TestCliResume::largeResumedDownloadStaysSmallInMemory()
     }
     const QUrl url = ReqivoTest::peerUrl(nginx, u"NGINX_HTTP_URL"_s, u"/"_s + name);
     const ReqivoTest::CliRun run = runReqivo(
-            {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url.toString()}, {},
-            240000);
+        {u"-C"_s, u"-"_s, u"-o"_s, file, u"--report"_s, u"jsonl"_s, url.toString()}, {}, 240000);
     QVERIFY2(run.finished, run.err.constData());
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.objects().value(0).value(u"status"_s).toInt(), 206);

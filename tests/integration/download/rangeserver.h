@@ -70,13 +70,14 @@ public:
     //! Added to the start of the Content-Range a 206 announces (a lying server).
     qint64 contentRangeShift = 0;
 
-    explicit RangeServer(QByteArray body) : content(std::move(body))
+    explicit RangeServer(QByteArray body)
+        : content(std::move(body))
     {
         QObject::connect(&m_server, &QTcpServer::newConnection, &m_server, [this] {
             while (QTcpSocket *socket = m_server.nextPendingConnection()) {
                 socket->setParent(&m_server);
-                QObject::connect(socket, &QTcpSocket::readyRead, socket,
-                                 [this, socket] { serve(socket); });
+                QObject::connect(
+                    socket, &QTcpSocket::readyRead, socket, [this, socket] { serve(socket); });
                 QObject::connect(socket, &QTcpSocket::disconnected, socket, [this, socket] {
                     m_buffers.remove(socket);
                     socket->deleteLater();
@@ -121,29 +122,27 @@ private:
     bool answer(QTcpSocket *socket, const RangeRequest &r)
     {
         const auto response = [](int status, const QByteArray &reason, const QByteArray &fields,
-                                 const QByteArray &body) {
+                                  const QByteArray &body) {
             return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\n" + fields
-                    + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+                + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
         };
         if (r.target != "/file.bin") {
             socket->write(response(404, "Not Found", {}, "no such file\n"));
             return true;
         }
         const QByteArray fields = "ETag: " + etag + "\r\nLast-Modified: " + lastModified
-                + "\r\nAccept-Ranges: bytes\r\n";
+            + "\r\nAccept-Ranges: bytes\r\n";
         const QByteArray range = r.field("range");
         const QByteArray ifRange = r.field("if-range");
         const bool validatorMatches
-                = ifRange.isEmpty() || ifRange == etag || ifRange == lastModified;
+            = ifRange.isEmpty() || ifRange == etag || ifRange == lastModified;
         qint64 from = -1;
         if (honourRange && validatorMatches && range.startsWith("bytes=") && range.endsWith('-'))
             from = range.mid(6, range.size() - 7).toLongLong();
         const qint64 size = content.size();
         if (from >= size) {
             socket->write(response(416, "Range Not Satisfiable",
-                                   fields + "Content-Range: bytes */" + QByteArray::number(size)
-                                           + "\r\n",
-                                   {}));
+                fields + "Content-Range: bytes */" + QByteArray::number(size) + "\r\n", {}));
             return true;
         }
         QByteArray head;
@@ -152,8 +151,8 @@ private:
             body = content.mid(from);
             const qint64 shown = from + contentRangeShift;
             head = "HTTP/1.1 206 Partial Content\r\n" + fields + "Content-Range: bytes "
-                    + QByteArray::number(shown) + '-' + QByteArray::number(shown + body.size() - 1)
-                    + '/' + QByteArray::number(size) + "\r\n";
+                + QByteArray::number(shown) + '-' + QByteArray::number(shown + body.size() - 1)
+                + '/' + QByteArray::number(size) + "\r\n";
         } else {
             body = content;
             head = "HTTP/1.1 200 OK\r\n" + fields;

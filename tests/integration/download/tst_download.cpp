@@ -3,8 +3,8 @@
 // 416) and nginx (real ETag, Last-Modified, Range and If-Range handling, HTTP/2).
 #include "rangeserver.h"
 
-#include "support/qcorotest.h"
 #include "support/peers.h"
+#include "support/qcorotest.h"
 
 #include <Reqivo/AsyncReqivo>
 #include <Reqivo/AsyncSession>
@@ -46,8 +46,14 @@ QCoro::Task<DownloadOutcome> attemptDownload(QCoro::Task<DownloadResult> task)
     co_return o;
 }
 
-QString part(const QString &file) { return file + u".part"_s; }
-QString meta(const QString &file) { return file + u".part.meta"_s; }
+QString part(const QString &file)
+{
+    return file + u".part"_s;
+}
+QString meta(const QString &file)
+{
+    return file + u".part.meta"_s;
+}
 
 constexpr qint64 contentSize = 256 * 1024;
 
@@ -114,15 +120,16 @@ void TestDownload::interruptedDownloadKeepsItsSideFileAndResumes()
         server.cutAfter = {100000};
         Reqivo::AsyncSession session;
         const QString file = dir.filePath(u"file.bin"_s);
-        const DownloadOutcome first = co_await attemptDownload(session.download(server.url(), file));
-        CO_VERIFY2(first.error.isA(Reqivo::Error::Kind::Network),
-                   qPrintable(first.error.toString()));
+        const DownloadOutcome first
+            = co_await attemptDownload(session.download(server.url(), file));
+        CO_VERIFY2(
+            first.error.isA(Reqivo::Error::Kind::Network), qPrintable(first.error.toString()));
         CO_VERIFY(!QFileInfo::exists(file)); // never a partial FILE
         CO_COMPARE(readFile(part(file)), server.content.left(100000));
         CO_VERIFY(readFile(meta(file)).contains("etag: \"v1\""));
 
         const DownloadOutcome second
-                = co_await attemptDownload(session.download(server.url(), file));
+            = co_await attemptDownload(session.download(server.url(), file));
         CO_VERIFY2(!second.error, qPrintable(second.error.toString()));
         CO_COMPARE(second.result.status(), 206);
         CO_VERIFY(second.result.resumed);
@@ -255,7 +262,7 @@ void TestDownload::mismatchedContentRangeIsAnErrorAndKeepsTheData()
         // Once the server answers right, the same side file completes.
         server.contentRangeShift = 0;
         const DownloadOutcome again
-                = co_await attemptDownload(session.download(server.url(), file));
+            = co_await attemptDownload(session.download(server.url(), file));
         CO_VERIFY2(!again.error, qPrintable(again.error.toString()));
         CO_VERIFY(readFile(file) == server.content);
     }());
@@ -269,8 +276,8 @@ void TestDownload::foreignPartialFileIsResumedWithoutIfRange()
         Reqivo::AsyncSession session;
         const QString file = dir.filePath(u"file.bin"_s);
         CO_VERIFY(writeFile(file, server.content.left(12345)));
-        const DownloadOutcome o = co_await attemptDownload(session.download(
-                server.url(), file, DownloadOptions().withResumeExistingFile()));
+        const DownloadOutcome o = co_await attemptDownload(
+            session.download(server.url(), file, DownloadOptions().withResumeExistingFile()));
         CO_VERIFY2(!o.error, qPrintable(o.error.toString()));
         CO_COMPARE(o.result.status(), 206);
         CO_VERIFY(o.result.resumed);
@@ -284,7 +291,7 @@ void TestDownload::foreignPartialFileIsResumedWithoutIfRange()
         // Without the option, an existing FILE is replaced by a fresh download.
         CO_VERIFY(writeFile(file, "stale"));
         const DownloadOutcome fresh
-                = co_await attemptDownload(session.download(server.url(), file));
+            = co_await attemptDownload(session.download(server.url(), file));
         CO_COMPARE(fresh.result.status(), 200);
         CO_VERIFY(readFile(file) == server.content);
     }());
@@ -299,8 +306,8 @@ void TestDownload::foreignCompleteFileAnswered416IsUnchanged()
         const QString file = dir.filePath(u"file.bin"_s);
         CO_VERIFY(writeFile(file, server.content));
         const QDateTime before = QFileInfo(file).lastModified();
-        const DownloadOutcome o = co_await attemptDownload(session.download(
-                server.url(), file, DownloadOptions().withResumeExistingFile()));
+        const DownloadOutcome o = co_await attemptDownload(
+            session.download(server.url(), file, DownloadOptions().withResumeExistingFile()));
         CO_VERIFY2(!o.error, qPrintable(o.error.toString()));
         CO_COMPARE(o.result.status(), 416);
         CO_VERIFY(o.result.isComplete());
@@ -319,8 +326,8 @@ void TestDownload::errorStatusLeavesEverythingAsItWas()
         Reqivo::AsyncSession session;
         const QString file = dir.filePath(u"file.bin"_s);
         CO_VERIFY(writeFile(file, "previous"));
-        const DownloadOutcome o = co_await attemptDownload(
-                session.download(server.url(u"/missing"_s), file));
+        const DownloadOutcome o
+            = co_await attemptDownload(session.download(server.url(u"/missing"_s), file));
         CO_VERIFY2(!o.error, qPrintable(o.error.toString()));
         CO_COMPARE(o.result.status(), 404);
         CO_VERIFY(!o.result.isComplete());
@@ -342,7 +349,7 @@ void TestDownload::unwritableFileIsAClearError()
         CO_VERIFY2(o.error.message().contains(part(file)), qPrintable(o.error.message()));
         // The connection was not left half-read in the pool: the next request works.
         const DownloadOutcome next
-                = co_await attemptDownload(session.download(server.url(), dir.filePath(u"ok"_s)));
+            = co_await attemptDownload(session.download(server.url(), dir.filePath(u"ok"_s)));
         CO_VERIFY2(!next.error, qPrintable(next.error.toString()));
     }());
 }
@@ -363,12 +370,12 @@ void TestDownload::downloadObjectPausesAndResumesAgainstNginx()
     QSignalSpy finished(download, &Reqivo::Download::finished);
     qint64 pausedAt = -1;
     connect(download, &Reqivo::Download::downloadProgress, this,
-            [download, &pausedAt](qint64 received, qint64 total) {
-                if (pausedAt < 0 && received > 0 && received < total) {
-                    pausedAt = received;
-                    download->pause();
-                }
-            });
+        [download, &pausedAt](qint64 received, qint64 total) {
+            if (pausedAt < 0 && received > 0 && received < total) {
+                pausedAt = received;
+                download->pause();
+            }
+        });
     QVERIFY(states.wait(10000));
     QCOMPARE(download->state(), Reqivo::Download::State::Paused);
     QCOMPARE(finished.size(), 0);
@@ -404,8 +411,7 @@ void TestDownload::downloadObjectAbortRemovesTheSideFile()
     Reqivo::Download *download = session.startDownload(url, file);
     QSignalSpy errors(download, &Reqivo::Download::errorOccurred);
     QSignalSpy finished(download, &Reqivo::Download::finished);
-    connect(download, &Reqivo::Download::downloadProgress, download,
-            &Reqivo::Download::abort);
+    connect(download, &Reqivo::Download::downloadProgress, download, &Reqivo::Download::abort);
     QVERIFY(finished.wait(10000));
     QCOMPARE(download->state(), Reqivo::Download::State::Aborted);
     QCOMPARE(errors.size(), 1);
@@ -438,12 +444,11 @@ void TestDownload::callbackFormDeliversTheResult()
     bool called = false;
     DownloadResult got;
     Reqivo::Error error;
-    session.download(url, file, {}, &context,
-                     [&](const DownloadResult &r, const Reqivo::Error &e) {
-                         called = true;
-                         got = r;
-                         error = e;
-                     });
+    session.download(url, file, {}, &context, [&](const DownloadResult &r, const Reqivo::Error &e) {
+        called = true;
+        got = r;
+        error = e;
+    });
     QTRY_VERIFY_WITH_TIMEOUT(called, 10000);
     QVERIFY2(!error, qPrintable(error.toString()));
     QVERIFY(got.isComplete());
@@ -464,9 +469,8 @@ void TestDownload::blockingSessionAndFacadesDownloadFromNginx()
     const Reqivo::Response head = session.head(QUrl(u"/large.bin"_s));
     QVERIFY(writeFile(part(file), readFile(source).left(1 << 20)));
     QVERIFY(writeFile(meta(file),
-                      "reqivo-download 1\nurl: " + base.resolved(QUrl(u"/large.bin"_s)).toEncoded()
-                              + "\netag: " + head.header("ETag") + "\ntotal: "
-                              + QByteArray::number(size) + '\n'));
+        "reqivo-download 1\nurl: " + base.resolved(QUrl(u"/large.bin"_s)).toEncoded()
+            + "\netag: " + head.header("ETag") + "\ntotal: " + QByteArray::number(size) + '\n'));
     const DownloadResult r = session.download(QUrl(u"/large.bin"_s), file);
     QCOMPARE(r.status(), 206);
     QVERIFY(r.resumed);
@@ -483,7 +487,7 @@ void TestDownload::blockingSessionAndFacadesDownloadFromNginx()
     RUN_CORO([&]() -> QCoro::Task<> {
         Reqivo::AsyncReqivo async(base);
         const DownloadResult viaAsync
-                = co_await async.download(QUrl(u"/small.txt"_s), dir.filePath(u"b"_s));
+            = co_await async.download(QUrl(u"/small.txt"_s), dir.filePath(u"b"_s));
         CO_VERIFY(viaAsync.isComplete());
         CO_COMPARE(readFile(dir.filePath(u"b"_s)), QByteArray("Hello from nginx\n"));
     }());
@@ -494,16 +498,14 @@ void TestDownload::nginxHonoursIfRangeAcrossRuns()
     RUN_CORO([&]() -> QCoro::Task<> {
         const QHash<QString, QString> nginx = ReqivoTest::loadPeerEnv(u"nginx"_s);
         const QUrl url = ReqivoTest::peerUrl(nginx, u"NGINX_HTTP_URL"_s, u"/large.bin"_s);
-        const QString source
-                = ReqivoTest::peerValue(nginx, u"NGINX_DOCROOT"_s) + u"/large.bin"_s;
+        const QString source = ReqivoTest::peerValue(nginx, u"NGINX_DOCROOT"_s) + u"/large.bin"_s;
         QTemporaryDir dir;
         const QString file = dir.filePath(u"large.bin"_s);
         Reqivo::AsyncSession session;
         // A side file whose validator nginx no longer has: If-Range fails, nginx sends 200.
         CO_VERIFY(writeFile(part(file), QByteArray(4096, 'x')));
         CO_VERIFY(writeFile(meta(file),
-                            "reqivo-download 1\nurl: " + url.toEncoded()
-                                    + "\netag: \"0-stale\"\ntotal: -1\n"));
+            "reqivo-download 1\nurl: " + url.toEncoded() + "\netag: \"0-stale\"\ntotal: -1\n"));
         const DownloadOutcome o = co_await attemptDownload(session.download(url, file));
         CO_VERIFY2(!o.error, qPrintable(o.error.toString()));
         CO_COMPARE(o.result.status(), 200);
@@ -513,9 +515,9 @@ void TestDownload::nginxHonoursIfRangeAcrossRuns()
         const QString lm = dir.filePath(u"lm.bin"_s);
         CO_VERIFY(writeFile(part(lm), readFile(source).left(1000)));
         CO_VERIFY(writeFile(meta(lm),
-                            "reqivo-download 1\nurl: " + url.toEncoded() + "\nlast-modified: "
-                                    + o.result.response.header("Last-Modified") + "\ntotal: "
-                                    + QByteArray::number(size) + '\n'));
+            "reqivo-download 1\nurl: " + url.toEncoded()
+                + "\nlast-modified: " + o.result.response.header("Last-Modified")
+                + "\ntotal: " + QByteArray::number(size) + '\n'));
         const DownloadOutcome viaDate = co_await attemptDownload(session.download(url, lm));
         CO_VERIFY2(!viaDate.error, qPrintable(viaDate.error.toString()));
         CO_COMPARE(viaDate.result.status(), 206);
@@ -529,12 +531,11 @@ void TestDownload::http2DownloadResumes()
     RUN_CORO([&]() -> QCoro::Task<> {
         const QHash<QString, QString> nginx = ReqivoTest::loadPeerEnv(u"nginx"_s);
         const QUrl url = ReqivoTest::peerUrl(nginx, u"NGINX_H2_URL"_s, u"/large.bin"_s);
-        const QString source
-                = ReqivoTest::peerValue(nginx, u"NGINX_DOCROOT"_s) + u"/large.bin"_s;
+        const QString source = ReqivoTest::peerValue(nginx, u"NGINX_DOCROOT"_s) + u"/large.bin"_s;
         Reqivo::AsyncSession session;
         Reqivo::TlsOptions tls;
         tls.caCertificates
-                = QSslCertificate::fromPath(ReqivoTest::peerValue(nginx, u"NGINX_CA_FILE"_s));
+            = QSslCertificate::fromPath(ReqivoTest::peerValue(nginx, u"NGINX_CA_FILE"_s));
         session.setTlsOptions(tls);
         QTemporaryDir dir;
         const QString file = dir.filePath(u"large.bin"_s);
@@ -542,8 +543,8 @@ void TestDownload::http2DownloadResumes()
         CO_COMPARE(head.httpVersion(), u"2"_s);
         CO_VERIFY(writeFile(part(file), readFile(source).left(3 << 20)));
         CO_VERIFY(writeFile(meta(file),
-                            "reqivo-download 1\nurl: " + url.toEncoded() + "\netag: "
-                                    + head.header("ETag") + "\ntotal: -1\n"));
+            "reqivo-download 1\nurl: " + url.toEncoded() + "\netag: " + head.header("ETag")
+                + "\ntotal: -1\n"));
         const DownloadOutcome o = co_await attemptDownload(session.download(url, file));
         CO_VERIFY2(!o.error, qPrintable(o.error.toString()));
         CO_COMPARE(o.result.status(), 206);
