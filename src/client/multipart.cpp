@@ -169,6 +169,7 @@ Multipart &Multipart::addFile(const QString &name, QIODevice *device, const QStr
     MultipartPart part;
     part.source = MultipartPart::Source::Device;
     part.device = device;
+    part.fileName = fileName;
     if (!device) {
         if (d->error.isEmpty())
             d->error = QStringLiteral("the file \"%1\" has no device").arg(fileName);

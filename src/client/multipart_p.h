@@ -28,6 +28,7 @@ struct MultipartPart
     QByteArray head;
     QByteArray bytes;
     QString path;
+    QString fileName; //!< as sent (for messages about a device part)
     QPointer<QIODevice> device;
     bool sequential = false;
     //! Where a random-access device's part starts (a replay rewinds there).

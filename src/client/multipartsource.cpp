@@ -14,7 +14,7 @@ namespace {
 
 QString fileNameOf(const MultipartPart &part)
 {
-    return part.source == MultipartPart::Source::File ? part.path : QStringLiteral("(device)");
+    return part.source == MultipartPart::Source::File ? part.path : part.fileName;
 }
 
 } // namespace

@@ -439,8 +439,14 @@ void TestMultipart::sequentialDeviceEndsEarly()
 {
     SequentialDevice device("short");
     Multipart form;
-    form.addFile(QStringLiteral("d"), &device, QStringLiteral("d"), {}, 100);
-    QVERIFY_THROWS_EXCEPTION(Reqivo::RequestError, encode(form));
+    form.addFile(QStringLiteral("d"), &device, QStringLiteral("short.bin"), {}, 100);
+    try {
+        encode(form);
+        QFAIL("a device that ended early was sent as complete");
+    } catch (const Reqivo::RequestError &e) {
+        QVERIFY2(e.message().contains(QLatin1String("\"short.bin\" ended 95 bytes early")),
+            qPrintable(e.message()));
+    }
 }
 
 void TestMultipart::contentTypeWithLineBreak()
