@@ -67,6 +67,9 @@ public:
     bool honourRange = true;
     //! Each entry cuts one response (in order) after that many body bytes (closing).
     QList<qint64> cutAfter;
+    //! Each entry stalls one response (in order) after that many body bytes: the connection
+    //! stays open and nothing more comes.
+    QList<qint64> stallAfter;
     //! Added to the start of the Content-Range a 206 announces (a lying server).
     qint64 contentRangeShift = 0;
 
@@ -163,6 +166,10 @@ private:
             socket->write(head + body.left(n));
             socket->disconnectFromHost(); // what was written goes out, then FIN
             return false;
+        }
+        if (!stallAfter.isEmpty()) {
+            socket->write(head + body.left(stallAfter.takeFirst()));
+            return true;
         }
         socket->write(head + body);
         return true;

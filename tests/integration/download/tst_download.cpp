@@ -12,6 +12,8 @@
 #include <Reqivo/Reqivo>
 #include <Reqivo/Session>
 
+#include <QCoro/QCoroTimer>
+
 #include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -73,6 +75,8 @@ private Q_SLOTS:
     void mismatchedContentRangeIsAnErrorAndKeepsTheData();
     void foreignPartialFileIsResumedWithoutIfRange();
     void foreignCompleteFileAnswered416IsUnchanged();
+    void readTimeoutKeepsTheSideFile();
+    void cancelWithOwnerEndsTheBodyToo();
     void errorStatusLeavesEverythingAsItWas();
     void unwritableFileIsAClearError();
     void downloadObjectPausesAndResumesAgainstNginx();
@@ -315,6 +319,55 @@ void TestDownload::foreignCompleteFileAnswered416IsUnchanged()
         CO_VERIFY(readFile(file) == server.content);
         CO_COMPARE(QFileInfo(file).lastModified(), before);
         CO_VERIFY(!QFileInfo::exists(part(file)));
+    }());
+}
+
+void TestDownload::readTimeoutKeepsTheSideFile()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        QTemporaryDir dir;
+        RangeServer server(patternBytes(contentSize));
+        server.stallAfter = {8000};
+        Reqivo::AsyncSession session;
+        Reqivo::Timeout timeout;
+        timeout.read = 300ms;
+        session.setTimeout(timeout);
+        const QString file = dir.filePath(u"file.bin"_s);
+        const DownloadOutcome o = co_await attemptDownload(session.download(server.url(), file));
+        CO_COMPARE(o.error.kind(), Reqivo::Error::Kind::ReadTimeout);
+        CO_VERIFY(!QFileInfo::exists(file));
+        CO_VERIFY(readFile(part(file)) == server.content.left(8000));
+        // The next run resumes from there.
+        const DownloadOutcome again
+            = co_await attemptDownload(session.download(server.url(), file));
+        CO_VERIFY2(!again.error, qPrintable(again.error.toString()));
+        CO_COMPARE(again.result.resumedFrom, qint64(8000));
+        CO_VERIFY(readFile(file) == server.content);
+    }());
+}
+
+void TestDownload::cancelWithOwnerEndsTheBodyToo()
+{
+    RUN_CORO([&]() -> QCoro::Task<> {
+        QTemporaryDir dir;
+        RangeServer server(patternBytes(contentSize));
+        server.stallAfter = {20000};
+        Reqivo::AsyncSession session;
+        const QString file = dir.filePath(u"file.bin"_s);
+        auto owner = std::make_unique<QObject>();
+        QCoro::Task<DownloadOutcome> running = attemptDownload(session.download(server.url(), file,
+            DownloadOptions().withRequestOptions(
+                Reqivo::RequestOptions().cancelWith(owner.get()))));
+        // The body has started (the stalled server sent its first 20000 bytes) when the owner
+        // goes.
+        while (QFileInfo(part(file)).size() < 20000)
+            co_await QCoro::sleepFor(5ms);
+        owner.reset();
+        const DownloadOutcome o = co_await std::move(running);
+        CO_COMPARE(o.error.kind(), Reqivo::Error::Kind::Request);
+        CO_COMPARE(o.error.detail(), u"aborted"_s);
+        CO_VERIFY(!QFileInfo::exists(file));
+        CO_VERIFY(readFile(part(file)) == server.content.left(20000));
     }());
 }
 
