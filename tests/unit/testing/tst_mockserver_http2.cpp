@@ -98,6 +98,7 @@ private Q_SLOTS:
     void eventStreamOverHttp2();
     void http1AndHttp2ByAlpn();
     void http1AndH2cInCleartext();
+    void stopWithStreamsOpen();
     void nghttpClient();
 };
 
@@ -450,6 +451,32 @@ void TestMockServerHttp2::http1AndH2cInCleartext()
     QCOMPARE(server.requests().at(1).httpVersion, QByteArray("HTTP/2"));
     QCOMPARE(server.requests().at(1).body, QByteArray("payload"));
     QCOMPARE(server.requests().at(1).connectionIndex, 1);
+}
+
+// stop() deletes the handler with streams open (an endless event stream, a stalled request):
+// the client sees its connection close.
+void TestMockServerHttp2::stopWithStreamsOpen()
+{
+    MockServer server;
+    startServer(server, true);
+    server.enqueue(MockResponse::eventStream({}, true));
+    server.enqueue(MockResponse().setFault(MockResponse::Fault::Stall));
+    RUN_CORO([&]() -> QCoro::Task<void> {
+        const auto session = sessionFor(server, true);
+        const Outcome open
+            = co_await attempt(session->get(server.url(u"/feed"_s), RequestOptions().streaming()));
+        CO_EXPECT_OK(open);
+        Response feed = open.response;
+        QCoro::Task<Response> stalled = session->get(server.url(u"/stalled"_s));
+        CO_VERIFY(co_await waitUntil([&server] { return server.requestCount() == 2; }));
+        server.stop();
+        const BytesOutcome read = co_await attemptBytes(feed.readChunk());
+        CO_VERIFY(!read.ok());
+        CO_COMPARE(read.error.kind(), Reqivo::Error::Kind::Network);
+        const Outcome second = co_await attempt(std::move(stalled));
+        CO_VERIFY(!second.ok());
+        CO_COMPARE(second.error.kind(), Reqivo::Error::Kind::Network);
+    }());
 }
 
 // nghttp2's client against the mock: two concurrent streams (GET and POST with a body) over

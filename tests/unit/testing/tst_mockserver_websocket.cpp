@@ -194,6 +194,7 @@ private Q_SLOTS:
     void subprotocolAccepted();
     void subprotocolNotOfferedFailsTheClient();
     void afterTheScriptMessagesAreStillRecorded();
+    void stopDuringTheScript();
     void rawHandshakeAndFrames();
     void rawRefusedHandshakes_data();
     void rawRefusedHandshakes();
@@ -400,6 +401,24 @@ void TestMockServerWebSocket::afterTheScriptMessagesAreStillRecorded()
     }());
     QTRY_COMPARE(server.webSocketMessages().size(), 2);
     QCOMPARE(server.webSocketMessages().at(1).data, QByteArray("two"));
+}
+
+// stop() with a script waiting (a delay, then more): the client sees an abnormal closure.
+void TestMockServerWebSocket::stopDuringTheScript()
+{
+    MockServer server;
+    QVERIFY(server.start());
+    server.enqueue(MockResponse::webSocket(
+        WebSocketScript().sendText(u"first"_s).wait(std::chrono::hours(1)).sendText(u"never"_s)));
+    RUN_CORO([&]() -> QCoro::Task<void> {
+        AsyncWebSocket socket(wsUrl(server), optionsFor(server));
+        co_await socket.open();
+        CO_COMPARE((co_await socket.receive(10s)).text(), u"first"_s);
+        server.stop();
+        const Reqivo::Error error = co_await errorOf(socket.receive(10s));
+        CO_COMPARE(error.kind(), Reqivo::Error::Kind::WebSocket);
+        CO_COMPARE(socket.closeCode(), AsyncWebSocket::AbnormalClosure);
+    }());
 }
 
 // The bytes: the 101's fields, unmasked frames from the server, a pong for a ping, fragments
