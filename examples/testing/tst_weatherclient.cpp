@@ -36,7 +36,8 @@ void tst_WeatherClient::readsTheTemperature()
     WeatherClient client(server.url(QStringLiteral("/v1/")));
     // QCoro::waitFor() runs the event loop until the coroutine is done: the server answers
     // meanwhile, on this thread.
-    const std::optional<double> celsius = QCoro::waitFor(client.temperature(QStringLiteral("Oslo")));
+    const std::optional<double> celsius
+        = QCoro::waitFor(client.temperature(QStringLiteral("Oslo")));
     QVERIFY(celsius.has_value());
     QCOMPARE(*celsius, 21.5);
 }
@@ -56,7 +57,7 @@ void tst_WeatherClient::sendsTheCityAndTheKey()
     QCOMPARE(request->path(), QStringLiteral("/v1/current"));
     const QUrlQuery query(QUrl::fromEncoded(request->target).query());
     QCOMPARE(query.queryItemValue(QStringLiteral("city"), QUrl::FullyDecoded),
-             QStringLiteral("São Paulo"));
+        QStringLiteral("São Paulo"));
     QCOMPARE(request->header("Authorization"), QByteArray("Bearer secret-key"));
     QCOMPARE(request->header("Accept"), QByteArray("application/json"));
 }
@@ -66,7 +67,8 @@ void tst_WeatherClient::unknownCity()
     MockServer server; // nothing queued: every request gets the default answer, 404
     QVERIFY(server.start());
     WeatherClient client(server.url(QStringLiteral("/v1/")));
-    QCOMPARE(QCoro::waitFor(client.temperature(QStringLiteral("Atlantis"))), std::optional<double>());
+    QCOMPARE(
+        QCoro::waitFor(client.temperature(QStringLiteral("Atlantis"))), std::optional<double>());
     QCOMPARE(client.lastError(), QStringLiteral("unknown city: Atlantis"));
 }
 

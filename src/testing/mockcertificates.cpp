@@ -50,8 +50,8 @@ bool addExtension(X509 *cert, X509 *issuer, int nid, const char *value)
 }
 
 // A certificate for \a key named \a commonName, issued by \a issuer (self-signed when null).
-Cert makeCertificate(EVP_PKEY *key, const char *commonName, X509 *issuer, EVP_PKEY *issuerKey,
-                     bool ca)
+Cert makeCertificate(
+    EVP_PKEY *key, const char *commonName, X509 *issuer, EVP_PKEY *issuerKey, bool ca)
 {
     Cert cert(X509_new());
     if (!cert || X509_set_version(cert.get(), 2) != 1)
@@ -69,10 +69,9 @@ Cert makeCertificate(EVP_PKEY *key, const char *commonName, X509 *issuer, EVP_PK
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3 * 24 * 60 * 60);
     X509_NAME *name = X509_get_subject_name(cert.get());
     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char *>("Reqivo MockServer"), -1,
-                               -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char *>(commonName), -1, -1, 0);
+        reinterpret_cast<const unsigned char *>("Reqivo MockServer"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(
+        name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>(commonName), -1, -1, 0);
     X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
     if (X509_set_pubkey(cert.get(), key) != 1)
         return {};
@@ -81,14 +80,17 @@ Cert makeCertificate(EVP_PKEY *key, const char *commonName, X509 *issuer, EVP_PK
     ok = ok && addExtension(cert.get(), issuerCert, NID_authority_key_identifier, "keyid:always");
     if (ca) {
         ok = ok && addExtension(cert.get(), issuerCert, NID_basic_constraints, "critical,CA:TRUE");
-        ok = ok && addExtension(cert.get(), issuerCert, NID_key_usage, "critical,keyCertSign,cRLSign");
+        ok = ok
+            && addExtension(cert.get(), issuerCert, NID_key_usage, "critical,keyCertSign,cRLSign");
     } else {
         ok = ok && addExtension(cert.get(), issuerCert, NID_basic_constraints, "critical,CA:FALSE");
-        ok = ok && addExtension(cert.get(), issuerCert, NID_key_usage,
-                                "critical,digitalSignature,keyAgreement");
+        ok = ok
+            && addExtension(
+                cert.get(), issuerCert, NID_key_usage, "critical,digitalSignature,keyAgreement");
         ok = ok && addExtension(cert.get(), issuerCert, NID_ext_key_usage, "serverAuth");
-        ok = ok && addExtension(cert.get(), issuerCert, NID_subject_alt_name,
-                                "DNS:localhost,IP:127.0.0.1,IP:::1");
+        ok = ok
+            && addExtension(
+                cert.get(), issuerCert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
     }
     if (!ok || X509_sign(cert.get(), issuerKey ? issuerKey : key, EVP_sha256()) <= 0)
         return {};

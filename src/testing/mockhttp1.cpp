@@ -16,38 +16,70 @@ constexpr qsizetype maxHeadBytes = 64 * 1024;
 QByteArray reasonPhrase(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 416: return "Range Not Satisfiable";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 407:
+        return "Proxy Authentication Required";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Content Too Large";
+    case 416:
+        return "Range Not Satisfiable";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Status";
     }
 }
 
@@ -60,7 +92,7 @@ bool hasField(const QList<std::pair<QByteArray, QByteArray>> &fields, QByteArray
 
 // True when the comma-separated field \a name holds \a token (case-insensitive).
 bool fieldHasToken(const QList<std::pair<QByteArray, QByteArray>> &fields, QByteArrayView name,
-                   QByteArrayView token)
+    QByteArrayView token)
 {
     for (const auto &[n, v] : fields) {
         if (QByteArrayView(n).compare(name, Qt::CaseInsensitive) != 0)
@@ -97,8 +129,7 @@ QByteArray formatEvent(const MockEvent &event)
 } // namespace
 
 MockHttp1Connection::MockHttp1Connection(MockServerCore &core, QTcpSocket *socket,
-                                         MockConnectionInfo info, QByteArray alreadyRead,
-                                         QObject *parent)
+    MockConnectionInfo info, QByteArray alreadyRead, QObject *parent)
     : QObject(parent)
     , m_core(core)
     , m_socket(socket)
@@ -195,8 +226,8 @@ void MockHttp1Connection::process()
             QTcpSocket *socket = m_socket;
             socket->disconnect(this);
             m_socket = nullptr;
-            createWebSocketPlayer(m_core, socket, m_info, request, response,
-                                  std::exchange(m_buffer, {}), parent());
+            createWebSocketPlayer(
+                m_core, socket, m_info, request, response, std::exchange(m_buffer, {}), parent());
             finish();
             return;
         }
@@ -204,8 +235,8 @@ void MockHttp1Connection::process()
     }
 }
 
-Http1Parse parseHttp1Request(QByteArray &buffer, RecordedRequest &out, int &badStatus,
-                             bool lenient, bool *continueWanted)
+Http1Parse parseHttp1Request(
+    QByteArray &buffer, RecordedRequest &out, int &badStatus, bool lenient, bool *continueWanted)
 {
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
     if (!lenient) {
@@ -253,11 +284,8 @@ Http1Parse parseHttp1Request(QByteArray &buffer, RecordedRequest &out, int &badS
             if (lineEnd < 0)
                 break;
             bool ok = false;
-            const qint64 size = buffer.mid(pos, lineEnd - pos)
-                                    .split(';')
-                                    .value(0)
-                                    .trimmed()
-                                    .toLongLong(&ok, 16);
+            const qint64 size
+                = buffer.mid(pos, lineEnd - pos).split(';').value(0).trimmed().toLongLong(&ok, 16);
             if (!ok || size < 0)
                 return Http1Parse::Bad;
             pos = lineEnd + 2;
@@ -274,7 +302,8 @@ Http1Parse parseHttp1Request(QByteArray &buffer, RecordedRequest &out, int &badS
                         break;
                     const qsizetype colon = line.indexOf(':');
                     if (colon > 0)
-                        trailers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
+                        trailers.append(
+                            {line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
                 }
                 r.headers += trailers;
                 buffer.remove(0, pos);
@@ -323,8 +352,8 @@ void MockHttp1Connection::serve(const RecordedRequest &request, const MockRespon
     const bool head = request.method == "HEAD";
     const bool noBody = head || status == 204 || status == 304 || (status >= 100 && status < 200);
     const auto &fields = response.headers();
-    const bool userFraming = hasField(fields, "content-length")
-        || hasField(fields, "transfer-encoding");
+    const bool userFraming
+        = hasField(fields, "content-length") || hasField(fields, "transfer-encoding");
     const bool eventStream = response.isEventStream();
     const bool chunked = !userFraming && (eventStream || response.chunkSize() > 0);
 
@@ -374,9 +403,9 @@ void MockHttp1Connection::serve(const RecordedRequest &request, const MockRespon
             const qsizetype step = response.throttleBytes();
             if (step > 0 && !body.isEmpty()) {
                 for (qsizetype at = 0; at < body.size(); at += step)
-                    m_pieces.append({at == 0 ? std::chrono::milliseconds(0)
-                                             : response.throttlePeriod(),
-                                     body.mid(at, step)});
+                    m_pieces.append(
+                        {at == 0 ? std::chrono::milliseconds(0) : response.throttlePeriod(),
+                            body.mid(at, step)});
             } else if (!body.isEmpty()) {
                 m_pieces.append({std::chrono::milliseconds(0), body});
             }
@@ -435,14 +464,14 @@ void MockHttp1Connection::reject(int status)
     m_busy = true;
     m_buffer.clear();
     m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
-                    + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     m_socket->disconnectFromHost();
 }
 
 void MockHttp1Connection::resetConnection()
 {
     // SO_LINGER 0: the kernel answers the close with RST instead of FIN.
-    const linger hard{1, 0};
+    const linger hard {1, 0};
     ::setsockopt(int(m_socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
     m_socket->abort();
     finish();

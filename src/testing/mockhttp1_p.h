@@ -28,20 +28,20 @@ enum class Http1Parse { Complete, NeedMore, Bad };
 //! lines without a colon are skipped and the request line is not checked (scripted mode takes
 //! what a test's client sends). \a continueWanted is set when the head is complete, asks for
 //! "100-continue" and the body is not all there.
-Http1Parse parseHttp1Request(QByteArray &buffer, RecordedRequest &out, int &badStatus,
-                             bool lenient, bool *continueWanted);
+Http1Parse parseHttp1Request(
+    QByteArray &buffer, RecordedRequest &out, int &badStatus, bool lenient, bool *continueWanted);
 
 class MockHttp1Connection : public QObject
 {
 public:
     MockHttp1Connection(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                        QByteArray alreadyRead, QObject *parent);
+        QByteArray alreadyRead, QObject *parent);
     ~MockHttp1Connection() override;
 
 private:
     struct Piece
     {
-        std::chrono::milliseconds delay{0};
+        std::chrono::milliseconds delay {0};
         QByteArray bytes;
     };
 

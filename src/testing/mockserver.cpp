@@ -12,8 +12,8 @@
 #include <QMutex>
 #include <QMutexLocker>
 #include <QPointer>
-#include <QSslConfiguration>
 #include <QSocketNotifier>
+#include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -107,16 +107,16 @@ struct MockServer::Private final : detail::MockServerCore
     QList<QPointer<ScriptedConnection>> scripted; // the server's thread only
     int inRespond = 0; // respond() calls in progress (user code may call stop() from them)
 
-    std::atomic_int connections{0};
-    std::atomic_int openConnections{0};
-    std::atomic_int maxOpenConnections{0};
-    std::atomic<qint64> scriptedBytes{0};
-    std::atomic<quint16> listeningPort{0};
+    std::atomic_int connections {0};
+    std::atomic_int openConnections {0};
+    std::atomic_int maxOpenConnections {0};
+    std::atomic<qint64> scriptedBytes {0};
+    std::atomic<quint16> listeningPort {0};
 
     mutable QMutex mutex; // guards everything below (tests read from other threads)
     QList<MockResponse> queue;
     std::shared_ptr<Dispatcher> dispatcher;
-    MockResponse defaultResponse{404};
+    MockResponse defaultResponse {404};
     QList<RecordedRequest> requests;
     QList<RecordedRequest> untaken;
     QList<RecordedMessage> messages;
@@ -223,10 +223,10 @@ void MockServer::Private::adopt(qintptr descriptor, int index, bool overTls)
         return;
     }
     QObject::connect(sslSocket, &QSslSocket::encrypted, home,
-                     [this, sslSocket, index] { encrypted(sslSocket, index); });
+        [this, sslSocket, index] { encrypted(sslSocket, index); });
     // A failed handshake: the socket goes (it is not a connection handler's yet).
-    QObject::connect(sslSocket, &QSslSocket::disconnected, home,
-                     [sslSocket] { sslSocket->deleteLater(); });
+    QObject::connect(
+        sslSocket, &QSslSocket::disconnected, home, [sslSocket] { sslSocket->deleteLater(); });
     QObject::connect(sslSocket, &QSslSocket::errorOccurred, home, [sslSocket] {
         if (!sslSocket->isEncrypted())
             sslSocket->deleteLater();
@@ -272,8 +272,7 @@ QSslConfiguration MockServer::Private::serverConfiguration() const
     return config;
 }
 
-ScriptedConnection *MockServer::Private::adoptScripted(QTcpSocket *socket, int index,
-                                                       bool overTls)
+ScriptedConnection *MockServer::Private::adoptScripted(QTcpSocket *socket, int index, bool overTls)
 {
     ScriptedConnection *c = detail::ScriptedAccess::create(socket, index, overTls, home);
     scripted.append(c);
@@ -312,8 +311,8 @@ void MockServer::Private::scriptedRead(ScriptedConnection &connection)
     while (guard && state.open) {
         RecordedRequest request;
         int badStatus = 400;
-        const auto parsed = detail::parseHttp1Request(state.buffer, request, badStatus, true,
-                                                      nullptr);
+        const auto parsed
+            = detail::parseHttp1Request(state.buffer, request, badStatus, true, nullptr);
         if (parsed == detail::Http1Parse::NeedMore)
             return;
         if (parsed == detail::Http1Parse::Bad) {
@@ -337,7 +336,7 @@ void MockServer::Private::encrypted(QSslSocket *socket, int index)
 {
     QObject::disconnect(socket, nullptr, home, nullptr);
     const QByteArray alpn = socket->sslConfiguration().nextNegotiatedProtocol();
-    const detail::MockConnectionInfo info{index, true};
+    const detail::MockConnectionInfo info {index, true};
     if (alpn == "h2") {
         detail::createHttp2Handler(*this, socket, info, socket->readAll(), home);
         return;

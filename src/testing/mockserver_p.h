@@ -63,7 +63,7 @@ struct MockConnectionInfo
 //! in stream order), applies the response's faults as far as HTTP/2 allows, and follows the
 //! lifetime rules above. Returns the handler (already parented to \a parent).
 QObject *createHttp2Handler(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                            QByteArray alreadyRead, QObject *parent);
+    QByteArray alreadyRead, QObject *parent);
 
 //! WebSocket (implemented in mockwebsocket*.cpp). Called for an HTTP/1.1 upgrade request (already
 //! recorded and answered through core.respond(): \a request is the recorded request, \a response
@@ -74,7 +74,6 @@ QObject *createHttp2Handler(MockServerCore &core, QTcpSocket *socket, MockConnec
 //! core.recordMessage() (connectionIndex = info.connectionIndex). \a alreadyRead: bytes received
 //! after the request's head (frames the client sent early). Follows the lifetime rules above.
 QObject *createWebSocketPlayer(MockServerCore &core, QTcpSocket *socket, MockConnectionInfo info,
-                               RecordedRequest request, MockResponse response,
-                               QByteArray alreadyRead, QObject *parent);
+    RecordedRequest request, MockResponse response, QByteArray alreadyRead, QObject *parent);
 
 } // namespace Reqivo::Testing::detail

@@ -91,8 +91,8 @@ void ScriptedConnection::write(const QByteArray &bytes)
         d->socket->flush();
 }
 
-void ScriptedConnection::writeLater(QByteArray bytes, std::chrono::milliseconds delay,
-                                    bool closeAfter)
+void ScriptedConnection::writeLater(
+    QByteArray bytes, std::chrono::milliseconds delay, bool closeAfter)
 {
     QTimer::singleShot(delay, this, [this, bytes = std::move(bytes), closeAfter] {
         write(bytes);
@@ -101,26 +101,26 @@ void ScriptedConnection::writeLater(QByteArray bytes, std::chrono::milliseconds 
     });
 }
 
-void ScriptedConnection::trickle(QByteArray bytes, std::chrono::milliseconds interval,
-                                 qsizetype step, bool closeAfter)
+void ScriptedConnection::trickle(
+    QByteArray bytes, std::chrono::milliseconds interval, qsizetype step, bool closeAfter)
 {
     auto *timer = new QTimer(this);
     timer->setInterval(interval);
     connect(timer, &QTimer::timeout, this,
-            [this, timer, bytes = std::move(bytes), step, closeAfter]() mutable {
-                if (!d->open || bytes.isEmpty()) {
-                    timer->stop();
-                    timer->deleteLater();
-                    if (closeAfter)
-                        close();
-                    return;
-                }
-                const qsizetype n = std::min(step, bytes.size());
-                write(bytes.first(n));
-                if (d->socket)
-                    d->socket->flush();
-                bytes.remove(0, n);
-            });
+        [this, timer, bytes = std::move(bytes), step, closeAfter]() mutable {
+            if (!d->open || bytes.isEmpty()) {
+                timer->stop();
+                timer->deleteLater();
+                if (closeAfter)
+                    close();
+                return;
+            }
+            const qsizetype n = std::min(step, bytes.size());
+            write(bytes.first(n));
+            if (d->socket)
+                d->socket->flush();
+            bytes.remove(0, n);
+        });
     timer->start();
 }
 
@@ -135,13 +135,13 @@ void ScriptedConnection::reset()
     if (!d->open || !d->socket)
         return;
     d->socket->flush();
-    const linger hard{1, 0};
+    const linger hard {1, 0};
     ::setsockopt(int(d->socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
     d->socket->abort();
 }
 
-bool ScriptedConnection::writeAcknowledged(const QByteArray &bytes,
-                                           std::chrono::milliseconds timeout)
+bool ScriptedConnection::writeAcknowledged(
+    const QByteArray &bytes, std::chrono::milliseconds timeout)
 {
     if (!d->open || !d->socket)
         return false;

@@ -27,7 +27,8 @@ run("cmake --install" ${CMAKE_COMMAND} --install ${REQIVO_BINARY_DIR} --prefix $
 # What a user's find_package() and #include need must be in the prefix.
 file(GLOB_RECURSE config_files ${prefix}/*/ReqivoConfig.cmake)
 foreach(file include/Reqivo/Headers include/Reqivo/Errors include/Reqivo/WhenAll
-        include/Reqivo/reqivoglobal.h include/Reqivo/reqivo_export.h)
+        include/Reqivo/reqivoglobal.h include/Reqivo/reqivo_export.h
+        include/Reqivo/Testing/MockServer include/Reqivo/Testing/reqivotesting_export.h)
     if(NOT EXISTS ${prefix}/${file})
         message(FATAL_ERROR "install test: ${file} is not installed")
     endif()
@@ -68,4 +69,8 @@ endif()
 
 run("build consumer" ${CMAKE_COMMAND} --build ${build})
 run("run consumer" ${build}/app)
+# The consumer that also uses Reqivo::Testing (consumer/, not samples/).
+if(EXISTS ${CONSUMER_SOURCE_DIR}/mockserver.cpp)
+    run("run the Reqivo::Testing consumer" ${build}/mockserver-app)
+endif()
 message(STATUS "install test passed: ${prefix}")

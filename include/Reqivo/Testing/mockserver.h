@@ -83,7 +83,7 @@ struct REQIVO_TESTING_EXPORT MockEvent
     QByteArray id; //!< the "id:" field, omitted when empty
     int retryMs = -1; //!< the "retry:" field, omitted when < 0
     QByteArray comment; //!< a ": comment" line instead of an event when data is empty
-    std::chrono::milliseconds delay{0}; //!< waits this long before sending the event
+    std::chrono::milliseconds delay {0}; //!< waits this long before sending the event
 };
 
 //! A WebSocket conversation the server plays after accepting an upgrade.
@@ -107,7 +107,7 @@ public:
         Kind kind = Kind::SendText; //!< what the step does
         QByteArray payload; //!< the message, ping payload or close reason
         int code = 1000; //!< the close code of Close
-        std::chrono::milliseconds delay{0}; //!< the wait of Delay
+        std::chrono::milliseconds delay {0}; //!< the wait of Delay
     };
 
     //! Adds a text message to send.
@@ -218,9 +218,9 @@ private:
     QList<std::pair<QByteArray, QByteArray>> m_headers;
     QByteArray m_body;
     qsizetype m_chunkSize = 0;
-    std::chrono::milliseconds m_headDelay{0};
+    std::chrono::milliseconds m_headDelay {0};
     qsizetype m_throttleBytes = 0;
-    std::chrono::milliseconds m_throttlePeriod{0};
+    std::chrono::milliseconds m_throttlePeriod {0};
     qint64 m_disconnectAfter = -1;
     Fault m_fault = Fault::None;
     QList<MockEvent> m_events;

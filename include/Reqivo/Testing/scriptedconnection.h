@@ -48,7 +48,7 @@ public:
     void writeLater(QByteArray bytes, std::chrono::milliseconds delay, bool closeAfter = false);
     //! Writes \a bytes \a step at a time, one piece every \a interval; then closes if asked.
     void trickle(QByteArray bytes, std::chrono::milliseconds interval, qsizetype step = 1,
-                 bool closeAfter = false);
+        bool closeAfter = false);
     //! Graceful close: bytes already written go out, then FIN.
     void close();
     //! Abortive close: the kernel sends RST instead of FIN (SO_LINGER 0).
@@ -57,8 +57,8 @@ public:
     //! peek at the client's socket sees them, though nobody there reads. It blocks the server's
     //! thread meanwhile (the client's kernel acknowledges without any event loop). False when
     //! that did not happen within \a timeout or the connection is closed.
-    bool writeAcknowledged(const QByteArray &bytes,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    bool writeAcknowledged(
+        const QByteArray &bytes, std::chrono::milliseconds timeout = std::chrono::seconds(5));
     //! Graceful close that returns once the client's kernel acknowledged the FIN and every
     //! byte before it (blocking, as writeAcknowledged()). False when that did not happen within
     //! \a timeout or the connection is closed.

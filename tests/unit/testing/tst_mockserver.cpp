@@ -33,8 +33,7 @@ QByteArray readUntil(QTcpSocket &socket, Done done, std::chrono::milliseconds ti
     QElapsedTimer clock;
     clock.start();
     while (!done(got) && clock.elapsed() < timeout.count()) {
-        if (socket.bytesAvailable() == 0
-            && socket.state() != QAbstractSocket::ConnectedState)
+        if (socket.bytesAvailable() == 0 && socket.state() != QAbstractSocket::ConnectedState)
             break;
         if (socket.bytesAvailable() == 0)
             QSignalSpy(&socket, &QTcpSocket::readyRead).wait(100);
@@ -48,8 +47,8 @@ QByteArray readToClose(QTcpSocket &socket)
 {
     QByteArray got = socket.readAll();
     QObject context;
-    QObject::connect(&socket, &QTcpSocket::readyRead, &context,
-                     [&got, &socket] { got += socket.readAll(); });
+    QObject::connect(
+        &socket, &QTcpSocket::readyRead, &context, [&got, &socket] { got += socket.readAll(); });
     QSignalSpy closed(&socket, &QTcpSocket::disconnected);
     if (socket.state() == QAbstractSocket::ConnectedState)
         closed.wait(5000);
@@ -116,8 +115,8 @@ void tst_MockServer::queueInOrderThenDefault()
         const Reqivo::Response first = co_await session.get(server.url(QStringLiteral("/a")));
         CO_COMPARE(first.status(), 200);
         CO_COMPARE(first.body(), QByteArray("one"));
-        CO_COMPARE(first.headers().value("content-type"),
-                   QByteArrayView("text/plain; charset=utf-8"));
+        CO_COMPARE(
+            first.headers().value("content-type"), QByteArrayView("text/plain; charset=utf-8"));
         const Reqivo::Response second = co_await session.get(server.url(QStringLiteral("/b")));
         CO_COMPARE(second.status(), 201);
         CO_COMPARE(second.body(), QByteArray(R"({"n":2})"));
@@ -190,7 +189,7 @@ void tst_MockServer::recordsEveryField()
     QCOMPARE(r.target, QByteArray("/upload?kind=a"));
     QCOMPARE(r.path(), QStringLiteral("/upload"));
     QCOMPARE(r.httpVersion, QByteArray("HTTP/1.1"));
-    const QList<std::pair<QByteArray, QByteArray>> expected{
+    const QList<std::pair<QByteArray, QByteArray>> expected {
         {"Host", "127.0.0.1"}, {"X-B", "2"}, {"x-a", "1"}, {"X-B", "3"}, {"Content-Length", "5"}};
     QCOMPARE(r.headers, expected);
     QCOMPARE(r.header("X-A"), QByteArray("1"));
@@ -237,9 +236,8 @@ void tst_MockServer::chunkedRequestBody()
     QCOMPARE(r.body, QByteArray("hello world"));
     QVERIFY(r.chunked);
     QCOMPARE(r.header("x-trailer"), QByteArray("t"));
-    const QByteArray answer = readUntil(socket, [](const QByteArray &b) {
-        return b.contains("\r\n\r\n");
-    });
+    const QByteArray answer
+        = readUntil(socket, [](const QByteArray &b) { return b.contains("\r\n\r\n"); });
     QVERIFY2(answer.startsWith("HTTP/1.1 404 Not Found\r\n"), answer.constData());
 
     // From Reqivo: a body of unknown size goes chunked.
@@ -248,8 +246,8 @@ void tst_MockServer::chunkedRequestBody()
         QBuffer device;
         device.setData("abc");
         device.open(QIODevice::ReadOnly);
-        const auto response = co_await session.post(server.url(QStringLiteral("/d")),
-                                                    Reqivo::Body::fromDevice(&device));
+        const auto response = co_await session.post(
+            server.url(QStringLiteral("/d")), Reqivo::Body::fromDevice(&device));
         CO_COMPARE(response.status(), 404);
     }());
     QCOMPARE(server.requests().at(1).body, QByteArray("abc"));
@@ -293,11 +291,10 @@ void tst_MockServer::pipelinedRequestsAnsweredInOrder()
     QTcpSocket socket;
     QVERIFY(connectTo(socket, server));
     socket.write("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
-    const QByteArray both = readUntil(socket, [](const QByteArray &b) {
-        return b.endsWith("second");
-    });
+    const QByteArray both
+        = readUntil(socket, [](const QByteArray &b) { return b.endsWith("second"); });
     QVERIFY2(both.indexOf("first") >= 0 && both.indexOf("first") < both.indexOf("second"),
-             both.constData());
+        both.constData());
     QCOMPARE(server.requestCount(), 2);
 }
 
@@ -310,9 +307,8 @@ void tst_MockServer::headHasNoBody()
     QTcpSocket socket;
     QVERIFY(connectTo(socket, server));
     socket.write("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    const QByteArray both = readUntil(socket, [](const QByteArray &b) {
-        return b.endsWith("after");
-    });
+    const QByteArray both
+        = readUntil(socket, [](const QByteArray &b) { return b.endsWith("after"); });
     const qsizetype firstEnd = both.indexOf("\r\n\r\n") + 4;
     QVERIFY(both.left(firstEnd).contains("Content-Length: 5\r\n"));
     QVERIFY2(both.mid(firstEnd).startsWith("HTTP/1.1 200 OK\r\n"), both.constData());
@@ -326,12 +322,11 @@ void tst_MockServer::chunkedResponseBody()
     QTcpSocket socket;
     QVERIFY(connectTo(socket, server));
     socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    const QByteArray all = readUntil(socket, [](const QByteArray &b) {
-        return b.endsWith("0\r\n\r\n");
-    });
+    const QByteArray all
+        = readUntil(socket, [](const QByteArray &b) { return b.endsWith("0\r\n\r\n"); });
     QCOMPARE(all,
-             QByteArray("HTTP/1.1 200 OK\r\nX-Y: z\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        "3\r\nabc\r\n3\r\ndef\r\n1\r\ng\r\n0\r\n\r\n"));
+        QByteArray("HTTP/1.1 200 OK\r\nX-Y: z\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "3\r\nabc\r\n3\r\ndef\r\n1\r\ng\r\n0\r\n\r\n"));
     server.enqueue(MockResponse().setChunkedBody("abcdefg", 3));
     RUN_CORO([&]() -> QCoro::Task<> {
         Reqivo::AsyncSession session;
@@ -369,9 +364,8 @@ void tst_MockServer::throttledBody()
     QVERIFY(connectTo(socket, server));
     socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     // The head and the first piece come at once; the rest waits a period each.
-    const QByteArray start = readUntil(socket, [](const QByteArray &b) {
-        return b.endsWith("\r\n\r\naa");
-    });
+    const QByteArray start
+        = readUntil(socket, [](const QByteArray &b) { return b.endsWith("\r\n\r\naa"); });
     QVERIFY2(start.endsWith("Content-Length: 6\r\n\r\naa"), start.constData());
     QCOMPARE(socket.bytesAvailable(), 0);
     const QByteArray rest = readUntil(socket, [](const QByteArray &b) { return b.size() >= 4; });
@@ -408,8 +402,8 @@ void tst_MockServer::disconnectAfterBytes()
         const auto error = co_await thrown<Reqivo::ReqivoError>(session.get(server.url()));
         CO_VERIFY(error.has_value());
         CO_VERIFY2(error->error().isA(Reqivo::Error::Kind::Network)
-                       || error->error().isA(Reqivo::Error::Kind::Protocol),
-                   error->what());
+                || error->error().isA(Reqivo::Error::Kind::Protocol),
+            error->what());
     }());
 }
 
@@ -422,8 +416,7 @@ void tst_MockServer::stall()
         Reqivo::AsyncSession session;
         Reqivo::RequestOptions opts;
         opts.timeout = readTimeout(100ms);
-        const auto error
-            = co_await thrown<Reqivo::ReqivoError>(session.get(server.url(), opts));
+        const auto error = co_await thrown<Reqivo::ReqivoError>(session.get(server.url(), opts));
         CO_VERIFY(error.has_value());
         CO_COMPARE(error->kind(), Reqivo::Error::Kind::ReadTimeout);
     }());
@@ -442,7 +435,7 @@ void tst_MockServer::reset()
     socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     QTRY_VERIFY(!errors.isEmpty());
     QCOMPARE(errors.at(0).at(0).value<QAbstractSocket::SocketError>(),
-             QAbstractSocket::RemoteHostClosedError);
+        QAbstractSocket::RemoteHostClosedError);
     // Qt reports ECONNRESET as RemoteHostClosedError too; the reset shows in that nothing, not
     // even the head, arrived and the connection is gone.
     QCOMPARE(socket.readAll(), QByteArray());
@@ -451,8 +444,8 @@ void tst_MockServer::reset()
         const auto error = co_await thrown<Reqivo::ReqivoError>(session.get(server.url()));
         CO_VERIFY(error.has_value());
         CO_VERIFY2(error->error().isA(Reqivo::Error::Kind::Network)
-                       || error->error().isA(Reqivo::Error::Kind::Protocol),
-                   error->what());
+                || error->error().isA(Reqivo::Error::Kind::Protocol),
+            error->what());
     }());
 }
 
@@ -471,8 +464,8 @@ void tst_MockServer::closeBeforeHead()
         const auto error = co_await thrown<Reqivo::ReqivoError>(session.get(server.url()));
         CO_VERIFY(error.has_value());
         CO_VERIFY2(error->error().isA(Reqivo::Error::Kind::Network)
-                       || error->error().isA(Reqivo::Error::Kind::Protocol),
-                   error->what());
+                || error->error().isA(Reqivo::Error::Kind::Protocol),
+            error->what());
     }());
 }
 
@@ -558,8 +551,8 @@ void tst_MockServer::waitForRequestWithReply()
     QVERIFY(server.start());
     QVERIFY(!server.waitForRequest(0ms));
     Reqivo::AsyncSession session;
-    Reqivo::Reply *reply = session.sendPost(server.url(QStringLiteral("/r")),
-                                            Reqivo::Body::fromBytes("payload"));
+    Reqivo::Reply *reply
+        = session.sendPost(server.url(QStringLiteral("/r")), Reqivo::Body::fromBytes("payload"));
     QSignalSpy finished(reply, &Reqivo::Reply::finished);
     QVERIFY(server.waitForRequest());
     const auto request = server.takeRequest();
