@@ -535,6 +535,7 @@ int runWs(const QStringList &arguments)
     const std::pair<bool, const char *> inapplicable[] = {
         {!options.method.isEmpty(), "-X"},
         {options.body.has_value(), "-d/--json"},
+        {options.form.has_value(), "-F"},
         {!options.outputFiles.isEmpty(), "-o"},
         {options.sync, "--sync"},
         {options.followRedirects.has_value() || options.maxRedirects.has_value(),

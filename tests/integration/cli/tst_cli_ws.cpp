@@ -719,6 +719,7 @@ void TestCliWs::badUsage_data()
     QTest::newRow("--connect-timeout x") << QStringList {u"--connect-timeout"_s, u"x"_s, u};
     QTest::newRow("-X") << QStringList {u"-X"_s, u"POST"_s, u};
     QTest::newRow("-d") << QStringList {u"-d"_s, u"x"_s, u};
+    QTest::newRow("-F") << QStringList {u"-F"_s, u"a=b"_s, u};
     QTest::newRow("-o") << QStringList {u"-o"_s, u"x"_s, u};
     QTest::newRow("--sync") << QStringList {u"--sync"_s, u};
     QTest::newRow("--retry") << QStringList {u"--retry"_s, u"1"_s, u};
